@@ -1,0 +1,77 @@
+package testenv
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/streamfront/streamfront/internal/s3server"
+)
+
+// S3 is a running S3 server owned by one test.
+type S3 struct {
+	Endpoint  string
+	AccessKey string
+	SecretKey string
+	DataDir   string
+	server    *s3server.Server
+}
+
+// Stop kills the server (to test behaviour with S3 gone); Cleanup also does.
+func (s *S3) Stop() { s.server.Close() }
+
+// StartS3 starts versitygw on a temporary directory for the life of t.
+func StartS3(t testing.TB) *S3 {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := s3server.Start(context.Background(), s3server.Config{DataDir: dir})
+	if err != nil {
+		t.Fatalf("start the S3 server: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &S3{Endpoint: srv.Endpoint(), AccessKey: srv.AccessKey(), SecretKey: srv.SecretKey(), DataDir: dir, server: srv}
+}
+
+var installHints = map[string]string{
+	"ffmpeg":   "apt-get install -y ffmpeg",
+	"ffprobe":  "apt-get install -y ffmpeg",
+	"chromium": "apt-get install -y chromium",
+	"node":     "apt-get install -y nodejs npm",
+}
+
+// Require returns the path of an external tool, failing t when it is
+// missing: tests never skip for a missing dependency.
+func Require(t testing.TB, tool string) string {
+	t.Helper()
+	p, err := exec.LookPath(tool)
+	if err != nil {
+		t.Fatalf("%s is required by this test and is not installed (%s); .ci/run installs it", tool, installHints[tool])
+	}
+	return p
+}
+
+// RepoRoot is the repository's top directory (where go.mod is).
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the repository root")
+	}
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// ArtifactDir is where tests keep what a person may want to look at after a
+// run (screenshots, logs): $STREAMFRONT_ARTIFACTS when set, else a temp dir.
+func ArtifactDir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("STREAMFRONT_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatalf("artifact dir: %v", err)
+		}
+		return d
+	}
+	return t.TempDir()
+}

@@ -1,0 +1,111 @@
+package packager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/streamfront/streamfront/packager/index"
+	"github.com/streamfront/streamfront/packager/probe"
+)
+
+// Options tune packaging.
+type Options struct {
+	// SegmentTarget is the segment duration aimed for; segments start on
+	// keyframes, so they vary around it. It defaults to 6 s (Apple's HLS
+	// authoring recommendation).
+	SegmentTarget time.Duration
+	// Probe bounds what a probe accepts.
+	Probe probe.Options
+}
+
+func (o *Options) setDefaults() {
+	if o.SegmentTarget == 0 {
+		o.SegmentTarget = 6 * time.Second
+	}
+}
+
+// Analysis is what Analyze learned about a source.
+type Analysis struct {
+	Media *probe.Media
+	// Transcode lists why the source must be re-encoded; empty means it is
+	// served as it is (remuxed).
+	Transcode []string
+	// NotMP4 means the source is another container (MKV, WebM, AVI…) for
+	// ffmpeg to read.
+	NotMP4 bool
+	// For a remuxable source:
+	Layout Layout       // how the faststart rendition is made of the source
+	Index  *index.Index // offsets in the rendition, segments planned
+}
+
+// Remux reports whether the source is served without re-encoding.
+func (a *Analysis) Remux() bool { return !a.NotMP4 && len(a.Transcode) == 0 }
+
+// Analyze probes the source and, when it can be served as it is, prepares
+// its faststart layout and its index. Errors that are the file's fault are
+// *InputError.
+func Analyze(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Analysis, error) {
+	opt.setDefaults()
+	m, err := probe.Probe(ctx, r, size, opt.Probe)
+	switch {
+	case errors.Is(err, probe.ErrNotMP4), errors.Is(err, probe.ErrFragmented):
+		return &Analysis{NotMP4: true}, nil
+	case err != nil:
+		return nil, explainProbe(err)
+	}
+	a := &Analysis{Media: m, Transcode: m.Transcode}
+	for _, t := range m.Tracks {
+		if t.Kind == "video" && t.Rotation != 0 {
+			a.Transcode = append(a.Transcode, fmt.Sprintf("the video is rotated %d° and is re-encoded upright", t.Rotation))
+		}
+	}
+	if !a.Remux() {
+		return a, nil
+	}
+	layout, err := faststart(m)
+	if err != nil {
+		a.Transcode = append(a.Transcode, err.Error())
+		return a, nil
+	}
+	a.Layout = layout
+	a.Index = m.Index
+	shiftOffsets(a.Index, layout.Delta())
+	if err := a.Index.Plan(opt.SegmentTarget); err != nil {
+		return nil, explainProbe(fmt.Errorf("%w: %v", probe.ErrDamaged, err))
+	}
+	return a, nil
+}
+
+// IndexRendition probes a rendition file we wrote ourselves (faststart, no
+// layout to apply) and plans its segments at the given boundaries, or near
+// the target when boundaries is empty.
+func IndexRendition(ctx context.Context, r io.ReaderAt, size int64, boundaries []time.Duration, opt Options) (*index.Index, error) {
+	opt.setDefaults()
+	m, err := probe.Probe(ctx, r, size, opt.Probe)
+	if err != nil {
+		return nil, fmt.Errorf("index rendition: %w", err)
+	}
+	if len(boundaries) > 0 {
+		err = m.Index.PlanAt(boundaries)
+	} else {
+		err = m.Index.Plan(opt.SegmentTarget)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("index rendition: %w", err)
+	}
+	return m.Index, nil
+}
+
+func shiftOffsets(ix *index.Index, delta int64) {
+	if delta == 0 {
+		return
+	}
+	for _, t := range ix.Tracks {
+		for i := range t.Samples {
+			t.Samples[i].Offset += delta
+		}
+	}
+}

@@ -1,0 +1,182 @@
+package fmp4
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+
+	"github.com/streamfront/streamfront/packager/index"
+)
+
+// Sample flags (ISO/IEC 14496-12 8.8.3.1): a keyframe depends on nothing;
+// other frames depend on others and are not sync samples.
+const (
+	flagsSync    = 0x02000000
+	flagsNonSync = 0x01010000
+)
+
+// maxGap is how far apart two samples' bytes may be and still be read in
+// one ranged request, reading (and dropping) what lies between: interleaved
+// audio and video sit in alternating chunks, and one request per chunk
+// would cost more than the skipped bytes.
+const maxGap = 256 << 10
+
+// copyBufSize is the per-segment copy buffer: the memory bound of serving a
+// segment, whatever its size.
+const copyBufSize = 128 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// Segment is a media segment ready to stream: its header is built, its
+// sample bytes are still in the rendition file.
+type Segment struct {
+	header  []byte // styp + moof + mdat header
+	samples []index.Sample
+	size    int64
+}
+
+// NewSegment builds media segment n of track t. Segments are numbered from
+// 0; the moof sequence number is n+1.
+func NewSegment(t *index.Track, n int) (*Segment, error) {
+	if n < 0 || n >= len(t.Segments) {
+		return nil, fmt.Errorf("fmp4: segment %d of %d: %w", n, len(t.Segments), ErrNoSegment)
+	}
+	first, end := t.SegmentRange(n)
+	samples := t.Samples[first:end]
+
+	moof := &mp4.MoofBox{}
+	if err := moof.AddChild(mp4.CreateMfhd(uint32(n + 1))); err != nil {
+		return nil, err
+	}
+	traf := &mp4.TrafBox{}
+	if err := moof.AddChild(traf); err != nil {
+		return nil, err
+	}
+	if err := traf.AddChild(mp4.CreateTfhd(trackID)); err != nil {
+		return nil, err
+	}
+	if err := traf.AddChild(mp4.CreateTfdt(uint64(t.Segments[n].DTS))); err != nil {
+		return nil, err
+	}
+	trun := mp4.CreateTrun(0)
+	var payload int64
+	for _, s := range samples {
+		flags := uint32(flagsNonSync)
+		if s.Sync {
+			flags = flagsSync
+		}
+		trun.AddSample(mp4.NewSample(flags, s.Dur, s.Size, s.CTO))
+		payload += int64(s.Size)
+	}
+	if err := traf.AddChild(trun); err != nil {
+		return nil, err
+	}
+	styp := mp4.CreateStyp()
+
+	mdatHeader := 8
+	if payload+8 > 1<<32-1 {
+		mdatHeader = 16
+	}
+	// The data offset counts from the moof's first byte to the first sample.
+	trun.DataOffset = int32(moof.Size()) + int32(mdatHeader)
+
+	var buf bytes.Buffer
+	buf.Grow(int(styp.Size() + moof.Size() + 16))
+	if err := styp.Encode(&buf); err != nil {
+		return nil, err
+	}
+	if err := moof.Encode(&buf); err != nil {
+		return nil, err
+	}
+	if mdatHeader == 8 {
+		buf.Write(binary.BigEndian.AppendUint32(nil, uint32(payload+8)))
+		buf.WriteString("mdat")
+	} else {
+		buf.Write(binary.BigEndian.AppendUint32(nil, 1))
+		buf.WriteString("mdat")
+		buf.Write(binary.BigEndian.AppendUint64(nil, uint64(payload+16)))
+	}
+	return &Segment{header: buf.Bytes(), samples: samples, size: int64(buf.Len()) + payload}, nil
+}
+
+// ErrNoSegment means the segment number is out of range.
+var ErrNoSegment = fmt.Errorf("no such segment")
+
+// Size is the segment's length in bytes.
+func (s *Segment) Size() int64 { return s.size }
+
+// WriteTo streams the segment to w, reading sample bytes from src in as few
+// ranged reads as the layout allows. An error after the first byte means w
+// got a short segment: the caller must abort the response, not end it.
+func (s *Segment) WriteTo(ctx context.Context, w io.Writer, src Source) (int64, error) {
+	n, err := w.Write(s.header)
+	written := int64(n)
+	if err != nil {
+		return written, err
+	}
+	bufp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bufp)
+	for _, r := range runs(s.samples) {
+		m, err := copyRun(ctx, w, src, r, *bufp)
+		written += m
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// run is a stretch of the file read with one request; samples within it
+// are copied and the bytes between them dropped.
+type run struct {
+	off, end int64
+	samples  []index.Sample
+}
+
+func runs(samples []index.Sample) []run {
+	var out []run
+	for i, s := range samples {
+		if len(out) > 0 {
+			r := &out[len(out)-1]
+			if s.Offset >= r.end && s.Offset-r.end <= maxGap {
+				r.end = s.Offset + int64(s.Size)
+				r.samples = samples[i-len(r.samples) : i+1]
+				continue
+			}
+		}
+		out = append(out, run{off: s.Offset, end: s.Offset + int64(s.Size), samples: samples[i : i+1]})
+	}
+	return out
+}
+
+func copyRun(ctx context.Context, w io.Writer, src Source, r run, buf []byte) (int64, error) {
+	body, err := src.OpenRange(ctx, r.off, r.end-r.off)
+	if err != nil {
+		return 0, fmt.Errorf("fmp4: read samples at %d: %w", r.off, err)
+	}
+	defer body.Close()
+	pos := r.off
+	var written int64
+	for _, s := range r.samples {
+		if skip := s.Offset - pos; skip > 0 {
+			if _, err := io.CopyBuffer(io.Discard, io.LimitReader(body, skip), buf); err != nil {
+				return written, fmt.Errorf("fmp4: read samples at %d: %w", pos, err)
+			}
+		}
+		n, err := io.CopyBuffer(w, io.LimitReader(body, int64(s.Size)), buf)
+		written += n
+		if err == nil && n < int64(s.Size) {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return written, fmt.Errorf("fmp4: copy sample at %d: %w", s.Offset, err)
+		}
+		pos = s.Offset + int64(s.Size)
+	}
+	return written, nil
+}

@@ -1,0 +1,148 @@
+package packager_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/streamfront/streamfront/internal/testenv"
+	"github.com/streamfront/streamfront/packager"
+	"github.com/streamfront/streamfront/packager/fmp4"
+	"github.com/streamfront/streamfront/packager/hls"
+	"github.com/streamfront/streamfront/packager/index"
+)
+
+// writeHLS writes what the origin would serve for a remuxed source into dir:
+// the faststart MP4, the master and media playlists and every segment.
+func writeHLS(t *testing.T, dir string, src *os.File, a *packager.Analysis) (mp4Path, master string) {
+	t.Helper()
+	ctx := context.Background()
+	mp4Path = filepath.Join(dir, "r", "src.mp4")
+	must(t, os.MkdirAll(filepath.Dir(mp4Path), 0o755))
+	out, err := os.Create(mp4Path)
+	must(t, err)
+	_, err = out.Write(a.Layout.Head)
+	must(t, err)
+	_, err = io.Copy(out, io.NewSectionReader(src, a.Layout.BodyOffset, a.Layout.BodyLength))
+	must(t, err)
+	must(t, out.Close())
+
+	rend, err := os.Open(mp4Path)
+	must(t, err)
+	defer rend.Close()
+	m, err := hls.Master([]hls.Rendition{{Name: "src", Index: a.Index}}, "src")
+	must(t, err)
+	master = filepath.Join(dir, "master.m3u8")
+	must(t, os.WriteFile(master, m, 0o644))
+	for _, tr := range a.Index.Tracks {
+		base := filepath.Join(dir, "hls", "src")
+		must(t, os.MkdirAll(filepath.Join(base, tr.Kind.String()), 0o755))
+		pl, err := hls.Media(tr, hls.InitURI(tr.Kind), func(n int) string { return hls.SegmentURI(tr.Kind, n) })
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(base, tr.Kind.String()+".m3u8"), pl, 0o644))
+		init, err := fmp4.Init(tr)
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(base, hls.InitURI(tr.Kind)), init, 0o644))
+		for n := range tr.Segments {
+			seg, err := fmp4.NewSegment(tr, n)
+			must(t, err)
+			var buf bytes.Buffer
+			written, err := seg.WriteTo(ctx, &buf, fmp4.ReaderAtSource{R: rend})
+			must(t, err)
+			if written != seg.Size() || int64(buf.Len()) != seg.Size() {
+				t.Fatalf("segment %d: wrote %d bytes, announced %d", n, written, seg.Size())
+			}
+			must(t, os.WriteFile(filepath.Join(base, hls.SegmentURI(tr.Kind, n)), buf.Bytes(), 0o644))
+		}
+	}
+	return mp4Path, master
+}
+
+// decode runs ffmpeg as the independent judge: it must decode input with an
+// empty error log; it returns the decoded duration in seconds.
+func decode(t *testing.T, input string) float64 {
+	t.Helper()
+	ffmpeg := testenv.Require(t, "ffmpeg")
+	cmd := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-allowed_extensions", "ALL", "-i", input, "-f", "null", "-progress", "pipe:1", "-")
+	if !strings.HasSuffix(input, ".m3u8") {
+		cmd = exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", input, "-f", "null", "-progress", "pipe:1", "-")
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ffmpeg failed on %s: %v\n%s", input, err, stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Fatalf("ffmpeg reported errors decoding %s:\n%s", input, stderr.String())
+	}
+	last := 0.0
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "out_time_us="); ok {
+			if us, err := strconv.ParseFloat(v, 64); err == nil {
+				last = us / 1e6
+			}
+		}
+	}
+	return last
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAnalyze_RemuxesMoovAtEndWithBFrames(t *testing.T) {
+	dir := t.TempDir()
+	cases := []testenv.Video{
+		{Name: "bframes-moov-end.mp4", Seconds: 13},
+		{Name: "faststart.mp4", Seconds: 7, Faststart: true},
+		{Name: "video-only.mp4", Seconds: 8, ACodec: "none"},
+		{Name: "audio-only.m4a", Seconds: 9, VCodec: "none"},
+		{Name: "hevc.mp4", Seconds: 6, VCodec: "libx265"},
+	}
+	for _, v := range cases {
+		t.Run(v.Name, func(t *testing.T) {
+			path := testenv.MakeVideo(t, dir, v)
+			f, err := os.Open(path)
+			must(t, err)
+			defer f.Close()
+			fi, _ := f.Stat()
+			a, err := packager.Analyze(context.Background(), f, fi.Size(), packager.Options{})
+			must(t, err)
+			if !a.Remux() {
+				t.Fatalf("expected a remux, got transcode: %v", a.Transcode)
+			}
+			out := t.TempDir()
+			mp4Path, master := writeHLS(t, out, f, a)
+			for _, input := range []string{mp4Path, master} {
+				got := decode(t, input)
+				if diff := got - v.Seconds; diff < -0.1 || diff > 0.1 {
+					t.Errorf("%s decodes to %.3f s, source is %.3f s", filepath.Base(input), got, v.Seconds)
+				}
+			}
+			for _, tr := range a.Index.Tracks {
+				// Encode/decode round trip of the stored index.
+				back, err := index.Decode(tr2ix(tr).Encode())
+				must(t, err)
+				if len(back.Tracks[0].Samples) != len(tr.Samples) {
+					t.Fatalf("index round trip lost samples")
+				}
+			}
+			if testing.Verbose() {
+				b, _ := os.ReadFile(master)
+				fmt.Println(string(b))
+			}
+		})
+	}
+}
+
+func tr2ix(t *index.Track) *index.Index { return &index.Index{Tracks: []*index.Track{t}} }

@@ -1,0 +1,82 @@
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/Eyevinn/mp4ff/mp4"
+
+	"github.com/streamfront/streamfront/packager/index"
+)
+
+// edit is a track's edit list in the one shape the remuxer bakes into
+// timestamps: an optional empty edit (a delay) then one edit from media
+// time Skip at normal rate. Anything richer is re-encoded by ffmpeg, which
+// applies edit lists itself.
+type edit struct {
+	Delay int64 // ticks of the track's timescale before the media starts
+	Skip  int64 // media ticks not presented (encoder delay, AAC priming)
+}
+
+var errComplexEdit = errors.New("the track's edit list is re-encoded to apply it")
+
+func readEdit(trak *mp4.TrakBox, movieScale, trackScale uint32) (edit, error) {
+	var e edit
+	if trak.Edts == nil || len(trak.Edts.Elst) == 0 {
+		return e, nil
+	}
+	media := 0
+	for _, entry := range trak.Edts.Elst[0].Entries {
+		switch {
+		case entry.MediaTime == -1 && media == 0:
+			if movieScale == 0 {
+				return e, errComplexEdit
+			}
+			e.Delay += int64(float64(entry.SegmentDuration) * float64(trackScale) / float64(movieScale))
+		case entry.MediaTime >= 0 && entry.MediaRateInteger == 1 && media == 0:
+			e.Skip = entry.MediaTime
+			media++
+		default:
+			return edit{}, errComplexEdit
+		}
+	}
+	return e, nil
+}
+
+// bakeEdits rewrites timing so that each sample is presented exactly when
+// the edit list says, with no edit list left to apply: browsers ignore edit
+// lists under MSE.
+//
+// A sample's presentation time is DTS + CTO - Skip + Delay. Composition
+// offsets are kept non-negative (each track's smallest offset m is taken
+// out of all of them and added to the decode times instead): negative
+// offsets need trun version 1, and players disagree on how to place them
+// (ffmpeg shifts presentation a frame later than Chromium does). That can
+// ask for a negative first decode time (B-frame delay, AAC priming), so
+// every track moves by one amount of time, shift, the smallest that keeps
+// all times at or above zero; A/V sync is unchanged, to one tick.
+func bakeEdits(tracks []*index.Track, edits []edit) {
+	offsets := make([]int64, len(tracks)) // DTS' = DTS + offset (+ shift)
+	mins := make([]int32, len(tracks))
+	shift := 0.0 // seconds
+	for i, t := range tracks {
+		m := int32(math.MaxInt32)
+		for _, s := range t.Samples {
+			m = min(m, s.CTO)
+		}
+		mins[i] = m
+		offsets[i] = int64(m) - edits[i].Skip + edits[i].Delay
+		if offsets[i] < 0 {
+			shift = max(shift, float64(-offsets[i])/float64(t.Timescale))
+		}
+	}
+	for i, t := range tracks {
+		t.StartDTS = offsets[i] + int64(math.Ceil(shift*float64(t.Timescale)-1e-9))
+		for j := range t.Samples {
+			t.Samples[j].CTO -= mins[i]
+		}
+	}
+}
+
+func (e edit) String() string { return fmt.Sprintf("delay %d skip %d", e.Delay, e.Skip) }
