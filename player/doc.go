@@ -1,0 +1,19 @@
+// Package player serves the Streamfront browser player — hls.js behind a
+// <video> element with a quality menu — as static assets for the site and
+// for embeds.
+//
+// The JavaScript lives in src/ and is built by npm into dist/ (`make build`,
+// which runs `cd player && npm ci && npm run build`). The Go package embeds
+// dist/ at compile time, so `go build` never needs npm: without a build the
+// handler answers 503 with a sentence saying how to build it.
+//
+// Mount the handler under a prefix and reference its files with the
+// content version, which makes them cacheable for a year:
+//
+//	assets, err := player.New()
+//	mux.Handle("/player/", http.StripPrefix("/player", assets))
+//	// <script src="/player/player.js?v={{assets.Version}}"></script>
+//
+// e2e/play.mjs drives Debian's Chromium through a page holding the player;
+// the package's end-to-end test uses it against a stream made by ffmpeg.
+package player

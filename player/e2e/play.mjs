@@ -1,0 +1,301 @@
+#!/usr/bin/env node
+// End-to-end playback check: opens a page holding a Streamfront player in
+// Debian's headless Chromium, plays, (optionally) forces every hls.js level,
+// seeks to a fraction of the duration, plays on, takes a screenshot and
+// prints one JSON line:
+//
+//   {"ok":true,"duration":12,"played":5.1,"seekedTo":9.6,"levels":[...],"errors":[...]}
+//
+// Exit status 0 when every check passed, 1 otherwise (the JSON then says
+// why in "reason"), 2 for bad arguments.
+//
+//   node player/e2e/play.mjs --url http://127.0.0.1:8080/watch/ID \
+//        --screenshot out.png [--seek-fraction 0.8] [--timeout-ms 60000] [--switch-levels]
+
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const chromiumPath = process.env.STREAMFRONT_CHROMIUM || '/usr/bin/chromium';
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+// Playback must start past this position before anything else is checked.
+const startPosition = 2;
+// Seconds the video must play on after a seek or a level switch.
+const playOn = 1;
+
+function usage(message) {
+  process.stderr.write(`${message}\n`
+    + 'usage: node play.mjs --url <watch page URL> --screenshot <png path> '
+    + '[--seek-fraction 0.8] [--timeout-ms 60000] [--switch-levels]\n');
+  process.exit(2);
+}
+
+function readOptions() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        url: { type: 'string' },
+        screenshot: { type: 'string' },
+        'seek-fraction': { type: 'string', default: '0.8' },
+        'timeout-ms': { type: 'string', default: '60000' },
+        'switch-levels': { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    usage(err.message);
+  }
+  if (!values.url) usage('--url is required.');
+  if (!values.screenshot) usage('--screenshot is required.');
+  const seekFraction = Number(values['seek-fraction']);
+  if (!(seekFraction > 0 && seekFraction < 1)) usage('--seek-fraction must be between 0 and 1.');
+  const timeoutMs = Number(values['timeout-ms']);
+  if (!(timeoutMs > 0)) usage('--timeout-ms must be a positive number.');
+  return {
+    url: values.url,
+    screenshot: values.screenshot,
+    seekFraction,
+    timeoutMs,
+    switchLevels: values['switch-levels'],
+  };
+}
+
+// CheckFailed is a failed playback check; its message becomes "reason".
+class CheckFailed extends Error {}
+
+const opts = readOptions();
+const deadline = Date.now() + opts.timeoutMs;
+const result = {
+  ok: false,
+  url: opts.url,
+  engine: '',
+  duration: 0,
+  played: 0,
+  position: 0,
+  seekedTo: null,
+  levels: [],
+  screenshot: opts.screenshot,
+  errors: [],
+};
+
+function remaining() {
+  return Math.max(0, deadline - Date.now());
+}
+
+// snapshot reads everything the checks need from the page in one round trip.
+// The player keeps its state on the mounted element (element.streamfront);
+// a page with a bare <video> still works, without levels.
+async function snapshot(page) {
+  return page.evaluate(() => {
+    const box = document.querySelector('.sf-mounted');
+    const sf = box && box.streamfront;
+    const video = (sf && sf.video) || document.querySelector('video');
+    if (!video) return null;
+    let played = 0;
+    for (let i = 0; i < video.played.length; i++) played += video.played.end(i) - video.played.start(i);
+    return {
+      player: Boolean(sf),
+      engine: sf ? sf.engine : 'video',
+      currentTime: video.currentTime,
+      duration: video.duration,
+      paused: video.paused,
+      ended: video.ended,
+      readyState: video.readyState,
+      videoHeight: video.videoHeight,
+      played,
+      mediaError: video.error ? `MediaError code ${video.error.code}: ${video.error.message}` : '',
+      failed: sf ? sf.failed : false,
+      errorText: box ? (box.querySelector('.sf-error-text') || {}).textContent || '' : '',
+      playerErrors: sf ? sf.errors.slice() : [],
+      levels: sf ? sf.levels() : [],
+      currentLevel: sf ? sf.currentLevel : -1,
+      playingLevel: sf ? sf.playingLevel : -1,
+    };
+  });
+}
+
+// waitFor polls snapshot until test returns true, failing with a message
+// built from the last snapshot when the overall deadline passes or the
+// player gives up.
+async function waitFor(page, what, test) {
+  let last = null;
+  for (;;) {
+    last = await snapshot(page);
+    if (last && test(last)) return last;
+    if (last && last.failed) {
+      throw new CheckFailed(`${what}: the player failed: ${last.errorText}`);
+    }
+    if (remaining() === 0) {
+      const at = last ? ` (at ${last.currentTime.toFixed(2)} s of ${last.duration}, paused=${last.paused}, readyState=${last.readyState}${last.mediaError ? `, ${last.mediaError}` : ''})` : ' (no <video> on the page)';
+      throw new CheckFailed(`${what}: timed out after ${opts.timeoutMs} ms${at}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// play starts playback without awaiting the promise video.play() returns:
+// it stays pending until playback starts, which never happens when the
+// stream is broken, and the deadline could not stop an await inside the page.
+async function play(page) {
+  await page.evaluate(() => {
+    const box = document.querySelector('.sf-mounted');
+    const video = (box && box.streamfront && box.streamfront.video) || document.querySelector('video');
+    video.play().catch((err) => {
+      if (err.name !== 'NotAllowedError') return;
+      // Autoplay with sound may still be refused; muted playback is not.
+      video.muted = true;
+      video.play().catch(() => {});
+    });
+  });
+}
+
+async function seek(page, to) {
+  await page.evaluate((t) => {
+    const box = document.querySelector('.sf-mounted');
+    const video = (box && box.streamfront && box.streamfront.video) || document.querySelector('video');
+    video.currentTime = t;
+    if (video.paused) video.play().catch(() => {});
+  }, to);
+}
+
+// switchLevels forces each hls.js level in turn and checks that fragments of
+// that level are what plays (hls.js FRAG_CHANGED), that the decoded picture
+// has the level's height, and that playback goes on for a second.
+async function switchLevels(page, duration) {
+  const levels = (await snapshot(page)).levels;
+  if (levels.length === 0) {
+    throw new CheckFailed('--switch-levels: the player has no hls.js levels (is the page playing HLS with hls.js?)');
+  }
+  const checked = [];
+  for (const level of levels) {
+    let s = await snapshot(page);
+    // Leave room to play on after the switch; go back near the start if not.
+    if (duration - s.currentTime < playOn + 3) {
+      await seek(page, Math.min(1, duration / 10));
+      s = await waitFor(page, `seek back before level ${level.index}`, (x) => x.currentTime < duration - playOn - 2 && !x.paused);
+    }
+    await page.evaluate((index) => {
+      document.querySelector('.sf-mounted').streamfront.setLevel(index);
+    }, level.index);
+    const switched = await waitFor(page, `switch to level ${level.index} (${level.height}p)`,
+      (x) => x.playingLevel === level.index && (!level.height || x.videoHeight === level.height));
+    const from = switched.currentTime;
+    const after = await waitFor(page, `play on at level ${level.index} (${level.height}p)`,
+      (x) => x.currentTime >= from + playOn || x.ended);
+    if (after.ended && after.currentTime < from + playOn) {
+      throw new CheckFailed(`level ${level.index}: the video ended ${(after.currentTime - from).toFixed(2)} s after the switch`);
+    }
+    checked.push({ ...level, switchedAt: from, playedTo: after.currentTime, videoHeight: after.videoHeight });
+  }
+  // Hand the choice back to ABR as a viewer's "Auto" would.
+  await page.evaluate(() => document.querySelector('.sf-mounted').streamfront.setLevel(-1));
+  return checked;
+}
+
+async function run(page) {
+  const response = await page.goto(opts.url, { waitUntil: 'load', timeout: remaining() });
+  if (!response || !response.ok()) {
+    throw new CheckFailed(`the page answered HTTP ${response ? response.status() : 'nothing'}`);
+  }
+  await waitFor(page, 'find the player', (x) => x !== null);
+  await play(page);
+  let s = await waitFor(page, `play past ${startPosition} s`, (x) => x.currentTime > startPosition && Number.isFinite(x.duration));
+  const { duration } = s;
+  result.engine = s.engine;
+  result.duration = duration;
+  result.levels = s.levels;
+
+  if (opts.switchLevels) {
+    result.levels = await switchLevels(page, duration);
+  }
+
+  const target = Math.min(duration * opts.seekFraction, duration - playOn - 0.25);
+  if (!(target > 0)) {
+    throw new CheckFailed(`the video is too short (${duration} s) to seek and play on`);
+  }
+  await seek(page, target);
+  result.seekedTo = target;
+  s = await waitFor(page, `play on from ${target.toFixed(2)} s after seeking`,
+    (x) => x.currentTime >= target + playOn);
+  result.position = s.currentTime;
+  result.played = s.played;
+
+  await page.screenshot({ path: opts.screenshot });
+  result.ok = true;
+}
+
+// finish prints the result line once and exits.
+let finished = false;
+function finish() {
+  if (finished) return;
+  finished = true;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(result.ok ? 0 : 1);
+}
+
+async function main() {
+  // Every wait checks the deadline, but a browser call can still hang (a
+  // launch, a page that never answers): the watchdog ends the run regardless.
+  setTimeout(() => {
+    result.ok = false;
+    result.reason = result.reason || `the run did not finish within --timeout-ms ${opts.timeoutMs} plus 20 s of grace; the browser hung`;
+    finish();
+  }, opts.timeoutMs + 20000).unref();
+  const userDataDir = await mkdtemp(path.join(tmpdir(), 'streamfront-chromium-'));
+  let context;
+  try {
+    await mkdir(path.dirname(path.resolve(opts.screenshot)), { recursive: true });
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: chromiumArgs,
+      viewport: { width: 1280, height: 800 },
+      timeout: remaining(),
+    });
+    const page = context.pages()[0] || await context.newPage();
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') result.errors.push({ source: 'console', message: msg.text() });
+    });
+    page.on('pageerror', (err) => result.errors.push({ source: 'page', message: err.message }));
+    try {
+      await run(page);
+    } finally {
+      // The player's own log: hls.js fatal errors and media element errors.
+      const last = await snapshot(page).catch(() => null);
+      if (last) {
+        for (const e of last.playerErrors) result.errors.push(e);
+        if (!result.played) result.played = last.played;
+        if (!result.position) result.position = last.currentTime;
+        if (!result.engine) result.engine = last.engine;
+      }
+      if (!result.ok) await page.screenshot({ path: opts.screenshot }).catch(() => {});
+    }
+    const fatal = result.errors.filter((e) => e.source === 'hls.js' && e.fatal);
+    if (fatal.length > 0) {
+      result.ok = false;
+      result.reason = `hls.js reported ${fatal.length} fatal error(s): ${fatal.map((e) => e.details).join(', ')}`;
+    }
+  } catch (err) {
+    result.ok = false;
+    result.reason = err instanceof CheckFailed ? err.message : `error: ${err.message}`;
+  } finally {
+    if (context) await context.close().catch(() => {});
+    await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
+  }
+  finish();
+}
+
+await main();

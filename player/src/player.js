@@ -1,0 +1,389 @@
+// Streamfront player: a <video> element driven by hls.js, with a quality
+// menu, storyboard previews while seeking, and a readable error message when
+// playback fails. It is bundled into one IIFE (global `Streamfront`) by
+// build.mjs, so a page needs only <script src="/player/player.js">.
+//
+//   Streamfront.mount(element, {hls, mp4, poster, storyboard})
+//
+// Every element with a data-streamfront-hls (or data-streamfront-mp4)
+// attribute is mounted automatically when the document is ready.
+
+import Hls from 'hls.js';
+
+import { parseStoryboard, storyboardCueAt } from './storyboard.js';
+
+export const version = '0.1.0';
+export { Hls };
+
+// workerPath lets hls.js transmux in a Web Worker. The ES module build of
+// hls.js has no inline worker, so build.mjs ships hls.worker.js beside
+// player.js. A Worker must be same-origin with the page, so when the player
+// is embedded from another origin hls.js transmuxes on the main thread.
+const workerPath = sameOriginSibling('hls.worker.js');
+
+function sameOriginSibling(name) {
+  const script = typeof document !== 'undefined' ? document.currentScript : null;
+  if (!script || !script.src) return null;
+  try {
+    const url = new URL(name, script.src);
+    return url.origin === window.location.origin ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// Sentences shown to the viewer. The technical detail goes below them.
+const messages = {
+  noSource: 'This video has no playable source.',
+  network: 'The video could not be loaded. Check your connection and reload the page.',
+  decode: 'The video could not be decoded by this browser.',
+  unsupported: 'This browser cannot play this video format. Try the download link instead.',
+  aborted: 'Loading the video was interrupted. Reload the page to try again.',
+  other: 'The video stopped because of an unexpected error. Reload the page to try again.',
+};
+
+/**
+ * Mounts a player into element and returns its state object, which is also
+ * kept on element.streamfront (tests read it). Mounting an element twice
+ * destroys the first player.
+ *
+ * @param {HTMLElement} element box to fill; its content is replaced.
+ * @param {{hls?: string, mp4?: string, poster?: string, storyboard?: string,
+ *          autoplay?: boolean, title?: string, hlsConfig?: object}} options
+ */
+export function mount(element, options = {}) {
+  if (!element || element.nodeType !== 1) {
+    throw new Error('Streamfront.mount needs a DOM element to mount into.');
+  }
+  if (element.streamfront) element.streamfront.destroy();
+
+  const opts = { ...optionsFromDataset(element), ...options };
+  const ui = buildUI(element, opts);
+  const { video } = ui;
+
+  // teardown collects what destroy() must undo.
+  const teardown = [];
+  const listen = (target, type, fn) => {
+    target.addEventListener(type, fn);
+    teardown.push(() => target.removeEventListener(type, fn));
+  };
+
+  const state = {
+    video,
+    hls: null,
+    engine: '',          // "hls.js", "native-hls" or "mp4"
+    errors: [],          // {source, type, details, fatal, message}
+    failed: false,       // true once the error message is shown
+    playingLevel: -1,    // level of the fragment being played (hls.js only)
+    get currentLevel() {
+      return this.hls ? this.hls.currentLevel : -1;
+    },
+    get autoLevel() {
+      return this.hls ? this.hls.autoLevelEnabled : false;
+    },
+    levels() {
+      return this.hls ? describeLevels(this.hls.levels) : [];
+    },
+    setLevel(index) {
+      if (!this.hls) return;
+      this.hls.currentLevel = index; // -1 returns to automatic selection
+      renderQuality(ui, state);
+    },
+    destroy() {
+      for (const undo of teardown.splice(0)) undo();
+      if (this.hls) this.hls.destroy();
+      this.hls = null;
+      video.removeAttribute('src');
+      video.load();
+      element.classList.remove('sf-mounted');
+      delete element.streamfront;
+    },
+  };
+  element.streamfront = state;
+  element.classList.add('sf-mounted');
+
+  const fail = (message, detail) => {
+    state.failed = true;
+    ui.error.hidden = false;
+    ui.errorText.textContent = message;
+    ui.errorDetail.textContent = detail || '';
+    ui.quality.hidden = true;
+    element.classList.add('sf-failed');
+  };
+
+  const playMP4 = () => {
+    state.engine = 'mp4';
+    ui.quality.hidden = true;
+    video.src = opts.mp4;
+  };
+
+  listen(video, 'error', () => {
+    // With hls.js the element's source is a MediaSource blob; hls.js reports
+    // those failures itself through its ERROR event.
+    if (state.engine === 'hls.js') return;
+    const err = video.error;
+    const message = messageForMediaError(err);
+    state.errors.push({
+      source: 'video', type: 'mediaError', details: err ? `code ${err.code}` : '',
+      fatal: true, message: err && err.message ? err.message : message,
+    });
+    fail(message, err && err.message ? err.message : '');
+  });
+
+  if (opts.hls && Hls.isSupported()) {
+    startHLS(state, ui, opts, listen, fail, playMP4);
+  } else if (opts.hls && video.canPlayType('application/vnd.apple.mpegurl')) {
+    state.engine = 'native-hls';
+    ui.quality.hidden = true;
+    video.src = opts.hls;
+  } else if (opts.mp4) {
+    playMP4();
+  } else {
+    fail(messages.noSource, 'Give mount() an hls or mp4 URL.');
+  }
+  ui.engine.textContent = state.engine;
+
+  if (opts.storyboard) {
+    loadStoryboard(opts.storyboard, ui, video, listen);
+  }
+  if (opts.autoplay) {
+    video.play().catch(() => {
+      // Browsers refuse unmuted autoplay without a gesture; muted is allowed.
+      video.muted = true;
+      return video.play().catch(() => {});
+    });
+  }
+  return state;
+}
+
+function startHLS(state, ui, opts, listen, fail, playMP4) {
+  const { video } = ui;
+  const config = { ...(opts.hlsConfig || {}) };
+  if (workerPath && config.workerPath === undefined) config.workerPath = workerPath;
+  const hls = new Hls(config);
+  state.hls = hls;
+  state.engine = 'hls.js';
+  let recoveredMediaError = false;
+
+  hls.on(Hls.Events.MANIFEST_PARSED, () => renderQuality(ui, state));
+  hls.on(Hls.Events.LEVEL_SWITCHED, () => renderQuality(ui, state));
+  hls.on(Hls.Events.FRAG_CHANGED, (_event, data) => {
+    state.playingLevel = data.frag.level;
+    renderQuality(ui, state);
+  });
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    if (!data.fatal) return;
+    state.errors.push({
+      source: 'hls.js', type: data.type, details: data.details, fatal: true,
+      message: data.error ? String(data.error.message || data.error) : '',
+    });
+    // A media error is often a decoder hiccup that recoverMediaError fixes
+    // by re-creating the SourceBuffers; try once before giving up.
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recoveredMediaError) {
+      recoveredMediaError = true;
+      hls.recoverMediaError();
+      return;
+    }
+    hls.destroy();
+    state.hls = null;
+    if (opts.mp4) {
+      // The progressive MP4 is served by the same edges but is a different
+      // path; it may still play when the HLS packaging is at fault.
+      playMP4();
+      ui.engine.textContent = state.engine;
+      return;
+    }
+    fail(messageForHLSError(data), `hls.js: ${data.details}`);
+  });
+
+  ui.select.addEventListener('change', () => {
+    state.setLevel(Number(ui.select.value));
+  });
+  hls.loadSource(opts.hls);
+  hls.attachMedia(video);
+}
+
+function optionsFromDataset(element) {
+  const d = element.dataset;
+  const opts = {};
+  if (d.streamfrontHls) opts.hls = d.streamfrontHls;
+  if (d.streamfrontMp4) opts.mp4 = d.streamfrontMp4;
+  if (d.streamfrontPoster) opts.poster = d.streamfrontPoster;
+  if (d.streamfrontStoryboard) opts.storyboard = d.streamfrontStoryboard;
+  if (d.streamfrontTitle) opts.title = d.streamfrontTitle;
+  if (d.streamfrontAutoplay !== undefined) opts.autoplay = d.streamfrontAutoplay !== 'false';
+  return opts;
+}
+
+function el(tag, className, attrs = {}) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  return node;
+}
+
+function buildUI(element, opts) {
+  element.classList.add('sf-player');
+  element.replaceChildren();
+
+  const stage = el('div', 'sf-stage');
+  const video = el('video', 'sf-video', { controls: '', playsinline: '', preload: 'metadata' });
+  if (opts.poster) video.poster = opts.poster;
+  if (opts.title) video.setAttribute('aria-label', opts.title);
+
+  const thumb = el('div', 'sf-thumb');
+  thumb.hidden = true;
+  const thumbImage = el('div', 'sf-thumb-image');
+  const thumbTime = el('span', 'sf-thumb-time');
+  thumb.append(thumbImage, thumbTime);
+
+  const error = el('div', 'sf-error', { role: 'alert' });
+  error.hidden = true;
+  const errorText = el('p', 'sf-error-text');
+  const errorDetail = el('p', 'sf-error-detail');
+  error.append(errorText, errorDetail);
+  stage.append(video, thumb, error);
+
+  const bar = el('div', 'sf-bar');
+  const engine = el('span', 'sf-engine');
+  const quality = el('label', 'sf-quality');
+  quality.hidden = true;
+  const qualityName = el('span', 'sf-quality-name');
+  qualityName.textContent = 'Quality';
+  const select = el('select', 'sf-quality-select', { 'aria-label': 'Video quality' });
+  const level = el('span', 'sf-level', { 'aria-live': 'polite' });
+  quality.append(qualityName, select, level);
+  bar.append(quality, engine);
+
+  element.append(stage, bar);
+  return { video, thumb, thumbImage, thumbTime, error, errorText, errorDetail, engine, quality, select, level };
+}
+
+function describeLevels(levels) {
+  return levels.map((level, index) => ({
+    index,
+    height: level.height,
+    width: level.width,
+    bitrate: level.bitrate,
+    name: level.name || '',
+    codecs: [level.videoCodec, level.audioCodec].filter(Boolean).join(','),
+  }));
+}
+
+function levelLabel(level) {
+  if (!level) return '';
+  if (level.height) return `${level.height}p`;
+  return `${Math.round(level.bitrate / 1000)} kbps`;
+}
+
+// renderQuality keeps the quality menu in step with hls.js: one option per
+// level (highest first) plus Auto, and the level being played beside it.
+function renderQuality(ui, state) {
+  const hls = state.hls;
+  if (!hls || hls.levels.length === 0) {
+    ui.quality.hidden = true;
+    return;
+  }
+  const levels = describeLevels(hls.levels);
+  const wanted = ['-1', ...levels.map((l) => String(l.index))].join(' ');
+  if (ui.select.dataset.levels !== wanted) {
+    const options = [new Option('Auto', '-1')];
+    const sorted = [...levels].sort((a, b) => (b.height - a.height) || (b.bitrate - a.bitrate));
+    for (const level of sorted) {
+      const mbps = level.bitrate ? ` · ${(level.bitrate / 1e6).toFixed(1)} Mbps` : '';
+      options.push(new Option(`${levelLabel(level)}${mbps}`, String(level.index)));
+    }
+    ui.select.replaceChildren(...options);
+    ui.select.dataset.levels = wanted;
+  }
+  ui.select.value = hls.autoLevelEnabled ? '-1' : String(hls.currentLevel);
+  const playing = state.playingLevel >= 0 ? state.playingLevel : hls.currentLevel;
+  const label = levelLabel(levels[playing]);
+  ui.level.textContent = hls.autoLevelEnabled ? (label ? `Auto · ${label}` : 'Auto') : label;
+  ui.quality.hidden = levels.length < 1;
+}
+
+function messageForHLSError(data) {
+  if (data.type === Hls.ErrorTypes.MEDIA_ERROR) return messages.decode;
+  if (data.type !== Hls.ErrorTypes.NETWORK_ERROR) return messages.other;
+  const status = data.response && data.response.code;
+  if (status >= 400 && status < 500) {
+    return `The video could not be loaded: the server answered HTTP ${status}. It may have been deleted or not be ready yet.`;
+  }
+  if (status >= 500) {
+    return `The video could not be loaded: the server answered HTTP ${status}. Try again in a moment.`;
+  }
+  return messages.network;
+}
+
+function messageForMediaError(err) {
+  if (!err) return messages.other;
+  switch (err.code) {
+    case 1: return messages.aborted;
+    case 2: return messages.network;
+    case 3: return messages.decode;
+    case 4: return messages.unsupported;
+    default: return messages.other;
+  }
+}
+
+function formatTime(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+// loadStoryboard fetches a WebVTT storyboard (cues whose text is
+// "sprite.jpg#xywh=x,y,w,h") and shows the frame for the target time while
+// the viewer seeks. A storyboard that fails to load only loses the previews.
+function loadStoryboard(url, ui, video, listen) {
+  fetch(url)
+    .then((res) => {
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return res.text();
+    })
+    .then((text) => {
+      const cues = parseStoryboard(text, url);
+      if (cues.length === 0) return;
+      let hideTimer = 0;
+      const show = () => {
+        const cue = storyboardCueAt(cues, video.currentTime);
+        if (!cue) return;
+        const s = ui.thumbImage.style;
+        s.backgroundImage = `url("${cue.image.replace(/"/g, '%22')}")`;
+        if (cue.rect) {
+          s.width = `${cue.rect.w}px`;
+          s.height = `${cue.rect.h}px`;
+          s.backgroundPosition = `-${cue.rect.x}px -${cue.rect.y}px`;
+        }
+        ui.thumbTime.textContent = formatTime(video.currentTime);
+        ui.thumb.hidden = false;
+        clearTimeout(hideTimer);
+      };
+      const hide = () => {
+        clearTimeout(hideTimer);
+        hideTimer = setTimeout(() => { ui.thumb.hidden = true; }, 600);
+      };
+      listen(video, 'seeking', show);
+      listen(video, 'seeked', hide);
+    })
+    .catch((err) => {
+      console.warn(`Streamfront: storyboard ${url} not loaded: ${err.message}`);
+    });
+}
+
+/** Mounts every [data-streamfront-hls] / [data-streamfront-mp4] element not mounted yet. */
+export function mountAll(root = document) {
+  const found = root.querySelectorAll('[data-streamfront-hls], [data-streamfront-mp4]');
+  return Array.from(found).filter((node) => !node.streamfront).map((node) => mount(node));
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', () => mountAll(), { once: true });
+  } else {
+    mountAll();
+  }
+}
