@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -105,4 +106,30 @@ func MakeVideo(t testing.TB, dir string, v Video) string {
 		t.Fatalf("ffmpeg could not make fixture %s: %v\n%s", v.Name, err, stderr.String())
 	}
 	return out
+}
+
+// Decode is the independent judge of a stream: ffmpeg must decode input
+// (a file or URL; HLS included) with an empty error log. It returns the
+// decoded duration in seconds.
+func Decode(t testing.TB, input string) float64 {
+	t.Helper()
+	ffmpeg := Require(t, "ffmpeg")
+	cmd := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", input, "-f", "null", "-progress", "pipe:1", "-")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ffmpeg failed on %s: %v\n%s", input, err, stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Fatalf("ffmpeg reported errors decoding %s:\n%s", input, stderr.String())
+	}
+	last := 0.0
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "out_time_us="); ok {
+			if us, err := strconv.ParseFloat(v, 64); err == nil {
+				last = us / 1e6
+			}
+		}
+	}
+	return last
 }

@@ -1,0 +1,295 @@
+package origin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/streamfront/streamfront/internal/httprange"
+	"github.com/streamfront/streamfront/origin/catalog"
+	"github.com/streamfront/streamfront/packager/fmp4"
+	"github.com/streamfront/streamfront/packager/hls"
+	"github.com/streamfront/streamfront/packager/index"
+)
+
+// Cache lifetimes the origin asks of edges. Everything under a video ID
+// except the master playlist is immutable: a video's media never changes,
+// it is only ever deleted (and deletion invalidates edges).
+const (
+	cacheImmutable  = "public, max-age=31536000, immutable"
+	cacheMasterLive = "public, max-age=2"  // renditions are still being added
+	cacheMasterDone = "public, max-age=60" // final; short so a delete is felt soon even without invalidation
+)
+
+const (
+	typePlaylist = "application/vnd.apple.mpegurl"
+	typeMP4      = "video/mp4"
+)
+
+// readyVideo loads a video that can be served.
+func (s *Server) readyVideo(r *http.Request) (*catalog.Video, error) {
+	v, err := s.catalog.Get(r.Context(), chi.URLParam(r, "id"))
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.Status != catalog.Ready || len(v.Renditions) == 0 {
+		return nil, errNotFound
+	}
+	return v, nil
+}
+
+func (s *Server) serveMaster(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.readyVideo(r)
+	if err != nil {
+		return err
+	}
+	renditions := make([]hls.Rendition, 0, len(v.Renditions))
+	for _, rd := range v.Renditions {
+		ix, err := s.indexes.get(r.Context(), rd.IndexKey)
+		if err != nil {
+			return err
+		}
+		renditions = append(renditions, hls.Rendition{Name: rd.Name, Index: ix})
+	}
+	body, err := hls.Master(renditions, v.AudioFrom)
+	if err != nil {
+		return err
+	}
+	cc := cacheMasterLive
+	if v.Final {
+		cc = cacheMasterDone
+	}
+	return serveBytes(w, r, body, typePlaylist, cc, etagOf(body), v.UpdatedAt)
+}
+
+// track finds the rendition and track a playlist or segment URL names.
+func (s *Server) track(r *http.Request, v *catalog.Video, kindName string) (*catalog.Rendition, *index.Track, error) {
+	rd := v.Rendition(chi.URLParam(r, "rendition"))
+	if rd == nil {
+		return nil, nil, errNotFound
+	}
+	kind := index.Video
+	switch kindName {
+	case "video":
+	case "audio":
+		kind = index.Audio
+	default:
+		return nil, nil, errNotFound
+	}
+	ix, err := s.indexes.get(r.Context(), rd.IndexKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := ix.Track(kind)
+	if t == nil {
+		return nil, nil, errNotFound
+	}
+	return rd, t, nil
+}
+
+func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) error {
+	kindName, ok := strings.CutSuffix(chi.URLParam(r, "playlist"), ".m3u8")
+	if !ok {
+		return errNotFound
+	}
+	v, err := s.readyVideo(r)
+	if err != nil {
+		return err
+	}
+	_, t, err := s.track(r, v, kindName)
+	if err != nil {
+		return err
+	}
+	body, err := hls.Media(t, hls.InitURI(t.Kind), func(n int) string { return hls.SegmentURI(t.Kind, n) })
+	if err != nil {
+		return err
+	}
+	return serveBytes(w, r, body, typePlaylist, cacheImmutable, etagOf(body), v.CreatedAt)
+}
+
+func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.readyVideo(r)
+	if err != nil {
+		return err
+	}
+	rd, t, err := s.track(r, v, chi.URLParam(r, "kind"))
+	if err != nil {
+		return err
+	}
+	file := chi.URLParam(r, "file")
+	if file == "init.mp4" {
+		body, err := fmp4.Init(t)
+		if err != nil {
+			return err
+		}
+		return serveBytes(w, r, body, typeMP4, cacheImmutable, etagOf(body), v.CreatedAt)
+	}
+	num, ok := strings.CutSuffix(file, ".m4s")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 0 || n >= len(t.Segments) || num != strconv.Itoa(n) {
+		return errNotFound
+	}
+	seg, err := fmp4.NewSegment(t, n)
+	if err != nil {
+		return err
+	}
+	etag := fmt.Sprintf(`"%s-%s-%s-%d-%d"`, v.ID, rd.Name, t.Kind, n, seg.Size())
+	return serveStream(w, r, seg.Size(), typeMP4, cacheImmutable, etag, v.CreatedAt,
+		func(ctx context.Context, w io.Writer) error {
+			_, err := seg.WriteTo(ctx, w, mp4Source{s: s.store, mp4: rd.MP4})
+			return err
+		})
+}
+
+func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request) error {
+	name, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".mp4")
+	if !ok {
+		return errNotFound
+	}
+	v, err := s.readyVideo(r)
+	if err != nil {
+		return err
+	}
+	rd := v.Rendition(name)
+	if rd == nil {
+		return errNotFound
+	}
+	src := mp4Source{s: s.store, mp4: rd.MP4}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%s.mp4"`, v.ID, name))
+	return serveRanged(w, r, rd.MP4.Size, typeMP4, cacheImmutable, rd.MP4.ETag, v.CreatedAt,
+		func(ctx context.Context, w io.Writer, off, n int64) error {
+			body, err := src.OpenRange(ctx, off, n)
+			if err != nil {
+				return err
+			}
+			defer body.Close()
+			copied, err := io.Copy(w, body)
+			if err == nil && copied != n {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		})
+}
+
+// serveBytes answers with a small in-memory body (playlists, init
+// segments), Range and conditional requests included.
+func serveBytes(w http.ResponseWriter, r *http.Request, body []byte, ctype, cacheControl, etag string, modified time.Time) error {
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", cacheControl)
+	http.ServeContent(w, r, "", modified, bytes.NewReader(body))
+	return nil
+}
+
+// serveStream answers with a body of known size written by write. A Range
+// request is served by discarding what lies outside it (segments are a
+// few MB; edges ask for whole segments).
+func serveStream(w http.ResponseWriter, r *http.Request, size int64, ctype, cacheControl, etag string, modified time.Time,
+	write func(ctx context.Context, w io.Writer) error) error {
+	return serveRanged(w, r, size, ctype, cacheControl, etag, modified, func(ctx context.Context, w io.Writer, off, n int64) error {
+		return write(ctx, &windowWriter{w: w, skip: off, left: n})
+	})
+}
+
+// serveRanged handles conditional and single-range requests for a body
+// of known size, then streams [off, off+n) with write. Multi-range
+// requests get the whole body (RFC 9110 allows it; edges send single
+// ranges). An error after headers are sent aborts the connection, so a
+// cache never stores a short body as complete.
+func serveRanged(w http.ResponseWriter, r *http.Request, size int64, ctype, cacheControl, etag string, modified time.Time,
+	write func(ctx context.Context, w io.Writer, off, n int64) error) error {
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", cacheControl)
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	if match := r.Header.Get("If-None-Match"); match != "" && etagListMatches(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	off, n, status := int64(0), size, http.StatusOK
+	if rh := r.Header.Get("Range"); rh != "" && ifRangeAllows(r, etag) {
+		ranges, err := httprange.Parse(rh, size)
+		switch {
+		case errors.Is(err, httprange.ErrUnsatisfiable):
+			h.Set("Content-Range", httprange.Unsatisfied(size))
+			return errorf(http.StatusRequestedRangeNotSatisfiable, "The requested range is outside the file.")
+		case err == nil && len(ranges) == 1:
+			off, n, status = ranges[0].Start, ranges[0].Length(), http.StatusPartialContent
+			h.Set("Content-Range", ranges[0].ContentRange(size))
+		}
+	}
+	h.Set("Content-Length", strconv.FormatInt(n, 10))
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	if err := write(r.Context(), w, off, n); err != nil {
+		if r.Context().Err() != nil {
+			return nil
+		}
+		panic(http.ErrAbortHandler) // headers are out: only a broken connection tells the truth
+	}
+	return nil
+}
+
+func ifRangeAllows(r *http.Request, etag string) bool {
+	ir := r.Header.Get("If-Range")
+	return ir == "" || ir == etag
+}
+
+func etagListMatches(list, etag string) bool {
+	for _, e := range strings.Split(list, ",") {
+		e = strings.TrimSpace(e)
+		if e == "*" || strings.TrimPrefix(e, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func etagOf(b []byte) string {
+	var h uint64 = 14695981039346656037 // FNV-1a: cheap, and playlists are small
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return fmt.Sprintf(`"%016x"`, h)
+}
+
+// windowWriter passes on only bytes [skip, skip+left) of what is written.
+type windowWriter struct {
+	w          io.Writer
+	skip, left int64
+}
+
+func (ww *windowWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if ww.skip > 0 {
+		d := min(ww.skip, int64(len(p)))
+		ww.skip -= d
+		p = p[d:]
+	}
+	if int64(len(p)) > ww.left {
+		p = p[:ww.left]
+	}
+	if len(p) > 0 {
+		if _, err := ww.w.Write(p); err != nil {
+			return 0, err
+		}
+		ww.left -= int64(len(p))
+	}
+	return n, nil
+}

@@ -1,0 +1,200 @@
+package origin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamfront/streamfront/internal/testenv"
+	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/store"
+)
+
+const apiKey = "test-key"
+
+type video struct {
+	ID        string  `json:"id"`
+	Title     string  `json:"title"`
+	Status    string  `json:"status"`
+	Error     string  `json:"error"`
+	DurationS float64 `json:"duration_s"`
+	HLSURL    string  `json:"hls_url"`
+	MP4URL    string  `json:"mp4_url"`
+}
+
+// startOrigin runs an origin on loopback against a fresh S3 and returns its
+// base URL; it serves its own media (no edge in front).
+func startOrigin(t *testing.T, handler func(http.Handler) http.Handler) (string, *testenv.S3) {
+	t.Helper()
+	s3 := testenv.StartS3(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	o, err := origin.New(origin.Config{
+		S3:       store.Config{Endpoint: s3.Endpoint, Bucket: "streamfront", AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, PathStyle: true},
+		APIKey:   apiKey,
+		MediaURL: base,
+		WebURL:   "http://localhost:8080",
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var h http.Handler = o
+	if handler != nil {
+		h = handler(o)
+	}
+	_ = h
+	go func() { done <- o.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("origin shut down with error: %v", err)
+		}
+	})
+	return base, s3
+}
+
+func upload(t *testing.T, base, path string, query string) (int, video, string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/videos"+query, f)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Content-Type", "video/mp4")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var v video
+	_ = json.Unmarshal(body, &v)
+	return resp.StatusCode, v, string(body)
+}
+
+func waitDone(t *testing.T, base, id string) video {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/api/v1/videos/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v video
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		resp.Body.Close()
+		if v.Status == "ready" || v.Status == "failed" {
+			return v
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("video %s neither ready nor failed after 90 s", id)
+	return video{}
+}
+
+func TestOrigin_UploadRemuxAndServe(t *testing.T) {
+	base, _ := startOrigin(t, nil)
+	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 8})
+	code, v, body := upload(t, base, src, "?title=Hello&tags=a,b")
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	v = waitDone(t, base, v.ID)
+	if v.Status != "ready" {
+		t.Fatalf("video failed: %s", v.Error)
+	}
+	if v.Title != "Hello" || !strings.HasPrefix(v.HLSURL, base) {
+		t.Fatalf("unexpected video %+v", v)
+	}
+	for _, u := range []string{v.HLSURL, v.MP4URL} {
+		d := testenv.Decode(t, u)
+		if d < 7.9 || d > 8.1 {
+			t.Errorf("%s decodes to %.3f s, want 8", u, d)
+		}
+	}
+	// A 1000-byte range from the middle of the MP4.
+	req, _ := http.NewRequest(http.MethodGet, v.MP4URL, nil)
+	req.Header.Set("Range", "bytes=100000-100999")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	full, _ := http.Get(v.MP4URL)
+	all, _ := io.ReadAll(full.Body)
+	full.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, all[100000:101000]) {
+		t.Fatalf("range: status %d, %d bytes, match %v", resp.StatusCode, len(got), bytes.Equal(got, all[100000:101000]))
+	}
+}
+
+func TestOrigin_BadUploadsGetClearErrors(t *testing.T) {
+	base, _ := startOrigin(t, nil)
+	dir := t.TempDir()
+	good := testenv.MakeVideo(t, dir, testenv.Video{Seconds: 4, Faststart: true})
+	data, _ := os.ReadFile(good)
+	write := func(name string, b []byte) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	random := make([]byte, 200000)
+	for i := range random {
+		random[i] = byte(i*7919 + i/13)
+	}
+	cases := []struct {
+		name, path string
+		wantCode   int    // at upload
+		wantFail   string // substring of the failed error, when accepted
+	}{
+		{"empty", write("empty.mp4", nil), http.StatusBadRequest, ""},
+		{"text", write("notes.txt", []byte(strings.Repeat("hello, this is not a video\n", 50))), http.StatusUnsupportedMediaType, ""},
+		{"random", write("random.bin", random), http.StatusCreated, "not a video"},
+		{"truncated", write("cut.mp4", data[:len(data)*4/10]), http.StatusCreated, "ends early"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, v, body := upload(t, base, c.path, "")
+			if code != c.wantCode {
+				t.Fatalf("upload: got %d (%s), want %d", code, body, c.wantCode)
+			}
+			var e struct{ Error string }
+			_ = json.Unmarshal([]byte(body), &e)
+			if code >= 400 {
+				if e.Error == "" {
+					t.Fatalf("a 4xx must say why: %s", body)
+				}
+				return
+			}
+			v = waitDone(t, base, v.ID)
+			if v.Status != "failed" || !strings.Contains(v.Error, c.wantFail) {
+				t.Fatalf("got status %s error %q, want failed with %q", v.Status, v.Error, c.wantFail)
+			}
+			fmt.Println(c.name, "→", v.Error)
+		})
+	}
+	// The server is still up.
+	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("origin is down after bad uploads: %v", err)
+	}
+}

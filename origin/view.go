@@ -1,0 +1,81 @@
+package origin
+
+import (
+	"strings"
+	"time"
+
+	"github.com/streamfront/streamfront/origin/catalog"
+)
+
+// videoView is the public Video JSON of DESIGN.md.
+type videoView struct {
+	ID           string          `json:"id"`
+	Title        string          `json:"title"`
+	Description  string          `json:"description"`
+	Tags         []string        `json:"tags"`
+	Visibility   string          `json:"visibility"`
+	Status       catalog.Status  `json:"status"`
+	Error        string          `json:"error,omitempty"`
+	Stage        string          `json:"stage,omitempty"`
+	Percent      float64         `json:"percent"`
+	DurationS    float64         `json:"duration_s"`
+	Width        int             `json:"width"`
+	Height       int             `json:"height"`
+	Renditions   []renditionView `json:"renditions"`
+	HLSURL       string          `json:"hls_url"`
+	MP4URL       string          `json:"mp4_url"`
+	ThumbnailURL string          `json:"thumbnail_url"`
+	PageURL      string          `json:"page_url"`
+	CreatedAt    time.Time       `json:"created_at"`
+}
+
+type renditionView struct {
+	Name      string `json:"name"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	Bandwidth int64  `json:"bandwidth"`
+	Codecs    string `json:"codecs"`
+}
+
+func (s *Server) view(v *catalog.Video) videoView {
+	out := videoView{
+		ID: v.ID, Title: v.Title, Description: v.Description, Tags: v.Tags, Visibility: v.Visibility,
+		Status: v.Status, Error: v.Error, Stage: v.Stage, Percent: v.Percent,
+		DurationS: v.DurationS, Width: v.Width, Height: v.Height,
+		Renditions: []renditionView{},
+		PageURL:    s.cfg.WebURL + "/watch/" + v.ID,
+		CreatedAt:  v.CreatedAt,
+	}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	for _, r := range v.Renditions {
+		out.Renditions = append(out.Renditions, renditionView{Name: r.Name, Width: r.Width, Height: r.Height, Bandwidth: r.Bandwidth, Codecs: r.Codecs})
+	}
+	if v.Status == catalog.Ready && len(v.Renditions) > 0 {
+		base := s.cfg.MediaURL + "/videos/" + v.ID
+		out.HLSURL = base + "/master.m3u8"
+		out.MP4URL = base + "/r/" + progressiveRendition(v).Name + ".mp4"
+		if v.Thumbnail != "" {
+			out.ThumbnailURL = base + "/thumbs/poster.jpg"
+		}
+	}
+	return out
+}
+
+// progressiveRendition is the rendition offered for download: the tallest
+// H.264 one at most 1080 lines tall (what every browser plays), else the
+// first.
+func progressiveRendition(v *catalog.Video) *catalog.Rendition {
+	var best *catalog.Rendition
+	for i := range v.Renditions {
+		r := &v.Renditions[i]
+		if strings.HasPrefix(r.Codecs, "avc1") && r.Height <= 1080 && (best == nil || r.Height > best.Height) {
+			best = r
+		}
+	}
+	if best == nil {
+		best = &v.Renditions[0]
+	}
+	return best
+}
