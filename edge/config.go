@@ -1,0 +1,201 @@
+package edge
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config configures an Edge. Zero values take the documented defaults.
+type Config struct {
+	// Name identifies this edge in X-Edge, X-Cache ("Hit from <Name>") and
+	// Via. Required.
+	Name string
+	// Addr is the listen address used by Run. It defaults to ":8081".
+	Addr string
+	// Origin is the upstream base URL, e.g. "http://127.0.0.1:8090".
+	// Required.
+	Origin string
+
+	// CacheDir is the disk tier directory. Empty means memory tier only.
+	CacheDir string
+	// MemoryBytes is the memory tier byte budget. It defaults to 256 MiB.
+	MemoryBytes int64
+	// DiskBytes is the disk tier byte budget. It defaults to 10 GiB.
+	DiskBytes int64
+	// SliceSize is the size of the aligned slices large objects are
+	// fetched and cached in. It defaults to 2 MiB.
+	SliceSize int64
+	// SlicedPaths are glob patterns of paths cached as slices; "*" matches
+	// within one path segment and "**" across segments. It defaults to
+	// ["/videos/**.mp4"]: every MP4 under /videos/.
+	SlicedPaths []string
+	// MaxObjectBytes is the largest non-sliced object that is cached; a
+	// bigger one is passed through. This bounds the memory one fill holds.
+	// It defaults to 64 MiB.
+	MaxObjectBytes int64
+
+	// OriginConnectTimeout bounds dialing the origin, so that with the
+	// origin down an uncached request fails fast. It defaults to 2s.
+	OriginConnectTimeout time.Duration
+	// OriginFirstByteTimeout bounds the wait for the origin's response
+	// headers. It defaults to 10s.
+	OriginFirstByteTimeout time.Duration
+	// OriginReadTimeout bounds the wait for each further piece of an origin
+	// body, so a stalled origin does not hold a fill forever. It defaults
+	// to 15s.
+	OriginReadTimeout time.Duration
+
+	// DefaultTTL is the freshness lifetime of a cacheable response that
+	// carries no max-age, s-maxage or Expires. It defaults to 24h.
+	DefaultTTL time.Duration
+	// MinTTL is a floor on origin-given freshness lifetimes. It defaults
+	// to 0.
+	MinTTL time.Duration
+	// MaxTTL is a ceiling on freshness lifetimes. It defaults to 365 days.
+	MaxTTL time.Duration
+	// NegativeTTL is the lifetime of cached 404 and 410 answers, and a
+	// ceiling on what the origin asks for them. It defaults to 2s.
+	NegativeTTL time.Duration
+	// StaleWhileRevalidate is how long after expiry an entry may be served
+	// while it is revalidated in the background, when the origin's
+	// Cache-Control names none. It defaults to 0 (revalidate first).
+	StaleWhileRevalidate time.Duration
+	// StaleIfError is how long after expiry an entry may be served when the
+	// origin fails, when the origin's Cache-Control names none. It
+	// defaults to 24h. Negative disables it.
+	StaleIfError time.Duration
+
+	// CORSOrigin is the Access-Control-Allow-Origin value. It defaults to
+	// "*".
+	CORSOrigin string
+	// AdminToken protects the invalidation API (Authorization: Bearer).
+	// Empty disables that API.
+	AdminToken string
+
+	// ReadHeaderTimeout bounds reading request headers. It defaults to 10s.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request. It defaults to 60s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each write of a response body: the deadline is
+	// pushed forward before every write, so long downloads live as long as
+	// the client reads. It defaults to 30s.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds keep-alive idle time. It defaults to 120s.
+	IdleTimeout time.Duration
+	// ShutdownTimeout bounds the graceful drain in Run and Serve. It
+	// defaults to 30s.
+	ShutdownTimeout time.Duration
+
+	// Logger receives operational logs. It defaults to slog.Default().
+	Logger *slog.Logger
+	// AccessLog, when set, receives one JSON line per request. It defaults
+	// to nil (no access log).
+	AccessLog io.Writer
+}
+
+// Defaults, named so documentation and code agree.
+const (
+	defaultAddr           = ":8081"
+	defaultMemoryBytes    = 256 << 20
+	defaultDiskBytes      = 10 << 30
+	defaultSliceSize      = 2 << 20
+	defaultMaxObjectBytes = 64 << 20
+	defaultSlicedPath     = "/videos/**.mp4"
+)
+
+// withDefaults returns cfg with zero fields filled and checks it.
+func (cfg Config) withDefaults() (Config, error) {
+	var errs []error
+	if cfg.Name == "" {
+		errs = append(errs, errors.New("Name is required"))
+	}
+	if strings.ContainsAny(cfg.Name, " ,\r\n") {
+		errs = append(errs, fmt.Errorf("Name %q must be a single token (no spaces or commas)", cfg.Name))
+	}
+	if cfg.Origin == "" {
+		errs = append(errs, errors.New("Origin is required"))
+	} else if u, err := url.Parse(cfg.Origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("Origin %q must be an absolute http(s) URL", cfg.Origin))
+	}
+	setDefault(&cfg.Addr, defaultAddr)
+	setDefault(&cfg.MemoryBytes, defaultMemoryBytes)
+	setDefault(&cfg.DiskBytes, defaultDiskBytes)
+	setDefault(&cfg.SliceSize, defaultSliceSize)
+	setDefault(&cfg.MaxObjectBytes, defaultMaxObjectBytes)
+	if cfg.SlicedPaths == nil {
+		cfg.SlicedPaths = []string{defaultSlicedPath}
+	}
+	setDefault(&cfg.OriginConnectTimeout, 2*time.Second)
+	setDefault(&cfg.OriginFirstByteTimeout, 10*time.Second)
+	setDefault(&cfg.OriginReadTimeout, 15*time.Second)
+	setDefault(&cfg.DefaultTTL, 24*time.Hour)
+	setDefault(&cfg.MaxTTL, 365*24*time.Hour)
+	setDefault(&cfg.NegativeTTL, 2*time.Second)
+	setDefault(&cfg.StaleIfError, 24*time.Hour)
+	setDefault(&cfg.CORSOrigin, "*")
+	setDefault(&cfg.ReadHeaderTimeout, 10*time.Second)
+	setDefault(&cfg.ReadTimeout, 60*time.Second)
+	setDefault(&cfg.WriteTimeout, 30*time.Second)
+	setDefault(&cfg.IdleTimeout, 120*time.Second)
+	setDefault(&cfg.ShutdownTimeout, 30*time.Second)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+
+	if cfg.MemoryBytes < 0 || cfg.DiskBytes < 0 {
+		errs = append(errs, errors.New("MemoryBytes and DiskBytes must not be negative"))
+	}
+	if cfg.SliceSize < 64<<10 || cfg.SliceSize > 64<<20 {
+		errs = append(errs, fmt.Errorf("SliceSize %d must be between 64 KiB and 64 MiB", cfg.SliceSize))
+	}
+	if cfg.MaxObjectBytes < 0 || cfg.MaxObjectBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("MaxObjectBytes %d must be between 0 and 1 GiB", cfg.MaxObjectBytes))
+	}
+	if cfg.MinTTL < 0 || cfg.MaxTTL < cfg.MinTTL || cfg.DefaultTTL < 0 || cfg.NegativeTTL < 0 || cfg.StaleWhileRevalidate < 0 {
+		errs = append(errs, errors.New("TTLs must be non-negative and MinTTL <= MaxTTL"))
+	}
+	for _, p := range cfg.SlicedPaths {
+		if !strings.HasPrefix(p, "/") {
+			errs = append(errs, fmt.Errorf("SlicedPaths pattern %q must start with /", p))
+		}
+	}
+	if len(errs) > 0 {
+		return cfg, fmt.Errorf("edge config: %w", errors.Join(errs...))
+	}
+	return cfg, nil
+}
+
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// compileGlob turns a SlicedPaths pattern into an anchored regexp: "**"
+// matches any run of characters, "*" any run without "/".
+func compileGlob(pattern string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(pattern); i++ {
+		switch {
+		case strings.HasPrefix(pattern[i:], "**"):
+			b.WriteString(".*")
+			i++
+		case pattern[i] == '*':
+			b.WriteString("[^/]*")
+		case pattern[i] == '?':
+			b.WriteString("[^/]")
+		default:
+			b.WriteString(regexp.QuoteMeta(pattern[i : i+1]))
+		}
+	}
+	b.WriteString("$")
+	return regexp.Compile(b.String())
+}

@@ -1,0 +1,252 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Edge is one edge cache: an http.Handler plus the server around it.
+// Build it with New; serve it with Run, Serve, or as a handler (then call
+// Close when done).
+type Edge struct {
+	cfg        Config
+	log        *slog.Logger
+	originBase string // Config.Origin without a trailing slash
+	transport  *http.Transport
+	proxy      *httputil.ReverseProxy
+	mem        *memoryTier
+	disk       *diskTier // nil without CacheDir
+	flights    flightGroup[fill]
+	sliced     []*regexp.Regexp
+	ttl        ttlPolicy
+	hdrs       *edgeHeaders
+	metrics    *metrics
+	handler    http.Handler // the route table wrapped in logging middleware
+
+	// downUntil is when the origin is next tried for requests that can be
+	// answered stale (unix nanoseconds); see originDown.
+	downUntil atomic.Int64
+
+	// Fills run on goroutines owned here: ctx ends them, wg waits.
+	ctx       context.Context
+	cancel    context.CancelFunc
+	mu        sync.Mutex
+	closed    bool
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+var _ http.Handler = (*Edge)(nil)
+
+// New validates cfg, fills its defaults and opens (rebuilding the index
+// of) the disk tier.
+func New(cfg Config) (*Edge, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	e := &Edge{
+		cfg:        cfg,
+		log:        cfg.Logger.With("edge", cfg.Name),
+		originBase: strings.TrimSuffix(cfg.Origin, "/"),
+		transport:  newOriginTransport(cfg),
+		hdrs:       newEdgeHeaders(cfg),
+		ttl: ttlPolicy{
+			defaultTTL: cfg.DefaultTTL, minTTL: cfg.MinTTL, maxTTL: cfg.MaxTTL,
+			negativeTTL: cfg.NegativeTTL, swr: cfg.StaleWhileRevalidate, sie: max(0, cfg.StaleIfError),
+		},
+	}
+	for _, p := range cfg.SlicedPaths {
+		re, err := compileGlob(p)
+		if err != nil {
+			return nil, fmt.Errorf("edge config: SlicedPaths %q: %w", p, err)
+		}
+		e.sliced = append(e.sliced, re)
+	}
+	if e.mem, err = newMemoryTier(cfg.MemoryBytes); err != nil {
+		return nil, err
+	}
+	if cfg.CacheDir != "" {
+		if e.disk, err = openDiskTier(cfg.CacheDir, cfg.DiskBytes, e.log); err != nil {
+			e.mem.close()
+			return nil, err
+		}
+	}
+	e.metrics = newMetrics(e)
+	e.proxy = e.newPassThroughProxy()
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.handler = e.accessLog(http.HandlerFunc(e.route))
+	return e, nil
+}
+
+// ServeHTTP serves one request.
+func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.handler.ServeHTTP(w, r)
+}
+
+// route is the route table: every path the edge answers is listed here.
+func (e *Edge) route(w http.ResponseWriter, r *http.Request) {
+	var err error
+	path := r.URL.Path
+	switch {
+	case r.Method == http.MethodOptions:
+		e.servePreflight(w, r)
+	case path == "/healthz":
+		e.serveHealth(w, r)
+	case path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		e.serveMetrics(w, r)
+	case path == "/api/v1/invalidations" && r.Method == http.MethodPost:
+		err = e.serveInvalidation(w, r)
+	case strings.HasPrefix(path, "/videos/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		err = e.serveCacheable(w, r)
+	default:
+		err = e.passThrough(w, r)
+	}
+	if err == nil {
+		return
+	}
+	if headersSent(w) {
+		// The status line is out: the only honest signal left is to break
+		// the connection, so the client sees a failed transfer and never
+		// a short 200 it could take for the whole object.
+		if r.Context().Err() == nil {
+			e.log.Warn("aborting response after headers", "path", path, "err", err)
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if r.Context().Err() != nil {
+		return // the client left
+	}
+	e.writeError(w, r, err)
+}
+
+func (e *Edge) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	e.setEdgeHeaders(h, xcacheMiss, 0)
+	h["Cache-Control"] = e.hdrs.noStore
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte("ok\n"))
+}
+
+// servePreflight answers CORS preflight (and plain OPTIONS) requests
+// itself, so a web player on another origin may send Range and
+// conditional headers.
+func (e *Edge) servePreflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	e.setEdgeHeaders(h, xcacheMiss, 0)
+	h.Set("Allow", "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE")
+	if r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE")
+		allowHeaders := r.Header.Get("Access-Control-Request-Headers")
+		if allowHeaders == "" {
+			allowHeaders = "Range, If-None-Match, If-Modified-Since, If-Range, Authorization, Content-Type"
+		}
+		h.Set("Access-Control-Allow-Headers", allowHeaders)
+		h.Set("Access-Control-Max-Age", "86400")
+		h.Add("Vary", "Access-Control-Request-Headers")
+	}
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Run listens on Config.Addr and serves until ctx is done, then shuts down
+// gracefully.
+func (e *Edge) Run(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", e.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("edge %s: listen: %w", e.cfg.Name, err)
+	}
+	return e.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then drains in-flight requests
+// (at most ShutdownTimeout), stops background fills and closes the Edge.
+func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: e.cfg.ReadHeaderTimeout,
+		ReadTimeout:       e.cfg.ReadTimeout,
+		// A safety net for small answers; long bodies push the deadline
+		// forward on every write (bodyWriter), see doc.go.
+		WriteTimeout:   e.cfg.WriteTimeout,
+		IdleTimeout:    e.cfg.IdleTimeout,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	e.log.Info("edge serving", "addr", ln.Addr().String(), "origin", e.cfg.Origin)
+	select {
+	case err := <-errc:
+		e.Close()
+		return fmt.Errorf("edge %s: serve: %w", e.cfg.Name, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), e.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if err != nil {
+		srv.Close()
+	}
+	<-errc
+	e.Close()
+	if err != nil {
+		return fmt.Errorf("edge %s: shutdown: %w", e.cfg.Name, err)
+	}
+	return nil
+}
+
+// Close stops background fills, waits for them and releases the caches'
+// goroutines. It is safe to call more than once.
+func (e *Edge) Close() error {
+	e.closeOnce.Do(func() {
+		e.mu.Lock()
+		e.closed = true
+		e.mu.Unlock()
+		e.cancel()
+		e.wg.Wait()
+		e.mem.close()
+		if e.disk != nil {
+			e.disk.close()
+		}
+		e.transport.CloseIdleConnections()
+	})
+	return nil
+}
+
+// originDown reports whether a recent origin failure says not to wait for
+// the origin when a stale copy can answer.
+func (e *Edge) originDown(now time.Time) bool {
+	return now.UnixNano() < e.downUntil.Load()
+}
+
+// originDownFor is how long after a failed fetch stale-capable requests
+// skip waiting for the origin. One background revalidation per key still
+// probes it, so recovery is noticed within this time.
+const originDownFor = time.Second
+
+func (e *Edge) noteOriginFailure(err error, now time.Time) {
+	var se originStatusError
+	if errors.Is(err, errOriginUnreachable) || errors.Is(err, errOriginTimeout) || errors.As(err, &se) {
+		e.downUntil.Store(now.Add(originDownFor).UnixNano())
+	}
+}
+
+func (e *Edge) originUp() {
+	if e.downUntil.Load() != 0 {
+		e.downUntil.Store(0)
+	}
+}

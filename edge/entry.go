@@ -1,0 +1,162 @@
+package edge
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// entryKind tells what a cache entry holds.
+type entryKind uint8
+
+const (
+	// kindWhole is a complete response: status, headers and body.
+	kindWhole entryKind = iota
+	// kindSliced is the metadata of a large object whose body lives in
+	// separate slice entries (see slice.go). size is the object's length.
+	kindSliced
+	// kindSlice is one aligned slice of a sliced object: body only.
+	kindSlice
+	// kindPass marks a key whose answers are not cacheable (no-store,
+	// private, too large), so requests skip collapsing and go straight to
+	// the origin until it expires: Varnish's "hit-for-pass".
+	kindPass
+)
+
+// entry is the metadata of one cached item. It is immutable once stored:
+// a refresh stores a new entry, so readers never need a lock.
+type entry struct {
+	key    string
+	kind   entryKind
+	status int
+	// header holds the stored end-to-end origin headers, each value slice
+	// clipped so an Add by anyone downstream copies instead of writing
+	// into shared memory.
+	header http.Header
+	// size is the body length (kindWhole, kindSlice) or the object length
+	// (kindSliced); -1 while unknown (a streaming fill without
+	// Content-Length).
+	size int64
+
+	etag         string
+	lastModified string
+	lastModTime  time.Time
+
+	// date is when the response was received; initialAge is its Age then.
+	date       time.Time
+	initialAge time.Duration
+	// freshFor is the freshness lifetime; swr and sie the stale windows
+	// after it (stale-while-revalidate, stale-if-error).
+	freshFor time.Duration
+	swr, sie time.Duration
+	// storable is false for answers that are served but not kept.
+	storable bool
+
+	contentLength []string // precomputed Content-Length value
+}
+
+// age is the entry's current age (RFC 9111 §4.2.3, simplified: the edge's
+// clock is the only clock).
+func (m *entry) age(now time.Time) time.Duration {
+	return m.initialAge + now.Sub(m.date)
+}
+
+func (m *entry) fresh(now time.Time) bool { return m.age(now) < m.freshFor }
+
+// usableWhileRevalidating reports whether a stale entry may be served while
+// a background revalidation runs.
+func (m *entry) usableWhileRevalidating(now time.Time) bool {
+	return m.age(now) < m.freshFor+m.swr
+}
+
+// usableOnError reports whether a stale entry may be served because the
+// origin failed.
+func (m *entry) usableOnError(now time.Time) bool {
+	return m.age(now) < m.freshFor+m.sie
+}
+
+// validatorTag names the version of a sliced object; it is part of every
+// slice key, so slices of an old version can never mix with a new one.
+func (m *entry) validatorTag() string {
+	v := m.etag
+	if v == "" {
+		v = m.lastModified
+	}
+	return v + "/" + strconv.FormatInt(m.size, 10)
+}
+
+func (m *entry) setSize(n int64) {
+	m.size = n
+	if n >= 0 {
+		m.contentLength = []string{strconv.FormatInt(n, 10)}
+	} else {
+		m.contentLength = nil
+	}
+}
+
+// droppedHeaders are not stored: hop-by-hop headers, headers the edge
+// computes itself, and cookies, which a shared cache must not replay.
+var droppedHeaders = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
+	"Proxy-Authorization": true, "Proxy-Connection": true, "Te": true,
+	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Content-Length": true, "Content-Range": true, "Accept-Ranges": true,
+	"Age": true, "Date": true, "Set-Cookie": true,
+	"X-Cache": true, "X-Edge": true,
+	"Access-Control-Allow-Origin": true, "Access-Control-Expose-Headers": true,
+	"Access-Control-Allow-Credentials": true,
+}
+
+// storedHeader copies the headers of an origin answer worth keeping.
+func storedHeader(src http.Header) http.Header {
+	dst := make(http.Header, len(src))
+	for k, v := range src {
+		if droppedHeaders[k] {
+			continue
+		}
+		dst[k] = slices.Clip(slices.Clone(v))
+	}
+	return dst
+}
+
+// mergeHeader applies the headers of a 304 to a stored entry's headers
+// (RFC 9111 §4.3.4) and returns a new map.
+func mergeHeader(stored, fresh http.Header) http.Header {
+	dst := make(http.Header, len(stored))
+	for k, v := range stored {
+		dst[k] = v
+	}
+	for k, v := range fresh {
+		if droppedHeaders[k] || k == "Content-Type" || k == "Content-Encoding" {
+			continue
+		}
+		dst[k] = slices.Clip(slices.Clone(v))
+	}
+	return dst
+}
+
+// parseAge reads an Age header; garbage counts as 0.
+func parseAge(h http.Header) time.Duration {
+	v := h.Get("Age")
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(min(n, int64(100*365*24*3600))) * time.Second
+}
+
+// setValidators caches ETag and Last-Modified from the stored headers.
+func (m *entry) setValidators() {
+	m.etag = m.header.Get("Etag")
+	m.lastModified = m.header.Get("Last-Modified")
+	if t, err := http.ParseTime(m.lastModified); err == nil {
+		m.lastModTime = t
+	} else {
+		m.lastModTime = time.Time{}
+	}
+}

@@ -1,0 +1,172 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// errShuttingDown refuses new fills once the edge is closing.
+var errShuttingDown = errors.New("edge is shutting down")
+
+// fillOutcome is what a fill found out once the origin answered.
+type fillOutcome uint8
+
+const (
+	// outcomeStream: a new answer; its body streams through fill.body.
+	outcomeStream fillOutcome = iota
+	// outcomeCached: the re-check found a fresh copy in the cache.
+	outcomeCached
+	// outcomeRefreshed: the origin answered 304; fill.hit is the
+	// refreshed copy.
+	outcomeRefreshed
+	// outcomeFailed: no usable answer; fill.err says why.
+	outcomeFailed
+	// outcomePass: the answer is too large to cache; each client fetches
+	// it for itself.
+	outcomePass
+)
+
+// fill is one origin fetch that any number of clients wait on. Its fields
+// are written by the fill's goroutine before ready is closed and only read
+// after, except body, which is safe for concurrent use.
+type fill struct {
+	ready   chan struct{}
+	outcome fillOutcome
+	meta    *entry // outcomeStream: the answer
+	hit     cached // outcomeCached, outcomeRefreshed
+	err     error  // outcomeFailed
+	body    *streamBuffer
+	// slice fills: the slice index body holds, when hasSlice.
+	slice    int64
+	hasSlice bool
+}
+
+func newFill() *fill { return &fill{ready: make(chan struct{})} }
+
+// wait blocks until the fill knows its outcome or ctx ends.
+func (f *fill) wait(ctx context.Context) error {
+	select {
+	case <-f.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (f *fill) resolve(o fillOutcome, hit cached) {
+	f.outcome, f.hit = o, hit
+	close(f.ready)
+}
+
+func (f *fill) fail(err error) {
+	f.outcome, f.err = outcomeFailed, err
+	close(f.ready)
+}
+
+func (f *fill) startStream(meta *entry, body *streamBuffer) {
+	f.outcome, f.meta, f.body = outcomeStream, meta, body
+	close(f.ready)
+}
+
+// goFill runs fn on a goroutine the Edge owns (Close waits for it), or
+// reports false once the Edge is closing.
+func (e *Edge) goFill(fn func(ctx context.Context)) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		fn(e.ctx)
+	}()
+	return true
+}
+
+// joinWholeFill joins or starts the fill of a non-sliced object. prev is
+// the stale copy to revalidate, if any.
+func (e *Edge) joinWholeFill(key, uri string, prev *cached) *fill {
+	f, started := e.flights.join(key, newFill)
+	if started && !e.goFill(func(ctx context.Context) { e.runWholeFill(ctx, f, key, uri, prev) }) {
+		e.flights.leave(key, f)
+		f.fail(errShuttingDown)
+	}
+	return f
+}
+
+func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev *cached) {
+	defer e.flights.leave(key, f)
+	now := time.Now()
+	// Re-check the cache inside the flight. The race it closes: request A
+	// misses (or finds a stale copy) and heads for join; meanwhile the
+	// previous flight for this key stores its fresh answer and leaves the
+	// group; A then finds no flight and starts this one. Without the check
+	// A would fetch what the cache already holds, once per such latecomer.
+	// Because every fill stores before it leaves (the deferred leave runs
+	// after store), a flight that starts after another left always sees
+	// that one's result here.
+	if c, ok := e.lookup(key); ok && c.meta.kind != kindPass && c.meta.fresh(now) {
+		f.resolve(outcomeCached, c)
+		return
+	}
+	var prevMeta *entry
+	if prev != nil {
+		prevMeta = prev.meta
+	}
+	e.metrics.originFetches.Inc()
+	resp, err := e.fetch(ctx, uri, conditionalHeaders(prevMeta))
+	if err != nil {
+		f.fail(err)
+		return
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotModified && prev != nil:
+		resp.Body.Close()
+		f.resolve(outcomeRefreshed, e.storeRefreshed(*prev, resp.Header, now))
+	case resp.StatusCode >= 500 && prev != nil && prev.meta.usableOnError(now):
+		resp.Body.Close()
+		f.fail(originStatusError{resp.StatusCode})
+	default:
+		e.streamWhole(f, key, resp, now)
+	}
+}
+
+// streamWhole streams a whole answer into f and stores it when complete.
+func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Time) {
+	defer resp.Body.Close()
+	meta := e.newEntry(key, kindWhole, resp.StatusCode, resp.Header, now)
+	cl := resp.ContentLength
+	if cl > e.cfg.MaxObjectBytes {
+		e.storePass(key, now)
+		f.resolve(outcomePass, cached{})
+		return
+	}
+	meta.setSize(cl)
+	body := newStreamBuffer(max(cl, 0))
+	f.startStream(meta, body)
+	n, err := body.readFrom(resp.Body, e.cfg.MaxObjectBytes, nil)
+	if err == nil && cl >= 0 && n != cl {
+		err = fmt.Errorf("%w: got %d of %d bytes", errOriginBody, n, cl)
+	}
+	switch {
+	case errors.Is(err, errTooLarge):
+		e.storePass(key, now)
+	case err != nil && !errors.Is(err, errOriginBody):
+		err = fmt.Errorf("%w: %w", errOriginBody, err)
+	}
+	if err != nil {
+		body.finish(err)
+		e.log.Warn("fill broke mid-body; not cached", "key", key, "err", err)
+		return
+	}
+	done, _ := body.bytes()
+	final := *meta
+	final.setSize(n)
+	e.storeMemory(&final, done)
+	body.finish(nil)
+	e.storeDisk(&final, done)
+}

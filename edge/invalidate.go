@@ -1,0 +1,94 @@
+package edge
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// maxInvalidationPaths bounds one invalidation request; a bigger batch is
+// refused rather than scanning the index for a very long time.
+const maxInvalidationPaths = 1000
+
+// invalidationRequest is the body of POST /api/v1/invalidations.
+type invalidationRequest struct {
+	// Paths are exact paths ("/videos/abc/master.m3u8") or prefixes ending
+	// in "*" ("/videos/abc/*"). A path covers its slices too.
+	Paths []string `json:"paths"`
+}
+
+// serveInvalidation removes matching entries from both tiers. It needs
+// "Authorization: Bearer <Config.AdminToken>".
+func (e *Edge) serveInvalidation(w http.ResponseWriter, r *http.Request) error {
+	if e.cfg.AdminToken == "" {
+		return fmt.Errorf("%w: invalidation is disabled on this edge (no admin token configured)", errUnauthorized)
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(e.cfg.AdminToken)) != 1 {
+		return errUnauthorized
+	}
+	var req invalidationRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		return fmt.Errorf(`%w: the body must be JSON like {"paths":["/videos/abc/*"]}: %v`, errBadRequest, err)
+	}
+	if len(req.Paths) == 0 || len(req.Paths) > maxInvalidationPaths {
+		return fmt.Errorf("%w: send between 1 and %d paths", errBadRequest, maxInvalidationPaths)
+	}
+	for _, p := range req.Paths {
+		if !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("%w: path %q must start with /", errBadRequest, p)
+		}
+	}
+	n := e.invalidate(req.Paths)
+	e.metrics.invalidated.Add(float64(n))
+	e.log.Info("invalidated", "paths", req.Paths, "entries", n)
+
+	h := w.Header()
+	e.setEdgeHeaders(h, xcacheMiss, 0)
+	h["Cache-Control"] = e.hdrs.noStore
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	return json.NewEncoder(w).Encode(struct {
+		Paths   []string `json:"paths"`
+		Removed int      `json:"removed"`
+	}{req.Paths, n})
+}
+
+// invalidate removes every entry whose key matches one of patterns from
+// both tiers and returns how many keys it removed. Fills in flight finish
+// and may store their answer: an invalidation means "do not serve what you
+// had", and what arrives after it is new.
+func (e *Edge) invalidate(patterns []string) int {
+	matches := func(key string) bool {
+		for _, p := range patterns {
+			if keyMatches(key, p) {
+				return true
+			}
+		}
+		return false
+	}
+	var keys []string
+	for k := range e.mem.c.Keys() {
+		if matches(k) {
+			keys = append(keys, k)
+		}
+	}
+	if e.disk != nil {
+		for k := range e.disk.idx.Keys() {
+			if matches(k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			e.remove(k)
+		}
+	}
+	return len(seen)
+}

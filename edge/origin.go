@@ -1,0 +1,109 @@
+package edge
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// newOriginTransport is shared by fills and the pass-through proxy, so both
+// reuse the same pool of keep-alive connections to the origin.
+func newOriginTransport(cfg Config) *http.Transport {
+	dialer := &net.Dialer{Timeout: cfg.OriginConnectTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   cfg.OriginConnectTimeout,
+		ResponseHeaderTimeout: cfg.OriginFirstByteTimeout,
+		ExpectContinueTimeout: time.Second,
+		// Fills must see the origin's bytes as sent, so lengths and ranges
+		// stay true; compression toward clients is the edge's own job.
+		DisableCompression: true,
+	}
+}
+
+// originURL is the upstream URL for a request URI ("/path?query").
+func (e *Edge) originURL(requestURI string) string {
+	return e.originBase + requestURI
+}
+
+// fetch sends one GET for a fill. The response body is wrapped so a stall
+// longer than OriginReadTimeout between reads cancels it; closing the body
+// releases everything.
+func (e *Edge) fetch(ctx context.Context, requestURI string, setHeaders func(http.Header)) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.originURL(requestURI), nil)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "streamfront-edge/"+e.cfg.Name)
+	req.Header["Via"] = e.hdrs.via
+	if setHeaders != nil {
+		setHeaders(req.Header)
+	}
+	start := time.Now()
+	resp, err := e.transport.RoundTrip(req)
+	e.metrics.originTTFB.Observe(time.Since(start).Seconds())
+	if err != nil {
+		cancel()
+		return nil, classifyTransportError(err)
+	}
+	resp.Body = &watchdogBody{rc: resp.Body, d: e.cfg.OriginReadTimeout, cancel: cancel,
+		timer: time.AfterFunc(e.cfg.OriginReadTimeout, cancel)}
+	return resp, nil
+}
+
+// watchdogBody cancels a stalled origin read: every read that returns
+// bytes pushes the deadline forward.
+type watchdogBody struct {
+	rc     io.ReadCloser
+	d      time.Duration
+	timer  *time.Timer
+	cancel context.CancelFunc
+}
+
+func (b *watchdogBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.timer.Reset(b.d)
+	}
+	return n, err
+}
+
+func (b *watchdogBody) Close() error {
+	b.timer.Stop()
+	err := b.rc.Close()
+	b.cancel()
+	return err
+}
+
+// conditionalHeaders makes a revalidation request out of a stored entry.
+func conditionalHeaders(prev *entry) func(http.Header) {
+	if prev == nil {
+		return nil
+	}
+	return func(h http.Header) {
+		if prev.etag != "" {
+			h.Set("If-None-Match", prev.etag)
+		}
+		if prev.lastModified != "" {
+			h.Set("If-Modified-Since", prev.lastModified)
+		}
+	}
+}
+
+// requestURIOf is the path and query forwarded to the origin.
+func requestURIOf(r *http.Request) string {
+	uri := r.URL.RequestURI()
+	if !strings.HasPrefix(uri, "/") {
+		return "/"
+	}
+	return uri
+}

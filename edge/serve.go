@@ -1,0 +1,243 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/streamfront/streamfront/edge/httprange"
+)
+
+// promoteLimit is the largest disk item copied into memory on a disk hit;
+// larger ones are streamed from the file (sendfile) instead.
+const promoteLimit = 16 << 20
+
+// serveCacheable answers GET and HEAD under /videos/ from the cache,
+// filling it on a miss. A corrupt disk file found on the way is dropped
+// and the request starts over once, as a miss.
+func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
+	key := cacheKey(r)
+	sliced := e.isSliced(r.URL.Path)
+	var err error
+	for range 2 {
+		err = e.serveKey(w, r, key, sliced)
+		if !errors.Is(err, errCorrupt) || headersSent(w) {
+			return err
+		}
+	}
+	return err
+}
+
+// serveKey decides between hit, stale, refresh and miss for one key.
+func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, sliced bool) error {
+	now := time.Now()
+	uri := requestURIOf(r)
+	c, ok := e.lookup(key)
+	var prev *cached
+	if ok {
+		switch {
+		case c.meta.kind == kindPass && c.meta.fresh(now):
+			return e.passThrough(w, r)
+		case c.meta.kind == kindPass:
+			// An expired pass marker: try caching again.
+		case c.meta.fresh(now):
+			return e.serveEntry(w, r, c, xcacheHit)
+		case c.meta.usableWhileRevalidating(now):
+			e.revalidateInBackground(key, uri, c, sliced)
+			return e.serveEntry(w, r, c, xcacheStale)
+		case c.meta.usableOnError(now) && e.originDown(now):
+			// The origin failed moments ago: answer from the stale copy at
+			// once and let one background revalidation probe the origin.
+			e.revalidateInBackground(key, uri, c, sliced)
+			return e.serveEntry(w, r, c, xcacheStale)
+		default:
+			prev = &c
+		}
+	}
+
+	var f *fill
+	if sliced {
+		f = e.joinSliceFill(key, uri, e.firstSliceWanted(r), prev)
+	} else {
+		f = e.joinWholeFill(key, uri, prev)
+	}
+	if err := f.wait(r.Context()); err != nil {
+		return err
+	}
+	switch f.outcome {
+	case outcomeCached:
+		return e.serveEntry(w, r, f.hit, xcacheHit)
+	case outcomeRefreshed:
+		e.originUp()
+		return e.serveEntry(w, r, f.hit, xcacheRefreshHit)
+	case outcomePass:
+		return e.passThrough(w, r)
+	case outcomeFailed:
+		e.noteOriginFailure(f.err, now)
+		if prev != nil && prev.meta.usableOnError(now) {
+			return e.serveEntry(w, r, *prev, xcacheStale)
+		}
+		return f.err
+	}
+	e.originUp()
+	var src bodySource = f.body
+	if f.hasSlice {
+		src = &slicedSource{e: e, meta: f.meta, uri: uri, first: f}
+	}
+	return e.writeObject(w, r, f.meta, src, xcacheMiss)
+}
+
+// firstSliceWanted guesses, before the object's length is known, which
+// slice a request starts in: the slice of an explicit first byte, else 0.
+func (e *Edge) firstSliceWanted(r *http.Request) int64 {
+	specs, err := httprange.ParseSpecs(r.Header.Get("Range"))
+	if err != nil || r.Method != http.MethodGet {
+		return 0
+	}
+	first := int64(-1)
+	for _, s := range specs {
+		if s.Suffix >= 0 {
+			return 0
+		}
+		if first < 0 || s.First < first {
+			first = s.First
+		}
+	}
+	return max(0, first) / e.cfg.SliceSize
+}
+
+// revalidateInBackground starts (or joins) a refresh of a stale entry
+// that nobody waits for.
+func (e *Edge) revalidateInBackground(key, uri string, c cached, sliced bool) {
+	if sliced && c.meta.kind == kindSliced {
+		e.joinSliceFill(key, uri, 0, &c)
+		return
+	}
+	e.joinWholeFill(key, uri, &c)
+}
+
+// serveEntry answers from a cached entry.
+func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, c cached, x xcache) error {
+	switch {
+	case c.meta.kind == kindSliced:
+		src := &slicedSource{e: e, meta: c.meta, uri: requestURIOf(r)}
+		return e.writeObject(w, r, c.meta, src, x)
+	case c.mem != nil:
+		return e.writeObject(w, r, c.meta, bytesSource(c.mem.body), x)
+	case c.disk != nil && c.meta.size <= promoteLimit:
+		body, err := e.disk.readBody(c.disk)
+		if err != nil {
+			return err
+		}
+		e.mem.set(&memItem{meta: c.meta, body: body})
+		return e.writeObject(w, r, c.meta, bytesSource(body), x)
+	case c.disk != nil:
+		f, err := e.disk.open(c.disk)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return e.writeObject(w, r, c.meta, &diskSource{tier: e.disk, item: c.disk, f: f}, x)
+	}
+	return fmt.Errorf("cache entry %s has no body", c.meta.key)
+}
+
+// bodySource writes bytes [off, off+n) of a body; n < 0 means to the end
+// of a body whose length is not known yet.
+type bodySource interface {
+	copyTo(ctx context.Context, w *bodyWriter, off, n int64) error
+}
+
+// bytesSource is a body held in memory.
+type bytesSource []byte
+
+func (b bytesSource) copyTo(_ context.Context, w *bodyWriter, off, n int64) error {
+	if n < 0 {
+		n = int64(len(b)) - off
+	}
+	return w.write(b[off : off+n])
+}
+
+// diskSource streams a large body from its cache file; net/http turns the
+// copy into sendfile.
+type diskSource struct {
+	tier *diskTier
+	item *diskItem
+	f    *os.File
+}
+
+func (d *diskSource) copyTo(_ context.Context, w *bodyWriter, off, n int64) error {
+	if n < 0 {
+		n = d.item.meta.size - off
+	}
+	if _, err := d.f.Seek(d.item.bodyOffset+off, io.SeekStart); err != nil {
+		return err
+	}
+	for n > 0 {
+		chunk := min(n, diskCopyChunk)
+		w.extendDeadline()
+		copied, err := io.CopyN(w.w, d.f, chunk)
+		n -= copied
+		if errors.Is(err, io.EOF) {
+			d.tier.drop(d.item, err)
+			return fmt.Errorf("disk tier: %s shorter than its header: %w", d.item.meta.key, errCorrupt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// diskCopyChunk is how much one sendfile call may send before the write
+// deadline is pushed forward again.
+const diskCopyChunk = 4 << 20
+
+// bodyWriteChunk bounds one Write to the client, so the write deadline can
+// be pushed forward between pieces of a large body.
+const bodyWriteChunk = 256 << 10
+
+// bodyWriter writes a response body, pushing the connection's write
+// deadline forward by WriteTimeout before each piece (see doc.go).
+type bodyWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	// long is set for bodies that are large or arrive over time (fills):
+	// only those push the deadline, so a small hit costs no extra call.
+	long bool
+}
+
+func (e *Edge) newBodyWriter(w http.ResponseWriter, long bool) *bodyWriter {
+	return &bodyWriter{w: w, timeout: e.cfg.WriteTimeout, long: long}
+}
+
+func (bw *bodyWriter) extendDeadline() {
+	if bw.rc == nil {
+		bw.rc = http.NewResponseController(bw.w)
+	}
+	// An error means the writer cannot set deadlines (e.g. a test
+	// recorder); the server's WriteTimeout still applies then.
+	_ = bw.rc.SetWriteDeadline(time.Now().Add(bw.timeout))
+}
+
+func (bw *bodyWriter) write(p []byte) error {
+	if !bw.long {
+		// Small bodies fit in the deadline the server set for the request.
+		_, err := bw.w.Write(p)
+		return err
+	}
+	for len(p) > 0 {
+		chunk := p[:min(len(p), bodyWriteChunk)]
+		bw.extendDeadline()
+		if _, err := bw.w.Write(chunk); err != nil {
+			return err
+		}
+		p = p[len(chunk):]
+	}
+	return nil
+}

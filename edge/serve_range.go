@@ -1,0 +1,121 @@
+package edge
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/streamfront/streamfront/edge/httprange"
+)
+
+// writeObject answers GET or HEAD from an entry and a body source:
+// conditional requests (304), If-Range, a single Range (206), an
+// unsatisfiable Range (416) and HEAD.
+//
+// Multi-range policy: ranges are coalesced; if one range remains it is a
+// 206, otherwise the whole representation is sent as a 200, which RFC 9110
+// §14.2 allows ("a server MAY ignore the Range header"). Players only ever
+// send single ranges, and this avoids multipart/byteranges bodies.
+//
+// A Range on a body of still unknown length (a fill whose origin sent no
+// Content-Length) is ignored the same way.
+func (e *Edge) writeObject(w http.ResponseWriter, r *http.Request, m *entry, src bodySource, x xcache) error {
+	h := w.Header()
+	for k, v := range m.header {
+		h[k] = v
+	}
+	size := m.size
+	off, n := int64(0), size
+	status := m.status
+	if status == http.StatusOK {
+		if size >= 0 {
+			h["Accept-Ranges"] = e.hdrs.acceptRanges
+		}
+		if notModified(r, m) {
+			e.setEdgeHeaders(h, x, m.age(time.Now()))
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		if rh := r.Header.Get("Range"); rh != "" && size >= 0 && r.Method == http.MethodGet && ifRangeAllows(r, m) {
+			ranges, err := httprange.Parse(rh, size)
+			switch {
+			case errors.Is(err, httprange.ErrUnsatisfiable):
+				e.setEdgeHeaders(h, x, m.age(time.Now()))
+				h.Set("Content-Range", httprange.Unsatisfied(size))
+				h["Content-Length"] = []string{"0"}
+				w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+				return nil
+			case err == nil:
+				if ranges = httprange.Coalesce(ranges); len(ranges) == 1 {
+					off, n = ranges[0].Start, ranges[0].Length()
+					status = http.StatusPartialContent
+					h["Content-Range"] = []string{ranges[0].ContentRange(size)}
+				}
+			}
+		}
+	}
+	if x == xcacheHit {
+		if cr, ok := src.(interface{ cachedRange(off, n int64) bool }); ok && !cr.cachedRange(off, n) {
+			x = xcacheMiss
+		}
+	}
+	e.setEdgeHeaders(h, x, m.age(time.Now()))
+	switch {
+	case n < 0:
+	case status == http.StatusPartialContent || r.Method == http.MethodHead && n != size:
+		h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+	default:
+		h["Content-Length"] = m.contentLength
+	}
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead || n == 0 {
+		return nil
+	}
+	long := n < 0 || n > bodyWriteChunk
+	if _, ok := src.(bytesSource); !ok {
+		long = true // fills and files may stall or be large
+	}
+	return src.copyTo(r.Context(), e.newBodyWriter(w, long), off, n)
+}
+
+// notModified evaluates If-None-Match, or failing that If-Modified-Since
+// (RFC 9110 §13.2.2), for GET and HEAD.
+func notModified(r *http.Request, m *entry) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		return m.etag != "" && etagListMatchesWeak(inm, m.etag)
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" && !m.lastModTime.IsZero() {
+		t, err := http.ParseTime(ims)
+		return err == nil && !m.lastModTime.After(t)
+	}
+	return false
+}
+
+// etagListMatchesWeak compares an If-None-Match list with weak comparison.
+func etagListMatchesWeak(list, etag string) bool {
+	want := strings.TrimPrefix(etag, "W/")
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// ifRangeAllows evaluates If-Range (RFC 9110 §13.1.5): the Range applies
+// only if the validator matches strongly; otherwise the whole
+// representation is sent.
+func ifRangeAllows(r *http.Request, m *entry) bool {
+	v := strings.TrimSpace(r.Header.Get("If-Range"))
+	if v == "" {
+		return true
+	}
+	if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "W/") {
+		return m.etag != "" && !strings.HasPrefix(m.etag, "W/") && v == m.etag
+	}
+	t, err := http.ParseTime(v)
+	return err == nil && !m.lastModTime.IsZero() && m.lastModTime.Equal(t)
+}
