@@ -271,6 +271,7 @@ func (j *jobRunner) work(ctx context.Context, l *lease) {
 	switch {
 	case err == nil:
 		log.Info("packaged", slog.Duration("took", time.Since(start)))
+		j.s.metrics.packaged.WithLabelValues("ready").Observe(time.Since(start).Seconds())
 		l.release(context.WithoutCancel(ctx))
 	case errors.Is(err, catalog.ErrNotFound):
 		l.release(context.WithoutCancel(ctx)) // deleted meanwhile
@@ -280,6 +281,7 @@ func (j *jobRunner) work(ctx context.Context, l *lease) {
 		// Cancelled (deleted, or lease lost): nothing more to do here.
 	case isInputError(err):
 		log.Info("video failed", slog.String("reason", err.Error()))
+		j.s.metrics.packaged.WithLabelValues("failed").Observe(time.Since(start).Seconds())
 		j.s.failVideo(context.WithoutCancel(ctx), l.id, err.Error())
 		l.release(context.WithoutCancel(ctx))
 	case attempts >= maxAttempts:

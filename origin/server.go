@@ -28,6 +28,7 @@ type Server struct {
 	indexes *indexCache
 	events  *broker
 	jobs    *jobRunner
+	metrics *metrics
 	router  http.Handler
 }
 
@@ -51,6 +52,7 @@ func New(cfg Config) (*Server, error) {
 		store:   st,
 		catalog: catalog.New(st),
 		events:  newBroker(),
+		metrics: newMetrics(),
 	}
 	s.indexes = newIndexCache(st, cfg.IndexCacheBytes)
 	s.jobs = newJobRunner(s)
@@ -61,7 +63,8 @@ func New(cfg Config) (*Server, error) {
 // routes is the table of everything the origin answers.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	r.Use(middleware.Recoverer, s.metrics.instrument)
+	r.Handle("/metrics", s.metrics.handler())
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	r.Route("/api/v1/videos", func(r chi.Router) {
 		r.Get("/", s.handle(s.listVideos))

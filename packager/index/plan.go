@@ -89,36 +89,43 @@ func (t *Track) decodeTimes() []int64 {
 	return dts
 }
 
-// cutNearTarget returns the first sample of each segment of t.
+// cutNearTarget returns the first sample of each segment of t. Cuts aim at
+// a fixed grid (start + k·target) rather than at target after the previous
+// cut, so the keyframe chosen each time does not make segments drift short
+// or long: their average stays at target. Each cut is the keyframe nearest
+// its grid point, and no segment is shorter than half the target.
 func cutNearTarget(t *Track, target time.Duration) []int {
 	dts := t.decodeTimes()
 	pts := func(i int) int64 { return dts[i] + int64(t.Samples[i].CTO) }
-	tgt := int64(target.Seconds() * float64(t.Timescale))
+	tgt := max(1, int64(target.Seconds()*float64(t.Timescale)))
+	origin := pts(0)
 	cuts := []int{0}
-	start := pts(0)
-	prev := -1 // the last keyframe before reaching target, a candidate cut
+	k := int64(1)
+	prev := -1 // the last keyframe before the grid point: a candidate cut
 	for i := 1; i < len(t.Samples); i++ {
 		if !t.Samples[i].Sync {
 			continue
 		}
-		d := pts(i) - start
-		if d < tgt {
-			if d*2 >= tgt { // never cut a segment shorter than half the target
+		last := pts(cuts[len(cuts)-1])
+		for origin+k*tgt <= last+tgt/2 {
+			k++ // grid points passed by a long GOP are skipped
+		}
+		grid := origin + k*tgt
+		if pts(i) < grid {
+			if pts(i)-last >= tgt/2 {
 				prev = i
 			}
 			continue
 		}
-		if prev >= 0 && tgt-(pts(prev)-start) < d-tgt {
-			// The earlier keyframe is nearer the target: cut there, then look
-			// at this keyframe again from the new start.
+		if prev >= 0 && grid-pts(prev) < pts(i)-grid {
+			// The earlier keyframe is nearer the grid point: cut there, then
+			// look at this keyframe again from the new cut.
 			cuts = append(cuts, prev)
-			start = pts(prev)
 			prev = -1
 			i--
 			continue
 		}
 		cuts = append(cuts, i)
-		start = pts(i)
 		prev = -1
 	}
 	return cuts

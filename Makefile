@@ -1,0 +1,63 @@
+# Streamfront. `make run` starts everything on this machine; `make test` is
+# what CI runs. See README.md.
+
+GO        ?= go
+VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+BIN       := bin/streamfront
+PLAYER    := player/dist/player.js
+
+# Fuzz targets run briefly in `make test`: package:Target.
+FUZZ_TARGETS := \
+	./internal/httprange:FuzzParse \
+	./packager/index:FuzzDecode \
+	./packager/mp4box:FuzzScanTop \
+	./packager/mp4box:FuzzShiftChunkOffsets \
+	./packager/probe:FuzzProbe
+FUZZTIME ?= 8s
+
+.PHONY: all build run test test-go fuzz bench tools player clean
+
+all: build
+
+## build: the player bundle and the streamfront binary
+build: $(PLAYER)
+	$(GO) build -o $(BIN) ./cmd/streamfront
+
+player/node_modules: player/package.json player/package-lock.json
+	cd player && npm ci --no-audit --no-fund
+	@touch player/node_modules
+
+$(PLAYER): player/node_modules $(wildcard player/src/*)
+	cd player && npm run build
+
+player: $(PLAYER)
+
+## tools: the pinned S3 server used by `make run` and the tests
+tools:
+	@command -v versitygw >/dev/null 2>&1 || test -x $(GOBIN)/versitygw || $(GO) install $(VERSITYGW)
+
+## run: S3 server, origin, two edges and the web site, in one process
+run: build tools
+	./$(BIN) all
+
+## test: unit, integration, end-to-end (real S3, ffmpeg, Chromium) and short fuzzing
+test: build tools test-go fuzz
+
+test-go:
+	mkdir -p test-artifacts
+	STREAMFRONT_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -count=1 -timeout 12m ./...
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## bench: side-by-side figures against nginx, Varnish and ffmpeg
+bench: build tools
+	$(GO) run ./bench/cmd/benchtable
+
+clean:
+	rm -rf bin player/dist/*.js player/dist/*.css player/dist/*.map test-artifacts

@@ -1,0 +1,16 @@
+// Command streamfront is the one binary of Streamfront: every role in one
+// process (all), or one role each (origin, edge, web), or the upload client.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
