@@ -1,0 +1,163 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// This file is the site's client of the origin's public API (DESIGN.md,
+// "Public API contract"). The site decodes the API into its own small types
+// rather than importing the origin, so the two can be deployed apart.
+
+// maxAPIResponse bounds what the site reads from one API answer. A page of
+// 100 videos is far below it; it keeps a confused upstream from exhausting
+// memory.
+const maxAPIResponse = 8 << 20
+
+// errVideoNotFound is returned when the API does not know a video ID.
+var errVideoNotFound = errors.New("video not found")
+
+// apiError is a failed API call other than a missing video: the API did not
+// answer, or answered with an error status or unreadable JSON.
+type apiError struct {
+	Op     string // what the site asked for, e.g. "list videos"
+	Status int    // HTTP status, 0 when there was no answer
+	Err    error
+}
+
+func (e *apiError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("video API: %s: HTTP %d: %v", e.Op, e.Status, e.Err)
+	}
+	return fmt.Sprintf("video API: %s: %v", e.Op, e.Err)
+}
+
+func (e *apiError) Unwrap() error { return e.Err }
+
+// video is the API's Video.
+type video struct {
+	ID           string      `json:"id"`
+	Title        string      `json:"title"`
+	Description  string      `json:"description"`
+	Tags         []string    `json:"tags"`
+	Visibility   string      `json:"visibility"` // "" or "public" is listed and indexed
+	Status       string      `json:"status"`     // uploading, processing, ready or failed
+	Error        string      `json:"error"`
+	Stage        string      `json:"stage"`   // current packaging stage, while processing
+	Percent      float64     `json:"percent"` // 0–100, while processing
+	DurationS    float64     `json:"duration_s"`
+	Width        int         `json:"width"`
+	Height       int         `json:"height"`
+	Renditions   []rendition `json:"renditions"`
+	HLSURL       string      `json:"hls_url"`
+	MP4URL       string      `json:"mp4_url"`
+	ThumbnailURL string      `json:"thumbnail_url"`
+	PageURL      string      `json:"page_url"`
+	CreatedAt    time.Time   `json:"created_at"`
+}
+
+// Video statuses.
+const (
+	statusUploading  = "uploading"
+	statusProcessing = "processing"
+	statusReady      = "ready"
+	statusFailed     = "failed"
+)
+
+func (v *video) ready() bool { return v.Status == statusReady && v.HLSURL != "" }
+
+// public reports whether the video may be listed in the sitemap and indexed.
+func (v *video) public() bool { return v.Visibility == "" || v.Visibility == "public" }
+
+type rendition struct {
+	Name      string `json:"name"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	Bandwidth int64  `json:"bandwidth"`
+	Codecs    string `json:"codecs"`
+}
+
+// videoPage is one page of GET /api/v1/videos.
+type videoPage struct {
+	Videos     []video `json:"videos"`
+	NextCursor string  `json:"next_cursor"`
+}
+
+// plausibleID accepts what a video ID or list cursor can look like, so that
+// nothing else is sent to the API. It is deliberately looser than the
+// origin's own format, which is the origin's to change.
+var plausibleID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// apiClient reads the origin's API.
+type apiClient struct {
+	base   *url.URL // APIURL
+	client *http.Client
+}
+
+// listVideos returns up to limit videos, newest first, starting at cursor
+// ("" for the newest).
+func (c *apiClient) listVideos(ctx context.Context, cursor string, limit int) (*videoPage, error) {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var page videoPage
+	if err := c.getJSON(ctx, "list videos", "/api/v1/videos", q, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// getVideo returns one video, or errVideoNotFound.
+func (c *apiClient) getVideo(ctx context.Context, id string) (*video, error) {
+	if !plausibleID.MatchString(id) {
+		return nil, errVideoNotFound
+	}
+	var v video
+	err := c.getJSON(ctx, "get video "+id, "/api/v1/videos/"+url.PathEscape(id), nil, &v)
+	if apiErr := (*apiError)(nil); errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return nil, errVideoNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func (c *apiClient) getJSON(ctx context.Context, op, path string, query url.Values, into any) error {
+	u := c.base.JoinPath(path)
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return &apiError{Op: op, Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := c.client.Do(req)
+	if err != nil {
+		return &apiError{Op: op, Err: err}
+	}
+	defer res.Body.Close()
+	body := io.LimitReader(res.Body, maxAPIResponse)
+	if res.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.NewDecoder(body).Decode(&e)
+		if e.Error == "" {
+			e.Error = http.StatusText(res.StatusCode)
+		}
+		return &apiError{Op: op, Status: res.StatusCode, Err: errors.New(e.Error)}
+	}
+	if err := json.NewDecoder(body).Decode(into); err != nil {
+		return &apiError{Op: op, Status: res.StatusCode, Err: fmt.Errorf("decode the answer: %w", err)}
+	}
+	return nil
+}

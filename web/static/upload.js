@@ -1,0 +1,194 @@
+// Upload page: sends the chosen file with its title, description and tags
+// to /api/v1/videos (the site proxies it to the origin) as multipart form
+// data with XHR, which reports upload progress, then follows the video's
+// Server-Sent Events until it is ready or failed.
+(function () {
+  'use strict';
+
+  var KEY_STORAGE = 'streamfront.apiKey';
+  var form = document.getElementById('upload-form');
+  var panel = document.getElementById('upload-progress');
+  if (!form || !panel) return;
+
+  function $(root, role) { return root.querySelector('[data-role="' + role + '"]'); }
+  var submit = $(form, 'submit');
+  var cancel = $(form, 'cancel');
+  var keyInput = form.elements.api_key;
+  var current = null; // the XHR under way
+
+  try {
+    if (!keyInput.value) keyInput.value = localStorage.getItem(KEY_STORAGE) || '';
+  } catch (e) { /* storage disabled: the field just starts empty */ }
+
+  function formatBytes(n) {
+    var units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    var i = 0;
+    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    return (i === 0 ? n : n.toFixed(1)) + ' ' + units[i];
+  }
+
+  function show(role, text) {
+    var node = $(panel, role);
+    node.textContent = text;
+    node.hidden = false;
+    return node;
+  }
+
+  function showError(text) {
+    show('error', text);
+    busy(false);
+  }
+
+  function busy(on) {
+    submit.disabled = on;
+    cancel.hidden = !on;
+    form.elements.file.disabled = on;
+  }
+
+  function reset() {
+    panel.hidden = false;
+    $(panel, 'error').hidden = true;
+    $(panel, 'result').hidden = true;
+    panel.querySelector('[data-step="processing"]').hidden = true;
+    $(panel, 'upload-bar').value = 0;
+    $(panel, 'upload-text').textContent = '0%';
+  }
+
+  // errorSentence reads the API's {"error": "..."} answer.
+  function errorSentence(xhr) {
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body && body.error) return body.error;
+    } catch (e) { /* not JSON */ }
+    if (xhr.status === 401 || xhr.status === 403) {
+      return 'The API key was refused. Check it and try again.';
+    }
+    if (xhr.status === 413) return 'The file is larger than the server accepts.';
+    return 'The upload failed with HTTP ' + xhr.status + '. Try again.';
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var file = form.elements.file.files[0];
+    reset();
+    if (!file) {
+      showError('Choose a video file first.');
+      return;
+    }
+    var key = keyInput.value.trim();
+    try { localStorage.setItem(KEY_STORAGE, key); } catch (e) { /* not remembered */ }
+
+    var title = form.elements.title.value.trim() || file.name.replace(/\.[^.]+$/, '');
+    var data = new FormData();
+    // The fields go before the file so that a server reading the stream
+    // knows the title before gigabytes of video arrive.
+    data.append('title', title);
+    data.append('description', form.elements.description.value);
+    data.append('tags', form.elements.tags.value);
+    data.append('file', file, file.name);
+
+    var xhr = new XMLHttpRequest();
+    current = xhr;
+    xhr.open('POST', '/api/v1/videos');
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (key) xhr.setRequestHeader('Authorization', 'Bearer ' + key);
+    xhr.upload.addEventListener('progress', function (e) {
+      if (!e.lengthComputable) return;
+      var pct = Math.floor((e.loaded / e.total) * 100);
+      $(panel, 'upload-bar').value = pct;
+      $(panel, 'upload-text').textContent =
+        formatBytes(e.loaded) + ' of ' + formatBytes(e.total) + ' · ' + pct + '%';
+    });
+    xhr.addEventListener('load', function () {
+      current = null;
+      if (xhr.status !== 201 && xhr.status !== 200) {
+        showError(errorSentence(xhr));
+        return;
+      }
+      var video;
+      try { video = JSON.parse(xhr.responseText); } catch (e) { video = null; }
+      if (!video || !video.id) {
+        showError('The server accepted the upload but did not say which video it made.');
+        return;
+      }
+      $(panel, 'upload-bar').value = 100;
+      $(panel, 'upload-text').textContent = 'Done';
+      follow(video);
+    });
+    xhr.addEventListener('error', function () {
+      current = null;
+      showError('The upload was interrupted by a network error. Check your connection and try again.');
+    });
+    xhr.addEventListener('abort', function () {
+      current = null;
+      showError('Upload cancelled.');
+    });
+    busy(true);
+    xhr.send(data);
+  });
+
+  cancel.addEventListener('click', function () {
+    if (current) current.abort();
+  });
+
+  // follow shows packaging progress from /api/v1/videos/{id}/events until
+  // the video is ready (link to its page) or failed (the API's sentence).
+  function follow(video) {
+    var step = panel.querySelector('[data-step="processing"]');
+    step.hidden = false;
+    var watchURL = '/watch/' + encodeURIComponent(video.id);
+    var done = false;
+    var source = new EventSource('/api/v1/videos/' + encodeURIComponent(video.id) + '/events');
+
+    function finish() {
+      done = true;
+      source.close();
+      busy(false);
+      form.reset();
+      try { keyInput.value = localStorage.getItem(KEY_STORAGE) || ''; } catch (e) { /* ignore */ }
+    }
+
+    function onEvent(message) {
+      var ev;
+      try { ev = JSON.parse(message.data); } catch (e) { return; }
+      var v = ev.video || {};
+      var pct = Math.max(0, Math.min(100, Math.round(ev.percent || 0)));
+      $(panel, 'stage').textContent = ev.stage || ev.status || 'working';
+      $(panel, 'processing-bar').value = pct;
+      $(panel, 'processing-text').textContent = pct + '%';
+      if (ev.status === 'ready') {
+        finish();
+        $(panel, 'processing-bar').value = 100;
+        $(panel, 'processing-text').textContent = 'Ready';
+        var result = show('result', '');
+        var link = document.createElement('a');
+        link.href = watchURL;
+        link.textContent = 'Watch “' + (v.title || video.title || 'your video') + '” →';
+        result.replaceChildren('Your video is ready. ', link);
+      } else if (ev.status === 'failed') {
+        finish();
+        showError(v.error || ev.error || 'Processing failed without saying why. Upload the video again.');
+      } else if (ev.status === 'deleted') {
+        finish();
+        showError('The video was deleted while it was being processed.');
+      }
+    }
+
+    source.addEventListener('progress', onEvent);
+    source.addEventListener('message', onEvent);
+    source.addEventListener('error', function () {
+      if (done) return;
+      // EventSource reconnects by itself after a dropped connection; it
+      // gives up (CLOSED) only when the server refuses the stream.
+      if (source.readyState === EventSource.CLOSED) {
+        done = true;
+        busy(false);
+        var result = show('result', '');
+        var link = document.createElement('a');
+        link.href = watchURL;
+        link.textContent = 'its page';
+        result.replaceChildren('Progress updates stopped, but the video keeps processing. Follow it on ', link, '.');
+      }
+    });
+  }
+})();
