@@ -238,15 +238,20 @@ func (e *Edge) originDown(now time.Time) bool {
 // probes it, so recovery is noticed within this time.
 const originDownFor = time.Second
 
+// noteOriginFailure is called by fills whose fetch failed.
 func (e *Edge) noteOriginFailure(err error, now time.Time) {
-	var se originStatusError
-	if errors.Is(err, errOriginUnreachable) || errors.Is(err, errOriginTimeout) || errors.As(err, &se) {
+	if errors.Is(err, errOriginUnreachable) || errors.Is(err, errOriginTimeout) {
 		e.downUntil.Store(now.Add(originDownFor).UnixNano())
 	}
 }
 
-func (e *Edge) originUp() {
-	if e.downUntil.Load() != 0 {
+// noteOriginAnswer is called by fills that got an answer: a 5xx counts as
+// down, anything else as up again.
+func (e *Edge) noteOriginAnswer(status int) {
+	switch {
+	case status >= 500:
+		e.downUntil.Store(time.Now().Add(originDownFor).UnixNano())
+	case e.downUntil.Load() != 0:
 		e.downUntil.Store(0)
 	}
 }

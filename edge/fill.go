@@ -120,9 +120,11 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 	e.metrics.originFetches.Inc()
 	resp, err := e.fetch(ctx, uri, conditionalHeaders(prevMeta))
 	if err != nil {
+		e.noteOriginFailure(err, time.Now())
 		f.fail(err)
 		return
 	}
+	e.noteOriginAnswer(resp.StatusCode)
 	switch {
 	case resp.StatusCode == http.StatusNotModified && prev != nil:
 		resp.Body.Close()

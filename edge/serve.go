@@ -72,18 +72,15 @@ func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, slic
 	case outcomeCached:
 		return e.serveEntry(w, r, f.hit, xcacheHit)
 	case outcomeRefreshed:
-		e.originUp()
 		return e.serveEntry(w, r, f.hit, xcacheRefreshHit)
 	case outcomePass:
 		return e.passThrough(w, r)
 	case outcomeFailed:
-		e.noteOriginFailure(f.err, now)
 		if prev != nil && prev.meta.usableOnError(now) {
 			return e.serveEntry(w, r, *prev, xcacheStale)
 		}
 		return f.err
 	}
-	e.originUp()
 	var src bodySource = f.body
 	if f.hasSlice {
 		src = &slicedSource{e: e, meta: f.meta, uri: uri, first: f}

@@ -90,9 +90,11 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 		}
 	})
 	if err != nil {
+		e.noteOriginFailure(err, time.Now())
 		f.fail(err)
 		return
 	}
+	e.noteOriginAnswer(resp.StatusCode)
 	switch {
 	case resp.StatusCode == http.StatusPartialContent:
 		first, last, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
