@@ -86,7 +86,7 @@ func TestEdge_CollapsesMissesAndStreamsWhileFilling(t *testing.T) {
 
 func TestEdge_BrokenFillIsNeverCachedAndFailsEveryClient(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(w http.ResponseWriter, body []byte)
 	}{
 		{"fewer bytes than Content-Length", func(w http.ResponseWriter, body []byte) {
