@@ -1,0 +1,207 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/streamfront/streamfront/edge"
+	"github.com/streamfront/streamfront/internal/s3server"
+	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/store"
+	"github.com/streamfront/streamfront/web"
+)
+
+// Config describes the stack. Addresses left empty get a free port on
+// 127.0.0.1 (what tests want); `streamfront all` sets the well-known ones.
+type Config struct {
+	// DataDir holds the S3 data (s3/) and the edges' disk caches (cache/).
+	// Required.
+	DataDir string
+	// S3Addr, OriginAddr, WebAddr and EdgeAddrs are listen addresses.
+	S3Addr, OriginAddr, WebAddr string
+	EdgeAddrs                   []string
+	// Edges is how many edges run. It defaults to 2.
+	Edges int
+	// PublicHost is the host name put in URLs viewers follow. It defaults
+	// to the listen host (127.0.0.1 for free ports).
+	PublicHost string
+	// APIKey authorises uploads. Required.
+	APIKey string
+	// Bucket defaults to "streamfront".
+	Bucket string
+	// EdgeMemoryBytes is each edge's memory tier. It defaults to 256 MiB.
+	EdgeMemoryBytes int64
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Stack is a running set of roles.
+type Stack struct {
+	WebURL    string
+	OriginURL string
+	EdgeURLs  []string
+	S3        *s3server.Server
+
+	Origin *origin.Server
+	Edges  []*edge.Edge
+	Web    *web.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []error
+}
+
+// Start brings every role up; Close (or ctx ending) brings them down.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.DataDir == "" || cfg.APIKey == "" {
+		return nil, errors.New("stack: DataDir and APIKey are required")
+	}
+	if cfg.Edges == 0 {
+		cfg.Edges = 2
+	}
+	if cfg.Bucket == "" {
+		cfg.Bucket = "streamfront"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	st := &Stack{cancel: cancel}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+
+	s3, err := s3server.Start(ctx, s3server.Config{DataDir: filepath.Join(cfg.DataDir, "s3"), Addr: cfg.S3Addr})
+	if err != nil {
+		return nil, err
+	}
+	st.S3 = s3
+
+	// Listen first, so every URL is known before the roles are configured.
+	originLn, err := listen(cfg.OriginAddr)
+	if err != nil {
+		return nil, err
+	}
+	webLn, err := listen(cfg.WebAddr)
+	if err != nil {
+		originLn.Close()
+		return nil, err
+	}
+	edgeLns := make([]net.Listener, cfg.Edges)
+	for i := range edgeLns {
+		addr := ""
+		if i < len(cfg.EdgeAddrs) {
+			addr = cfg.EdgeAddrs[i]
+		}
+		if edgeLns[i], err = listen(addr); err != nil {
+			originLn.Close()
+			webLn.Close()
+			return nil, err
+		}
+	}
+	st.OriginURL = urlOf(originLn, cfg.PublicHost)
+	st.WebURL = urlOf(webLn, cfg.PublicHost)
+	for _, ln := range edgeLns {
+		st.EdgeURLs = append(st.EdgeURLs, urlOf(ln, cfg.PublicHost))
+	}
+
+	st.Origin, err = origin.New(origin.Config{
+		S3:       store.Config{Endpoint: s3.Endpoint(), Bucket: cfg.Bucket, AccessKey: s3.AccessKey(), SecretKey: s3.SecretKey(), PathStyle: true},
+		APIKey:   cfg.APIKey,
+		MediaURL: st.EdgeURLs[0],
+		WebURL:   st.WebURL,
+		Logger:   cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range edgeLns {
+		e, err := edge.New(edge.Config{
+			Name:        fmt.Sprintf("edge-%d", i+1),
+			Origin:      st.OriginURL,
+			CacheDir:    filepath.Join(cfg.DataDir, "cache", fmt.Sprintf("edge-%d", i+1)),
+			MemoryBytes: cfg.EdgeMemoryBytes,
+			Logger:      cfg.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		st.Edges = append(st.Edges, e)
+	}
+	st.Web, err = web.New(web.Config{APIURL: st.OriginURL, PublicURL: st.WebURL, DevAPIKey: cfg.APIKey, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+
+	st.serve(ctx, "origin", func(ctx context.Context) error { return st.Origin.Serve(ctx, originLn) })
+	for i, e := range st.Edges {
+		st.serve(ctx, fmt.Sprintf("edge-%d", i+1), func(ctx context.Context) error { return e.Serve(ctx, edgeLns[i]) })
+	}
+	st.serve(ctx, "web", func(ctx context.Context) error { return st.Web.Serve(ctx, webLn) })
+	ok = true
+	return st, nil
+}
+
+func (st *Stack) serve(ctx context.Context, name string, run func(context.Context) error) {
+	st.wg.Add(1)
+	go func() {
+		defer st.wg.Done()
+		if err := run(ctx); err != nil {
+			st.mu.Lock()
+			st.errs = append(st.errs, fmt.Errorf("%s: %w", name, err))
+			st.mu.Unlock()
+			st.cancel() // one role failing brings the stack down
+		}
+	}()
+}
+
+// Wait blocks until every role has stopped and returns their errors.
+func (st *Stack) Wait() error {
+	st.wg.Wait()
+	if st.S3 != nil {
+		st.S3.Close()
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return errors.Join(st.errs...)
+}
+
+// Close stops every role and waits for them.
+func (st *Stack) Close() error {
+	st.cancel()
+	return st.Wait()
+}
+
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("stack: listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func urlOf(ln net.Listener, publicHost string) string {
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if publicHost != "" {
+		host = publicHost
+	} else if host == "::" || host == "0.0.0.0" || host == "" {
+		host = "localhost"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return "http://" + host + ":" + port
+}
