@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -45,13 +46,17 @@ type Assets struct {
 
 var _ http.Handler = (*Assets)(nil)
 
-// asset is one file held in memory, with its gzip form when that is smaller.
+// asset is one file held in memory. Its gzip form is made on the first
+// request that accepts it (compressing the source maps up front would cost
+// every process start a second), and kept.
 type asset struct {
 	contentType string
 	body        []byte
 	etag        string
-	gzipBody    []byte // nil when compression does not pay
-	gzipETag    string
+
+	gzipOnce sync.Once
+	gzipBody []byte // nil when compression does not pay
+	gzipETag string
 }
 
 // New returns the handler for the player built into this binary.
@@ -88,10 +93,7 @@ func newAssets(fsys fs.FS) (*Assets, error) {
 		if err != nil {
 			return nil, fmt.Errorf("player assets: read %s: %w", name, err)
 		}
-		f, err := newAsset(name, body)
-		if err != nil {
-			return nil, fmt.Errorf("player assets: %s: %w", name, err)
-		}
+		f := newAsset(name, body)
 		a.files[name] = f
 		fmt.Fprintf(whole, "%s\x00%s\x00", name, f.etag)
 	}
@@ -101,32 +103,32 @@ func newAssets(fsys fs.FS) (*Assets, error) {
 	return a, nil
 }
 
-func newAsset(name string, body []byte) (*asset, error) {
+func newAsset(name string, body []byte) *asset {
 	sum := sha256.Sum256(body)
-	tag := hex.EncodeToString(sum[:])[:20]
-	f := &asset{
+	return &asset{
 		contentType: contentTypeFor(name, body),
 		body:        body,
-		etag:        `"` + tag + `"`,
+		etag:        `"` + hex.EncodeToString(sum[:])[:20] + `"`,
 	}
-	if compressible(f.contentType) && len(body) > 1024 {
+}
+
+// gzipped returns the gzip form and its ETag, or nil when the file is not
+// worth compressing.
+func (f *asset) gzipped() ([]byte, string) {
+	f.gzipOnce.Do(func() {
+		if !compressible(f.contentType) || len(f.body) <= 1024 {
+			return
+		}
 		var buf bytes.Buffer
-		zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := zw.Write(body); err != nil {
-			return nil, err
-		}
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
-		if buf.Len() < len(body) {
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+		_, _ = zw.Write(f.body)                                  // a bytes.Buffer does not fail
+		_ = zw.Close()
+		if buf.Len() < len(f.body) {
 			f.gzipBody = buf.Bytes()
-			f.gzipETag = `"` + tag + `-gz"`
+			f.gzipETag = strings.TrimSuffix(f.etag, `"`) + `-gz"`
 		}
-	}
-	return f, nil
+	})
+	return f.gzipBody, f.gzipETag
 }
 
 // contentTypes is fixed here rather than taken from mime.TypeByExtension,
@@ -197,11 +199,13 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", unversionedCacheControl)
 	}
 	body, etag := f.body, f.etag
-	if f.gzipBody != nil {
+	if compressible(f.contentType) {
 		h.Add("Vary", "Accept-Encoding")
 		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			body, etag = f.gzipBody, f.gzipETag
-			h.Set("Content-Encoding", "gzip")
+			if zbody, zetag := f.gzipped(); zbody != nil {
+				body, etag = zbody, zetag
+				h.Set("Content-Encoding", "gzip")
+			}
 		}
 	}
 	h.Set("ETag", etag)
