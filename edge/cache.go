@@ -45,6 +45,9 @@ func (e *Edge) contains(key string) bool {
 // newEntry builds the entry of an origin answer received at now.
 func (e *Edge) newEntry(key string, kind entryKind, status int, h http.Header, now time.Time) *entry {
 	m := &entry{key: key, kind: kind, status: status, header: storedHeader(h), date: now}
+	if kind == kindWhole && compressibleType(m.header.Get("Content-Type")) && m.header.Get("Content-Encoding") == "" {
+		addVaryAcceptEncoding(m.header)
+	}
 	m.setValidators()
 	e.ttl.apply(m, h)
 	m.setSize(-1)

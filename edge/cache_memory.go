@@ -11,6 +11,7 @@ import (
 type memItem struct {
 	meta *entry
 	body []byte
+	gz   gzipSlot // gzip variant of a text body, made on first use (gzip.go)
 }
 
 // memItemOverhead approximates the bytes an item costs beyond its body

@@ -124,6 +124,10 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, c cached, x xc
 		src := &slicedSource{e: e, meta: c.meta, uri: requestURIOf(r)}
 		return e.writeObject(w, r, c.meta, src, x)
 	case c.mem != nil:
+		if r.Header.Get("Range") == "" && gzipEligible(c.meta) && acceptsGzip(r) {
+			gz := c.mem.gzipped()
+			return e.writeObject(w, r, gz.meta, bytesSource(gz.body), x)
+		}
 		return e.writeObject(w, r, c.meta, bytesSource(c.mem.body), x)
 	case c.disk != nil && c.meta.size <= promoteLimit:
 		body, err := e.disk.readBody(c.disk)
