@@ -9,9 +9,10 @@ import (
 	"github.com/streamfront/streamfront/web"
 )
 
-func runOrigin(ctx context.Context, args []string, _, stderr io.Writer) error {
-	var cfg origin.Config
-	var logLevel string
+// Each role's flags are defined in one function, so the compose test can
+// check docker-compose.yml against exactly the variables a role reads.
+
+func originFlags(cfg *origin.Config, logLevel *string, stderr io.Writer) *flags {
 	f := newFlags("origin", stderr)
 	f.string(&cfg.Addr, "addr", "STREAMFRONT_ADDR", ":8090", "listen address")
 	f.string(&cfg.APIKey, "api-key", "STREAMFRONT_API_KEY", "", "API key that authorises uploads and edits (required)")
@@ -24,8 +25,37 @@ func runOrigin(ctx context.Context, args []string, _, stderr io.Writer) error {
 	f.string(&cfg.S3.SecretKey, "s3-secret-key", "STREAMFRONT_S3_SECRET_KEY", "", "S3 secret key")
 	f.bool(&cfg.S3.PathStyle, "s3-path-style", "STREAMFRONT_S3_PATH_STYLE", false, "path-style bucket addressing (MinIO, versitygw)")
 	f.string(&cfg.WorkDir, "work-dir", "STREAMFRONT_WORK_DIR", "", "scratch directory for transcodes (default: system temp)")
-	f.string(&logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
-	if err := f.parse(args); err != nil {
+	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
+	return f
+}
+
+func edgeFlags(cfg *edge.Config, logLevel *string, stderr io.Writer) *flags {
+	f := newFlags("edge", stderr)
+	f.string(&cfg.Name, "name", "STREAMFRONT_EDGE_NAME", "edge-1", "edge name, shown in X-Edge and X-Cache")
+	f.string(&cfg.Addr, "addr", "STREAMFRONT_ADDR", ":8081", "listen address")
+	f.string(&cfg.Origin, "origin", "STREAMFRONT_ORIGIN_URL", "", "origin base URL (required)")
+	f.string(&cfg.CacheDir, "cache-dir", "STREAMFRONT_CACHE_DIR", "", "disk cache directory; empty keeps memory only")
+	f.int64(&cfg.MemoryBytes, "cache-memory-bytes", "STREAMFRONT_CACHE_MEMORY_BYTES", 256<<20, "memory tier budget")
+	f.int64(&cfg.DiskBytes, "cache-disk-bytes", "STREAMFRONT_CACHE_DISK_BYTES", 10<<30, "disk tier budget")
+	f.string(&cfg.AdminToken, "admin-token", "STREAMFRONT_ADMIN_TOKEN", "", "token for the invalidation API; empty disables it")
+	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
+	return f
+}
+
+func webFlags(cfg *web.Config, logLevel *string, stderr io.Writer) *flags {
+	f := newFlags("web", stderr)
+	f.string(&cfg.Addr, "addr", "STREAMFRONT_ADDR", ":8080", "listen address")
+	f.string(&cfg.APIURL, "api-url", "STREAMFRONT_API_URL", "", "origin base URL; /api/ is proxied there (required)")
+	f.string(&cfg.PublicURL, "public-url", "STREAMFRONT_PUBLIC_URL", "", "this site's public URL, for canonical and OpenGraph links")
+	f.string(&cfg.SiteName, "site-name", "STREAMFRONT_SITE_NAME", "Streamfront", "site name")
+	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
+	return f
+}
+
+func runOrigin(ctx context.Context, args []string, _, stderr io.Writer) error {
+	var cfg origin.Config
+	var logLevel string
+	if err := originFlags(&cfg, &logLevel, stderr).parse(args); err != nil {
 		return err
 	}
 	cfg.Logger = newLogger(stderr, logLevel)
@@ -39,16 +69,7 @@ func runOrigin(ctx context.Context, args []string, _, stderr io.Writer) error {
 func runEdge(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var cfg edge.Config
 	var logLevel string
-	f := newFlags("edge", stderr)
-	f.string(&cfg.Name, "name", "STREAMFRONT_EDGE_NAME", "edge-1", "edge name, shown in X-Edge and X-Cache")
-	f.string(&cfg.Addr, "addr", "STREAMFRONT_ADDR", ":8081", "listen address")
-	f.string(&cfg.Origin, "origin", "STREAMFRONT_ORIGIN_URL", "", "origin base URL (required)")
-	f.string(&cfg.CacheDir, "cache-dir", "STREAMFRONT_CACHE_DIR", "", "disk cache directory; empty keeps memory only")
-	f.int64(&cfg.MemoryBytes, "cache-memory-bytes", "STREAMFRONT_CACHE_MEMORY_BYTES", 256<<20, "memory tier budget")
-	f.int64(&cfg.DiskBytes, "cache-disk-bytes", "STREAMFRONT_CACHE_DISK_BYTES", 10<<30, "disk tier budget")
-	f.string(&cfg.AdminToken, "admin-token", "STREAMFRONT_ADMIN_TOKEN", "", "token for the invalidation API; empty disables it")
-	f.string(&logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
-	if err := f.parse(args); err != nil {
+	if err := edgeFlags(&cfg, &logLevel, stderr).parse(args); err != nil {
 		return err
 	}
 	cfg.Logger = newLogger(stderr, logLevel)
@@ -62,13 +83,7 @@ func runEdge(ctx context.Context, args []string, _, stderr io.Writer) error {
 func runWeb(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var cfg web.Config
 	var logLevel string
-	f := newFlags("web", stderr)
-	f.string(&cfg.Addr, "addr", "STREAMFRONT_ADDR", ":8080", "listen address")
-	f.string(&cfg.APIURL, "api-url", "STREAMFRONT_API_URL", "", "origin base URL; /api/ is proxied there (required)")
-	f.string(&cfg.PublicURL, "public-url", "STREAMFRONT_PUBLIC_URL", "", "this site's public URL, for canonical and OpenGraph links")
-	f.string(&cfg.SiteName, "site-name", "STREAMFRONT_SITE_NAME", "Streamfront", "site name")
-	f.string(&logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
-	if err := f.parse(args); err != nil {
+	if err := webFlags(&cfg, &logLevel, stderr).parse(args); err != nil {
 		return err
 	}
 	cfg.Logger = newLogger(stderr, logLevel)

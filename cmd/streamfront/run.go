@@ -19,6 +19,7 @@ Usage:
   streamfront edge     a caching edge in front of the origin
   streamfront web      the site: library, upload and watch pages
   streamfront upload   upload a file from the command line, with a progress bar
+  streamfront health   check that a URL answers (container health checks)
 
 Each command takes -h for its flags. Every flag can also be set through the
 environment variable named in its help (for containers).
@@ -36,6 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"edge":   runEdge,
 		"web":    runWeb,
 		"upload": runUpload,
+		"health": runHealth,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/streamfront/streamfront/edge"
+	"github.com/streamfront/streamfront/internal/testenv"
+	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/web"
+)
+
+// No Docker engine runs where tests run, so docker-compose.yml is checked
+// by loading it as Compose does and comparing it with what each role of
+// streamfront reads: the variables, ports and addresses must agree.
+
+func loadCompose(t *testing.T) *types.Project {
+	t.Helper()
+	root := testenv.RepoRoot(t)
+	p, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
+		WorkingDir:  root,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(root, "docker-compose.yml")}},
+		Environment: types.Mapping{},
+	}, func(o *loader.Options) { o.SetProjectName("streamfront", true) })
+	if err != nil {
+		t.Fatalf("docker-compose.yml does not load: %v", err)
+	}
+	return p
+}
+
+// roleVars lists the environment variables each role reads.
+func roleVars() map[string]*flags {
+	var lvl string
+	return map[string]*flags{
+		"origin": originFlags(&origin.Config{}, &lvl, io.Discard),
+		"edge":   edgeFlags(&edge.Config{}, &lvl, io.Discard),
+		"web":    webFlags(&web.Config{}, &lvl, io.Discard),
+	}
+}
+
+func env(s types.ServiceConfig, name string) string {
+	if v, ok := s.Environment[name]; ok && v != nil {
+		return *v
+	}
+	return ""
+}
+
+func portOf(t *testing.T, addr string) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("address %q: %v", addr, err)
+	}
+	return port
+}
+
+func TestCompose_AgreesWithTheRoles(t *testing.T) {
+	p := loadCompose(t)
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range p.Services {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	if want := []string{"edge-1", "edge-2", "origin", "s3", "web"}; !slices.Equal(names, want) {
+		t.Fatalf("services %v, want %v", names, want)
+	}
+	roles := roleVars()
+	listen := map[string]string{} // service → port it listens on
+
+	s3 := p.Services["s3"]
+	if i := slices.Index(s3.Command, "--port"); i < 0 || i+1 >= len(s3.Command) {
+		t.Fatalf("s3 command %v has no --port", s3.Command)
+	} else {
+		listen["s3"] = portOf(t, s3.Command[i+1])
+	}
+	if len(s3.Volumes) == 0 {
+		t.Error("s3 keeps its data in no volume")
+	}
+
+	for name, s := range p.Services {
+		if s.HealthCheck == nil || len(s.HealthCheck.Test) == 0 {
+			t.Errorf("%s has no health check", name)
+		}
+		if name == "s3" {
+			continue
+		}
+		if len(s.Command) == 0 {
+			t.Fatalf("%s has no command", name)
+		}
+		f, ok := roles[s.Command[0]]
+		if !ok {
+			t.Fatalf("%s runs %q, which is not a streamfront role", name, s.Command[0])
+		}
+		known := map[string]bool{}
+		for _, v := range f.env {
+			known[v] = true
+		}
+		for k := range s.Environment {
+			if strings.HasPrefix(k, "STREAMFRONT_") && !known[k] {
+				t.Errorf("%s sets %s, which the %s role does not read", name, k, s.Command[0])
+			}
+		}
+		addr := env(s, "STREAMFRONT_ADDR")
+		if addr == "" {
+			t.Fatalf("%s sets no STREAMFRONT_ADDR", name)
+		}
+		listen[name] = portOf(t, addr)
+		published := false
+		for _, port := range s.Ports {
+			if port.Target != 0 && portOf(t, ":"+strconv.FormatUint(uint64(port.Target), 10)) == listen[name] {
+				published = true
+			}
+		}
+		if !published {
+			t.Errorf("%s listens on %s but does not publish it", name, listen[name])
+		}
+	}
+
+	// Every URL a service uses to reach another names a service and the
+	// port it listens on; the viewer-facing ones name published ports.
+	checkURL := func(service, variable, wantHost string) {
+		u, err := url.Parse(env(p.Services[service], variable))
+		if err != nil || u.Host == "" {
+			t.Errorf("%s %s = %q is not a URL", service, variable, env(p.Services[service], variable))
+			return
+		}
+		if u.Hostname() != wantHost {
+			t.Errorf("%s %s points at %s, want %s", service, variable, u.Hostname(), wantHost)
+		}
+		if u.Port() != listen[wantHost] {
+			t.Errorf("%s %s uses port %s, but %s listens on %s", service, variable, u.Port(), wantHost, listen[wantHost])
+		}
+	}
+	checkURL("origin", "STREAMFRONT_S3_ENDPOINT", "s3")
+	checkURL("edge-1", "STREAMFRONT_ORIGIN_URL", "origin")
+	checkURL("edge-2", "STREAMFRONT_ORIGIN_URL", "origin")
+	checkURL("web", "STREAMFRONT_API_URL", "origin")
+	media, _ := url.Parse(env(p.Services["origin"], "STREAMFRONT_MEDIA_URL"))
+	if media.Port() != listen["edge-1"] && media.Port() != listen["edge-2"] {
+		t.Errorf("origin's media URL %s is not an edge's published port", media)
+	}
+	site, _ := url.Parse(env(p.Services["origin"], "STREAMFRONT_WEB_URL"))
+	if site.Port() != listen["web"] {
+		t.Errorf("origin's web URL %s is not the site's port %s", site, listen["web"])
+	}
+	if env(p.Services["origin"], "STREAMFRONT_API_KEY") == "" {
+		t.Error("origin has no API key")
+	}
+	if env(p.Services["origin"], "STREAMFRONT_S3_ACCESS_KEY") != env(s3, "ROOT_ACCESS_KEY") ||
+		env(p.Services["origin"], "STREAMFRONT_S3_SECRET_KEY") != env(s3, "ROOT_SECRET_KEY") {
+		t.Error("origin's S3 credentials are not the S3 server's")
+	}
+	if a, b := env(p.Services["edge-1"], "STREAMFRONT_EDGE_NAME"), env(p.Services["edge-2"], "STREAMFRONT_EDGE_NAME"); a == "" || a == b {
+		t.Errorf("edges need distinct names, have %q and %q", a, b)
+	}
+	for _, s := range []string{"edge-1", "edge-2", "web"} {
+		if _, ok := p.Services[s].DependsOn["origin"]; !ok {
+			t.Errorf("%s does not wait for the origin", s)
+		}
+	}
+	if _, ok := p.Services["origin"].DependsOn["s3"]; !ok {
+		t.Error("origin does not wait for S3")
+	}
+}

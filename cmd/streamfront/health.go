@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// runHealth checks that a URL answers, for container health checks (the
+// runtime image has no curl). With -any-status any HTTP answer counts (an
+// S3 server refuses unsigned requests, but answering means it is up).
+func runHealth(ctx context.Context, args []string, _, stderr io.Writer) error {
+	var anyStatus bool
+	f := newFlags("health", stderr)
+	f.bool(&anyStatus, "any-status", "STREAMFRONT_HEALTH_ANY_STATUS", false, "any HTTP answer is healthy")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if f.NArg() != 1 {
+		return errors.New("give one URL: streamfront health [-any-status] URL")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Arg(0), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if !anyStatus && resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s answered %s", f.Arg(0), resp.Status)
+	}
+	return nil
+}
