@@ -22,6 +22,14 @@ type Config struct {
 	// Required.
 	Origin string
 
+	// Shields are base URLs of shield edges (a mid tier). Each object's
+	// shield is chosen by rendezvous hashing of its key, so every edge with
+	// the same list asks the same shield; fills then pull from that shield
+	// and fall back to Origin when it is down. It defaults to none: fills
+	// go straight to Origin. A shield's own config must not list shields
+	// that lead back to it.
+	Shields []string
+
 	// CacheDir is the disk tier directory. Empty means memory tier only.
 	CacheDir string
 	// MemoryBytes is the memory tier byte budget. It defaults to 256 MiB.
@@ -122,6 +130,11 @@ func (cfg Config) withDefaults() (Config, error) {
 		errs = append(errs, errors.New("Origin is required"))
 	} else if u, err := url.Parse(cfg.Origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("Origin %q must be an absolute http(s) URL", cfg.Origin))
+	}
+	for _, sh := range cfg.Shields {
+		if u, err := url.Parse(sh); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("Shields entry %q must be an absolute http(s) URL", sh))
+		}
 	}
 	setDefault(&cfg.Addr, defaultAddr)
 	setDefault(&cfg.MemoryBytes, defaultMemoryBytes)

@@ -22,6 +22,8 @@ type Edge struct {
 	cfg        Config
 	log        *slog.Logger
 	originBase string // Config.Origin without a trailing slash
+	shields     *rendezvous
+	shieldBases []string // Config.Shields without trailing slashes
 	transport  *http.Transport
 	proxy      *httputil.ReverseProxy
 	mem        *memoryTier
@@ -66,6 +68,10 @@ func New(cfg Config) (*Edge, error) {
 			negativeTTL: cfg.NegativeTTL, swr: cfg.StaleWhileRevalidate, sie: max(0, cfg.StaleIfError),
 		},
 	}
+	for _, sh := range cfg.Shields {
+		e.shieldBases = append(e.shieldBases, strings.TrimSuffix(sh, "/"))
+	}
+	e.shields = newRendezvous(e.shieldBases)
 	for _, p := range cfg.SlicedPaths {
 		re, err := compileGlob(p)
 		if err != nil {
@@ -99,6 +105,8 @@ func (e *Edge) route(w http.ResponseWriter, r *http.Request) {
 	var err error
 	path := r.URL.Path
 	switch {
+	case e.isLoop(r):
+		err = errLoop
 	case r.Method == http.MethodOptions:
 		e.servePreflight(w, r)
 	case path == "/healthz":
@@ -225,6 +233,23 @@ func (e *Edge) Close() error {
 		e.transport.CloseIdleConnections()
 	})
 	return nil
+}
+
+// isLoop reports whether this edge already handled the request: its own
+// name is in Via, so a shield list leads back to it.
+func (e *Edge) isLoop(r *http.Request) bool {
+	via, ok := r.Header["Via"]
+	if !ok {
+		return false
+	}
+	for _, v := range via {
+		for _, hop := range strings.Split(v, ",") {
+			if strings.TrimSpace(hop) == e.hdrs.via[0] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // originDown reports whether a recent origin failure says not to wait for

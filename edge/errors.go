@@ -26,6 +26,8 @@ var (
 	errObjectChanged = errors.New("object changed at the origin during the request")
 	// errUnauthorized: missing or wrong admin token.
 	errUnauthorized = errors.New("unauthorized")
+	// errLoop: the request already passed through this edge.
+	errLoop = errors.New("request loop")
 	// errBadRequest: the client sent something unusable.
 	errBadRequest = errors.New("bad request")
 )
@@ -56,6 +58,8 @@ func statusFor(err error) (int, string) {
 	switch {
 	case errors.Is(err, errUnauthorized):
 		return http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <token>"
+	case errors.Is(err, errLoop):
+		return http.StatusLoopDetected, "this request already passed through this edge: check the Shields configuration for a cycle"
 	case errors.Is(err, errBadRequest):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, errOriginTimeout):

@@ -118,7 +118,7 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 		prevMeta = prev.meta
 	}
 	e.metrics.originFetches.Inc()
-	resp, err := e.fetch(ctx, uri, conditionalHeaders(prevMeta))
+	resp, err := e.fetch(ctx, key, uri, conditionalHeaders(prevMeta))
 	if err != nil {
 		e.noteOriginFailure(err, time.Now())
 		f.fail(err)

@@ -176,6 +176,14 @@ func (o *testOrigin) requestsFor(path string) []recordedRequest {
 // startEdge builds an Edge for origin and serves it on a loopback port.
 func startEdge(t *testing.T, origin string, mutate func(*Config)) (*Edge, string) {
 	t.Helper()
+	e, base, _ := startEdgeStoppable(t, origin, mutate)
+	return e, base
+}
+
+// startEdgeStoppable is startEdge plus a stop function that shuts the
+// edge down (its port then refuses connections).
+func startEdgeStoppable(t *testing.T, origin string, mutate func(*Config)) (*Edge, string, func()) {
+	t.Helper()
 	cfg := Config{Name: "test-edge", Origin: origin, Logger: slog.New(slog.DiscardHandler)}
 	if mutate != nil {
 		mutate(&cfg)
@@ -191,13 +199,17 @@ func startEdge(t *testing.T, origin string, mutate func(*Config)) (*Edge, string
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return e, "http://" + ln.Addr().String()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return e, "http://" + ln.Addr().String(), stop
 }
 
 // testClient is an HTTP client that does not decompress or follow

@@ -28,17 +28,33 @@ func newOriginTransport(cfg Config) *http.Transport {
 	}
 }
 
-// originURL is the upstream URL for a request URI ("/path?query").
-func (e *Edge) originURL(requestURI string) string {
-	return e.originBase + requestURI
+// fetch sends one GET for a fill of the object key: to the object's
+// shield when there are shields, falling back to the origin when the
+// shield cannot be reached or answers 502/503/504; otherwise to the
+// origin.
+func (e *Edge) fetch(ctx context.Context, key, requestURI string, setHeaders func(http.Header)) (*http.Response, error) {
+	if i := e.shields.pick(key); i >= 0 {
+		base := e.shieldBases[i]
+		resp, err := e.fetchFrom(ctx, base, requestURI, setHeaders)
+		switch {
+		case err != nil:
+			e.log.Warn("shield unavailable; falling back to the origin", "shield", base, "key", key, "err", err)
+		case resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
+			resp.Body.Close()
+			e.log.Warn("shield failed; falling back to the origin", "shield", base, "key", key, "status", resp.StatusCode)
+		default:
+			return resp, nil
+		}
+	}
+	return e.fetchFrom(ctx, e.originBase, requestURI, setHeaders)
 }
 
-// fetch sends one GET for a fill. The response body is wrapped so a stall
-// longer than OriginReadTimeout between reads cancels it; closing the body
-// releases everything.
-func (e *Edge) fetch(ctx context.Context, requestURI string, setHeaders func(http.Header)) (*http.Response, error) {
+// fetchFrom sends one GET to base+requestURI. The response body is wrapped
+// so a stall longer than OriginReadTimeout between reads cancels it;
+// closing the body releases everything.
+func (e *Edge) fetchFrom(ctx context.Context, base, requestURI string, setHeaders func(http.Header)) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.originURL(requestURI), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+requestURI, nil)
 	if err != nil {
 		cancel()
 		return nil, err

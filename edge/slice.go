@@ -83,7 +83,7 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 	rangeValue := "bytes=" + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(start+e.cfg.SliceSize-1, 10)
 	cond := conditionalHeaders(prevMeta)
 	e.metrics.originFetches.Inc()
-	resp, err := e.fetch(ctx, uri, func(h http.Header) {
+	resp, err := e.fetch(ctx, key, uri, func(h http.Header) {
 		h.Set("Range", rangeValue)
 		if cond != nil {
 			cond(h)

@@ -1,0 +1,66 @@
+package edge
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+func TestEdge_PullsFromRendezvousShieldAndFallsBackToOrigin(t *testing.T) {
+	o := newTestOrigin(t)
+	_, shieldA, stopA := startEdgeStoppable(t, o.URL(), func(c *Config) { c.Name = "shield-a" })
+	_, shieldB, stopB := startEdgeStoppable(t, o.URL(), func(c *Config) { c.Name = "shield-b" })
+	shields := []string{shieldA, shieldB}
+	names := []string{"shield-a", "shield-b"}
+	_, base := startEdge(t, o.URL(), func(c *Config) { c.Shields = shields; c.SliceSize = testSlice })
+	c := testClient(t)
+	hr := newRendezvous(shields)
+
+	used := map[string]bool{}
+	for i := range 8 {
+		path := fmt.Sprintf("/videos/v%d/seg1.m4s", i)
+		body := pattern(1000 + i)
+		o.put(path, &testObject{body: body, cacheControl: "max-age=600"})
+		r := get(t, c, base+path)
+		wantStatus(t, r, 200)
+		if !bytes.Equal(r.body, body) {
+			t.Fatalf("%s: body differs", path)
+		}
+		shield := names[hr.pick(path)]
+		used[shield] = true
+		if want := "1.1 " + shield + ", 1.1 test-edge"; r.header.Get("Via") != want {
+			t.Fatalf("%s: Via %q, want %q", path, r.header.Get("Via"), want)
+		}
+		if n := o.count(path); n != 1 {
+			t.Fatalf("%s: origin saw %d requests", path, n)
+		}
+	}
+	if len(used) != 2 {
+		t.Fatalf("8 objects all went to one shield: %v", used)
+	}
+
+	// Sliced objects go through the shield too, with their ranges.
+	mp4 := pattern(3*testSlice + 3)
+	o.put("/videos/v1/r/720.mp4", &testObject{body: mp4, etag: `"m"`, cacheControl: "max-age=600"})
+	r := get(t, c, base+"/videos/v1/r/720.mp4")
+	wantStatus(t, r, 200)
+	if !bytes.Equal(r.body, mp4) {
+		t.Fatal("sliced body through the shield differs")
+	}
+
+	stopA()
+	stopB()
+	o.put("/videos/late/seg1.m4s", &testObject{body: []byte("late"), cacheControl: "max-age=600"})
+	r = get(t, c, base+"/videos/late/seg1.m4s")
+	wantStatus(t, r, 200)
+	if string(r.body) != "late" || r.header.Get("Via") != "1.1 test-edge" {
+		t.Fatalf("fallback to origin: body %q Via %q", r.body, r.header.Get("Via"))
+	}
+}
+
+func TestEdge_DetectsShieldLoops(t *testing.T) {
+	o := newTestOrigin(t)
+	_, base := startEdge(t, o.URL(), nil)
+	r := do(t, testClient(t), "GET", base+"/videos/v1/seg1.m4s", map[string]string{"Via": "1.1 other, 1.1 test-edge"})
+	wantStatus(t, r, 508)
+}
