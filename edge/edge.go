@@ -19,21 +19,21 @@ import (
 // Build it with New; serve it with Run, Serve, or as a handler (then call
 // Close when done).
 type Edge struct {
-	cfg        Config
-	log        *slog.Logger
-	originBase string // Config.Origin without a trailing slash
+	cfg         Config
+	log         *slog.Logger
+	originBase  string // Config.Origin without a trailing slash
 	shields     *rendezvous
 	shieldBases []string // Config.Shields without trailing slashes
-	transport  *http.Transport
-	proxy      *httputil.ReverseProxy
-	mem        *memoryTier
-	disk       *diskTier // nil without CacheDir
-	flights    flightGroup[fill]
-	sliced     []*regexp.Regexp
-	ttl        ttlPolicy
-	hdrs       *edgeHeaders
-	metrics    *metrics
-	handler    http.Handler // the route table wrapped in logging middleware
+	transport   *http.Transport
+	proxy       *httputil.ReverseProxy
+	mem         *memoryTier
+	disk        *diskTier // nil without CacheDir
+	flights     flightGroup[fill]
+	sliced      []*regexp.Regexp
+	ttl         ttlPolicy
+	hdrs        *edgeHeaders
+	metrics     *metrics
+	handler     http.Handler // the route table wrapped in logging middleware
 
 	// downUntil is when the origin is next tried for requests that can be
 	// answered stale (unix nanoseconds); see originDown.
