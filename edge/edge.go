@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,7 +28,7 @@ type Edge struct {
 	mem         *memoryTier
 	disk        *diskTier // nil without CacheDir
 	flights     flightGroup[fill]
-	sliced      []*regexp.Regexp
+	sliced      []slicedPattern
 	ttl         ttlPolicy
 	hdrs        *edgeHeaders
 	metrics     *metrics
@@ -73,11 +72,11 @@ func New(cfg Config) (*Edge, error) {
 	}
 	e.shields = newRendezvous(e.shieldBases)
 	for _, p := range cfg.SlicedPaths {
-		re, err := compileGlob(p)
+		sp, err := newSlicedPattern(p)
 		if err != nil {
 			return nil, fmt.Errorf("edge config: SlicedPaths %q: %w", p, err)
 		}
-		e.sliced = append(e.sliced, re)
+		e.sliced = append(e.sliced, sp)
 	}
 	if e.mem, err = newMemoryTier(cfg.MemoryBytes); err != nil {
 		return nil, err

@@ -55,6 +55,7 @@ type entry struct {
 	storable bool
 
 	contentLength []string // precomputed Content-Length value
+	gzipOK        bool     // may be sent gzip-encoded (gzip.go)
 }
 
 // age is the entry's current age (RFC 9111 §4.2.3, simplified: the edge's
@@ -87,6 +88,7 @@ func (m *entry) validatorTag() string {
 	return v + "/" + strconv.FormatInt(m.size, 10)
 }
 
+// setSize records the body length and the values derived from it.
 func (m *entry) setSize(n int64) {
 	m.size = n
 	if n >= 0 {
@@ -94,6 +96,7 @@ func (m *entry) setSize(n int64) {
 	} else {
 		m.contentLength = nil
 	}
+	m.gzipOK = gzipEligible(m)
 }
 
 // droppedHeaders are not stored: hop-by-hop headers, headers the edge

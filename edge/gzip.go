@@ -45,22 +45,25 @@ func compressibleType(ct string) bool {
 	return false
 }
 
-// gzipEligible reports whether an entry may be sent gzip-encoded.
+// gzipEligible reports whether an entry may be sent gzip-encoded. It is
+// evaluated once per entry (entry.gzipOK), not per request.
 func gzipEligible(m *entry) bool {
-	return m.kind == kindWhole && m.size >= gzipMinBody && m.size <= gzipMaxBody &&
+	return m.kind == kindWhole && m.status == http.StatusOK && m.size >= gzipMinBody && m.size <= gzipMaxBody &&
 		m.header.Get("Content-Encoding") == "" && compressibleType(m.header.Get("Content-Type"))
 }
 
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip
-// (a q=0 refuses it).
+// (a q=0 refuses it). It does not allocate.
 func acceptsGzip(r *http.Request) bool {
-	for _, line := range r.Header.Values("Accept-Encoding") {
-		for _, part := range strings.Split(line, ",") {
+	for _, line := range r.Header["Accept-Encoding"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ",")
 			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 			if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
 				continue
 			}
-			if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
+			if q, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
 				if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
 					return false
 				}

@@ -20,7 +20,7 @@ import (
 // origin: playlists, immutable segments, Range-capable MP4s with ETag and
 // Last-Modified, JSON 404s. Handlers can be replaced per path.
 type testOrigin struct {
-	t    *testing.T
+	t    testing.TB
 	addr string
 
 	mu       sync.Mutex
@@ -46,7 +46,7 @@ type testObject struct {
 	ignoreRange bool
 }
 
-func newTestOrigin(t *testing.T) *testOrigin {
+func newTestOrigin(t testing.TB) *testOrigin {
 	t.Helper()
 	o := &testOrigin{t: t, objects: map[string]*testObject{}, handlers: map[string]http.HandlerFunc{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -296,3 +296,5 @@ func isBrokenBody(err error) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

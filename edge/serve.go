@@ -35,7 +35,6 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
 // serveKey decides between hit, stale, refresh and miss for one key.
 func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, sliced bool) error {
 	now := time.Now()
-	uri := requestURIOf(r)
 	c, ok := e.lookup(key)
 	var prev *cached
 	if ok {
@@ -47,18 +46,19 @@ func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, slic
 		case c.meta.fresh(now):
 			return e.serveEntry(w, r, c, xcacheHit)
 		case c.meta.usableWhileRevalidating(now):
-			e.revalidateInBackground(key, uri, c, sliced)
+			e.revalidateInBackground(key, requestURIOf(r), c, sliced)
 			return e.serveEntry(w, r, c, xcacheStale)
 		case c.meta.usableOnError(now) && e.originDown(now):
 			// The origin failed moments ago: answer from the stale copy at
 			// once and let one background revalidation probe the origin.
-			e.revalidateInBackground(key, uri, c, sliced)
+			e.revalidateInBackground(key, requestURIOf(r), c, sliced)
 			return e.serveEntry(w, r, c, xcacheStale)
 		default:
 			prev = &c
 		}
 	}
 
+	uri := requestURIOf(r) // only now: a hit does not need it
 	var f *fill
 	if sliced {
 		f = e.joinSliceFill(key, uri, e.firstSliceWanted(r), prev)
@@ -124,7 +124,7 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, c cached, x xc
 		src := &slicedSource{e: e, meta: c.meta, uri: requestURIOf(r)}
 		return e.writeObject(w, r, c.meta, src, x)
 	case c.mem != nil:
-		if r.Header.Get("Range") == "" && gzipEligible(c.meta) && acceptsGzip(r) {
+		if c.meta.gzipOK && r.Header.Get("Range") == "" && acceptsGzip(r) {
 			gz := c.mem.gzipped()
 			return e.writeObject(w, r, gz.meta, bytesSource(gz.body), x)
 		}
@@ -209,7 +209,7 @@ type bodyWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	// long is set for bodies that are large or arrive over time (fills):
-	// only those push the deadline, so a small hit costs no extra call.
+	// only those push the deadline.
 	long bool
 }
 

@@ -73,11 +73,14 @@ func (e *Edge) writeObject(w http.ResponseWriter, r *http.Request, m *entry, src
 	if r.Method == http.MethodHead || n == 0 {
 		return nil
 	}
-	long := n < 0 || n > bodyWriteChunk
-	if _, ok := src.(bytesSource); !ok {
-		long = true // fills and files may stall or be large
+	if b, ok := src.(bytesSource); ok && n <= bodyWriteChunk {
+		// The hit path for playlists and small segments: one write, within
+		// the deadline the server set for this request.
+		_, err := w.Write(b[off : off+n])
+		return err
 	}
-	return src.copyTo(r.Context(), e.newBodyWriter(w, long), off, n)
+	// Fills and files may stall or be large: push the deadline per write.
+	return src.copyTo(r.Context(), e.newBodyWriter(w, true), off, n)
 }
 
 // notModified evaluates If-None-Match, or failing that If-Modified-Since

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -36,14 +37,31 @@ func sliceFlightKey(key string, idx int64) string {
 	return key + string(sliceKeySep) + "fill" + string(sliceKeySep) + strconv.FormatInt(idx, 10)
 }
 
-// isSliced reports whether path is cached as slices.
+// isSliced reports whether path is cached as slices. The literal suffix
+// of each pattern (".mp4") is checked first, so most paths never reach
+// the regexp.
 func (e *Edge) isSliced(path string) bool {
-	for _, re := range e.sliced {
-		if re.MatchString(path) {
+	for _, g := range e.sliced {
+		if strings.HasSuffix(path, g.suffix) && g.re.MatchString(path) {
 			return true
 		}
 	}
 	return false
+}
+
+// slicedPattern is one compiled Config.SlicedPaths glob.
+type slicedPattern struct {
+	re     *regexp.Regexp
+	suffix string // the literal text after the last wildcard
+}
+
+func newSlicedPattern(glob string) (slicedPattern, error) {
+	re, err := compileGlob(glob)
+	if err != nil {
+		return slicedPattern{}, err
+	}
+	suffix := glob[strings.LastIndexAny(glob, "*?")+1:]
+	return slicedPattern{re: re, suffix: suffix}, nil
 }
 
 // sliceLen is the length of slice idx of an object of size bytes.
