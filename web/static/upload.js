@@ -140,10 +140,13 @@
     var done = false;
     var source = new EventSource('/api/v1/videos/' + encodeURIComponent(video.id) + '/events');
 
-    function finish() {
+    // finish stops following; after a success the form is cleared for the
+    // next video, after a failure it keeps what was typed for a retry.
+    function finish(succeeded) {
       done = true;
       source.close();
       busy(false);
+      if (!succeeded) return;
       form.reset();
       try { keyInput.value = localStorage.getItem(KEY_STORAGE) || ''; } catch (e) { /* ignore */ }
     }
@@ -157,7 +160,7 @@
       $(panel, 'processing-bar').value = pct;
       $(panel, 'processing-text').textContent = pct + '%';
       if (ev.status === 'ready') {
-        finish();
+        finish(true);
         $(panel, 'processing-bar').value = 100;
         $(panel, 'processing-text').textContent = 'Ready';
         var result = show('result', '');
@@ -166,10 +169,10 @@
         link.textContent = 'Watch “' + (v.title || video.title || 'your video') + '” →';
         result.replaceChildren('Your video is ready. ', link);
       } else if (ev.status === 'failed') {
-        finish();
+        finish(false);
         showError(v.error || ev.error || 'Processing failed without saying why. Upload the video again.');
       } else if (ev.status === 'deleted') {
-        finish();
+        finish(false);
         showError('The video was deleted while it was being processed.');
       }
     }
