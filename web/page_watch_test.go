@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -397,6 +398,18 @@ func TestTruncateWords(t *testing.T) {
 	for _, tc := range tests {
 		if got := truncateWords(tc.in, tc.max); got != tc.want {
 			t.Errorf("truncateWords(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
+
+func TestWatch_AnswersHEADLikeGET(t *testing.T) {
+	v := readyVideo("head000000000001", fixtureTime(0))
+	site := newTestSite(t, startAPI(t, []video{v}, nil))
+	for target, want := range map[string]int{"/watch/" + v.ID: http.StatusOK, "/watch/nosuchvideo00001": http.StatusNotFound, "/": http.StatusOK} {
+		rec := httptest.NewRecorder()
+		site.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, target, nil))
+		if rec.Code != want {
+			t.Errorf("HEAD %s: status %d, want %d", target, rec.Code, want)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/streamfront/streamfront/player"
 )
@@ -139,6 +140,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(securityHeaders)
+	r.Use(middleware.GetHead) // crawlers and link checkers send HEAD
 
 	r.Get("/", s.handle(s.library))
 	r.Get("/upload", s.handle(s.upload))

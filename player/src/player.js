@@ -158,7 +158,14 @@ export function mount(element, options = {}) {
 
 function startHLS(state, ui, opts, listen, fail, playMP4) {
   const { video } = ui;
-  const config = { ...(opts.hlsConfig || {}) };
+  const config = {
+    // Never fetch a rendition larger than the box shows (ABR only; a level
+    // the viewer picks is honoured), and drop buffered video more than a
+    // minute behind the playhead so long videos do not grow memory.
+    capLevelToPlayerSize: true,
+    backBufferLength: 60,
+    ...(opts.hlsConfig || {}),
+  };
   if (workerPath && config.workerPath === undefined) config.workerPath = workerPath;
   const hls = new Hls(config);
   state.hls = hls;
