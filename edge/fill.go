@@ -150,7 +150,14 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 	meta.setSize(cl)
 	body := newStreamBuffer(max(cl, 0))
 	f.startStream(meta, body)
-	n, err := body.readFrom(resp.Body, e.cfg.MaxObjectBytes, nil)
+	var stored *entry
+	storeComplete := func(b []byte) {
+		final := *meta
+		final.setSize(int64(len(b)))
+		e.storeMemory(&final, b)
+		stored = &final
+	}
+	n, err := body.readFrom(resp.Body, e.cfg.MaxObjectBytes, cl, storeComplete)
 	if err == nil && cl >= 0 && n != cl {
 		err = fmt.Errorf("%w: got %d of %d bytes", errOriginBody, n, cl)
 	}
@@ -161,14 +168,17 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 		err = fmt.Errorf("%w: %w", errOriginBody, err)
 	}
 	if err != nil {
+		if stored != nil {
+			e.remove(key) // cannot happen with net/http bodies; stay safe
+		}
 		body.finish(err)
 		e.log.Warn("fill broke mid-body; not cached", "key", key, "err", err)
 		return
 	}
 	done, _ := body.bytes()
-	final := *meta
-	final.setSize(n)
-	e.storeMemory(&final, done)
+	if stored == nil { // length was unknown until EOF
+		storeComplete(done)
+	}
 	body.finish(nil)
-	e.storeDisk(&final, done)
+	e.storeDisk(stored, done)
 }

@@ -39,9 +39,13 @@ func completeBuffer(body []byte) *streamBuffer {
 }
 
 // readFrom appends r's bytes until EOF, publishing each read. It stops
-// with errTooLarge past limit bytes, and calls onRead after each read (the
-// fill uses it to push its stall deadline forward).
-func (b *streamBuffer) readFrom(r io.Reader, limit int64, onRead func()) (int64, error) {
+// with errTooLarge past limit bytes.
+//
+// When expect >= 0 and the body reaches exactly expect bytes, onComplete
+// gets the whole body before its last bytes are published: the fill
+// stores the entry there, so a client that has read the last byte and asks
+// again is sure to find it cached.
+func (b *streamBuffer) readFrom(r io.Reader, limit, expect int64, onComplete func([]byte)) (int64, error) {
 	b.mu.Lock()
 	local := b.buf
 	b.mu.Unlock()
@@ -71,10 +75,10 @@ func (b *streamBuffer) readFrom(r io.Reader, limit int64, onRead func()) (int64,
 		n, err := r.Read(local[len(local):cap(local)])
 		if n > 0 {
 			local = local[:len(local)+n]
-			b.publish(local)
-			if onRead != nil {
-				onRead()
+			if int64(len(local)) == expect && onComplete != nil {
+				onComplete(local)
 			}
+			b.publish(local)
 		}
 		if err == io.EOF {
 			return int64(len(local)), nil

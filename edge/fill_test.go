@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // gatedHandler sends the first half of body, flushes, and waits for gate
@@ -168,7 +169,7 @@ func TestStreamBuffer_ReadersSeeBytesAsTheyArrive(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := b.readFrom(pr, 1<<20, nil)
+		_, err := b.readFrom(pr, 1<<20, -1, nil)
 		b.finish(err)
 		done <- err
 	}()
@@ -197,12 +198,12 @@ func TestStreamBuffer_ReadersSeeBytesAsTheyArrive(t *testing.T) {
 
 func TestStreamBuffer_LimitStopsTheFill(t *testing.T) {
 	b := newStreamBuffer(0)
-	_, err := b.readFrom(bytes.NewReader(make([]byte, 1000)), 999, nil)
+	_, err := b.readFrom(bytes.NewReader(make([]byte, 1000)), 999, -1, nil)
 	if err != errTooLarge {
 		t.Fatalf("err %v, want errTooLarge", err)
 	}
 	b2 := newStreamBuffer(0)
-	if _, err := b2.readFrom(bytes.NewReader(make([]byte, 1000)), 1000, nil); err != nil {
+	if _, err := b2.readFrom(bytes.NewReader(make([]byte, 1000)), 1000, -1, nil); err != nil {
 		t.Fatalf("exactly at the limit: %v", err)
 	}
 }
@@ -215,3 +216,27 @@ func TestStreamBuffer_WaitingReaderLeavesWithItsContext(t *testing.T) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
 }
+
+// TestEdge_FlightRechecksTheCache covers the race described in
+// runWholeFill: a flight that starts after another stored the object must
+// answer from the cache, not fetch again.
+func TestEdge_FlightRechecksTheCache(t *testing.T) {
+	o := newTestOrigin(t)
+	e, _ := startEdge(t, o.URL(), nil)
+	m := e.newEntry("/videos/v1/seg1.m4s", kindWhole, 200, http.Header{"Cache-Control": {"max-age=600"}}, timeNow())
+	m.setSize(3)
+	e.store(m, []byte("abc"))
+
+	f := e.joinWholeFill("/videos/v1/seg1.m4s", "/videos/v1/seg1.m4s", nil)
+	if err := f.wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.outcome != outcomeCached || string(f.hit.mem.body) != "abc" {
+		t.Fatalf("outcome %d: the flight did not find the cached copy", f.outcome)
+	}
+	if n := o.count("/videos/v1/seg1.m4s"); n != 0 {
+		t.Fatalf("the flight fetched from the origin %d times", n)
+	}
+}
+
+func timeNow() time.Time { return time.Now() }

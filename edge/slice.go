@@ -156,7 +156,11 @@ func (e *Edge) streamSlice(f *fill, key string, idx int64, resp *http.Response, 
 	defer resp.Body.Close()
 	meta := e.newEntry(key, kindSliced, http.StatusOK, resp.Header, now)
 	meta.setSize(total)
-	e.store(meta, nil)
+	if cur, ok := e.lookup(key); !ok || cur.meta.kind != kindSliced || cur.meta.validatorTag() != meta.validatorTag() || !cur.meta.fresh(now) {
+		// Only a new or expired version is stored: the fills of the other
+		// slices of a known object must not rewrite its metadata file.
+		e.store(meta, nil)
+	}
 
 	start := idx * e.cfg.SliceSize
 	want := e.sliceLen(total, idx)
@@ -170,9 +174,11 @@ func (e *Edge) streamSlice(f *fill, key string, idx int64, resp *http.Response, 
 			err = fmt.Errorf("%w: skipping to slice %d: %w", errOriginBody, idx, err)
 		}
 	}
+	sm := &entry{key: sliceKey(meta, idx), kind: kindSlice, status: http.StatusOK, date: now, storable: meta.storable}
+	sm.setSize(want)
 	var n int64
 	if err == nil {
-		n, err = body.readFrom(io.LimitReader(resp.Body, want), want, nil)
+		n, err = body.readFrom(io.LimitReader(resp.Body, want), want, want, func(b []byte) { e.storeMemory(sm, b) })
 		if err == nil && n != want {
 			err = fmt.Errorf("%w: slice %d got %d of %d bytes", errOriginBody, idx, n, want)
 		} else if err != nil {
@@ -180,14 +186,15 @@ func (e *Edge) streamSlice(f *fill, key string, idx int64, resp *http.Response, 
 		}
 	}
 	if err != nil {
+		e.remove(sm.key)
 		body.finish(err)
 		e.log.Warn("slice fill broke mid-body; not cached", "key", key, "slice", idx, "err", err)
 		return
 	}
 	done, _ := body.bytes()
-	sm := &entry{key: sliceKey(meta, idx), kind: kindSlice, status: http.StatusOK, date: now, storable: meta.storable}
-	sm.setSize(n)
-	e.storeMemory(sm, done)
+	if want == 0 {
+		e.storeMemory(sm, done)
+	}
 	body.finish(nil)
 	e.storeDisk(sm, done)
 }

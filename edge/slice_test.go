@@ -19,14 +19,18 @@ func mp4Origin(t *testing.T, size int, ignoreRange bool) (*testOrigin, []byte) {
 }
 
 func sliceEdge(t *testing.T, o *testOrigin) string {
-	_, base := startEdge(t, o.URL(), func(c *Config) { c.SliceSize = testSlice })
+	_, base := sliceEdgeE(t, o)
 	return base
+}
+
+func sliceEdgeE(t *testing.T, o *testOrigin) (*Edge, string) {
+	return startEdge(t, o.URL(), func(c *Config) { c.SliceSize = testSlice })
 }
 
 func TestEdge_SlicedObjectFetchesOnlyTouchedSlices(t *testing.T) {
 	size := 40*testSlice + 123 // like a large file: 41 slices
 	o, body := mp4Origin(t, size, false)
-	base := sliceEdge(t, o)
+	e, base := sliceEdgeE(t, o)
 	c := testClient(t)
 	url := base + "/videos/v1/r/720.mp4"
 
@@ -43,6 +47,9 @@ func TestEdge_SlicedObjectFetchesOnlyTouchedSlices(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].rangeHeader != fmt.Sprintf("bytes=%d-%d", 17*testSlice, 18*testSlice-1) {
 		t.Fatalf("origin requests %+v, want exactly slice 17", reqs)
 	}
+	// The client had its 1000 bytes before the slice's last byte arrived;
+	// wait for the fill to store the slice before asking again.
+	waitFor(t, "slice 17 to be stored", func() bool { return !e.flights.running(sliceFlightKey("/videos/v1/r/720.mp4", 17)) })
 
 	again := do(t, c, "GET", url, map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", start+10, start+20)})
 	wantStatus(t, again, 206)
