@@ -148,6 +148,13 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 		return
 	}
 	meta.setSize(cl)
+	if !meta.storable && resp.StatusCode < 500 {
+		// no-store, private, Vary on request headers, or an uncacheable
+		// status: later requests skip the flight and go straight to the
+		// origin for a while (hit-for-pass), so they are not collapsed onto
+		// one answer. Clients that already joined this flight share it.
+		e.storePass(key, now)
+	}
 	body := newStreamBuffer(max(cl, 0))
 	f.startStream(meta, body)
 	var stored *entry

@@ -223,7 +223,7 @@ func TestStreamBuffer_WaitingReaderLeavesWithItsContext(t *testing.T) {
 func TestEdge_FlightRechecksTheCache(t *testing.T) {
 	o := newTestOrigin(t)
 	e, _ := startEdge(t, o.URL(), nil)
-	m := e.newEntry("/videos/v1/seg1.m4s", kindWhole, 200, http.Header{"Cache-Control": {"max-age=600"}}, timeNow())
+	m := e.newEntry("/videos/v1/seg1.m4s", kindWhole, 200, http.Header{"Cache-Control": {"max-age=600"}}, time.Now())
 	m.setSize(3)
 	e.store(m, []byte("abc"))
 
@@ -238,5 +238,3 @@ func TestEdge_FlightRechecksTheCache(t *testing.T) {
 		t.Fatalf("the flight fetched from the origin %d times", n)
 	}
 }
-
-func timeNow() time.Time { return time.Now() }
