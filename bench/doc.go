@@ -1,0 +1,14 @@
+// Package bench measures Streamfront side by side with the tools people
+// would otherwise use — nginx proxy_cache, Varnish and ffmpeg — on the
+// machine it runs on, and renders the figures as a Markdown table. It is
+// what `make bench` runs (through bench/cmd/benchtable); it is never part
+// of `make test`, and nothing here starts a server from a Go test.
+//
+// Every external server (versitygw, the origin, edges, nginx, Varnish) is a
+// separate process in its own process group, started from a temporary
+// directory and stopped when its step ends, on failure too. Each step is a
+// file named by what it measures: edgehits.go, packaging.go, uploadmem.go,
+// slowviewers.go and hitratio.go; the servers it compares against live in
+// nginx.go and varnish.go, and wrk.go runs the load generator and parses
+// its report.
+package bench

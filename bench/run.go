@@ -1,0 +1,343 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/streamfront/streamfront/internal/s3server"
+)
+
+// Run measures what cfg selects and writes the report to w and to
+// OutDir/results.md. Progress goes to logw. A step that fails is reported
+// as failed in its section and the others still run; Run then returns an
+// error naming the failed steps.
+func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return fmt.Errorf("bench config: %w", err)
+	}
+	start := time.Now()
+	e, err := newEnv(ctx, cfg, logw)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+
+	m := describeMachine(ctx, cfg.RepoDir, e.bin)
+	var sections []*section
+	steps := []struct {
+		name string
+		run  func(context.Context) *section
+	}{
+		{StepPackaging, e.measurePackaging},
+		{StepEdgeHits, e.measureEdgeHits},
+		{StepSlowViewers, e.measureSlowViewers},
+		{StepHitRatio, e.measureHitRatio},
+		{StepUploadMem, e.measureUploadMemory},
+	}
+	var failed []string
+	for _, st := range steps {
+		if !cfg.runs(st.name) {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		e.logf("== %s", st.name)
+		stepStart := time.Now()
+		s := st.run(ctx)
+		s.note("Step time: %s.", fmtDuration(time.Since(stepStart).Round(100*time.Millisecond)))
+		if s.err != nil {
+			failed = append(failed, st.name)
+			e.logf("%s failed: %v", st.name, s.err)
+		}
+		sections = append(sections, s)
+		if st.name == StepSlowViewers || st.name == StepEdgeHits && !cfg.runs(StepSlowViewers) {
+			e.stopCaches() // the later steps want a quiet machine
+		}
+	}
+
+	report := renderReport(cfg, m, e, sections, time.Since(start))
+	if _, err := io.WriteString(w, report); err != nil {
+		return err
+	}
+	outPath := filepath.Join(e.out, "results.md")
+	if err := os.WriteFile(outPath, []byte(report), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", outPath, err)
+	}
+	e.logf("report written to %s", outPath)
+	if ctx.Err() != nil {
+		return fmt.Errorf("bench interrupted: %w", ctx.Err())
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("steps failed: %s (see their sections)", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func renderReport(cfg Config, m machine, e *env, sections []*section, took time.Duration) string {
+	var b strings.Builder
+	b.WriteString("# Streamfront benchmarks\n\n")
+	fmt.Fprintf(&b, "Run %s, took %s, commit %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), fmtDuration(took.Round(time.Second)), m.Commit)
+	mt := newTable("machine", "")
+	mt.add("CPUs (nproc)", fmt.Sprintf("%d × %s", m.CPUs, m.CPUModel))
+	mt.add("memory", fmtBytes(m.MemBytes))
+	mt.add("kernel", m.Kernel)
+	for _, v := range m.Versions {
+		name, ver, _ := strings.Cut(v, ": ")
+		mt.add(name, ver)
+	}
+	if cfg.Pin {
+		mt.add("CPU placement", fmt.Sprintf("servers under load (our edge, nginx, Varnish) pinned to CPU %s, wrk to CPU %s (taskset); origin, S3 and this program unpinned (idle during the hit runs)", cfg.ServerCPUs, cfg.ClientCPUs))
+	} else {
+		mt.add("CPU placement", "nothing pinned: wrk and the servers share every core")
+	}
+	if e.fx.Made > time.Second {
+		mt.add("fixtures", fmt.Sprintf("made in this run in %s (reused next time)", fmtDuration(e.fx.Made.Round(100*time.Millisecond))))
+	}
+	b.WriteString(mt.markdown() + "\n")
+	if m.CPUs <= 2 {
+		b.WriteString(fmt.Sprintf("With %d CPUs the load generator and the servers compete for cores: see CPU placement; figures are for comparing the servers with each other on this machine, not absolute capacity.\n\n", m.CPUs))
+	}
+	for _, s := range sections {
+		b.WriteString(s.markdown())
+	}
+	return b.String()
+}
+
+// env is what the steps share: the temporary directory, the fixtures, and
+// the servers started on first use.
+type env struct {
+	cfg  Config
+	dir  string // temporary: logs, configs, S3 data, caches
+	bin  string // absolute path of the streamfront binary
+	out  string
+	logw io.Writer
+	fx   fixtures
+
+	s3     *s3server.Server
+	origin *originProcess
+	big    *uploaded // the FixtureSeconds video, packaged
+	clip   *uploaded // the ClipSeconds clip, packaged
+	caches *caches
+	// segment is the big video's segment closest to 1 MiB, once chosen.
+	segment *object
+}
+
+// uploaded is a video the bench has uploaded and seen ready.
+type uploaded struct {
+	video
+	uploadTime time.Duration // POST start → 201
+	readyTime  time.Duration // 201 → status ready first seen
+}
+
+// object is a path and the bytes the origin serves for it.
+type object struct {
+	path string
+	body []byte
+}
+
+func newEnv(ctx context.Context, cfg Config, logw io.Writer) (*env, error) {
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(cfg.RepoDir, p)
+	}
+	e := &env{cfg: cfg, logw: logw, bin: abs(cfg.Streamfront), out: abs(cfg.OutDir)}
+	if b, err := filepath.Abs(e.bin); err == nil {
+		e.bin = b
+	}
+	if fi, err := os.Stat(e.bin); err != nil || fi.IsDir() {
+		return nil, fmt.Errorf("the streamfront binary %s is missing: run `make build` (or `make bench`, which builds it) first", e.bin)
+	}
+	if _, err := s3server.FindBinary(); err != nil {
+		return nil, err
+	}
+	var err error
+	if e.out, err = filepath.Abs(e.out); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(e.out, 0o755); err != nil {
+		return nil, fmt.Errorf("output dir: %w", err)
+	}
+	if e.dir, err = os.MkdirTemp("", "streamfront-bench-"); err != nil {
+		return nil, err
+	}
+	// Directories made by root with 0700 would keep nginx workers and
+	// varnishd out were they to drop privileges; keep them readable.
+	_ = os.Chmod(e.dir, 0o755)
+	e.logf("fixtures in %s", filepath.Join(e.out, "fixtures"))
+	if e.fx, err = ensureFixtures(ctx, filepath.Join(e.out, "fixtures"), cfg); err != nil {
+		e.close()
+		return nil, err
+	}
+	e.logf("work dir %s; %d CPUs (GOMAXPROCS %d)", e.dir, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	return e, nil
+}
+
+func (e *env) logf(format string, args ...any) {
+	fmt.Fprintf(e.logw, "bench: "+format+"\n", args...)
+}
+
+// ensureOrigin starts the S3 server and the shared origin.
+func (e *env) ensureOrigin(ctx context.Context) error {
+	if err := e.ensureS3(ctx); err != nil {
+		return err
+	}
+	if e.origin != nil {
+		return nil
+	}
+	o, err := startOrigin(ctx, "origin", e.dir, e.bin, e.s3, "streamfront")
+	if err != nil {
+		return fmt.Errorf("start the origin: %w", err)
+	}
+	e.origin = o
+	return nil
+}
+
+func (e *env) ensureS3(ctx context.Context) error {
+	if e.s3 != nil {
+		return nil
+	}
+	s3, err := startS3(ctx, e.dir)
+	if err != nil {
+		return err
+	}
+	e.s3 = s3
+	return nil
+}
+
+// upload sends a fixture to the shared origin and waits until it is
+// ready, timing both.
+func (e *env) upload(ctx context.Context, path, title string) (*uploaded, error) {
+	if err := e.ensureOrigin(ctx); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	v, err := uploadFile(ctx, e.origin.URL, path, title)
+	if err != nil {
+		return nil, e.origin.failed(err)
+	}
+	created := time.Now()
+	v, readyAt, err := waitReady(ctx, e.origin.URL, v.ID, 20*time.Millisecond, 10*time.Minute)
+	if err != nil {
+		return nil, e.origin.failed(err)
+	}
+	return &uploaded{video: v, uploadTime: created.Sub(start), readyTime: readyAt.Sub(created)}, nil
+}
+
+// ensureVideos uploads the fixture and the clip unless done already.
+func (e *env) ensureVideos(ctx context.Context) error {
+	var err error
+	if e.big == nil {
+		e.logf("uploading %s", filepath.Base(e.fx.Video))
+		if e.big, err = e.upload(ctx, e.fx.Video, "bench fixture"); err != nil {
+			return fmt.Errorf("upload the fixture: %w", err)
+		}
+	}
+	if e.clip == nil {
+		e.logf("uploading %s", filepath.Base(e.fx.Clip))
+		if e.clip, err = e.upload(ctx, e.fx.Clip, "bench clip"); err != nil {
+			return fmt.Errorf("upload the clip: %w", err)
+		}
+	}
+	return nil
+}
+
+func (e *env) ensureCaches(ctx context.Context) error {
+	if e.caches != nil {
+		return nil
+	}
+	if err := e.ensureOrigin(ctx); err != nil {
+		return err
+	}
+	cpus, count := "", runtime.NumCPU()
+	if e.cfg.Pin {
+		cpus, count = e.cfg.ServerCPUs, cpuListLen(e.cfg.ServerCPUs)
+	}
+	c, err := startCaches(ctx, e.dir, e.bin, e.origin.URL, e.cfg.EdgeMemoryBytes, cpus, count)
+	if err != nil {
+		return err
+	}
+	e.caches = c
+	return nil
+}
+
+func (e *env) stopCaches() {
+	if e.caches != nil {
+		e.caches.stop()
+		e.caches = nil
+	}
+}
+
+// pickSegment finds the big video's segment closest to 1 MiB.
+func (e *env) pickSegment(ctx context.Context) (*object, int, error) {
+	playlist, _, err := httpGet(ctx, e.origin.URL+e.big.playlistPath(), nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	paths, err := segmentPaths(e.big.playlistPath(), playlist)
+	if err != nil {
+		return nil, 0, err
+	}
+	var best *object
+	for _, p := range paths {
+		body, _, err := httpGet(ctx, e.origin.URL+p, nil)
+		if err != nil {
+			return nil, 0, err
+		}
+		if best == nil || abs64(int64(len(body))-1<<20) < abs64(int64(len(best.body))-1<<20) {
+			best = &object{path: p, body: body}
+		}
+	}
+	return best, len(paths), nil
+}
+
+func (e *env) close() {
+	e.stopCaches()
+	e.origin.stopIfRunning()
+	if e.s3 != nil {
+		e.s3.Close()
+	}
+	if e.dir != "" {
+		if e.cfg.KeepTemp {
+			e.logf("kept %s", e.dir)
+		} else if err := os.RemoveAll(e.dir); err != nil {
+			e.logf("remove %s: %v", e.dir, err)
+		}
+	}
+}
+
+func (o *originProcess) stopIfRunning() {
+	if o != nil {
+		o.stop()
+	}
+}
+
+// cpuListLen counts the CPUs of a taskset list such as "0", "0,1" or "0-3".
+func cpuListLen(list string) int {
+	n := 0
+	for _, part := range strings.Split(list, ",") {
+		var lo, hi int
+		if _, err := fmt.Sscanf(part, "%d-%d", &lo, &hi); err == nil && hi >= lo {
+			n += hi - lo + 1
+		} else if part != "" {
+			n++
+		}
+	}
+	return max(n, 1)
+}
+
+func abs64(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
