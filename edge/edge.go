@@ -37,6 +37,9 @@ type Edge struct {
 	// downUntil is when the origin is next tried for requests that can be
 	// answered stale (unix nanoseconds); see originDown.
 	downUntil atomic.Int64
+	// invalGen counts invalidations; fills compare it to keep what they
+	// fetched before an invalidation out of the cache.
+	invalGen atomic.Uint64
 
 	// Fills run on goroutines owned here: ctx ends them, wg waits.
 	ctx       context.Context

@@ -42,9 +42,48 @@ type fill struct {
 	// slice fills: the slice index body holds, when hasSlice.
 	slice    int64
 	hasSlice bool
+
+	flightKey string // the key of this fill in Edge.flights
+	gen       uint64 // Edge.invalGen when the fill started
 }
 
-func newFill() *fill { return &fill{ready: make(chan struct{})} }
+// newFill returns a constructor for flightGroup.join. It records the
+// invalidation generation, so a fill that started before an invalidation
+// does not store what it fetched (see storeIfCurrent).
+func (e *Edge) newFill(flightKey string) func() *fill {
+	return func() *fill {
+		return &fill{ready: make(chan struct{}), flightKey: flightKey, gen: e.invalGen.Load()}
+	}
+}
+
+// failFill leaves the flight group before failing f, so no request can
+// join a fill that has already failed: it starts a fresh one instead.
+func (e *Edge) failFill(f *fill, err error) {
+	e.flights.leave(f.flightKey, f)
+	f.fail(err)
+}
+
+// finishBroken is failFill for a fill whose body already streams.
+func (e *Edge) finishBroken(f *fill, err error) {
+	e.flights.leave(f.flightKey, f)
+	f.body.finish(err)
+}
+
+// storeIfCurrent runs store unless an invalidation ran since f started,
+// and undoes it (removes key) if one ran meanwhile: together with
+// invalidate bumping the generation before removing, no interleaving
+// leaves an answer fetched before an invalidation in the cache.
+func (e *Edge) storeIfCurrent(f *fill, key string, store func()) bool {
+	if f.gen != e.invalGen.Load() {
+		return false
+	}
+	store()
+	if f.gen != e.invalGen.Load() {
+		e.remove(key)
+		return false
+	}
+	return true
+}
 
 // wait blocks until the fill knows its outcome or ctx ends.
 func (f *fill) wait(ctx context.Context) error {
@@ -90,10 +129,9 @@ func (e *Edge) goFill(fn func(ctx context.Context)) bool {
 // joinWholeFill joins or starts the fill of a non-sliced object. prev is
 // the stale copy to revalidate, if any.
 func (e *Edge) joinWholeFill(key, uri string, prev *cached) *fill {
-	f, started := e.flights.join(key, newFill)
+	f, started := e.flights.join(key, e.newFill(key))
 	if started && !e.goFill(func(ctx context.Context) { e.runWholeFill(ctx, f, key, uri, prev) }) {
-		e.flights.leave(key, f)
-		f.fail(errShuttingDown)
+		e.failFill(f, errShuttingDown)
 	}
 	return f
 }
@@ -121,17 +159,17 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 	resp, err := e.fetch(ctx, key, uri, conditionalHeaders(prevMeta))
 	if err != nil {
 		e.noteOriginFailure(err, time.Now())
-		f.fail(err)
+		e.failFill(f, err)
 		return
 	}
 	e.noteOriginAnswer(resp.StatusCode)
 	switch {
 	case resp.StatusCode == http.StatusNotModified && prev != nil:
 		resp.Body.Close()
-		f.resolve(outcomeRefreshed, e.storeRefreshed(*prev, resp.Header, now))
+		f.resolve(outcomeRefreshed, e.refresh(f, *prev, resp.Header, now))
 	case resp.StatusCode >= 500 && prev != nil && prev.meta.usableOnError(now):
 		resp.Body.Close()
-		f.fail(originStatusError{resp.StatusCode})
+		e.failFill(f, originStatusError{resp.StatusCode})
 	default:
 		e.streamWhole(f, key, resp, now)
 	}
@@ -161,8 +199,8 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 	storeComplete := func(b []byte) {
 		final := *meta
 		final.setSize(int64(len(b)))
-		e.storeMemory(&final, b)
 		stored = &final
+		e.storeIfCurrent(f, key, func() { e.storeMemory(&final, b) })
 	}
 	n, err := body.readFrom(resp.Body, e.cfg.MaxObjectBytes, cl, storeComplete)
 	if err == nil && cl >= 0 && n != cl {
@@ -178,7 +216,7 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 		if stored != nil {
 			e.remove(key) // cannot happen with net/http bodies; stay safe
 		}
-		body.finish(err)
+		e.finishBroken(f, err)
 		e.log.Warn("fill broke mid-body; not cached", "key", key, "err", err)
 		return
 	}
@@ -187,5 +225,13 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 		storeComplete(done)
 	}
 	body.finish(nil)
-	e.storeDisk(stored, done)
+	e.storeIfCurrent(f, key, func() { e.storeDisk(stored, done) })
+}
+
+// refresh stores the result of a 304 unless an invalidation intervened;
+// either way the revalidated copy answers the waiting clients.
+func (e *Edge) refresh(f *fill, prev cached, h http.Header, now time.Time) cached {
+	out := prev
+	e.storeIfCurrent(f, prev.meta.key, func() { out = e.storeRefreshed(prev, h, now) })
+	return out
 }

@@ -298,3 +298,14 @@ func isBrokenBody(err error) bool {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// waitIdle waits until no fill is running, e.g. until a slice whose first
+// bytes a client already has is stored whole.
+func waitIdle(t *testing.T, e *Edge) {
+	t.Helper()
+	waitFor(t, "fills to finish", func() bool {
+		e.flights.mu.Lock()
+		defer e.flights.mu.Unlock()
+		return len(e.flights.flights) == 0
+	})
+}

@@ -58,10 +58,12 @@ func (e *Edge) serveInvalidation(w http.ResponseWriter, r *http.Request) error {
 }
 
 // invalidate removes every entry whose key matches one of patterns from
-// both tiers and returns how many keys it removed. Fills in flight finish
-// and may store their answer: an invalidation means "do not serve what you
-// had", and what arrives after it is new.
+// both tiers and returns how many keys it removed. Fills in flight still
+// answer the clients waiting on them, but store nothing: the generation
+// is bumped before the removal, see storeIfCurrent. (That costs fills of
+// unrelated keys one store; invalidations are rare.)
 func (e *Edge) invalidate(patterns []string) int {
+	e.invalGen.Add(1)
 	matches := func(key string) bool {
 		for _, p := range patterns {
 			if keyMatches(key, p) {

@@ -88,3 +88,23 @@ func TestKeyMatches(t *testing.T) {
 		}
 	}
 }
+
+func TestEdge_FillThatStartedBeforeAnInvalidationStoresNothing(t *testing.T) {
+	o := newTestOrigin(t)
+	body := pattern(100 << 10)
+	gate := make(chan struct{})
+	o.handle("/videos/abc/seg1.m4s", gatedHandler(body, "max-age=600", gate))
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.AdminToken = "t" })
+	c := testClient(t)
+	done := make(chan result, 1)
+	go func() { done <- get(t, c, base+"/videos/abc/seg1.m4s") }()
+	waitFor(t, "the fill to start", func() bool { return o.count("/videos/abc/seg1.m4s") == 1 })
+	wantStatus(t, postInvalidation(t, c, base, "t", `{"paths":["/videos/abc/*"]}`), 200)
+	close(gate)
+	r := <-done
+	wantStatus(t, r, 200) // the waiting client still gets its answer
+	waitIdle(t, e)
+	if e.contains("/videos/abc/seg1.m4s") {
+		t.Fatal("a fill from before the invalidation stored its answer")
+	}
+}

@@ -65,9 +65,10 @@ func TestEdge_AccessLogUsesCloudFrontFieldNames(t *testing.T) {
 	o := newTestOrigin(t)
 	o.put("/videos/v1/r/720.mp4", &testObject{body: pattern(3 * testSlice), etag: `"v"`, cacheControl: "max-age=600"})
 	var log syncBuffer
-	_, base := startEdge(t, o.URL(), func(c *Config) { c.AccessLog = &log; c.SliceSize = testSlice })
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.AccessLog = &log; c.SliceSize = testSlice })
 	c := testClient(t)
 	do(t, c, "GET", base+"/videos/v1/r/720.mp4?x=1", map[string]string{"Range": "bytes=10-19", "User-Agent": "probe"})
+	waitIdle(t, e)
 	do(t, c, "GET", base+"/videos/v1/r/720.mp4?x=1", map[string]string{"Range": "bytes=10-19"})
 
 	sc := bufio.NewScanner(strings.NewReader(log.String()))

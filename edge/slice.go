@@ -73,10 +73,9 @@ func (e *Edge) sliceLen(size, idx int64) int64 {
 // set, is the stale object metadata to revalidate on the way.
 func (e *Edge) joinSliceFill(key, uri string, idx int64, prev *cached) *fill {
 	fk := sliceFlightKey(key, idx)
-	f, started := e.flights.join(fk, newFill)
+	f, started := e.flights.join(fk, e.newFill(fk))
 	if started && !e.goFill(func(ctx context.Context) { e.runSliceFill(ctx, f, fk, key, uri, idx, prev) }) {
-		e.flights.leave(fk, f)
-		f.fail(errShuttingDown)
+		e.failFill(f, errShuttingDown)
 	}
 	return f
 }
@@ -109,7 +108,7 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 	})
 	if err != nil {
 		e.noteOriginFailure(err, time.Now())
-		f.fail(err)
+		e.failFill(f, err)
 		return
 	}
 	e.noteOriginAnswer(resp.StatusCode)
@@ -118,7 +117,7 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 		first, last, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || first > start || (start < total && last < start+e.sliceLen(total, idx)-1) {
 			resp.Body.Close()
-			f.fail(fmt.Errorf("%w: Content-Range %q for %s", errOriginBadResponse, resp.Header.Get("Content-Range"), rangeValue))
+			e.failFill(f, fmt.Errorf("%w: Content-Range %q for %s", errOriginBadResponse, resp.Header.Get("Content-Range"), rangeValue))
 			return
 		}
 		e.streamSlice(f, key, idx, resp, total, first, now)
@@ -127,13 +126,13 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 		e.streamSlice(f, key, idx, resp, resp.ContentLength, 0, now)
 	case resp.StatusCode == http.StatusNotModified && prev != nil:
 		resp.Body.Close()
-		f.resolve(outcomeRefreshed, e.storeRefreshed(*prev, resp.Header, now))
+		f.resolve(outcomeRefreshed, e.refresh(f, *prev, resp.Header, now))
 	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
 		// The slice starts past the end: the answer still tells the length.
 		resp.Body.Close()
 		total, ok := parseUnsatisfiedRange(resp.Header.Get("Content-Range"))
 		if !ok {
-			f.fail(fmt.Errorf("%w: 416 without Content-Range", errOriginBadResponse))
+			e.failFill(f, fmt.Errorf("%w: 416 without Content-Range", errOriginBadResponse))
 			return
 		}
 		meta := e.newEntry(key, kindSliced, http.StatusOK, resp.Header, now)
@@ -142,7 +141,7 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 		f.startStream(meta, completeBuffer(nil))
 	case resp.StatusCode >= 500 && prev != nil && prev.meta.usableOnError(now):
 		resp.Body.Close()
-		f.fail(originStatusError{resp.StatusCode})
+		e.failFill(f, originStatusError{resp.StatusCode})
 	default:
 		// 404 and other answers, and a 200 of unknown length: a whole object.
 		e.streamWhole(f, key, resp, now)
@@ -159,7 +158,7 @@ func (e *Edge) streamSlice(f *fill, key string, idx int64, resp *http.Response, 
 	if cur, ok := e.lookup(key); !ok || cur.meta.kind != kindSliced || cur.meta.validatorTag() != meta.validatorTag() || !cur.meta.fresh(now) {
 		// Only a new or expired version is stored: the fills of the other
 		// slices of a known object must not rewrite its metadata file.
-		e.store(meta, nil)
+		e.storeIfCurrent(f, key, func() { e.store(meta, nil) })
 	}
 
 	start := idx * e.cfg.SliceSize
@@ -178,7 +177,9 @@ func (e *Edge) streamSlice(f *fill, key string, idx int64, resp *http.Response, 
 	sm.setSize(want)
 	var n int64
 	if err == nil {
-		n, err = body.readFrom(io.LimitReader(resp.Body, want), want, want, func(b []byte) { e.storeMemory(sm, b) })
+		n, err = body.readFrom(io.LimitReader(resp.Body, want), want, want, func(b []byte) {
+			e.storeIfCurrent(f, sm.key, func() { e.storeMemory(sm, b) })
+		})
 		if err == nil && n != want {
 			err = fmt.Errorf("%w: slice %d got %d of %d bytes", errOriginBody, idx, n, want)
 		} else if err != nil {
@@ -187,16 +188,16 @@ func (e *Edge) streamSlice(f *fill, key string, idx int64, resp *http.Response, 
 	}
 	if err != nil {
 		e.remove(sm.key)
-		body.finish(err)
+		e.finishBroken(f, err)
 		e.log.Warn("slice fill broke mid-body; not cached", "key", key, "slice", idx, "err", err)
 		return
 	}
 	done, _ := body.bytes()
 	if want == 0 {
-		e.storeMemory(sm, done)
+		e.storeIfCurrent(f, sm.key, func() { e.storeMemory(sm, done) })
 	}
 	body.finish(nil)
-	e.storeDisk(sm, done)
+	e.storeIfCurrent(f, sm.key, func() { e.storeDisk(sm, done) })
 }
 
 // slicedSource streams a byte range of a sliced object, slice by slice,

@@ -49,7 +49,7 @@ func TestEdge_SlicedObjectFetchesOnlyTouchedSlices(t *testing.T) {
 	}
 	// The client had its 1000 bytes before the slice's last byte arrived;
 	// wait for the fill to store the slice before asking again.
-	waitFor(t, "slice 17 to be stored", func() bool { return !e.flights.running(sliceFlightKey("/videos/v1/r/720.mp4", 17)) })
+	waitIdle(t, e)
 
 	again := do(t, c, "GET", url, map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", start+10, start+20)})
 	wantStatus(t, again, 206)
