@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/streamfront/streamfront/origin/store"
+	"github.com/streamfront/streamfront/packager/transcode"
 )
 
 // Config is everything an origin needs; New checks it before anything
@@ -31,6 +32,10 @@ type Config struct {
 	Workers int
 	// SegmentTarget is the HLS segment duration aimed for. It defaults to 6 s.
 	SegmentTarget time.Duration
+	// Ladder is the ABR ladder: renditions encoded below the source (never
+	// above its size or bitrate). It defaults to transcode.DefaultLadder
+	// (1080p, 720p, 480p, 360p).
+	Ladder []transcode.Rung
 	// WorkDir holds transcoder scratch files. It defaults to os.TempDir().
 	WorkDir string
 	// FFmpeg and FFprobe are the executables. They default to "ffmpeg" and
@@ -60,6 +65,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SegmentTarget == 0 {
 		c.SegmentTarget = 6 * time.Second
+	}
+	if c.Ladder == nil {
+		c.Ladder = transcode.DefaultLadder
 	}
 	if c.WorkDir == "" {
 		c.WorkDir = os.TempDir()

@@ -55,14 +55,22 @@ func (s *Server) serveMaster(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	renditions := make([]hls.Rendition, 0, len(v.Renditions))
+	byName := map[string]*index.Index{}
 	for _, rd := range v.Renditions {
 		ix, err := s.indexes.get(r.Context(), rd.IndexKey)
 		if err != nil {
 			return err
 		}
 		renditions = append(renditions, hls.Rendition{Name: rd.Name, Index: ix})
+		byName[rd.Name] = ix
 	}
-	body, err := hls.Master(renditions, v.AudioFrom)
+	var audio []hls.Audio
+	for _, a := range v.Audio {
+		if ix := byName[a.Rendition]; ix != nil && ix.Track(index.Audio) != nil {
+			audio = append(audio, hls.Audio{Rendition: a.Rendition, Name: a.Name, Default: a.Default, Track: ix.Track(index.Audio)})
+		}
+	}
+	body, err := hls.Master(renditions, audio)
 	if err != nil {
 		return err
 	}
@@ -107,11 +115,20 @@ func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	iframes := kindName == "iframes"
+	if iframes {
+		kindName = "video"
+	}
 	_, t, err := s.track(r, v, kindName)
 	if err != nil {
 		return err
 	}
-	body, err := hls.Media(t, hls.InitURI(t.Kind), func(n int) string { return hls.SegmentURI(t.Kind, n) })
+	var body []byte
+	if iframes {
+		body, err = hls.IFrames(t, hls.InitURI(t.Kind))
+	} else {
+		body, err = hls.Media(t, s.cfg.SegmentTarget, hls.InitURI(t.Kind), func(n int) string { return hls.SegmentURI(t.Kind, n) })
+	}
 	if err != nil {
 		return err
 	}
@@ -136,15 +153,33 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request) error {
 		return serveBytes(w, r, body, typeMP4, cacheImmutable, etagOf(body), v.CreatedAt)
 	}
 	num, ok := strings.CutSuffix(file, ".m4s")
+	keyframe := false
+	if k, isKey := strings.CutPrefix(num, "k"); isKey && t.Kind == index.Video {
+		num, keyframe = k, true
+	}
 	n, err := strconv.Atoi(num)
-	if !ok || err != nil || n < 0 || n >= len(t.Segments) || num != strconv.Itoa(n) {
+	if !ok || err != nil || n < 0 || num != strconv.Itoa(n) {
 		return errNotFound
 	}
-	seg, err := fmp4.NewSegment(t, n)
+	var seg *fmp4.Segment
+	if keyframe {
+		// One keyframe of the I-frame playlist.
+		keys := hls.Keyframes(t)
+		if n >= len(keys) {
+			return errNotFound
+		}
+		seg, err = fmp4.NewSampleSegment(t, keys[n])
+		file = "k" + num
+	} else {
+		if n >= len(t.Segments) {
+			return errNotFound
+		}
+		seg, err = fmp4.NewSegment(t, n)
+	}
 	if err != nil {
 		return err
 	}
-	etag := fmt.Sprintf(`"%s-%s-%s-%d-%d"`, v.ID, rd.Name, t.Kind, n, seg.Size())
+	etag := fmt.Sprintf(`"%s-%s-%s-%s-%d"`, v.ID, rd.Name, t.Kind, file, seg.Size())
 	return serveStream(w, r, seg.Size(), typeMP4, cacheImmutable, etag, v.CreatedAt,
 		func(ctx context.Context, w io.Writer) error {
 			_, err := seg.WriteTo(ctx, w, mp4Source{s: s.store, mp4: rd.MP4})
@@ -178,6 +213,49 @@ func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request) error {
 			if err == nil && copied != n {
 				err = io.ErrUnexpectedEOF
 			}
+			return err
+		})
+}
+
+// serveThumb answers with the poster, a storyboard sprite or its WebVTT.
+func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.readyVideo(r)
+	if err != nil {
+		return err
+	}
+	if v.Thumbs == nil {
+		return errNotFound
+	}
+	file := chi.URLParam(r, "file")
+	key, ctype := "", "image/jpeg"
+	switch {
+	case file == "poster.jpg":
+		key = v.Thumbs.PosterKey
+	case file == "storyboard.vtt":
+		key, ctype = v.Thumbs.StoryboardKey, "text/vtt; charset=utf-8"
+	default:
+		want := thumbKey(v.ID, file)
+		for _, k := range v.Thumbs.SpriteKeys {
+			if k == want {
+				key = k
+			}
+		}
+	}
+	if key == "" {
+		return errNotFound
+	}
+	info, err := s.store.Head(r.Context(), key)
+	if err != nil {
+		return err
+	}
+	return serveRanged(w, r, info.Size, ctype, cacheImmutable, info.ETag, info.LastModified,
+		func(ctx context.Context, w io.Writer, off, n int64) error {
+			body, err := s.store.GetRange(ctx, key, off, n)
+			if err != nil {
+				return err
+			}
+			defer body.Close()
+			_, err = io.Copy(w, body)
 			return err
 		})
 }

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/streamfront/streamfront/origin/catalog"
 	"github.com/streamfront/streamfront/packager"
+	"github.com/streamfront/streamfront/packager/hls"
 	"github.com/streamfront/streamfront/packager/index"
+	"github.com/streamfront/streamfront/packager/thumbs"
 	"github.com/streamfront/streamfront/packager/transcode"
 )
 
@@ -20,56 +23,290 @@ func isInputError(err error) bool { return packager.IsInputError(err) }
 
 func renditionKey(id, name, ext string) string { return catalog.VideoPrefix(id) + "r/" + name + ext }
 
-// packageVideo makes video id playable. A remuxable source is indexed in
-// place (no media bytes are copied: the progressive MP4 is the source
-// behind a new moov); anything else is transcoded by ffmpeg first.
+func thumbKey(id, name string) string { return catalog.VideoPrefix(id) + "thumbs/" + name }
+
+// srcName is the rendition that is the source served as it is.
+const srcName = "src"
+
+// packageVideo makes video id playable, in two stages:
+//
+//  1. A remuxable source (H.264/HEVC + AAC in MP4/MOV) is indexed in place:
+//     no media byte is copied (the progressive MP4 is the source behind a
+//     new moov). An H.264 source is ready right then.
+//  2. The ladder: one ffmpeg run encodes the lower renditions (keyframes
+//     forced at the source's segment boundaries), the poster and the
+//     storyboard; renditions join the master playlist as they are stored.
+//
+// Anything else is transcoded whole by one ffmpeg run. A job that resumes
+// after a crash picks up at the stage the record shows.
 func (s *Server) packageVideo(ctx context.Context, id string) error {
 	v, err := s.catalog.Get(ctx, id)
 	if err != nil {
 		return err
 	}
-	if v.Status == catalog.Ready || v.Status == catalog.Failed {
-		return nil // already done (a retry after a crash at the very end)
+	if v.Status == catalog.Failed || (v.Status == catalog.Ready && v.Final) {
+		return nil
 	}
 	progress := s.progressReporter(id)
-	progress(ctx, "probing", 1)
 	info, err := s.store.Head(ctx, v.Source.Key)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	src := s.store.NewReaderAt(ctx, v.Source.Key, info.Size)
-	a, err := packager.Analyze(ctx, src, info.Size, packager.Options{SegmentTarget: s.cfg.SegmentTarget})
-	if err != nil {
-		return err
+	if v.Status == catalog.Processing || v.Rendition(srcName) == nil {
+		progress(ctx, "probing", 1)
+		src := s.store.NewReaderAt(ctx, v.Source.Key, info.Size)
+		a, err := packager.Analyze(ctx, src, info.Size, packager.Options{SegmentTarget: s.cfg.SegmentTarget})
+		if err != nil {
+			return err
+		}
+		if !a.Remux() {
+			s.log.Info("transcoding", slog.String("id", id), slog.Any("why", a.Transcode), slog.Bool("other_container", a.NotMP4))
+			return s.transcodeAll(ctx, v, progress)
+		}
+		if v, err = s.storeSource(ctx, v, a, progress); err != nil {
+			return err
+		}
 	}
-	if a.Remux() {
-		return s.finishRemux(ctx, v, info.Size, a, progress)
-	}
-	s.log.Info("transcoding", slog.String("id", id), slog.Any("why", a.Transcode), slog.Bool("not_mp4", a.NotMP4))
-	return s.transcodeVideo(ctx, v, progress)
+	return s.encodeLadder(ctx, v, progress)
 }
 
-func (s *Server) finishRemux(ctx context.Context, v *catalog.Video, size int64, a *packager.Analysis, progress progressFunc) error {
+// storeSource indexes the source as rendition "src"; an H.264 (or
+// audio-only) source is ready from this moment.
+func (s *Server) storeSource(ctx context.Context, v *catalog.Video, a *packager.Analysis, progress progressFunc) (*catalog.Video, error) {
 	progress(ctx, "indexing", 50)
-	const name = "src"
 	mp4 := catalog.MP4{
 		BodyKey:    v.Source.Key,
 		BodyOffset: a.Layout.BodyOffset,
 		BodyLength: a.Layout.BodyLength,
 		Size:       a.Layout.Size(),
-		ETag:       fmt.Sprintf(`"%s-%s-%d"`, v.ID, name, a.Layout.Size()),
+		ETag:       fmt.Sprintf(`"%s-%s-%d"`, v.ID, srcName, a.Layout.Size()),
 	}
 	if len(a.Layout.Head) > 0 {
-		mp4.HeadKey, mp4.HeadSize = renditionKey(v.ID, name, ".head"), int64(len(a.Layout.Head))
+		mp4.HeadKey, mp4.HeadSize = renditionKey(v.ID, srcName, ".head"), int64(len(a.Layout.Head))
 		if err := s.store.Put(ctx, mp4.HeadKey, a.Layout.Head, "video/mp4"); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	r, err := s.storeIndex(ctx, v.ID, name, a.Index, mp4)
+	r, err := s.storeIndex(ctx, v.ID, srcName, a.Index, mp4)
+	if err != nil {
+		return nil, err
+	}
+	ready := !isHEVC(a.Index) // not every browser plays HEVC: wait for H.264
+	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+		v.Renditions = []catalog.Rendition{r}
+		v.Audio = audioGroup(nil, a.Index, srcName)
+		describe(v, a.Index)
+		if ready {
+			v.Status, v.Stage, v.Percent = catalog.Ready, "", 100
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.events.publish(v.ID, eventFor(v))
+	return v, nil
+}
+
+func isHEVC(ix *index.Index) bool {
+	t := ix.Track(index.Video)
+	return t != nil && (strings.HasPrefix(t.Codec, "hvc1") || strings.HasPrefix(t.Codec, "hev1"))
+}
+
+// encodeLadder adds the lower renditions, the stereo audio a multichannel
+// source needs, the poster and the storyboard, then marks the video final.
+func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress progressFunc) error {
+	top := v.Rendition(srcName)
+	srcIx, err := s.indexes.get(ctx, top.IndexKey)
 	if err != nil {
 		return err
 	}
-	return s.markReady(ctx, v.ID, []catalog.Rendition{r}, a.Index)
+	tc := s.transcoder()
+	input, err := s.store.PresignGet(ctx, v.Source.Key, s.cfg.TranscodeTimeout+time.Hour)
+	if err != nil {
+		return err
+	}
+	src, err := tc.Probe(ctx, input)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(s.cfg.WorkDir, "streamfront-"+v.ID+"-")
+	if err != nil {
+		return fmt.Errorf("scratch dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	var rungs []transcode.Rung
+	if vt := srcIx.Track(index.Video); vt != nil {
+		peak, _ := vt.Bitrates()
+		rungs = chooseLadder(s.cfg.Ladder, shortSide(src), peak, !isHEVC(srcIx))
+	}
+	outs := outputsFor(dir, rungs)
+	if at := srcIx.Track(index.Audio); at != nil && at.Channels > 2 && len(rungs) == 0 {
+		// The multichannel source needs a stereo companion; with no rung to
+		// carry it, encode it alone.
+		outs = append(outs, transcode.Output{Path: filepath.Join(dir, "stereo.mp4"), Rung: transcode.Rung{Name: "stereo"}, AudioOnly: true})
+	}
+	th := s.thumbsFor(dir, src)
+	start := videoStart(srcIx)
+	keyframes := srcIx.Boundaries()
+	for i := range keyframes {
+		// The encode's timeline starts at the first video frame; ours at
+		// start. A millisecond early, so float rounding cannot push a forced
+		// keyframe one frame late.
+		keyframes[i] = max(0, keyframes[i]-start-time.Millisecond)
+	}
+	progress(ctx, "encoding renditions", 0)
+	if len(outs) > 0 {
+		err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{KeyframeTimes: keyframes, Thumbs: th},
+			func(p float64) { progress(ctx, "encoding renditions", p*95) })
+	} else if th != nil {
+		err = tc.Thumbnails(ctx, input, src, *th)
+	}
+	if err != nil {
+		return err
+	}
+	progress(ctx, "storing renditions", 96)
+	added, err := s.storeOutputs(ctx, v.ID, outs, srcIx.Boundaries(), start)
+	if err != nil {
+		return err
+	}
+	thumbRec, err := s.storeThumbs(ctx, v.ID, th)
+	if err != nil {
+		return err
+	}
+	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+		v.Renditions = mergeRenditions(v.Renditions, added)
+		v.Audio = audioGroupFor(v.Audio, added)
+		v.Thumbs = thumbRec
+		v.Final = true
+		v.Status, v.Stage, v.Percent = catalog.Ready, "", 100
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.events.publish(v.ID, eventFor(v))
+	return nil
+}
+
+// transcodeAll encodes a source that cannot be served as it is: every rung
+// in one ffmpeg run with keyframes every 2 s, the top rung's segment plan
+// applied to all.
+func (s *Server) transcodeAll(ctx context.Context, v *catalog.Video, progress progressFunc) error {
+	tc := s.transcoder()
+	input, err := s.store.PresignGet(ctx, v.Source.Key, s.cfg.TranscodeTimeout+time.Hour)
+	if err != nil {
+		return err
+	}
+	progress(ctx, "probing", 2)
+	src, err := tc.Probe(ctx, input)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(s.cfg.WorkDir, "streamfront-"+v.ID+"-")
+	if err != nil {
+		return fmt.Errorf("scratch dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var rungs []transcode.Rung
+	if src.Video != nil {
+		rungs = chooseLadder(s.cfg.Ladder, shortSide(src), src.Video.Bitrate, false)
+	} else {
+		rungs = []transcode.Rung{{Name: "audio"}}
+	}
+	outs := outputsFor(dir, rungs)
+	if src.Video == nil {
+		outs[0].AudioOnly = true
+	}
+	if src.Audio != nil && src.Audio.Channels > 2 {
+		outs = append(outs, transcode.Output{Path: filepath.Join(dir, "surround.mp4"), Rung: transcode.Rung{Name: "surround"},
+			AudioOnly: true, AudioChannels: min(src.Audio.Channels, 6)})
+	}
+	th := s.thumbsFor(dir, src)
+	err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{Thumbs: th},
+		func(p float64) { progress(ctx, "transcoding", 3+p*90) })
+	if err != nil {
+		return err
+	}
+	progress(ctx, "storing renditions", 94)
+	added, err := s.storeOutputs(ctx, v.ID, outs, nil, 0)
+	if err != nil {
+		return err
+	}
+	thumbRec, err := s.storeThumbs(ctx, v.ID, th)
+	if err != nil {
+		return err
+	}
+	topIx, err := s.indexes.get(ctx, added[0].rendition.IndexKey)
+	if err != nil {
+		return err
+	}
+	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+		v.Renditions = mergeRenditions(nil, added)
+		v.Audio = audioGroupFor(nil, added)
+		v.Thumbs = thumbRec
+		describe(v, topIx)
+		v.Final = true
+		v.Status, v.Stage, v.Percent, v.Error = catalog.Ready, "", 100, ""
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.events.publish(v.ID, eventFor(v))
+	return nil
+}
+
+// stored is a rendition written by storeOutputs, with its audio's channels.
+type stored struct {
+	rendition catalog.Rendition
+	audioOnly bool
+	channels  int
+}
+
+// storeOutputs indexes each encoded file (cut at boundaries, or the first
+// file planned near the target and the rest cut where it was), uploads it
+// and its index.
+func (s *Server) storeOutputs(ctx context.Context, id string, outs []transcode.Output, boundaries []time.Duration, start time.Duration) ([]stored, error) {
+	var added []stored
+	for _, o := range outs {
+		f, err := os.Open(o.Path)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		opt := packager.Options{SegmentTarget: s.cfg.SegmentTarget}
+		opt.Probe.VideoStart = start
+		ix, err := packager.IndexRendition(ctx, f, fi.Size(), boundaries, opt)
+		if err == nil && boundaries == nil && !o.AudioOnly {
+			boundaries = ix.Boundaries() // the top rung sets the cuts for the rest
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("index our own %s encode: %w", o.Rung.Name, err)
+		}
+		key := renditionKey(id, o.Rung.Name, ".mp4")
+		_, err = s.store.Upload(ctx, key, f, "video/mp4")
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.storeIndex(ctx, id, o.Rung.Name, ix, catalog.MP4{Key: key, Size: fi.Size(), ETag: fmt.Sprintf(`"%s-%s-%d"`, id, o.Rung.Name, fi.Size())})
+		if err != nil {
+			return nil, err
+		}
+		st := stored{rendition: r, audioOnly: o.AudioOnly}
+		if at := ix.Track(index.Audio); at != nil {
+			st.channels = int(at.Channels)
+		}
+		added = append(added, st)
+	}
+	return added, nil
 }
 
 // storeIndex writes a rendition's index and describes the rendition.
@@ -92,74 +329,163 @@ func (s *Server) storeIndex(ctx context.Context, id, name string, ix *index.Inde
 	return r, nil
 }
 
-func (s *Server) markReady(ctx context.Context, id string, renditions []catalog.Rendition, top *index.Index) error {
-	v, err := s.catalog.Update(ctx, id, func(v *catalog.Video) error {
-		v.Renditions = renditions
-		v.AudioFrom = renditions[0].Name
-		v.Status, v.Stage, v.Percent, v.Error = catalog.Ready, "", 100, ""
-		v.Final = true
-		v.DurationS = top.Duration().Seconds()
-		if vt := top.Track(index.Video); vt != nil {
-			v.Width, v.Height = int(vt.Width), int(vt.Height)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+// storeThumbs uploads the poster, sprites and storyboard map.
+func (s *Server) storeThumbs(ctx context.Context, id string, th *transcode.Thumbs) (*catalog.Thumbs, error) {
+	if th == nil {
+		return nil, nil
 	}
-	s.events.publish(id, eventFor(v))
-	return nil
+	rec := &catalog.Thumbs{PosterKey: thumbKey(id, "poster.jpg"), StoryboardKey: thumbKey(id, "storyboard.vtt")}
+	if err := s.uploadFile(ctx, th.PosterPath, rec.PosterKey, "image/jpeg"); err != nil {
+		return nil, err
+	}
+	sheets := 0
+	for n := 0; ; n++ {
+		path := fmt.Sprintf(th.SpritePattern, n)
+		if _, err := os.Stat(path); err != nil {
+			break
+		}
+		key := thumbKey(id, fmt.Sprintf("sprite-%d.jpg", n))
+		if err := s.uploadFile(ctx, path, key, "image/jpeg"); err != nil {
+			return nil, err
+		}
+		rec.SpriteKeys = append(rec.SpriteKeys, key)
+		sheets++
+	}
+	plan := th.Plan
+	// ffmpeg makes as many tiles as there are frames; never point at a sheet
+	// it did not write.
+	plan.Count = min(plan.Count, sheets*plan.Columns*plan.Rows)
+	vtt := plan.VTT(func(n int) string { return fmt.Sprintf("sprite-%d.jpg", n) })
+	if err := s.store.Put(ctx, rec.StoryboardKey, vtt, "text/vtt"); err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
-// transcodeVideo re-encodes the source with ffmpeg into one H.264/AAC
-// faststart MP4, stores it, and indexes it.
-func (s *Server) transcodeVideo(ctx context.Context, v *catalog.Video, progress progressFunc) error {
-	input, err := s.store.PresignGet(ctx, v.Source.Key, s.cfg.TranscodeTimeout+time.Hour)
+func (s *Server) uploadFile(ctx context.Context, path, key, ctype string) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return err
-	}
-	tc := transcode.Config{FFmpeg: s.cfg.FFmpeg, FFprobe: s.cfg.FFprobe, Timeout: s.cfg.TranscodeTimeout}
-	progress(ctx, "probing", 2)
-	src, err := tc.Probe(ctx, input)
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(s.cfg.WorkDir, "streamfront-"+v.ID+"-")
-	if err != nil {
-		return fmt.Errorf("scratch dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	const name = "main"
-	out := filepath.Join(dir, name+".mp4")
-	err = tc.Encode(ctx, input, src, out, transcode.Rendition{MaxHeight: 1080}, func(p float64) {
-		progress(ctx, "transcoding", 5+p*85)
-	})
-	if err != nil {
-		return err
-	}
-	progress(ctx, "storing", 92)
-	f, err := os.Open(out)
-	if err != nil {
-		return err
+		return fmt.Errorf("thumbnail %s: %w", filepath.Base(path), err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
+	_, err = s.store.Upload(ctx, key, f, ctype)
+	return err
+}
+
+func (s *Server) transcoder() transcode.Config {
+	return transcode.Config{FFmpeg: s.cfg.FFmpeg, FFprobe: s.cfg.FFprobe, Timeout: s.cfg.TranscodeTimeout}
+}
+
+func (s *Server) thumbsFor(dir string, src *transcode.Source) *transcode.Thumbs {
+	if src.Video == nil {
+		return nil
 	}
-	ix, err := packager.IndexRendition(ctx, f, fi.Size(), nil, packager.Options{SegmentTarget: s.cfg.SegmentTarget})
-	if err != nil {
-		return fmt.Errorf("index our own transcode: %w", err)
+	w, h := src.Video.DisplaySize()
+	return &transcode.Thumbs{
+		Plan:          thumbs.Plan(src.Duration, w, h),
+		PosterPath:    filepath.Join(dir, "poster.jpg"),
+		SpritePattern: filepath.Join(dir, "sprite-%d.jpg"),
 	}
-	key := renditionKey(v.ID, name, ".mp4")
-	if _, err := s.store.Upload(ctx, key, f, "video/mp4"); err != nil {
-		return err
+}
+
+func outputsFor(dir string, rungs []transcode.Rung) []transcode.Output {
+	outs := make([]transcode.Output, len(rungs))
+	for i, r := range rungs {
+		outs[i] = transcode.Output{Path: filepath.Join(dir, r.Name+".mp4"), Rung: r}
 	}
-	r, err := s.storeIndex(ctx, v.ID, name, ix, catalog.MP4{Key: key, Size: fi.Size(), ETag: fmt.Sprintf(`"%s-%s-%d"`, v.ID, name, fi.Size())})
-	if err != nil {
-		return err
+	return outs
+}
+
+func shortSide(src *transcode.Source) int {
+	if src.Video == nil {
+		return 0
 	}
-	return s.markReady(ctx, v.ID, []catalog.Rendition{r}, ix)
+	w, h := src.Video.DisplaySize()
+	return min(w, h)
+}
+
+// videoStart is where the index's first video frame is presented.
+func videoStart(ix *index.Index) time.Duration {
+	t := ix.Track(index.Video)
+	if t == nil || len(t.Segments) == 0 {
+		return 0
+	}
+	return time.Duration(float64(t.SegmentStart(0)) / float64(t.Timescale) * float64(time.Second))
+}
+
+// describe copies what viewers see of the video from its top index.
+func describe(v *catalog.Video, ix *index.Index) {
+	v.DurationS = ix.Duration().Seconds()
+	if vt := ix.Track(index.Video); vt != nil {
+		v.Width, v.Height = int(vt.Width), int(vt.Height)
+	}
+}
+
+// mergeRenditions adds renditions (replacing same-named ones), best first:
+// video renditions by bandwidth, audio-only ones last.
+func mergeRenditions(have []catalog.Rendition, added []stored) []catalog.Rendition {
+	out := slices.Clone(have)
+	for _, a := range added {
+		if i := slices.IndexFunc(out, func(r catalog.Rendition) bool { return r.Name == a.rendition.Name }); i >= 0 {
+			out[i] = a.rendition
+		} else {
+			out = append(out, a.rendition)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b catalog.Rendition) int {
+		if (a.Height == 0) != (b.Height == 0) {
+			if a.Height == 0 {
+				return 1
+			}
+			return -1
+		}
+		return int(b.Bandwidth - a.Bandwidth)
+	})
+	return out
+}
+
+// audioGroup describes the audio of index ix (rendition name) as the first
+// entry of a group.
+func audioGroup(have []catalog.Audio, ix *index.Index, name string) []catalog.Audio {
+	at := ix.Track(index.Audio)
+	if at == nil {
+		return have
+	}
+	return append(have, catalog.Audio{Rendition: name, Name: hls.AudioName(at), Channels: int(at.Channels), Default: len(have) == 0})
+}
+
+// audioGroupFor completes the audio group with what the ladder made: a
+// stereo track is the default whenever there is one (every device plays
+// it), a multichannel track stays offered beside it.
+func audioGroupFor(have []catalog.Audio, added []stored) []catalog.Audio {
+	out := slices.Clone(have)
+	hasStereo := slices.ContainsFunc(out, func(a catalog.Audio) bool { return a.Channels <= 2 })
+	for _, a := range added {
+		if a.channels == 0 {
+			continue
+		}
+		stereo := a.channels <= 2
+		if stereo && hasStereo {
+			continue // one stereo track is enough; every rung carries the same
+		}
+		name := "Stereo"
+		switch {
+		case a.channels == 1:
+			name = "Mono"
+		case a.channels > 2:
+			name = fmt.Sprintf("Surround %d.1", a.channels-1)
+		}
+		out = append(out, catalog.Audio{Rendition: a.rendition.Name, Name: name, Channels: a.channels})
+		hasStereo = hasStereo || stereo
+	}
+	def := slices.IndexFunc(out, func(a catalog.Audio) bool { return a.Channels <= 2 })
+	if def < 0 && len(out) > 0 {
+		def = 0
+	}
+	for i := range out {
+		out[i].Default = i == def
+	}
+	return out
 }
 
 // progressFunc reports a job's stage and percent.
@@ -178,6 +504,9 @@ func (s *Server) progressReporter(id string) progressFunc {
 		}
 		saved, lastStage = time.Now(), stage
 		_, err := s.catalog.Update(ctx, id, func(v *catalog.Video) error {
+			if v.Status == catalog.Ready {
+				return errNotProcessing // the ladder runs on a ready video: leave it ready
+			}
 			if v.Status != catalog.Processing {
 				return errNotProcessing
 			}

@@ -79,6 +79,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/hls/{rendition}/{playlist}", s.handle(s.serveMediaPlaylist))
 		r.Get("/hls/{rendition}/{kind}/{file}", s.handle(s.serveSegment))
 		r.Get("/r/{file}", s.handle(s.serveMP4))
+		r.Get("/thumbs/{file}", s.handle(s.serveThumb))
 	})
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "Nothing is at this address.")

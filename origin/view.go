@@ -25,8 +25,11 @@ type videoView struct {
 	HLSURL       string          `json:"hls_url"`
 	MP4URL       string          `json:"mp4_url"`
 	ThumbnailURL string          `json:"thumbnail_url"`
-	PageURL      string          `json:"page_url"`
-	CreatedAt    time.Time       `json:"created_at"`
+	// StoryboardURL is a WebVTT map of scrub thumbnails (additive to the
+	// DESIGN.md contract).
+	StoryboardURL string    `json:"storyboard_url,omitempty"`
+	PageURL       string    `json:"page_url"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 type renditionView struct {
@@ -56,8 +59,9 @@ func (s *Server) view(v *catalog.Video) videoView {
 		base := s.cfg.MediaURL + "/videos/" + v.ID
 		out.HLSURL = base + "/master.m3u8"
 		out.MP4URL = base + "/r/" + progressiveRendition(v).Name + ".mp4"
-		if v.Thumbnail != "" {
+		if v.Thumbs != nil {
 			out.ThumbnailURL = base + "/thumbs/poster.jpg"
+			out.StoryboardURL = base + "/thumbs/storyboard.vtt"
 		}
 	}
 	return out

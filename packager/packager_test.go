@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/streamfront/streamfront/internal/testenv"
 	"github.com/streamfront/streamfront/packager"
@@ -37,14 +38,18 @@ func writeHLS(t *testing.T, dir string, src *os.File, a *packager.Analysis) (mp4
 	rend, err := os.Open(mp4Path)
 	must(t, err)
 	defer rend.Close()
-	m, err := hls.Master([]hls.Rendition{{Name: "src", Index: a.Index}}, "src")
+	var audio []hls.Audio
+	if at := a.Index.Track(index.Audio); at != nil {
+		audio = append(audio, hls.Audio{Rendition: "src", Name: hls.AudioName(at), Default: true, Track: at})
+	}
+	m, err := hls.Master([]hls.Rendition{{Name: "src", Index: a.Index}}, audio)
 	must(t, err)
 	master = filepath.Join(dir, "master.m3u8")
 	must(t, os.WriteFile(master, m, 0o644))
 	for _, tr := range a.Index.Tracks {
 		base := filepath.Join(dir, "hls", "src")
 		must(t, os.MkdirAll(filepath.Join(base, tr.Kind.String()), 0o755))
-		pl, err := hls.Media(tr, hls.InitURI(tr.Kind), func(n int) string { return hls.SegmentURI(tr.Kind, n) })
+		pl, err := hls.Media(tr, 6*time.Second, hls.InitURI(tr.Kind), func(n int) string { return hls.SegmentURI(tr.Kind, n) })
 		must(t, err)
 		must(t, os.WriteFile(filepath.Join(base, tr.Kind.String()+".m3u8"), pl, 0o644))
 		init, err := fmp4.Init(tr)

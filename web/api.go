@@ -60,8 +60,10 @@ type video struct {
 	HLSURL       string      `json:"hls_url"`
 	MP4URL       string      `json:"mp4_url"`
 	ThumbnailURL string      `json:"thumbnail_url"`
-	PageURL      string      `json:"page_url"`
-	CreatedAt    time.Time   `json:"created_at"`
+	// StoryboardURL is the WebVTT map of scrub thumbnails, when made.
+	StoryboardURL string    `json:"storyboard_url"`
+	PageURL       string    `json:"page_url"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // Video statuses.

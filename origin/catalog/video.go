@@ -35,15 +35,33 @@ type Video struct {
 	Height      int         `json:"height"`
 	Source      Source      `json:"source"`
 	Renditions  []Rendition `json:"renditions"`
-	// AudioFrom names the rendition whose audio track every HLS variant
-	// uses.
-	AudioFrom string `json:"audio_from,omitempty"`
+	// Audio is the HLS audio group: which renditions' audio tracks every
+	// variant offers (e.g. stereo, and the source's 5.1).
+	Audio []Audio `json:"audio"`
 	// Final is set once no rendition will be added: the master playlist
 	// stops changing.
-	Final     bool      `json:"final"`
-	Thumbnail string    `json:"thumbnail,omitempty"` // key of the poster image
+	Final bool `json:"final"`
+	// Thumbs are the poster and storyboard, once made.
+	Thumbs    *Thumbs   `json:"thumbs,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Audio is one entry of the HLS audio group.
+type Audio struct {
+	Rendition string `json:"rendition"` // whose audio track
+	Name      string `json:"name"`      // e.g. "Stereo"
+	Channels  int    `json:"channels"`
+	Default   bool   `json:"default"`
+}
+
+// Thumbs are a video's still images: a poster, and a storyboard (a grid of
+// small frames at a fixed interval, with a WebVTT map) for thumbnails on
+// scrub.
+type Thumbs struct {
+	PosterKey     string   `json:"poster_key"`
+	StoryboardKey string   `json:"storyboard_key"` // the WebVTT
+	SpriteKeys    []string `json:"sprite_keys"`
 }
 
 // Source is the upload as received.

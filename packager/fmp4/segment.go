@@ -47,10 +47,27 @@ func NewSegment(t *index.Track, n int) (*Segment, error) {
 		return nil, fmt.Errorf("fmp4: segment %d of %d: %w", n, len(t.Segments), ErrNoSegment)
 	}
 	first, end := t.SegmentRange(n)
+	return build(t, first, end, t.Segments[n].DTS, uint32(n+1))
+}
+
+// NewSampleSegment builds a segment holding just sample i of track t: an
+// I-frame playlist entry when i is a keyframe.
+func NewSampleSegment(t *index.Track, i int) (*Segment, error) {
+	if i < 0 || i >= len(t.Samples) {
+		return nil, fmt.Errorf("fmp4: sample %d of %d: %w", i, len(t.Samples), ErrNoSegment)
+	}
+	dts := t.StartDTS
+	for _, s := range t.Samples[:i] {
+		dts += int64(s.Dur)
+	}
+	return build(t, i, i+1, dts, uint32(i+1))
+}
+
+func build(t *index.Track, first, end int, dts int64, seq uint32) (*Segment, error) {
 	samples := t.Samples[first:end]
 
 	moof := &mp4.MoofBox{}
-	if err := moof.AddChild(mp4.CreateMfhd(uint32(n + 1))); err != nil {
+	if err := moof.AddChild(mp4.CreateMfhd(seq)); err != nil {
 		return nil, err
 	}
 	traf := &mp4.TrafBox{}
@@ -60,7 +77,7 @@ func NewSegment(t *index.Track, n int) (*Segment, error) {
 	if err := traf.AddChild(mp4.CreateTfhd(trackID)); err != nil {
 		return nil, err
 	}
-	if err := traf.AddChild(mp4.CreateTfdt(uint64(t.Segments[n].DTS))); err != nil {
+	if err := traf.AddChild(mp4.CreateTfdt(uint64(dts))); err != nil {
 		return nil, err
 	}
 	trun := mp4.CreateTrun(0)

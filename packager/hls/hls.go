@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/grafov/m3u8"
 
@@ -24,38 +25,54 @@ type Rendition struct {
 	Index *index.Index
 }
 
-// VideoPlaylistURI and AudioPlaylistURI are the rendition playlists'
-// URIs relative to the master.
+// Audio is one entry of the audio rendition group: the audio track of a
+// rendition's index.
+type Audio struct {
+	Rendition string // whose audio track
+	Name      string // shown to viewers, e.g. "Stereo"
+	Default   bool
+	Track     *index.Track
+}
+
+// VideoPlaylistURI is a rendition's video playlist, relative to the master.
 func VideoPlaylistURI(rendition string) string { return "hls/" + rendition + "/video.m3u8" }
 
-// AudioPlaylistURI is the audio playlist's URI relative to the master.
+// AudioPlaylistURI is a rendition's audio playlist, relative to the master.
 func AudioPlaylistURI(rendition string) string { return "hls/" + rendition + "/audio.m3u8" }
 
-// Master returns the master playlist. Audio comes from audioFrom (the
-// rendition whose audio track is served to every variant; usually the
-// top one). Variants are listed in the order given.
-func Master(renditions []Rendition, audioFrom string) ([]byte, error) {
+// IFramePlaylistURI is a rendition's I-frame playlist, relative to the
+// master.
+func IFramePlaylistURI(rendition string) string { return "hls/" + rendition + "/iframes.m3u8" }
+
+// Master returns the master playlist: one variant per rendition with video
+// (in the order given: put the best first), each with the audio group, and
+// an I-frame playlist per variant for trick play. With no video at all, the
+// default audio playlist is the one variant.
+func Master(renditions []Rendition, audio []Audio) ([]byte, error) {
 	p := m3u8.NewMasterPlaylist()
 	p.SetVersion(version)
 	p.SetIndependentSegments(true)
 
-	var audio *index.Track
-	for _, r := range renditions {
-		if r.Name == audioFrom {
-			audio = r.Index.Track(index.Audio)
+	var audioPeak, audioAvg int64
+	var audioCodec string
+	var def *Audio
+	for i := range audio {
+		a := &audio[i]
+		peak, avg := a.Track.Bitrates()
+		audioPeak, audioAvg = max(audioPeak, peak), max(audioAvg, avg)
+		if audioCodec == "" {
+			audioCodec = a.Track.Codec
+		}
+		if a.Default || def == nil {
+			def = a
 		}
 	}
-	var audioPeak, audioAvg int64
-	if audio != nil {
-		audioPeak, audioAvg = audio.Bitrates()
-		p.SetCustomTag(mediaTag{
-			uri:      AudioPlaylistURI(audioFrom),
-			name:     audioName(audio),
-			language: audio.Language,
-			channels: audio.Channels,
-		})
+	if len(audio) > 0 {
+		p.SetCustomTag(mediaTags(audio))
 	}
 	variants := 0
+	var iframes []m3u8.VariantParams
+	var iframeURIs []string
 	for _, r := range renditions {
 		v := r.Index.Track(index.Video)
 		if v == nil {
@@ -69,30 +86,41 @@ func Master(renditions []Rendition, audioFrom string) ([]byte, error) {
 			Resolution:       fmt.Sprintf("%dx%d", v.Width, v.Height),
 			FrameRate:        math.Round(v.FrameRate()*1000) / 1000,
 		}
-		if audio != nil {
-			params.Codecs += "," + audio.Codec
+		if audioCodec != "" {
+			params.Codecs += "," + audioCodec
 			params.Audio = audioGroup
 		}
 		p.Append(VideoPlaylistURI(r.Name), nil, params)
 		variants++
+		ipeak, iavg := IFrameBitrates(v)
+		iframes = append(iframes, m3u8.VariantParams{
+			Iframe: true, Bandwidth: clampU32(ipeak), AverageBandwidth: clampU32(iavg),
+			Codecs: v.Codec, Resolution: params.Resolution,
+		})
+		iframeURIs = append(iframeURIs, IFramePlaylistURI(r.Name))
+	}
+	for i := range iframes {
+		p.Append(iframeURIs[i], nil, iframes[i])
 	}
 	if variants == 0 {
-		if audio == nil {
+		if def == nil {
 			return nil, fmt.Errorf("hls: no video or audio to list")
 		}
-		// Audio only: the audio playlist is the one variant.
-		p.Append(AudioPlaylistURI(audioFrom), nil, m3u8.VariantParams{
+		// Audio only: the default audio playlist is the one variant.
+		p.Append(AudioPlaylistURI(def.Rendition), nil, m3u8.VariantParams{
 			Bandwidth:        clampU32(audioPeak),
 			AverageBandwidth: clampU32(audioAvg),
-			Codecs:           audio.Codec,
+			Codecs:           def.Track.Codec,
 		})
 	}
 	return stripProgramID(p.Encode().Bytes()), nil
 }
 
 // Media returns the VOD playlist of track t; segment n is at segURI(n) and
-// the init segment at initURI (both relative to the playlist).
-func Media(t *index.Track, initURI string, segURI func(n int) string) ([]byte, error) {
+// the init segment at initURI (both relative to the playlist). target is
+// the segment duration aimed for: when keyframes are further apart than
+// that allows, the playlist says so in a comment.
+func Media(t *index.Track, target time.Duration, initURI string, segURI func(n int) string) ([]byte, error) {
 	n := len(t.Segments)
 	p, err := m3u8.NewMediaPlaylist(0, uint(n))
 	if err != nil {
@@ -113,6 +141,11 @@ func Media(t *index.Track, initURI string, segURI func(n int) string) ([]byte, e
 	// RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer must not
 	// exceed the target duration.
 	p.TargetDuration = max(1, math.Round(longest))
+	if t.Kind == index.Video && longest > 1.5*target.Seconds() {
+		p.SetCustomTag(comment(fmt.Sprintf(
+			"## Segments start on the source's keyframes, which are up to %.1f s apart, so they are longer than the %.0f s target. Re-encode with a shorter keyframe interval for finer seeking.",
+			longest, target.Seconds())))
+	}
 	p.Close()
 	return p.Encode().Bytes(), nil
 }
@@ -123,7 +156,8 @@ func SegmentURI(kind index.Kind, n int) string { return fmt.Sprintf("%s/%d.m4s",
 // InitURI names a track's init segment relative to its playlist.
 func InitURI(kind index.Kind) string { return kind.String() + "/init.mp4" }
 
-func audioName(t *index.Track) string {
+// AudioName names an audio track for viewers by its channels.
+func AudioName(t *index.Track) string {
 	switch t.Channels {
 	case 1:
 		return "Mono"
@@ -147,29 +181,43 @@ func stripProgramID(b []byte) []byte {
 	return bytes.ReplaceAll(b, []byte("PROGRAM-ID=0,"), nil)
 }
 
-// mediaTag is EXT-X-MEDIA written by us: grafov's Alternative has no
-// CHANNELS attribute, which RFC 8216 says audio renditions should carry.
-type mediaTag struct {
-	uri, name, language string
-	channels            uint16
-}
+// mediaTags writes the EXT-X-MEDIA lines of the audio group ourselves:
+// grafov's Alternative has no CHANNELS attribute, which RFC 8216 says audio
+// renditions should carry, and it writes one line per variant's list.
+type mediaTags []Audio
 
-func (mediaTag) TagName() string { return "#EXT-X-MEDIA" }
+func (mediaTags) TagName() string { return "#EXT-X-MEDIA" }
 
-func (m mediaTag) Encode() *bytes.Buffer {
+func (m mediaTags) Encode() *bytes.Buffer {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="%s",NAME="%s",DEFAULT=YES,AUTOSELECT=YES`, audioGroup, quoted(m.name))
-	if m.language != "" && m.language != "und" {
-		fmt.Fprintf(&b, `,LANGUAGE="%s"`, quoted(m.language))
+	for i, a := range m {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		def := "NO"
+		if a.Default {
+			def = "YES"
+		}
+		fmt.Fprintf(&b, `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="%s",NAME="%s",DEFAULT=%s,AUTOSELECT=YES`, audioGroup, quoted(a.Name), def)
+		if l := a.Track.Language; l != "" && l != "und" {
+			fmt.Fprintf(&b, `,LANGUAGE="%s"`, quoted(l))
+		}
+		if a.Track.Channels > 0 {
+			fmt.Fprintf(&b, `,CHANNELS="%d"`, a.Track.Channels)
+		}
+		fmt.Fprintf(&b, `,URI="%s"`, quoted(AudioPlaylistURI(a.Rendition)))
 	}
-	if m.channels > 0 {
-		fmt.Fprintf(&b, `,CHANNELS="%d"`, m.channels)
-	}
-	fmt.Fprintf(&b, `,URI="%s"`, quoted(m.uri))
 	return &b
 }
 
-func (m mediaTag) String() string { return m.Encode().String() }
+func (m mediaTags) String() string { return m.Encode().String() }
+
+// comment is a playlist comment line ("#" without "EXT" is not a tag).
+type comment string
+
+func (c comment) TagName() string       { return "##" }
+func (c comment) Encode() *bytes.Buffer { return bytes.NewBufferString(string(c)) }
+func (c comment) String() string        { return string(c) }
 
 type independentSegments struct{}
 

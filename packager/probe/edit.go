@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
 
@@ -52,14 +53,17 @@ func readEdit(trak *mp4.TrakBox, movieScale, trackScale uint32) (edit, error) {
 // offsets are kept non-negative (each track's smallest offset m is taken
 // out of all of them and added to the decode times instead): negative
 // offsets need trun version 1, and players disagree on how to place them
-// (ffmpeg shifts presentation a frame later than Chromium does). That can
-// ask for a negative first decode time (B-frame delay, AAC priming), so
-// every track moves by one amount of time, shift, the smallest that keeps
-// all times at or above zero; A/V sync is unchanged, to one tick.
-func bakeEdits(tracks []*index.Track, edits []edit) {
+// (ffmpeg shifts presentation a frame later than Chromium does). Then every
+// track moves by one amount of time, shift, so the first video frame is
+// presented at videoStart (or, with no video, nothing starts before zero);
+// A/V sync is unchanged, to one tick. If the file needs more room than
+// videoStart (B-frame delay or audio leading the video by more), shift is
+// the least that keeps every time at or above zero.
+func bakeEdits(tracks []*index.Track, edits []edit, videoStart time.Duration) {
 	offsets := make([]int64, len(tracks)) // DTS' = DTS + offset (+ shift)
 	mins := make([]int32, len(tracks))
-	shift := 0.0 // seconds
+	needed := 0.0 // seconds of shift that keep every decode time >= 0
+	videoFirst := math.NaN()
 	for i, t := range tracks {
 		m := int32(math.MaxInt32)
 		for _, s := range t.Samples {
@@ -67,12 +71,26 @@ func bakeEdits(tracks []*index.Track, edits []edit) {
 		}
 		mins[i] = m
 		offsets[i] = int64(m) - edits[i].Skip + edits[i].Delay
-		if offsets[i] < 0 {
-			shift = max(shift, float64(-offsets[i])/float64(t.Timescale))
+		needed = max(needed, float64(-offsets[i])/float64(t.Timescale))
+		if t.Kind == index.Video && math.IsNaN(videoFirst) {
+			first := int64(math.MaxInt64)
+			dts := offsets[i]
+			for _, s := range t.Samples {
+				first = min(first, dts+int64(s.CTO-m))
+				dts += int64(s.Dur)
+			}
+			videoFirst = float64(first) / float64(t.Timescale)
 		}
 	}
+	shift := needed
+	if !math.IsNaN(videoFirst) {
+		shift = max(needed, videoStart.Seconds()-videoFirst)
+	}
 	for i, t := range tracks {
-		t.StartDTS = offsets[i] + int64(math.Ceil(shift*float64(t.Timescale)-1e-9))
+		t.StartDTS = offsets[i] + int64(math.Round(shift*float64(t.Timescale)))
+		if t.StartDTS < 0 {
+			t.StartDTS = 0 // rounding only: at most one tick
+		}
 		for j := range t.Samples {
 			t.Samples[j].CTO -= mins[i]
 		}

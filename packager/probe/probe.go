@@ -23,6 +23,14 @@ type Options struct {
 	// MaxSamples bounds the samples of one track (allocation guard). It
 	// defaults to 20 million (three days at 60 fps).
 	MaxSamples int
+	// VideoStart is where the first video frame is presented on the output
+	// timeline. Every rendition of a video is placed at the same start, so
+	// segment n of each one covers the same stretch of the same timeline
+	// and players switch between them seamlessly. It leaves room for
+	// B-frame delay and AAC priming before it (both would otherwise need
+	// negative times). It defaults to 200 ms; when a file needs more room
+	// (its audio starts well before its video) it gets what it needs.
+	VideoStart time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -31,6 +39,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxSamples == 0 {
 		o.MaxSamples = 20_000_000
+	}
+	if o.VideoStart == 0 {
+		o.VideoStart = 200 * time.Millisecond
 	}
 }
 

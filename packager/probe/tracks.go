@@ -56,7 +56,7 @@ func (m *Media) describe(moov *mp4.MoovBox, rotations []int, opt Options) error 
 	if len(ix.Tracks) == 0 {
 		return fmt.Errorf("%w: the file has no video or audio track", ErrNoStreams)
 	}
-	bakeEdits(ix.Tracks, edits)
+	bakeEdits(ix.Tracks, edits, opt.VideoStart)
 	m.Index = ix
 	for _, ti := range []*TrackInfo{videoInfo, audioInfo} {
 		if ti != nil && !ti.Remuxable {
@@ -195,7 +195,13 @@ func buildTrack(trak *mp4.TrakBox, info *TrackInfo, entry mp4.Box, opt Options) 
 	switch e := entry.(type) {
 	case *mp4.VisualSampleEntryBox:
 		t.Kind = index.Video
+		// Width and Height are the display size (RESOLUTION in playlists,
+		// tkhd in init segments): anamorphic pixels widen the picture.
 		t.Width, t.Height = e.Width, e.Height
+		if p := e.Pasp; p != nil && p.HSpacing > 0 && p.VSpacing > 0 && p.HSpacing != p.VSpacing {
+			w := uint64(e.Width) * uint64(p.HSpacing) / uint64(p.VSpacing)
+			t.Width = uint16(min(w, 1<<15))
+		}
 	case *mp4.AudioSampleEntryBox:
 		t.Kind = index.Audio
 		t.SampleRate = t.Timescale

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/streamfront/streamfront/packager"
+	"github.com/streamfront/streamfront/packager/thumbs"
 )
 
 // Config says which programs to run and how long they may take.
@@ -48,11 +49,25 @@ type Source struct {
 // Stream is one elementary stream.
 type Stream struct {
 	Codec    string
-	Width    int
+	Width    int // coded size
 	Height   int
-	Rotation int
+	SAR      float64 // sample (pixel) aspect ratio; 1 for square pixels
+	Rotation int     // degrees
 	Channels int
 	Bitrate  int64
+}
+
+// DisplaySize is the picture as viewers see it: pixel aspect applied,
+// rotation applied.
+func (s *Stream) DisplaySize() (w, h int) {
+	w, h = s.Width, s.Height
+	if s.SAR > 0 && s.SAR != 1 {
+		w = int(float64(w)*s.SAR + 0.5)
+	}
+	if s.Rotation%180 != 0 {
+		w, h = h, w
+	}
+	return w, h
 }
 
 type probeJSON struct {
@@ -62,6 +77,7 @@ type probeJSON struct {
 	Streams []struct {
 		CodecType   string            `json:"codec_type"`
 		CodecName   string            `json:"codec_name"`
+		SAR         string            `json:"sample_aspect_ratio"`
 		Width       int               `json:"width"`
 		Height      int               `json:"height"`
 		Channels    int               `json:"channels"`
@@ -98,7 +114,11 @@ func (c Config) Probe(ctx context.Context, input string) (*Source, error) {
 		src.Duration = time.Duration(d * float64(time.Second))
 	}
 	for _, s := range p.Streams {
-		st := &Stream{Codec: s.CodecName, Width: s.Width, Height: s.Height, Channels: s.Channels}
+		st := &Stream{Codec: s.CodecName, Width: s.Width, Height: s.Height, Channels: s.Channels, SAR: 1}
+		var num, den float64
+		if _, err := fmt.Sscanf(s.SAR, "%g:%g", &num, &den); err == nil && num > 0 && den > 0 {
+			st.SAR = num / den
+		}
 		st.Bitrate, _ = strconv.ParseInt(s.BitRate, 10, 64)
 		if r, err := strconv.Atoi(s.Tags["rotate"]); err == nil {
 			st.Rotation = r
@@ -121,44 +141,183 @@ func (c Config) Probe(ctx context.Context, input string) (*Source, error) {
 	return src, nil
 }
 
-// Rendition is one output encoding.
-type Rendition struct {
-	// MaxHeight scales the picture down to at most this many lines (keeping
-	// its aspect); 0 keeps the source's size.
-	MaxHeight int
-	// VideoBitrate caps the video bitrate (bits/s); 0 lets quality decide.
+// Rung is one step of an ABR ladder.
+type Rung struct {
+	// Name names the rendition, e.g. "720p".
+	Name string
+	// ShortSide is the picture's shorter dimension (720 for 1280×720 and for
+	// portrait 720×1280); the other keeps the source's aspect. 0 keeps the
+	// source's size.
+	ShortSide int
+	// VideoBitrate caps the video bitrate (bits/s); quality (CRF) decides
+	// below it. 0 lets quality alone decide.
 	VideoBitrate int64
-	// KeyframeTimes forces keyframes at these times (segment boundaries of
-	// the top rendition, so every rendition cuts at the same places).
-	// Empty forces one every 2 s.
-	KeyframeTimes []time.Duration
 }
 
-// Encode transcodes input into a faststart H.264/AAC MP4 at out. progress
-// gets the fraction done, from 0 to 1.
-func (c Config) Encode(ctx context.Context, input string, src *Source, out string, r Rendition, progress func(float64)) error {
+// DefaultLadder is the ladder used unless configured otherwise: the usual
+// 16:9 steps at bitrates close to Apple's HLS authoring guidelines for
+// H.264.
+var DefaultLadder = []Rung{
+	{Name: "1080p", ShortSide: 1080, VideoBitrate: 5_000_000},
+	{Name: "720p", ShortSide: 720, VideoBitrate: 3_000_000},
+	{Name: "480p", ShortSide: 480, VideoBitrate: 1_400_000},
+	{Name: "360p", ShortSide: 360, VideoBitrate: 800_000},
+}
+
+// Output is one file of a ladder encode.
+type Output struct {
+	Path string
+	Rung Rung
+	// AudioOnly makes an audio-only file (Rung's picture fields unused).
+	AudioOnly bool
+	// AudioChannels is the output's channel count; 0 means stereo (or mono
+	// for a mono source).
+	AudioChannels int
+}
+
+// LadderOptions apply to every output of one run.
+type LadderOptions struct {
+	// KeyframeTimes forces keyframes at these times of the output timeline
+	// (the top rendition's segment boundaries, so every rendition cuts at
+	// the same places). Empty forces one every 2 s.
+	KeyframeTimes []time.Duration
+	// Thumbs, when set, makes the poster and storyboard sprites in the same
+	// run (the frames are decoded anyway).
+	Thumbs *Thumbs
+}
+
+// Thumbs asks for a poster and storyboard sprite sheets.
+type Thumbs struct {
+	Plan thumbs.Storyboard
+	// PosterPath is the poster JPEG to write.
+	PosterPath string
+	// SpritePattern names the sprite sheets, with one %d for the sheet
+	// number from 0, e.g. "/tmp/x/sprite-%d.jpg".
+	SpritePattern string
+}
+
+// Encode transcodes input into one faststart H.264/AAC MP4 at out.
+func (c Config) Encode(ctx context.Context, input string, src *Source, out string, r Rung, progress func(float64)) error {
+	return c.EncodeLadder(ctx, input, src, []Output{{Path: out, Rung: r}}, LadderOptions{}, progress)
+}
+
+// EncodeLadder encodes every output in one ffmpeg run: the source is read
+// and decoded once, split, and each copy scaled and encoded; so a ladder
+// costs one decode, not one per rung. progress gets the fraction done.
+func (c Config) EncodeLadder(ctx context.Context, input string, src *Source, outs []Output, opt LadderOptions, progress func(float64)) error {
 	c = c.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	args := []string{"-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y", "-i", input}
-	if src.Video != nil {
-		args = append(args, "-map", "0:v:0",
-			"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p", "-crf", "21")
-		scale := "scale=trunc(iw*sar/2)*2:trunc(ih/2)*2,setsar=1"
-		if r.MaxHeight > 0 {
-			scale = fmt.Sprintf("scale=-2:'min(%d,trunc(ih/2)*2)',setsar=1", r.MaxHeight)
+	var video []int
+	for i, o := range outs {
+		if !o.AudioOnly && src.Video != nil {
+			video = append(video, i)
 		}
-		args = append(args, "-vf", scale)
-		if r.VideoBitrate > 0 {
-			args = append(args, "-maxrate", strconv.FormatInt(r.VideoBitrate, 10), "-bufsize", strconv.FormatInt(2*r.VideoBitrate, 10))
+	}
+	th := opt.Thumbs
+	if src.Video == nil {
+		th = nil
+	}
+	if branches := len(video) + 2*boolInt(th != nil); branches > 0 {
+		// One decode, split into one branch per output. Scaling works on the
+		// upright picture: ffmpeg applies the source's rotation first.
+		var graph strings.Builder
+		fmt.Fprintf(&graph, "[0:v:0]split=%d", branches)
+		for k := 0; k < branches; k++ {
+			fmt.Fprintf(&graph, "[s%d]", k)
 		}
-		args = append(args, "-force_key_frames", keyframeExpr(r.KeyframeTimes))
+		for k, i := range video {
+			fmt.Fprintf(&graph, ";[s%d]%s[v%d]", k, scaleFilter(outs[i].Rung.ShortSide), i)
+		}
+		if th != nil {
+			writeThumbGraph(&graph, th.Plan, len(video))
+		}
+		args = append(args, "-filter_complex", graph.String())
 	}
-	if src.Audio != nil {
-		args = append(args, "-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000")
+	for i, o := range outs {
+		if !o.AudioOnly && src.Video != nil {
+			args = append(args, "-map", fmt.Sprintf("[v%d]", i),
+				"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+				"-crf", "21", "-bf", "2", "-sc_threshold", "0", "-force_key_frames", keyframeExpr(opt.KeyframeTimes))
+			if o.Rung.VideoBitrate > 0 {
+				args = append(args, "-maxrate", strconv.FormatInt(o.Rung.VideoBitrate, 10), "-bufsize", strconv.FormatInt(2*o.Rung.VideoBitrate, 10))
+			}
+		}
+		if src.Audio != nil {
+			channels := o.AudioChannels
+			if channels == 0 {
+				channels = min(2, max(1, src.Audio.Channels))
+			}
+			bitrate := 64_000 * channels
+			if channels > 2 {
+				bitrate = 64_000 * (channels - 1) // the LFE channel needs little
+			}
+			args = append(args, "-map", "0:a:0", "-c:a", "aac", "-b:a", strconv.Itoa(bitrate),
+				"-ac", strconv.Itoa(channels), "-ar", "48000")
+		}
+		args = append(args, "-movflags", "+faststart", "-f", "mp4", o.Path)
 	}
-	args = append(args, "-movflags", "+faststart", "-f", "mp4", out)
+	if th != nil {
+		args = append(args, thumbOutputs(th)...)
+	}
+	return c.run(ctx, args, src.Duration, progress)
+}
 
+// Thumbnails makes only the poster and storyboard, decoding keyframes only
+// (-skip_frame nokey): for sources that need no ladder it is several times
+// faster than decoding every frame, and storyboard tiles a few seconds
+// apart do not need frame accuracy.
+func (c Config) Thumbnails(ctx context.Context, input string, src *Source, th Thumbs) error {
+	c = c.withDefaults()
+	if src.Video == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	var graph strings.Builder
+	graph.WriteString("[0:v:0]split=2[s0][s1]")
+	writeThumbGraph(&graph, th.Plan, 0)
+	args := []string{"-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y",
+		"-skip_frame", "nokey", "-i", input, "-filter_complex", graph.String()}
+	args = append(args, thumbOutputs(&th)...)
+	return c.run(ctx, args, src.Duration, nil)
+}
+
+// writeThumbGraph adds the poster branch [s<first>] → [poster] and the
+// storyboard branch [s<first+1>] → [sprites].
+func writeThumbGraph(graph *strings.Builder, p thumbs.Storyboard, first int) {
+	fmt.Fprintf(graph, ";[s%d]select='gte(t,%.3f)',scale=%d:%d,setsar=1[poster]", first, p.PosterAt.Seconds(), p.PosterW, p.PosterH)
+	fmt.Fprintf(graph, ";[s%d]fps=1/%.3f,scale=%d:%d,setsar=1,tile=%dx%d[sprites]",
+		first+1, p.Interval.Seconds(), p.Width, p.Height, p.Columns, p.Rows)
+}
+
+func thumbOutputs(th *Thumbs) []string {
+	return []string{
+		"-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-update", "1", th.PosterPath,
+		"-map", "[sprites]", "-q:v", "5", "-start_number", "0", th.SpritePattern,
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// scaleFilter scales so the shorter side is shortSide (never up), keeping
+// the display aspect, with square pixels and even dimensions (H.264 4:2:0
+// needs them).
+func scaleFilter(shortSide int) string {
+	if shortSide <= 0 {
+		return "scale=trunc(iw*sar/2)*2:trunc(ih/2)*2,setsar=1"
+	}
+	s := strconv.Itoa(shortSide)
+	return "scale=w='if(gte(iw*sar,ih),-2,min(" + s + ",trunc(iw*sar/2)*2))':h='if(gte(iw*sar,ih),min(" + s + ",trunc(ih/2)*2),-2)',setsar=1"
+}
+
+func (c Config) run(ctx context.Context, args []string, duration time.Duration, progress func(float64)) error {
 	cmd := exec.CommandContext(ctx, c.FFmpeg, args...)
 	stderr := &tailBuffer{max: 8192}
 	cmd.Stderr = stderr
@@ -169,9 +328,8 @@ func (c Config) Encode(ctx context.Context, input string, src *Source, out strin
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start ffmpeg: %w", err)
 	}
-	readProgress(stdout, src.Duration, progress)
-	err = cmd.Wait()
-	if err != nil {
+	readProgress(stdout, duration, progress)
+	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("ffmpeg stopped: %w", ctx.Err())
 		}
