@@ -52,6 +52,11 @@ type Config struct {
 	WrkConnections []int
 	// WrkThreads is wrk's -t. It defaults to 2.
 	WrkThreads int
+	// Rounds is how many times each wrk run is repeated, the servers'
+	// order rotated each round; the best round is reported, with every
+	// round's rate beside it. On a shared machine a neighbour's burst then
+	// costs one round, not the comparison. It defaults to 2.
+	Rounds int
 	// Pin runs the servers under test on ServerCPUs and wrk on ClientCPUs
 	// (taskset), so the load generator does not steal the servers' core.
 	Pin bool
@@ -100,6 +105,7 @@ func Quick() Config {
 		ClipSeconds:      30,
 		WrkDuration:      3 * time.Second,
 		WrkConnections:   []int{64},
+		Rounds:           1,
 		UploadBytes:      512 << 20,
 		Viewers:          300,
 		ViewerDuration:   3 * time.Second,
@@ -123,6 +129,7 @@ func (c *Config) setDefaults() {
 		c.WrkConnections = []int{64, 256}
 	}
 	setDefault(&c.WrkThreads, 2)
+	setDefault(&c.Rounds, 2)
 	setDefault(&c.ServerCPUs, "0")
 	setDefault(&c.ClientCPUs, "1")
 	setDefault(&c.EdgeMemoryBytes, 256<<20)
@@ -153,6 +160,9 @@ func (c *Config) validate() error {
 		if n < c.WrkThreads || n > 4096 {
 			errs = append(errs, fmt.Errorf("wrk connections %d must be between %d (threads) and 4096", n, c.WrkThreads))
 		}
+	}
+	if c.Rounds < 1 || c.Rounds > 5 {
+		errs = append(errs, fmt.Errorf("Rounds %d must be between 1 and 5", c.Rounds))
 	}
 	if c.Viewers < 1 || c.Viewers > 5000 {
 		errs = append(errs, fmt.Errorf("Viewers %d must be between 1 and 5000", c.Viewers))

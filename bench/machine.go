@@ -20,6 +20,7 @@ type machine struct {
 	Kernel   string
 	Versions []string // "name: version" lines
 	Commit   string
+	Load     []string // load average and CPU pressure at the start and end of the run
 }
 
 func describeMachine(ctx context.Context, repoDir, streamfront string) machine {

@@ -47,7 +47,7 @@ func (e *env) measurePackaging(ctx context.Context) *section {
 	t.add("upload: POST start → 201 ("+fmtBytes(fi.Size())+" over loopback into S3)", fmtDuration(big.uploadTime), "—", "—")
 	t.add("**201 → ready** (probe, index; playable)", fmtDuration(big.readyTime), fmtDuration(ff), fmtRatio(big.readyTime.Seconds()/ff.Seconds()))
 	t.add("201 → ready, then every segment cut once", fmtDuration(big.readyTime+jit), fmtDuration(ff), fmtRatio((big.readyTime+jit).Seconds()/ff.Seconds()))
-	t.add("output", fmt.Sprintf("%d segments + playlists, %s (cut on request, not stored)", segments, fmtBytes(jitBytes)),
+	t.add("output", fmt.Sprintf("%d media segments (video and audio) + init segments and playlists, %s, cut on request (not stored)", segments, fmtBytes(jitBytes)),
 		fmt.Sprintf("%d files, %s written", ffFiles, fmtBytes(ffBytes)), "")
 	s.tables = append(s.tables, t)
 
@@ -88,6 +88,9 @@ func (e *env) fetchAllSegments(ctx context.Context, v video) (time.Duration, int
 		}
 		paths = append(paths, uris...)
 	}
+	// The I-frame playlist names the video segments again, with byte
+	// ranges: each object is fetched once.
+	paths = unique(paths)
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -170,4 +173,17 @@ func ffmpegHLS(ctx context.Context, in, outDir string) (time.Duration, int, int6
 		}
 	}
 	return took, len(entries), size, nil
+}
+
+// unique drops repeated strings, keeping the first of each.
+func unique(list []string) []string {
+	seen := map[string]bool{}
+	out := list[:0:0]
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

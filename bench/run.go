@@ -22,7 +22,7 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
 	if err := cfg.validate(); err != nil {
 		return fmt.Errorf("bench config: %w", err)
 	}
-	start := time.Now()
+	start, loadAtStart := time.Now(), loadSummary()
 	e, err := newEnv(ctx, cfg, logw)
 	if err != nil {
 		return err
@@ -50,9 +50,9 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
 			break
 		}
 		e.logf("== %s", st.name)
-		stepStart := time.Now()
+		stepStart, load := time.Now(), loadSummary()
 		s := st.run(ctx)
-		s.note("Step time: %s.", fmtDuration(time.Since(stepStart).Round(100*time.Millisecond)))
+		s.note("Step time: %s; machine at its start: %s.", fmtDuration(time.Since(stepStart).Round(100*time.Millisecond)), load)
 		if s.err != nil {
 			failed = append(failed, st.name)
 			e.logf("%s failed: %v", st.name, s.err)
@@ -63,6 +63,7 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
 		}
 	}
 
+	m.Load = []string{"at start: " + loadAtStart, "at end: " + loadSummary()}
 	report := renderReport(cfg, m, e, sections, time.Since(start))
 	if _, err := io.WriteString(w, report); err != nil {
 		return err
@@ -97,6 +98,9 @@ func renderReport(cfg Config, m machine, e *env, sections []*section, took time.
 		mt.add("CPU placement", fmt.Sprintf("servers under load (our edge, nginx, Varnish) pinned to CPU %s, wrk to CPU %s (taskset); origin, S3 and this program unpinned (idle during the hit runs)", cfg.ServerCPUs, cfg.ClientCPUs))
 	} else {
 		mt.add("CPU placement", "nothing pinned: wrk and the servers share every core")
+	}
+	for _, l := range m.Load {
+		mt.add("machine load", l)
 	}
 	if e.fx.Made > time.Second {
 		mt.add("fixtures", fmt.Sprintf("made in this run in %s (reused next time)", fmtDuration(e.fx.Made.Round(100*time.Millisecond))))

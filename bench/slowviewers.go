@@ -121,7 +121,7 @@ func (e *env) fillCaches(ctx context.Context) (int64, error) {
 	if len(e.big.Renditions) > 0 {
 		name = e.big.Renditions[0].Name
 	}
-	paths = append(paths, "/videos/"+e.big.ID+"/r/"+name+".mp4")
+	paths = unique(append(paths, "/videos/"+e.big.ID+"/r/"+name+".mp4"))
 	var total int64
 	for _, c := range e.caches.all {
 		e.logf("filling %s with %d objects", c.name, len(paths))

@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	steps := fs.String("steps", strings.Join(bench.AllSteps, ","), "comma-separated steps to run")
 	duration := fs.Duration("duration", 10*time.Second, "length of each wrk run")
 	conns := fs.String("conns", "64,256", "comma-separated wrk connection counts")
+	rounds := fs.Int("rounds", 2, "repeat each wrk run this many times (servers' order rotated) and report the best")
 	pin := fs.Bool("pin", true, "pin the servers under load to -server-cpus and wrk to -client-cpus (taskset)")
 	serverCPUs := fs.String("server-cpus", "0", "taskset CPU list of the servers under load")
 	clientCPUs := fs.String("client-cpus", "1", "taskset CPU list of wrk")
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				}
 				cfg.WrkConnections = append(cfg.WrkConnections, n)
 			}
+		case "rounds":
+			cfg.Rounds = *rounds
 		case "fixture-seconds":
 			cfg.FixtureSeconds = *fixtureSeconds
 		case "edge-memory-mib":
