@@ -40,6 +40,8 @@ type Edge struct {
 	// invalGen counts invalidations; fills compare it to keep what they
 	// fetched before an invalidation out of the cache.
 	invalGen atomic.Uint64
+	invalMu  sync.Mutex
+	invalLog []invalidationRecord // the last maxInvalidationLog invalidations
 
 	// Fills run on goroutines owned here: ctx ends them, wg waits.
 	ctx       context.Context

@@ -42,12 +42,13 @@ func TestNew_ValidatesConfig(t *testing.T) {
 func TestEdge_CachesVideosAndPassesThroughTheRest(t *testing.T) {
 	o := newTestOrigin(t)
 	o.put("/videos/v1/master.m3u8", &testObject{body: []byte(playlist), contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=31536000, immutable"})
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 
 	first := get(t, c, base+"/videos/v1/master.m3u8")
 	wantStatus(t, first, 200)
 	wantXCache(t, first, "Miss")
+	waitIdle(t, e)
 	second := get(t, c, base+"/videos/v1/master.m3u8")
 	wantStatus(t, second, 200)
 	wantXCache(t, second, "Hit")
@@ -91,9 +92,10 @@ func TestEdge_CachesVideosAndPassesThroughTheRest(t *testing.T) {
 func TestEdge_EveryResponseCarriesEdgeAndCORSHeaders(t *testing.T) {
 	o := newTestOrigin(t)
 	o.put("/videos/v1/seg1.m4s", &testObject{body: pattern(1000), contentType: "video/mp4", cacheControl: "public, max-age=31536000, immutable"})
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 	get(t, c, base+"/videos/v1/seg1.m4s")
+	waitIdle(t, e)
 
 	for _, path := range []string{"/videos/v1/seg1.m4s", "/videos/v1/missing.m4s", "/api/v1/videos", "/healthz", "/metrics"} {
 		r := get(t, c, base+path)
@@ -144,9 +146,10 @@ func TestEdge_Healthz(t *testing.T) {
 
 func TestEdge_NegativeCachingOf404(t *testing.T) {
 	o := newTestOrigin(t)
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 	a := get(t, c, base+"/videos/nope/master.m3u8")
+	waitIdle(t, e)
 	wantStatus(t, a, 404)
 	if !bytes.Contains(a.body, []byte("no such video")) {
 		t.Fatalf("404 body %q", a.body)

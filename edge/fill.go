@@ -69,16 +69,16 @@ func (e *Edge) finishBroken(f *fill, err error) {
 	f.body.finish(err)
 }
 
-// storeIfCurrent runs store unless an invalidation ran since f started,
-// and undoes it (removes key) if one ran meanwhile: together with
-// invalidate bumping the generation before removing, no interleaving
-// leaves an answer fetched before an invalidation in the cache.
+// storeIfCurrent runs store unless an invalidation of key ran since f
+// started, and undoes it (removes key) if one ran meanwhile: together with
+// invalidate recording itself before removing, no interleaving leaves an
+// answer fetched before an invalidation in the cache.
 func (e *Edge) storeIfCurrent(f *fill, key string, store func()) bool {
-	if f.gen != e.invalGen.Load() {
+	if e.invalidatedSince(f.gen, key) {
 		return false
 	}
 	store()
-	if f.gen != e.invalGen.Load() {
+	if e.invalidatedSince(f.gen, key) {
 		e.remove(key)
 		return false
 	}

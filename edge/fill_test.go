@@ -123,7 +123,7 @@ func TestEdge_BrokenFillIsNeverCachedAndFailsEveryClient(t *testing.T) {
 				<-gate
 				tt.break_(w, body)
 			})
-			_, base := startEdge(t, o.URL(), nil)
+			e, base := startEdge(t, o.URL(), nil)
 			c := testClient(t)
 
 			const clients = 4
@@ -151,6 +151,7 @@ func TestEdge_BrokenFillIsNeverCachedAndFailsEveryClient(t *testing.T) {
 				}
 			}
 
+			waitIdle(t, e)
 			mu.Lock()
 			broken = false
 			mu.Unlock()

@@ -84,10 +84,11 @@ func TestEdge_ExpiredEntryIsRevalidated(t *testing.T) {
 	o := newTestOrigin(t)
 	var full atomic.Int64
 	o.handle("/videos/v1/index.m3u8", revalidatingHandler([]byte(playlist), `"p1"`, "max-age=0", &full))
-	_, base := startEdge(t, o.URL(), func(c *Config) { c.StaleIfError = -1 })
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.StaleIfError = -1 })
 	c := testClient(t)
 
 	wantXCache(t, get(t, c, base+"/videos/v1/index.m3u8"), "Miss")
+	waitIdle(t, e)
 	r := get(t, c, base+"/videos/v1/index.m3u8")
 	wantStatus(t, r, 200)
 	wantXCache(t, r, "RefreshHit")
@@ -106,9 +107,10 @@ func TestEdge_ExpiredEntryIsRevalidated(t *testing.T) {
 func TestEdge_ChangedObjectReplacesExpiredEntry(t *testing.T) {
 	o := newTestOrigin(t)
 	o.put("/videos/v1/master.m3u8", &testObject{body: []byte("one"), etag: `"1"`, cacheControl: "max-age=0"})
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 	get(t, c, base+"/videos/v1/master.m3u8")
+	waitIdle(t, e)
 	o.put("/videos/v1/master.m3u8", &testObject{body: []byte("two"), etag: `"2"`, cacheControl: "max-age=0"})
 	r := get(t, c, base+"/videos/v1/master.m3u8")
 	wantXCache(t, r, "Miss")

@@ -14,10 +14,11 @@ func TestEdge_GzipsPlaylistsForClientsThatAcceptIt(t *testing.T) {
 	text := strings.Repeat("#EXTINF:4.000,\nseg.m4s\n", 100)
 	o.put("/videos/v1/r/720/index.m3u8", &testObject{body: []byte(text), etag: `"p"`, contentType: "application/vnd.apple.mpegurl", cacheControl: "max-age=600"})
 	o.put("/videos/v1/seg1.m4s", &testObject{body: pattern(5000), contentType: "video/mp4", cacheControl: "max-age=600"})
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 	url := base + "/videos/v1/r/720/index.m3u8"
 	get(t, c, url)
+	waitIdle(t, e)
 
 	gz := do(t, c, http.MethodGet, url, map[string]string{"Accept-Encoding": "gzip, deflate"})
 	wantStatus(t, gz, 200)
@@ -50,6 +51,7 @@ func TestEdge_GzipsPlaylistsForClientsThatAcceptIt(t *testing.T) {
 		}
 	}
 	get(t, c, base+"/videos/v1/seg1.m4s")
+	waitIdle(t, e)
 	if r := do(t, c, http.MethodGet, base+"/videos/v1/seg1.m4s", map[string]string{"Accept-Encoding": "gzip"}); r.header.Get("Content-Encoding") != "" {
 		t.Fatal("video was gzipped")
 	}

@@ -57,21 +57,59 @@ func (e *Edge) serveInvalidation(w http.ResponseWriter, r *http.Request) error {
 	}{req.Paths, n})
 }
 
-// invalidate removes every entry whose key matches one of patterns from
-// both tiers and returns how many keys it removed. Fills in flight still
-// answer the clients waiting on them, but store nothing: the generation
-// is bumped before the removal, see storeIfCurrent. (That costs fills of
-// unrelated keys one store; invalidations are rare.)
-func (e *Edge) invalidate(patterns []string) int {
-	e.invalGen.Add(1)
-	matches := func(key string) bool {
-		for _, p := range patterns {
-			if keyMatches(key, p) {
-				return true
-			}
+// maxInvalidationLog is how many recent invalidations are remembered for
+// fills in flight; a fill older than all of them stores nothing.
+const maxInvalidationLog = 64
+
+// invalidationRecord is one invalidation, numbered by Edge.invalGen.
+type invalidationRecord struct {
+	gen      uint64
+	patterns []string
+}
+
+func matchesAny(key string, patterns []string) bool {
+	for _, p := range patterns {
+		if keyMatches(key, p) {
+			return true
 		}
+	}
+	return false
+}
+
+// invalidatedSince reports whether an invalidation covering key ran after
+// generation gen. The common case, no invalidation at all, is one atomic
+// load.
+func (e *Edge) invalidatedSince(gen uint64, key string) bool {
+	if e.invalGen.Load() == gen {
 		return false
 	}
+	e.invalMu.Lock()
+	defer e.invalMu.Unlock()
+	if len(e.invalLog) == 0 || e.invalLog[0].gen > gen+1 {
+		return true // records of some later invalidation are gone: assume it matched
+	}
+	for _, rec := range e.invalLog {
+		if rec.gen > gen && matchesAny(key, rec.patterns) {
+			return true
+		}
+	}
+	return false
+}
+
+// invalidate removes every entry whose key matches one of patterns from
+// both tiers and returns how many keys it removed. Fills in flight still
+// answer the clients waiting on them, but store nothing under a matching
+// key: the invalidation is recorded before the removal, see
+// storeIfCurrent.
+func (e *Edge) invalidate(patterns []string) int {
+	e.invalMu.Lock()
+	gen := e.invalGen.Add(1)
+	e.invalLog = append(e.invalLog, invalidationRecord{gen: gen, patterns: patterns})
+	if len(e.invalLog) > maxInvalidationLog {
+		e.invalLog = append(e.invalLog[:0], e.invalLog[len(e.invalLog)-maxInvalidationLog:]...)
+	}
+	e.invalMu.Unlock()
+	matches := func(key string) bool { return matchesAny(key, patterns) }
 	var keys []string
 	for k := range e.mem.c.Keys() {
 		if matches(k) {

@@ -41,7 +41,7 @@ func TestEdge_InvalidationRemovesFromBothTiers(t *testing.T) {
 	for _, p := range paths {
 		get(t, c, base+p)
 	}
-	waitFor(t, "disk writes", func() bool { _, ok := e.disk.get("/videos/xyz/master.m3u8"); return ok })
+	waitIdle(t, e)
 
 	if r := postInvalidation(t, c, base, "", `{"paths":["/videos/abc/*"]}`); r.status != http.StatusUnauthorized {
 		t.Fatalf("no token: status %d", r.status)
@@ -60,12 +60,14 @@ func TestEdge_InvalidationRemovesFromBothTiers(t *testing.T) {
 		}
 		wantXCache(t, get(t, c, base+p), "Miss")
 	}
+	waitIdle(t, e)
 	for _, p := range []string{"/videos/abcd/master.m3u8", "/videos/xyz/master.m3u8"} {
 		wantXCache(t, get(t, c, base+p), "Hit")
 	}
 	// An exact path removes that object only.
 	wantStatus(t, postInvalidation(t, c, base, "s3cret", `{"paths":["/videos/xyz/master.m3u8"]}`), 200)
 	wantXCache(t, get(t, c, base+"/videos/xyz/master.m3u8"), "Miss")
+	waitIdle(t, e)
 	wantXCache(t, get(t, c, base+"/videos/abcd/master.m3u8"), "Hit")
 }
 

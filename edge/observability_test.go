@@ -30,9 +30,10 @@ func (s *syncBuffer) String() string {
 func TestEdge_MetricsCountResultsOnItsOwnRegistry(t *testing.T) {
 	o := newTestOrigin(t)
 	o.put("/videos/v1/seg1.m4s", &testObject{body: pattern(1234), cacheControl: "max-age=600"})
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 	get(t, c, base+"/videos/v1/seg1.m4s")
+	waitIdle(t, e)
 	get(t, c, base+"/videos/v1/seg1.m4s")
 	get(t, c, base+"/videos/v1/seg1.m4s")
 	get(t, c, base+"/api/v1/videos")

@@ -11,10 +11,11 @@ func TestEdge_RangesAndConditionalsOnWholeObjects(t *testing.T) {
 	body := pattern(1000)
 	lastMod := "Thu, 02 Jan 2025 03:04:05 GMT"
 	o.put("/videos/v1/seg1.m4s", &testObject{body: body, contentType: "video/mp4", etag: `"s1"`, cacheControl: "public, max-age=31536000, immutable"})
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 	url := base + "/videos/v1/seg1.m4s"
 	get(t, c, url) // fill
+	waitIdle(t, e)
 
 	tests := []struct {
 		name         string

@@ -16,12 +16,13 @@ func TestEdge_ServesStaleWhenOriginDownAndRecovers(t *testing.T) {
 	o.put("/videos/v1/seg1.m4s", &testObject{body: seg, cacheControl: "public, max-age=31536000, immutable"})
 	mp4 := pattern(3*testSlice + 9)
 	o.put("/videos/v1/r/720.mp4", &testObject{body: mp4, etag: `"v"`, cacheControl: "max-age=0"})
-	_, base := startEdge(t, o.URL(), func(c *Config) { c.SliceSize = testSlice })
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.SliceSize = testSlice })
 	c := testClient(t)
 
 	get(t, c, base+"/videos/v1/master.m3u8")
 	get(t, c, base+"/videos/v1/seg1.m4s")
 	get(t, c, base+"/videos/v1/r/720.mp4")
+	waitIdle(t, e)
 
 	o.stop()
 	for range 3 {
@@ -62,9 +63,10 @@ func TestEdge_ServesStaleWhenOriginDownAndRecovers(t *testing.T) {
 func TestEdge_StaleWhileRevalidate(t *testing.T) {
 	o := newTestOrigin(t)
 	o.put("/videos/v1/master.m3u8", &testObject{body: []byte(playlist), etag: `"m"`, cacheControl: "max-age=0, stale-while-revalidate=600"})
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 	get(t, c, base+"/videos/v1/master.m3u8")
+	waitIdle(t, e)
 	r := get(t, c, base+"/videos/v1/master.m3u8")
 	wantStatus(t, r, 200)
 	wantXCache(t, r, "Stale")
@@ -89,9 +91,10 @@ func TestEdge_ServesStaleOnOrigin5xx(t *testing.T) {
 		w.Header().Set("Cache-Control", "max-age=0")
 		w.Write([]byte(playlist))
 	})
-	_, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
 	get(t, c, base+"/videos/v1/master.m3u8")
+	waitIdle(t, e)
 	mu.Lock()
 	failing = true
 	mu.Unlock()
