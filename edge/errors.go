@@ -70,6 +70,8 @@ func statusFor(err error) (int, string) {
 		return http.StatusBadGateway, fmt.Sprintf("the origin failed (status %d) and this object is not cached; try again later", se.status)
 	case errors.Is(err, errOriginBadResponse), errors.Is(err, errOriginBody), errors.Is(err, errObjectChanged):
 		return http.StatusBadGateway, "the origin sent an unusable response; try again"
+	case errors.Is(err, errShuttingDown):
+		return http.StatusServiceUnavailable, "this edge is shutting down; retry on another edge"
 	case errors.Is(err, errCorrupt):
 		return http.StatusServiceUnavailable, "a damaged cache file was removed; retry the request"
 	default:
