@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/streamfront/streamfront/edge/httprange"
+	"github.com/streamfront/streamfront/internal/httprange"
 )
 
 // promoteLimit is the largest disk item copied into memory on a disk hit;

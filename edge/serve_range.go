@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/streamfront/streamfront/edge/httprange"
+	"github.com/streamfront/streamfront/internal/httprange"
 )
 
 // writeObject answers GET or HEAD from an entry and a body source:
