@@ -57,6 +57,10 @@ type Config struct {
 	// round's rate beside it. On a shared machine a neighbour's burst then
 	// costs one round, not the comparison. It defaults to 2.
 	Rounds int
+	// ExtraRuns bounds the re-runs of hit cells whose every run was
+	// disturbed by other processes on the machine. It defaults to 12;
+	// negative disables re-runs.
+	ExtraRuns int
 	// Pin runs the servers under test on ServerCPUs and wrk on ClientCPUs
 	// (taskset), so the load generator does not steal the servers' core.
 	Pin bool
@@ -106,6 +110,7 @@ func Quick() Config {
 		WrkDuration:      3 * time.Second,
 		WrkConnections:   []int{64},
 		Rounds:           1,
+		ExtraRuns:        3,
 		UploadBytes:      512 << 20,
 		Viewers:          300,
 		ViewerDuration:   3 * time.Second,
@@ -130,6 +135,7 @@ func (c *Config) setDefaults() {
 	}
 	setDefault(&c.WrkThreads, 2)
 	setDefault(&c.Rounds, 2)
+	setDefault(&c.ExtraRuns, 12)
 	setDefault(&c.ServerCPUs, "0")
 	setDefault(&c.ClientCPUs, "1")
 	setDefault(&c.EdgeMemoryBytes, 256<<20)

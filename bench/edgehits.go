@@ -14,25 +14,43 @@ type hitRun struct {
 	res            wrkResult
 	serverCPU      time.Duration // the server's process group
 	otherCPU       time.Duration // everything else on the machine but wrk
+	// disturbed: other processes used more than disturbedShare of a core
+	// during the run, so the server may have waited for its CPU.
+	disturbed bool
 }
+
+// disturbedShare is how much CPU (in cores) the rest of the machine may use
+// during a run before the run counts as disturbed. The origin, S3 and this
+// program are idle during hit runs, so what shows here is other people's
+// work (or kernel threads).
+const disturbedShare = 0.3
+
+// maxRunsPerCell bounds the re-runs of a disturbed cell.
+const maxRunsPerCell = 4
 
 // hitCell is every round of one (object, connections, server) cell.
 type hitCell struct {
 	object, server string
 	conns          int
+	obj            object
+	cache          *cacheServer
 	runs           []hitRun
 }
 
-// best is the round with the highest request rate: on a shared machine the
-// least disturbed one.
+// best is the undisturbed run with the highest request rate, or the
+// fastest run when all were disturbed.
 func (c *hitCell) best() hitRun {
-	b := c.runs[0]
-	for _, r := range c.runs[1:] {
-		if r.res.RequestsPerS > b.res.RequestsPerS {
+	var b *hitRun
+	for i := range c.runs {
+		r := &c.runs[i]
+		switch {
+		case b == nil,
+			b.disturbed && !r.disturbed,
+			b.disturbed == r.disturbed && r.res.RequestsPerS > b.res.RequestsPerS:
 			b = r
 		}
 	}
-	return b
+	return *b
 }
 
 // measureEdgeHits compares cache-hit throughput and latency of our edge,
@@ -87,6 +105,28 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 	}
 	var cells []*hitCell
 	cellOf := map[string]*hitCell{}
+	measure := func(label string, obj object, conns int, c *cacheServer) error {
+		cpuBefore, sysBefore := groupCPU(c.proc.pid()), systemBusy()
+		res, err := runWrk(ctx, wrkRun{URL: c.URL + obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, CPUs: cpus})
+		if err != nil {
+			return fmt.Errorf("wrk against %s: %w", c.name, err)
+		}
+		serverCPU := groupCPU(c.proc.pid()) - cpuBefore
+		other := max(0, systemBusy()-sysBefore-serverCPU-res.CPU)
+		key := fmt.Sprint(label, conns, c.name)
+		cell := cellOf[key]
+		if cell == nil {
+			cell = &hitCell{object: label, server: c.name, conns: conns, obj: obj, cache: c}
+			cellOf[key] = cell
+			cells = append(cells, cell)
+		}
+		cell.runs = append(cell.runs, hitRun{object: label, server: c.name, conns: conns, res: res, serverCPU: serverCPU, otherCPU: other,
+			disturbed: other.Seconds() > disturbedShare*e.cfg.WrkDuration.Seconds()})
+		// Let TIME_WAIT and the servers' idle-connection cleanup settle
+		// before the next run.
+		time.Sleep(time.Second)
+		return nil
+	}
 	servers := e.caches.all
 	for round := range e.cfg.Rounds {
 		for _, o := range objects {
@@ -94,33 +134,33 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 				for i := range servers {
 					c := servers[(i+round)%len(servers)]
 					e.logf("round %d/%d: wrk -c%d %s on %s", round+1, e.cfg.Rounds, conns, o.label, c.name)
-					cpuBefore, sysBefore := groupCPU(c.proc.pid()), systemBusy()
-					res, err := runWrk(ctx, wrkRun{URL: c.URL + o.obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, CPUs: cpus})
-					if err != nil {
-						s.err = fmt.Errorf("wrk against %s: %w", c.name, err)
+					if err := measure(o.label, o.obj, conns, c); err != nil {
+						s.err = err
 						return s
 					}
-					serverCPU := groupCPU(c.proc.pid()) - cpuBefore
-					other := max(0, systemBusy()-sysBefore-serverCPU-res.CPU)
-					key := fmt.Sprint(o.label, conns, c.name)
-					cell := cellOf[key]
-					if cell == nil {
-						cell = &hitCell{object: o.label, server: c.name, conns: conns}
-						cellOf[key] = cell
-						cells = append(cells, cell)
-					}
-					cell.runs = append(cell.runs, hitRun{object: o.label, server: c.name, conns: conns, res: res, serverCPU: serverCPU, otherCPU: other})
-					// Let TIME_WAIT and the servers' idle-connection
-					// cleanup settle before the next run.
-					time.Sleep(time.Second)
 				}
+			}
+		}
+	}
+	// A cell whose every run was disturbed by other processes is run
+	// again, within a bounded budget of extra runs.
+	extra := 0
+	for _, cell := range cells {
+		for cell.best().disturbed && len(cell.runs) < maxRunsPerCell && extra < e.cfg.ExtraRuns {
+			extra++
+			e.logf("re-run %d/%d (every run so far disturbed): wrk -c%d %s on %s", extra, e.cfg.ExtraRuns, cell.conns, cell.object, cell.server)
+			if err := measure(cell.object, cell.obj, cell.conns, cell.cache); err != nil {
+				s.err = err
+				return s
 			}
 		}
 	}
 	s.tables = append(s.tables, e.hitTable(cells, cellOf), e.hitGoals(cells, cellOf))
 
-	s.note("Each row is the best of %d `wrk -t%d -cN -d%s --latency URL` runs (highest req/s; every run's req/s in the last column), the servers' order rotated each round, after warming. Before measuring, each server answered a cache hit (our X-Cache: Hit, nginx X-Cache-Status: HIT, Varnish X-Varnish with two ids) whose bytes equal the origin's.",
+	s.note("Each row is the best of %d rounds of `wrk -t%d -cN -d%s --latency URL` (the servers' order rotated each round), after warming. Before measuring, each server answered a cache hit (our X-Cache: Hit, nginx X-Cache-Status: HIT, Varnish X-Varnish with two ids) whose bytes equal the origin's.",
 		e.cfg.Rounds, e.cfg.WrkThreads, e.cfg.WrkDuration)
+	s.note("Neighbours: a run during which the rest of the machine used more than %.0f%% of a core is *disturbed* (marked * in the last columns); the best undisturbed run is reported, and a cell with no undisturbed run was re-run (up to %d runs per cell, %d extra runs in all; %d were needed). A row marked ⚠ had no undisturbed run, and a goal that depends on it is inconclusive.",
+		100*disturbedShare, maxRunsPerCell, max(0, e.cfg.ExtraRuns), extra)
 	s.note("All three are separate processes in front of the same origin process. Our edge: `streamfront edge`, memory tier %s plus a disk tier. nginx: proxy_cache on disk with sendfile, proxy_cache_lock, keepalive upstream, access_log off, one worker per CPU it gets, keepalive_requests raised so connections are not recycled every 1000 requests. Varnish: malloc,1G, VCL caching everything under /videos/ for 1 h, unjailed (-j none, we run as root).",
 		fmtBytes(e.cfg.EdgeMemoryBytes))
 	s.note("server, wrk and other CPU are CPU time over the run's wall time (100%% = one core); other is every process on the machine but the server and wrk (the origin, S3 and this program are idle, so it is other people's work). A pinned server near 100%% is CPU-bound; a server well under 100%% with high other CPU was starved by neighbours, and that run says little.")
@@ -129,7 +169,7 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 }
 
 func (e *env) hitTable(cells []*hitCell, cellOf map[string]*hitCell) *table {
-	t := newTable("object", "conns", "server", "req/s", "vs nginx", "p50", "p99", "transfer/s", "server CPU", "wrk CPU", "other CPU", "req/s each round", "errors")
+	t := newTable("object", "conns", "server", "req/s", "vs nginx", "p50", "p99", "transfer/s", "server CPU", "wrk CPU", "other CPU", "req/s of every run", "errors")
 	secs := e.cfg.WrkDuration.Seconds()
 	pct := func(d time.Duration) string { return fmt.Sprintf("%.0f%%", 100*d.Seconds()/secs) }
 	for _, c := range cells {
@@ -138,7 +178,11 @@ func (e *env) hitTable(cells []*hitCell, cellOf map[string]*hitCell) *table {
 		var each []string
 		var sockErrs, non2xx int64
 		for _, r := range c.runs {
-			each = append(each, fmtCount(r.res.RequestsPerS))
+			mark := ""
+			if r.disturbed {
+				mark = "*"
+			}
+			each = append(each, fmtCount(r.res.RequestsPerS)+mark)
 			sockErrs += r.res.SocketErrors
 			non2xx += r.res.Non2xx3xx
 		}
@@ -146,7 +190,11 @@ func (e *env) hitTable(cells []*hitCell, cellOf map[string]*hitCell) *table {
 		if sockErrs+non2xx > 0 {
 			errs = fmt.Sprintf("**%d socket, %d non-2xx**", sockErrs, non2xx)
 		}
-		t.add(c.object, fmt.Sprint(c.conns), c.server, fmtCount(b.res.RequestsPerS), fmtRatio(b.res.RequestsPerS/ref.res.RequestsPerS),
+		server := c.server
+		if b.disturbed {
+			server = "⚠ " + server
+		}
+		t.add(c.object, fmt.Sprint(c.conns), server, fmtCount(b.res.RequestsPerS), fmtRatio(b.res.RequestsPerS/ref.res.RequestsPerS),
 			fmtDuration(b.res.P50), fmtDuration(b.res.P99), fmtRate(b.res.TransferPerS),
 			pct(b.serverCPU), pct(b.res.CPU), pct(b.otherCPU), strings.Join(each, " / "), errs)
 	}
@@ -169,10 +217,16 @@ func (e *env) hitGoals(cells []*hitCell, cellOf map[string]*hitCell) *table {
 			want = 1.2
 		}
 		ratio := b.res.RequestsPerS / ref.res.RequestsPerS
+		judge := func(ok bool) string {
+			if b.disturbed || ref.disturbed {
+				return "inconclusive (" + verdict(ok) + " on disturbed runs)"
+			}
+			return verdict(ok)
+		}
 		goals.add(fmt.Sprintf("%s: req/s ≥ %.1f× nginx", c.object, want), fmt.Sprint(c.conns),
-			fmtCount(b.res.RequestsPerS), fmtCount(ref.res.RequestsPerS), fmtRatio(ratio), verdict(ratio >= want))
+			fmtCount(b.res.RequestsPerS), fmtCount(ref.res.RequestsPerS), fmtRatio(ratio), judge(ratio >= want))
 		goals.add(c.object+": p99 no worse than nginx", fmt.Sprint(c.conns),
-			fmtDuration(b.res.P99), fmtDuration(ref.res.P99), fmtRatio(b.res.P99.Seconds()/ref.res.P99.Seconds()), verdict(b.res.P99 <= ref.res.P99))
+			fmtDuration(b.res.P99), fmtDuration(ref.res.P99), fmtRatio(b.res.P99.Seconds()/ref.res.P99.Seconds()), judge(b.res.P99 <= ref.res.P99))
 	}
 	return goals
 }

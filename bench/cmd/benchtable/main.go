@@ -34,6 +34,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 10*time.Second, "length of each wrk run")
 	conns := fs.String("conns", "64,256", "comma-separated wrk connection counts")
 	rounds := fs.Int("rounds", 2, "repeat each wrk run this many times (servers' order rotated) and report the best")
+	extraRuns := fs.Int("extra-runs", 12, "at most this many re-runs of hit cells whose every run was disturbed by other processes (0: none)")
 	pin := fs.Bool("pin", true, "pin the servers under load to -server-cpus and wrk to -client-cpus (taskset)")
 	serverCPUs := fs.String("server-cpus", "0", "taskset CPU list of the servers under load")
 	clientCPUs := fs.String("client-cpus", "1", "taskset CPU list of wrk")
@@ -78,6 +79,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		case "rounds":
 			cfg.Rounds = *rounds
+		case "extra-runs":
+			cfg.ExtraRuns = *extraRuns
+			if cfg.ExtraRuns == 0 {
+				cfg.ExtraRuns = -1 // Config's zero means the default
+			}
 		case "fixture-seconds":
 			cfg.FixtureSeconds = *fixtureSeconds
 		case "edge-memory-mib":
