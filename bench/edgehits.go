@@ -143,11 +143,17 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 		}
 	}
 	// A cell whose every run was disturbed by other processes is run
-	// again, within a bounded budget of extra runs.
+	// again, one pass over such cells at a time so the bounded budget of
+	// extra runs is shared among them.
 	extra := 0
-	for _, cell := range cells {
-		for cell.best().disturbed && len(cell.runs) < maxRunsPerCell && extra < e.cfg.ExtraRuns {
+	for again := true; again && extra < e.cfg.ExtraRuns; {
+		again = false
+		for _, cell := range cells {
+			if !cell.best().disturbed || len(cell.runs) >= maxRunsPerCell || extra >= e.cfg.ExtraRuns {
+				continue
+			}
 			extra++
+			again = true
 			e.logf("re-run %d/%d (every run so far disturbed): wrk -c%d %s on %s", extra, e.cfg.ExtraRuns, cell.conns, cell.object, cell.server)
 			if err := measure(cell.object, cell.obj, cell.conns, cell.cache); err != nil {
 				s.err = err
