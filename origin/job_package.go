@@ -97,7 +97,9 @@ func (s *Server) storeSource(ctx context.Context, v *catalog.Video, a *packager.
 		v.Audio = audioGroup(nil, a.Index, srcName)
 		describe(v, a.Index)
 		if ready {
-			v.Status, v.Stage, v.Percent = catalog.Ready, "", 100
+			// Ready, with more renditions coming: the stage says so until the
+			// last one is stored.
+			v.Status, v.Stage, v.Percent = catalog.Ready, "encoding renditions", 0
 		}
 		return nil
 	})
@@ -149,13 +151,7 @@ func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress pr
 	}
 	th := s.thumbsFor(dir, src)
 	start := videoStart(srcIx)
-	keyframes := srcIx.Boundaries()
-	for i := range keyframes {
-		// The encode's timeline starts at the first video frame; ours at
-		// start. A millisecond early, so float rounding cannot push a forced
-		// keyframe one frame late.
-		keyframes[i] = max(0, keyframes[i]-start-time.Millisecond)
-	}
+	keyframes := keyframeTimes(srcIx.Boundaries(), srcIx.Duration(), start)
 	progress(ctx, "encoding renditions", 0)
 	if len(outs) > 0 {
 		err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{KeyframeTimes: keyframes, Thumbs: th},
@@ -388,6 +384,31 @@ func (s *Server) thumbsFor(dir string, src *transcode.Source) *transcode.Thumbs 
 	}
 }
 
+// keyframeGap is the longest stretch without a keyframe in our encodes:
+// players switch quality and seek on keyframes, so a switch shows within
+// 2 s rather than at the next segment.
+const keyframeGap = 2 * time.Second
+
+// keyframeTimes lists where ladder encodes must have keyframes: every
+// segment boundary of the source (so all renditions cut at the same
+// places) and every keyframeGap inside each segment. Times are on the
+// encode's timeline, which starts at the first video frame (ours at start);
+// each is a millisecond early so float rounding cannot push a forced
+// keyframe one frame late.
+func keyframeTimes(boundaries []time.Duration, duration, start time.Duration) []time.Duration {
+	var out []time.Duration
+	for i, b := range boundaries {
+		end := start + duration
+		if i+1 < len(boundaries) {
+			end = boundaries[i+1]
+		}
+		for t := b; t < end-keyframeGap/2; t += keyframeGap {
+			out = append(out, max(0, t-start-time.Millisecond))
+		}
+	}
+	return out
+}
+
 func outputsFor(dir string, rungs []transcode.Rung) []transcode.Output {
 	outs := make([]transcode.Output, len(rungs))
 	for i, r := range rungs {
@@ -422,7 +443,7 @@ func describe(v *catalog.Video, ix *index.Index) {
 }
 
 // mergeRenditions adds renditions (replacing same-named ones), best first:
-// video renditions by bandwidth, audio-only ones last.
+// video renditions by height, then bandwidth; audio-only ones last.
 func mergeRenditions(have []catalog.Rendition, added []stored) []catalog.Rendition {
 	out := slices.Clone(have)
 	for _, a := range added {
@@ -438,6 +459,9 @@ func mergeRenditions(have []catalog.Rendition, added []stored) []catalog.Renditi
 				return 1
 			}
 			return -1
+		}
+		if a.Height != b.Height {
+			return b.Height - a.Height
 		}
 		return int(b.Bandwidth - a.Bandwidth)
 	})
@@ -497,17 +521,15 @@ func (s *Server) progressReporter(id string) progressFunc {
 	var saved time.Time
 	var lastStage string
 	return func(ctx context.Context, stage string, percent float64) {
-		ev := event{Status: string(catalog.Processing), Stage: stage, Percent: percent}
-		s.events.publish(id, ev)
+		s.events.publish(id, event{Status: string(catalog.Processing), Stage: stage, Percent: percent})
 		if time.Since(saved) < time.Second && stage == lastStage {
 			return
 		}
 		saved, lastStage = time.Now(), stage
 		_, err := s.catalog.Update(ctx, id, func(v *catalog.Video) error {
-			if v.Status == catalog.Ready {
-				return errNotProcessing // the ladder runs on a ready video: leave it ready
-			}
-			if v.Status != catalog.Processing {
+			// A ready video whose ladder is still encoding shows that work
+			// too (it stays ready).
+			if v.Status != catalog.Processing && (v.Status != catalog.Ready || v.Final) {
 				return errNotProcessing
 			}
 			v.Stage, v.Percent = stage, percent

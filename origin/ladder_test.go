@@ -3,6 +3,7 @@ package origin
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/streamfront/streamfront/packager/transcode"
 )
@@ -35,5 +36,15 @@ func TestChooseLadder(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+func TestKeyframeTimes_BoundariesAndEveryTwoSeconds(t *testing.T) {
+	s := time.Second
+	got := keyframeTimes([]time.Duration{200 * time.Millisecond, 6200 * time.Millisecond, 11 * s}, 14*s, 200*time.Millisecond)
+	want := []time.Duration{0, 2*s - time.Millisecond, 4*s - time.Millisecond, 6*s - time.Millisecond, 8*s - time.Millisecond,
+		10800*time.Millisecond - time.Millisecond, 12800*time.Millisecond - time.Millisecond}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
 	}
 }

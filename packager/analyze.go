@@ -53,6 +53,11 @@ func Analyze(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Anal
 	switch {
 	case errors.Is(err, probe.ErrNotMP4), errors.Is(err, probe.ErrFragmented):
 		return &Analysis{NotMP4: true}, nil
+	case errors.Is(err, probe.ErrDamaged):
+		// A complete file whose moov our reader does not understand (e.g.
+		// QuickTime's version-1 sound descriptions): ffmpeg may read it, and
+		// says so in its own words if it cannot.
+		return &Analysis{NotMP4: true, Transcode: []string{err.Error()}}, nil
 	case err != nil:
 		return nil, explainProbe(err)
 	}

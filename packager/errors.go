@@ -2,7 +2,6 @@ package packager
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/streamfront/streamfront/packager/probe"
 )
@@ -36,8 +35,6 @@ func explainProbe(err error) error {
 		return &InputError{Reason: "The file has no movie header (moov): it is incomplete or was not written to the end. Upload the complete file again.", Err: err}
 	case errors.Is(err, probe.ErrNoStreams):
 		return &InputError{Reason: "The file has no video or audio stream to play.", Err: err}
-	case errors.Is(err, probe.ErrDamaged):
-		return &InputError{Reason: fmt.Sprintf("The file is damaged and cannot be read (%v). Export it again from your editor or camera.", errors.Unwrap(err)), Err: err}
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -27,6 +28,9 @@ type Video struct {
 	// cameras and ffmpeg do, which is the harder case.
 	Faststart bool
 	Extra     []string // extra output options, before the file name
+	// Rotate records a display rotation (degrees), as phones do. ffmpeg 5
+	// only writes it when copying streams, so it is a second, copying pass.
+	Rotate int
 }
 
 // MakeVideo renders v into dir with ffmpeg (test pattern + tone) and returns
@@ -104,6 +108,18 @@ func MakeVideo(t testing.TB, dir string, v Video) string {
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("ffmpeg could not make fixture %s: %v\n%s", v.Name, err, stderr.String())
+	}
+	if v.Rotate != 0 {
+		rotated := filepath.Join(dir, "rotated-"+v.Name)
+		cmd := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", out, "-map", "0", "-c", "copy",
+			"-metadata:s:v:0", "rotate="+strconv.Itoa(v.Rotate), rotated)
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("ffmpeg could not rotate fixture %s: %v\n%s", v.Name, err, stderr.String())
+		}
+		if err := os.Rename(rotated, out); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return out
 }

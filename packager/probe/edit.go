@@ -55,10 +55,12 @@ func readEdit(trak *mp4.TrakBox, movieScale, trackScale uint32) (edit, error) {
 // offsets need trun version 1, and players disagree on how to place them
 // (ffmpeg shifts presentation a frame later than Chromium does). Then every
 // track moves by one amount of time, shift, so the first video frame is
-// presented at videoStart (or, with no video, nothing starts before zero);
-// A/V sync is unchanged, to one tick. If the file needs more room than
-// videoStart (B-frame delay or audio leading the video by more), shift is
-// the least that keeps every time at or above zero.
+// presented at videoStart — or, with no video, so the edit list's time zero
+// (where an audio track's content begins, after its priming) is. Audio-only
+// renditions made beside a video therefore line up with it. A/V sync is
+// unchanged, to one tick. If the file needs more room than videoStart
+// (B-frame delay or audio leading the video by more), shift is the least
+// that keeps every time at or above zero.
 func bakeEdits(tracks []*index.Track, edits []edit, videoStart time.Duration) {
 	offsets := make([]int64, len(tracks)) // DTS' = DTS + offset (+ shift)
 	mins := make([]int32, len(tracks))
@@ -82,10 +84,10 @@ func bakeEdits(tracks []*index.Track, edits []edit, videoStart time.Duration) {
 			videoFirst = float64(first) / float64(t.Timescale)
 		}
 	}
-	shift := needed
-	if !math.IsNaN(videoFirst) {
-		shift = max(needed, videoStart.Seconds()-videoFirst)
+	if math.IsNaN(videoFirst) {
+		videoFirst = 0 // no video: place the edit list's time zero
 	}
+	shift := max(needed, videoStart.Seconds()-videoFirst)
 	for i, t := range tracks {
 		t.StartDTS = offsets[i] + int64(math.Round(shift*float64(t.Timescale)))
 		if t.StartDTS < 0 {

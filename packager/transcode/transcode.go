@@ -313,8 +313,14 @@ func scaleFilter(shortSide int) string {
 	if shortSide <= 0 {
 		return "scale=trunc(iw*sar/2)*2:trunc(ih/2)*2,setsar=1"
 	}
+	// Each side is computed from the other with the display aspect
+	// (iw·sar/ih): ffmpeg's -2 would use the storage aspect and squash
+	// anamorphic video.
 	s := strconv.Itoa(shortSide)
-	return "scale=w='if(gte(iw*sar,ih),-2,min(" + s + ",trunc(iw*sar/2)*2))':h='if(gte(iw*sar,ih),min(" + s + ",trunc(ih/2)*2),-2)',setsar=1"
+	landscape := "gte(iw*sar,ih)"
+	w := "if(" + landscape + ",trunc(oh*iw*sar/ih/2)*2,min(" + s + ",trunc(iw*sar/2)*2))"
+	h := "if(" + landscape + ",min(" + s + ",trunc(ih/2)*2),trunc(ow*ih/(iw*sar)/2)*2)"
+	return "scale=w='" + w + "':h='" + h + "',setsar=1"
 }
 
 func (c Config) run(ctx context.Context, args []string, duration time.Duration, progress func(float64)) error {

@@ -139,7 +139,7 @@ async function waitFor(page, what, test) {
       throw new CheckFailed(`${what}: the player failed: ${last.errorText}`);
     }
     if (remaining() === 0) {
-      const at = last ? ` (at ${last.currentTime.toFixed(2)} s of ${last.duration}, paused=${last.paused}, readyState=${last.readyState}${last.mediaError ? `, ${last.mediaError}` : ''})` : ' (no <video> on the page)';
+      const at = last ? ` (at ${last.currentTime.toFixed(2)} s of ${last.duration}, paused=${last.paused}, readyState=${last.readyState}, playingLevel=${last.playingLevel}, videoHeight=${last.videoHeight}${last.mediaError ? `, ${last.mediaError}` : ''})` : ' (no <video> on the page)';
       throw new CheckFailed(`${what}: timed out after ${opts.timeoutMs} ms${at}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
