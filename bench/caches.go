@@ -41,8 +41,8 @@ func (c *caches) stop() {
 }
 
 // startCaches starts our edge, nginx and Varnish in front of originURL,
-// each on cpus (empty: unpinned).
-func startCaches(ctx context.Context, dir, bin, originURL string, edgeMemory int64, cpus string, cpuCount int) (_ *caches, err error) {
+// each placed as pl says; nginx gets one worker per CPU of cpuCount.
+func startCaches(ctx context.Context, dir, bin, originURL string, edgeMemory int64, pl placement, cpuCount int) (_ *caches, err error) {
 	u, err := url.Parse(originURL)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func startCaches(ctx context.Context, dir, bin, originURL string, edgeMemory int
 			c.stop()
 		}
 	}()
-	e, err := startEdge(ctx, "edge-bench", dir, bin, originURL, edgeMemory, filepath.Join(dir, "edge-cache"), cpus)
+	e, err := startEdge(ctx, "edge-bench", dir, bin, originURL, edgeMemory, filepath.Join(dir, "edge-cache"), pl)
 	if err != nil {
 		return nil, fmt.Errorf("start our edge: %w", err)
 	}
@@ -66,12 +66,12 @@ func startCaches(ctx context.Context, dir, bin, originURL string, edgeMemory int
 			return v == "Hit from "+edgeName, "X-Cache: " + v
 		},
 	})
-	n, err := startNginx(ctx, dir, u.Host, cpus, cpuCount)
+	n, err := startNginx(ctx, dir, u.Host, pl, cpuCount)
 	if err != nil {
 		return nil, fmt.Errorf("start nginx: %w", err)
 	}
 	c.all = append(c.all, n)
-	v, err := startVarnish(ctx, dir, originPort, cpus)
+	v, err := startVarnish(ctx, dir, originPort, pl)
 	if err != nil {
 		return nil, fmt.Errorf("start Varnish: %w", err)
 	}

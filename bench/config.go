@@ -67,6 +67,13 @@ type Config struct {
 	// ServerCPUs and ClientCPUs are taskset CPU lists. They default to "0"
 	// and "1".
 	ServerCPUs, ClientCPUs string
+	// Nice is the nice value of the servers under load and of wrk. On a
+	// shared machine a negative value keeps other work from starving
+	// them — and starving them unequally: the scheduler shares a busy core
+	// per thread, so Varnish's hundreds of threads would win CPU that
+	// nginx's one worker loses. 0 leaves the priority alone (what Config's
+	// zero value does); benchtable passes -10.
+	Nice int
 
 	// EdgeMemoryBytes is the memory tier of the edge under test. It
 	// defaults to 256 MiB, the edge's own default.
@@ -169,6 +176,9 @@ func (c *Config) validate() error {
 	}
 	if c.Rounds < 1 || c.Rounds > 5 {
 		errs = append(errs, fmt.Errorf("Rounds %d must be between 1 and 5", c.Rounds))
+	}
+	if c.Nice < -20 || c.Nice > 19 {
+		errs = append(errs, fmt.Errorf("Nice %d must be between -20 and 19", c.Nice))
 	}
 	if c.Viewers < 1 || c.Viewers > 5000 {
 		errs = append(errs, fmt.Errorf("Viewers %d must be between 1 and 5000", c.Viewers))

@@ -13,17 +13,20 @@ type hitRun struct {
 	conns          int
 	res            wrkResult
 	serverCPU      time.Duration // the server's process group
-	otherCPU       time.Duration // everything else on the machine but wrk
-	// disturbed: other processes used more than disturbedShare of a core
-	// during the run, so the server may have waited for its CPU.
+	// otherOnServer and otherOnClient are the CPU time other work got on
+	// the server's and on wrk's CPUs (when pinned; otherwise all of it is
+	// in otherOnServer).
+	otherOnServer, otherOnClient time.Duration
+	// disturbed: other work took more than disturbedShare of a core from
+	// the server's CPUs during the run, so the server waited for its CPU.
 	disturbed bool
 }
 
-// disturbedShare is how much CPU (in cores) the rest of the machine may use
-// during a run before the run counts as disturbed. The origin, S3 and this
-// program are idle during hit runs, so what shows here is other people's
-// work (or kernel threads).
-const disturbedShare = 0.3
+// disturbedShare is how much of a core other work may use on the server's
+// CPUs during a run before the run counts as disturbed. The origin, S3 and
+// this program are idle during hit runs, so what shows there is other
+// people's work (or kernel threads).
+const disturbedShare = 0.2
 
 // maxRunsPerCell bounds the re-runs of a disturbed cell.
 const maxRunsPerCell = 4
@@ -99,20 +102,28 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 		}
 	}
 
-	cpus := ""
+	client := placement{nice: e.cfg.Nice}
+	var serverCPUs, clientCPUs []int // nil: the whole machine
 	if e.cfg.Pin {
-		cpus = e.cfg.ClientCPUs
+		client.cpus = e.cfg.ClientCPUs
+		serverCPUs, clientCPUs = parseCPUList(e.cfg.ServerCPUs), parseCPUList(e.cfg.ClientCPUs)
 	}
 	var cells []*hitCell
 	cellOf := map[string]*hitCell{}
 	measure := func(label string, obj object, conns int, c *cacheServer) error {
-		cpuBefore, sysBefore := groupCPU(c.proc.pid()), systemBusy()
-		res, err := runWrk(ctx, wrkRun{URL: c.URL + obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, CPUs: cpus})
+		cpuBefore, serverBusy, clientBusy := groupCPU(c.proc.pid()), cpuBusy(serverCPUs), cpuBusy(clientCPUs)
+		res, err := runWrk(ctx, wrkRun{URL: c.URL + obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, Placement: client})
 		if err != nil {
 			return fmt.Errorf("wrk against %s: %w", c.name, err)
 		}
 		serverCPU := groupCPU(c.proc.pid()) - cpuBefore
-		other := max(0, systemBusy()-sysBefore-serverCPU-res.CPU)
+		var onServer, onClient time.Duration
+		if e.cfg.Pin {
+			onServer = max(0, cpuBusy(serverCPUs)-serverBusy-serverCPU)
+			onClient = max(0, cpuBusy(clientCPUs)-clientBusy-res.CPU)
+		} else {
+			onServer = max(0, cpuBusy(nil)-serverBusy-serverCPU-res.CPU)
+		}
 		key := fmt.Sprint(label, conns, c.name)
 		cell := cellOf[key]
 		if cell == nil {
@@ -120,8 +131,9 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 			cellOf[key] = cell
 			cells = append(cells, cell)
 		}
-		cell.runs = append(cell.runs, hitRun{object: label, server: c.name, conns: conns, res: res, serverCPU: serverCPU, otherCPU: other,
-			disturbed: other.Seconds() > disturbedShare*e.cfg.WrkDuration.Seconds()})
+		cell.runs = append(cell.runs, hitRun{object: label, server: c.name, conns: conns, res: res, serverCPU: serverCPU,
+			otherOnServer: onServer, otherOnClient: onClient,
+			disturbed: onServer.Seconds() > disturbedShare*e.cfg.WrkDuration.Seconds()})
 		// Let TIME_WAIT and the servers' idle-connection cleanup settle
 		// before the next run.
 		time.Sleep(time.Second)
@@ -165,17 +177,18 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 
 	s.note("Each row is the best of %d rounds of `wrk -t%d -cN -d%s --latency URL` (the servers' order rotated each round), after warming. Before measuring, each server answered a cache hit (our X-Cache: Hit, nginx X-Cache-Status: HIT, Varnish X-Varnish with two ids) whose bytes equal the origin's.",
 		e.cfg.Rounds, e.cfg.WrkThreads, e.cfg.WrkDuration)
-	s.note("Neighbours: a run during which the rest of the machine used more than %.0f%% of a core is *disturbed* (marked * in the last columns); the best undisturbed run is reported, and a cell with no undisturbed run was re-run (up to %d runs per cell, %d extra runs in all; %d were needed). A row marked ⚠ had no undisturbed run, and a goal that depends on it is inconclusive.",
+	s.note("Neighbours: a run during which other work used more than %.0f%% of a core on the server's CPU is *disturbed* (marked * in the req/s column); the best undisturbed run is reported, and a cell with no undisturbed run was re-run (up to %d runs per cell, %d extra runs in all; %d were needed). A row marked ⚠ had no undisturbed run, and a goal that depends on it is inconclusive.",
 		100*disturbedShare, maxRunsPerCell, max(0, e.cfg.ExtraRuns), extra)
 	s.note("All three are separate processes in front of the same origin process. Our edge: `streamfront edge`, memory tier %s plus a disk tier. nginx: proxy_cache on disk with sendfile, proxy_cache_lock, keepalive upstream, access_log off, one worker per CPU it gets, keepalive_requests raised so connections are not recycled every 1000 requests. Varnish: malloc,1G, VCL caching everything under /videos/ for 1 h, unjailed (-j none, we run as root).",
 		fmtBytes(e.cfg.EdgeMemoryBytes))
-	s.note("server, wrk and other CPU are CPU time over the run's wall time (100%% = one core); other is every process on the machine but the server and wrk (the origin, S3 and this program are idle, so it is other people's work). A pinned server near 100%% is CPU-bound; a server well under 100%% with high other CPU was starved by neighbours, and that run says little.")
+	s.note("CPU columns are CPU time over the run's wall time (100%% = one core): the server's process group, wrk, and other work on the server's CPU and on wrk's CPU (the origin, S3 and this program are idle, so that is other people's work or the kernel's). A pinned server near 100%% is CPU-bound; wrk near 100%% means the client limits the rate and the ratios understate differences.")
+	s.note("Under contention Linux shares a core per thread, not per process, which favours Varnish (a thread per connection) over nginx (one worker) and our edge (GOMAXPROCS = 1 on one CPU); the raised priority (nice) and the disturbed-run check are there to keep that from deciding the comparison.")
 	s.note("wrk sends no Accept-Encoding, so every server sends the playlist uncompressed.")
 	return s
 }
 
 func (e *env) hitTable(cells []*hitCell, cellOf map[string]*hitCell) *table {
-	t := newTable("object", "conns", "server", "req/s", "vs nginx", "p50", "p99", "transfer/s", "server CPU", "wrk CPU", "other CPU", "req/s of every run", "errors")
+	t := newTable("object", "conns", "server", "req/s", "vs nginx", "p50", "p99", "transfer/s", "server CPU", "wrk CPU", "others on server CPU", "others on wrk CPU", "req/s of every run", "errors")
 	secs := e.cfg.WrkDuration.Seconds()
 	pct := func(d time.Duration) string { return fmt.Sprintf("%.0f%%", 100*d.Seconds()/secs) }
 	for _, c := range cells {
@@ -202,7 +215,7 @@ func (e *env) hitTable(cells []*hitCell, cellOf map[string]*hitCell) *table {
 		}
 		t.add(c.object, fmt.Sprint(c.conns), server, fmtCount(b.res.RequestsPerS), fmtRatio(b.res.RequestsPerS/ref.res.RequestsPerS),
 			fmtDuration(b.res.P50), fmtDuration(b.res.P99), fmtRate(b.res.TransferPerS),
-			pct(b.serverCPU), pct(b.res.CPU), pct(b.otherCPU), strings.Join(each, " / "), errs)
+			pct(b.serverCPU), pct(b.res.CPU), pct(b.otherOnServer), pct(b.otherOnClient), strings.Join(each, " / "), errs)
 	}
 	return t
 }

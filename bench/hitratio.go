@@ -26,7 +26,7 @@ func (e *env) measureHitRatio(ctx context.Context) *section {
 		return s
 	}
 	defer o.close()
-	edge, err := startEdge(ctx, "edge-hitratio", e.dir, e.bin, o.URL, cfg.HitRatioBudget, "", "")
+	edge, err := startEdge(ctx, "edge-hitratio", e.dir, e.bin, o.URL, cfg.HitRatioBudget, "", placement{})
 	if err != nil {
 		s.err = fmt.Errorf("start an edge for the hit-ratio run: %w", err)
 		return s

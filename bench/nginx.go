@@ -65,9 +65,9 @@ http {
 }
 `))
 
-// startNginx writes a config into dir/nginx and runs nginx on cpus with
-// one worker per CPU it gets.
-func startNginx(ctx context.Context, dir, originHostPort, cpus string, workers int) (*cacheServer, error) {
+// startNginx writes a config into dir/nginx and runs nginx placed as pl
+// says, with one worker per CPU it gets.
+func startNginx(ctx context.Context, dir, originHostPort string, pl placement, workers int) (*cacheServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func startNginx(ctx context.Context, dir, originHostPort, cpus string, workers i
 	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
 		return nil, err
 	}
-	p, err := startProcess("nginx", dir, cpus, nil, "nginx", "-p", ndir, "-c", confPath, "-e", filepath.Join(ndir, "error.log"))
+	p, err := startProcess("nginx", dir, pl, nil, "nginx", "-p", ndir, "-c", confPath, "-e", filepath.Join(ndir, "error.log"))
 	if err != nil {
 		return nil, err
 	}

@@ -28,11 +28,28 @@ type process struct {
 	err     error
 }
 
-// startProcess runs argv as name, under taskset when cpus is not empty.
-func startProcess(name, dir, cpus string, env []string, argv ...string) (*process, error) {
-	if cpus != "" {
-		argv = append([]string{"taskset", "-c", cpus}, argv...)
+// placement says where and at what priority a process under load runs.
+// The zero value is unpinned at the default priority.
+type placement struct {
+	cpus string // taskset CPU list; empty: every CPU
+	nice int    // nice value; 0: unchanged
+}
+
+// wrap prefixes argv with nice and taskset as needed; both exec the
+// program, so the pid stays the program's.
+func (pl placement) wrap(argv []string) []string {
+	if pl.cpus != "" {
+		argv = append([]string{"taskset", "-c", pl.cpus}, argv...)
 	}
+	if pl.nice != 0 {
+		argv = append([]string{"nice", "-n", strconv.Itoa(pl.nice)}, argv...)
+	}
+	return argv
+}
+
+// startProcess runs argv as name, placed as pl says.
+func startProcess(name, dir string, pl placement, env []string, argv ...string) (*process, error) {
+	argv = pl.wrap(argv)
 	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {

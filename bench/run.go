@@ -99,6 +99,9 @@ func renderReport(cfg Config, m machine, e *env, sections []*section, took time.
 	} else {
 		mt.add("CPU placement", "nothing pinned: wrk and the servers share every core")
 	}
+	if cfg.Nice != 0 {
+		mt.add("priority", fmt.Sprintf("servers under load and wrk run at nice %d, so other work on a shared machine disturbs them less (and alike)", cfg.Nice))
+	}
 	for _, l := range m.Load {
 		mt.add("machine load", l)
 	}
@@ -262,11 +265,11 @@ func (e *env) ensureCaches(ctx context.Context) error {
 	if err := e.ensureOrigin(ctx); err != nil {
 		return err
 	}
-	cpus, count := "", runtime.NumCPU()
+	pl, count := placement{nice: e.cfg.Nice}, runtime.NumCPU()
 	if e.cfg.Pin {
-		cpus, count = e.cfg.ServerCPUs, cpuListLen(e.cfg.ServerCPUs)
+		pl.cpus, count = e.cfg.ServerCPUs, max(1, len(parseCPUList(e.cfg.ServerCPUs)))
 	}
-	c, err := startCaches(ctx, e.dir, e.bin, e.origin.URL, e.cfg.EdgeMemoryBytes, cpus, count)
+	c, err := startCaches(ctx, e.dir, e.bin, e.origin.URL, e.cfg.EdgeMemoryBytes, pl, count)
 	if err != nil {
 		return err
 	}
@@ -323,20 +326,6 @@ func (o *originProcess) stopIfRunning() {
 	if o != nil {
 		o.stop()
 	}
-}
-
-// cpuListLen counts the CPUs of a taskset list such as "0", "0,1" or "0-3".
-func cpuListLen(list string) int {
-	n := 0
-	for _, part := range strings.Split(list, ",") {
-		var lo, hi int
-		if _, err := fmt.Sscanf(part, "%d-%d", &lo, &hi); err == nil && hi >= lo {
-			n += hi - lo + 1
-		} else if part != "" {
-			n++
-		}
-	}
-	return max(n, 1)
 }
 
 func abs64(n int64) int64 {

@@ -67,7 +67,7 @@ func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server
 		"STREAMFRONT_WORK_DIR=" + work,
 		"STREAMFRONT_LOG_LEVEL=warn",
 	}
-	p, err := startProcess(name, dir, "", env, bin, "origin")
+	p, err := startProcess(name, dir, placement{}, env, bin, "origin")
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +86,8 @@ type edgeProcess struct {
 }
 
 // startEdge runs an edge in front of originURL with a memory tier of
-// memBytes, and a disk tier when cacheDir is set, on cpus ("" unpinned).
-func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes int64, cacheDir, cpus string) (*edgeProcess, error) {
+// memBytes, and a disk tier when cacheDir is set, placed as pl says.
+func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes int64, cacheDir string, pl placement) (*edgeProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes i
 		"STREAMFRONT_CACHE_MEMORY_BYTES=" + strconv.FormatInt(memBytes, 10),
 		"STREAMFRONT_LOG_LEVEL=warn",
 	}
-	p, err := startProcess(name, dir, cpus, env, bin, "edge")
+	p, err := startProcess(name, dir, pl, env, bin, "edge")
 	if err != nil {
 		return nil, err
 	}

@@ -41,8 +41,9 @@ sub vcl_backend_response {
 `))
 
 // startVarnish runs varnishd in the foreground with a malloc store of
-// 1 GiB on cpus. As root it runs unjailed (-j none) in a private -n dir.
-func startVarnish(ctx context.Context, dir string, originPort int, cpus string) (*cacheServer, error) {
+// 1 GiB, placed as pl says. As root it runs unjailed (-j none) in a
+// private -n dir.
+func startVarnish(ctx context.Context, dir string, originPort int, pl placement) (*cacheServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -60,7 +61,7 @@ func startVarnish(ctx context.Context, dir string, originPort int, cpus string) 
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p, err := startProcess("varnish", dir, cpus, nil, "varnishd", "-F", "-j", "none",
+	p, err := startProcess("varnish", dir, pl, nil, "varnishd", "-F", "-j", "none",
 		"-a", addr, "-f", vclPath, "-s", "malloc,1G", "-n", filepath.Join(vdir, "work"), "-T", "none")
 	if err != nil {
 		return nil, err

@@ -29,16 +29,14 @@ type wrkRun struct {
 	Threads     int
 	Connections int
 	Duration    time.Duration
-	CPUs        string // taskset list; empty runs unpinned
+	Placement   placement
 }
 
 // runWrk runs `wrk -tT -cC -dD --latency URL` and parses its report.
 func runWrk(ctx context.Context, run wrkRun) (wrkResult, error) {
 	argv := []string{"wrk", "-t" + strconv.Itoa(run.Threads), "-c" + strconv.Itoa(run.Connections),
 		"-d" + strconv.Itoa(int(run.Duration.Seconds())) + "s", "--timeout", "5s", "--latency", run.URL}
-	if run.CPUs != "" {
-		argv = append([]string{"taskset", "-c", run.CPUs}, argv...)
-	}
+	argv = run.Placement.wrap(argv)
 	ctx, cancel := context.WithTimeout(ctx, run.Duration+30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)

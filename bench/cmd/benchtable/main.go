@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rounds := fs.Int("rounds", 2, "repeat each wrk run this many times (servers' order rotated) and report the best")
 	extraRuns := fs.Int("extra-runs", 12, "at most this many re-runs of hit cells whose every run was disturbed by other processes (0: none)")
 	pin := fs.Bool("pin", true, "pin the servers under load to -server-cpus and wrk to -client-cpus (taskset)")
+	nice := fs.Int("nice", -10, "nice value of the servers under load and of wrk (0: unchanged; negative needs root)")
 	serverCPUs := fs.String("server-cpus", "0", "taskset CPU list of the servers under load")
 	clientCPUs := fs.String("client-cpus", "1", "taskset CPU list of wrk")
 	fixtureSeconds := fs.Int("fixture-seconds", 300, "length of the 1080p fixture")
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *quick {
 		cfg = bench.Quick()
 	}
-	cfg.Pin, cfg.ServerCPUs, cfg.ClientCPUs = *pin, *serverCPUs, *clientCPUs
+	cfg.Pin, cfg.ServerCPUs, cfg.ClientCPUs, cfg.Nice = *pin, *serverCPUs, *clientCPUs, *nice
 	cfg.Streamfront, cfg.OutDir, cfg.KeepTemp = *streamfront, *out, *keep
 	cfg.Steps = splitList(*steps)
 	// Flags given explicitly win over -quick's values.
