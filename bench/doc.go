@@ -5,10 +5,12 @@
 // of `make test`, and nothing here starts a server from a Go test.
 //
 // Every external server (versitygw, the origin, edges, nginx, Varnish) is a
-// separate process in its own process group, started from a temporary
-// directory and stopped when its step ends, on failure too. Each step is a
-// file named by what it measures: edgehits.go, packaging.go, uploadmem.go,
-// slowviewers.go and hitratio.go; the servers it compares against live in
-// nginx.go and varnish.go, and wrk.go runs the load generator and parses
-// its report.
+// separate process in its own process group (process.go), started from a
+// temporary directory and stopped when its step ends, on failure too. Each
+// step is a file named by what it measures: packaging.go, edgehits.go,
+// slowviewers.go, hitratio.go and uploadmem.go. The servers compared live
+// in streamfront.go (origin and edge), nginx.go and varnish.go, put side by
+// side by caches.go; wrk.go runs the load generator and parses its report;
+// load.go records how busy the (possibly shared) machine was; table.go
+// renders the report and run.go puts the steps in order.
 package bench

@@ -175,8 +175,8 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 	}
 	s.tables = append(s.tables, e.hitTable(cells, cellOf), e.hitGoals(cells, cellOf))
 
-	s.note("Each row is the best of %d rounds of `wrk -t%d -cN -d%s --latency URL` (the servers' order rotated each round), after warming. Before measuring, each server answered a cache hit (our X-Cache: Hit, nginx X-Cache-Status: HIT, Varnish X-Varnish with two ids) whose bytes equal the origin's.",
-		e.cfg.Rounds, e.cfg.WrkThreads, e.cfg.WrkDuration)
+	s.note("Each row is the best run of `wrk -t%d -cN -d%s --latency URL` over %d round(s), the servers' order rotated each round, after warming. Before measuring, each server answered a cache hit (our X-Cache: Hit, nginx X-Cache-Status: HIT, Varnish X-Varnish with two ids) whose bytes equal the origin's.",
+		e.cfg.WrkThreads, e.cfg.WrkDuration, e.cfg.Rounds)
 	s.note("Neighbours: a run during which other work used more than %.0f%% of a core on the server's CPU is *disturbed* (marked * in the req/s column); the best undisturbed run is reported, and a cell with no undisturbed run was re-run (up to %d runs per cell, %d extra runs in all; %d were needed). A row marked ⚠ had no undisturbed run, and a goal that depends on it is inconclusive.",
 		100*disturbedShare, maxRunsPerCell, max(0, e.cfg.ExtraRuns), extra)
 	s.note("All three are separate processes in front of the same origin process. Our edge: `streamfront edge`, memory tier %s plus a disk tier. nginx: proxy_cache on disk with sendfile, proxy_cache_lock, keepalive upstream, access_log off, one worker per CPU it gets, keepalive_requests raised so connections are not recycled every 1000 requests. Varnish: malloc,1G, VCL caching everything under /videos/ for 1 h, unjailed (-j none, we run as root).",
