@@ -1,0 +1,209 @@
+package origin_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamfront/streamfront/internal/testenv"
+	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/catalog"
+	"github.com/streamfront/streamfront/origin/store"
+)
+
+// runningOrigin is an origin process that a test can stop like a crash
+// (its jobs are cut off mid-way and leave their leases behind).
+type runningOrigin struct {
+	URL  string
+	stop func()
+}
+
+func startOriginOn(t *testing.T, s3 *testenv.S3, leaseTTL time.Duration) *runningOrigin {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	o, err := origin.New(origin.Config{
+		S3:       s3Config(s3),
+		APIKey:   apiKey,
+		MediaURL: base,
+		WebURL:   "http://localhost:8080",
+		Workers:  1,
+		LeaseTTL: leaseTTL,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		_ = o.Serve(ctx, ln)
+		close(done)
+	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return &runningOrigin{URL: base, stop: stop}
+}
+
+func s3Config(s3 *testenv.S3) store.Config {
+	return store.Config{Endpoint: s3.Endpoint, Bucket: "streamfront", AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, PathStyle: true}
+}
+
+type progressVideo struct {
+	video
+	Stage   string  `json:"stage"`
+	Percent float64 `json:"percent"`
+}
+
+func getVideo(t *testing.T, base, id string) (progressVideo, int) {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/videos/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v progressVideo
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	return v, resp.StatusCode
+}
+
+// waitFor polls the video until cond holds (bounded).
+func waitFor(t *testing.T, base, id, what string, cond func(progressVideo) bool) progressVideo {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		v, _ := getVideo(t, base, id)
+		if cond(v) {
+			return v
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("video %s: %s did not happen within 3 minutes", id, what)
+	return progressVideo{}
+}
+
+// slowSource is a clip ffmpeg needs several seconds to transcode.
+func slowSource(t *testing.T) string {
+	return testenv.MakeVideo(t, t.TempDir(), testenv.Video{Name: "slow.webm", Seconds: 20, Width: 1280, Height: 720,
+		VCodec: "libvpx-vp9", ACodec: "libopus", Extra: []string{"-deadline", "realtime", "-cpu-used", "8"}})
+}
+
+func TestJobs_ResumeAfterTheOriginDies(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	first := startOriginOn(t, s3, 2*time.Second)
+	code, v, body := upload(t, first.URL, slowSource(t), "")
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	waitFor(t, first.URL, v.ID, "transcoding to start", func(p progressVideo) bool { return p.Stage == "transcoding" })
+	first.stop() // the process dies mid-transcode; its lease stays behind
+
+	second := startOriginOn(t, s3, 2*time.Second)
+	done := waitFor(t, second.URL, v.ID, "ready or failed", func(p progressVideo) bool { return p.Status == "ready" || p.Status == "failed" })
+	if done.Status != "ready" {
+		t.Fatalf("the job resumed by another origin ended %s: %s", done.Status, done.Error)
+	}
+	if d := testenv.Decode(t, done.HLSURL); d < 19.9 || d > 20.1 {
+		t.Fatalf("resumed video decodes to %.3f s, want 20", d)
+	}
+}
+
+func TestJobs_UploadCutOffByACrashEndsFailed(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	st, err := store.New(s3Config(s3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := st.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// What a process killed mid-upload leaves behind: the record still
+	// "uploading", part of the source, and an upload lease nobody renews.
+	id := catalog.NewID(time.Now())
+	if err := catalog.New(st).Create(ctx, &catalog.Video{ID: id, Title: "cut", Status: catalog.Uploading,
+		Source: catalog.Source{Key: catalog.SourceKey(id)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, catalog.SourceKey(id), make([]byte, 1000), "video/mp4"); err != nil {
+		t.Fatal(err)
+	}
+	lease, _ := json.Marshal(map[string]any{"kind": "upload", "owner": "crashed", "heartbeat": time.Now().Add(-time.Hour)})
+	if err := st.Put(ctx, "jobs/"+id+".json", lease, "application/json"); err != nil {
+		t.Fatal(err)
+	}
+
+	o := startOriginOn(t, s3, 2*time.Second)
+	v := waitFor(t, o.URL, id, "failed", func(p progressVideo) bool { return p.Status == "failed" })
+	if !strings.Contains(v.Error, "upload the file again") {
+		t.Fatalf("error %q should tell the person to upload again", v.Error)
+	}
+	if _, err := st.Head(ctx, catalog.SourceKey(id)); err == nil {
+		t.Fatal("the partial source is still stored")
+	}
+	if _, err := st.Head(ctx, "jobs/"+id+".json"); err == nil {
+		t.Fatal("the stale lease is still there")
+	}
+}
+
+func TestJobs_DeleteCancelsTheJobAndRemovesEverything(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	o := startOriginOn(t, s3, 90*time.Second)
+	code, v, body := upload(t, o.URL, slowSource(t), "")
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	waitFor(t, o.URL, v.ID, "transcoding to start", func(p progressVideo) bool { return p.Stage == "transcoding" })
+	req, _ := http.NewRequest(http.MethodDelete, o.URL+"/api/v1/videos/"+v.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %s", resp.Status)
+	}
+	if _, code := getVideo(t, o.URL, v.ID); code != http.StatusNotFound {
+		t.Fatalf("deleted video answers %d", code)
+	}
+	// The cancelled job must not write anything back after the delete.
+	st, err := store.New(s3Config(s3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var left []string
+		for _, prefix := range []string{"videos/" + v.ID + "/", "sources/" + v.ID, "jobs/" + v.ID} {
+			keys, _, err := st.ListPage(context.Background(), prefix, "", "", 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			left = append(left, keys...)
+		}
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("objects left after delete: %v", left)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
