@@ -1,0 +1,162 @@
+package edge
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The edge acceptance of the "Edge" issue, each check as the issue states
+// it. Behaviours are tested in detail beside their code; these are the
+// headline numbers, at full size.
+
+func TestAcceptance_1000ConcurrentMissesMakeOneOriginFetch(t *testing.T) {
+	o := newTestOrigin(t)
+	body := pattern(1 << 20)
+	o.put("/videos/v1/hls/src/video/3.m4s", &testObject{body: body, contentType: "video/mp4",
+		cacheControl: "public, max-age=31536000, immutable", etag: `"seg3"`})
+	_, base := startEdge(t, o.URL(), nil)
+	tr := &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0, DisableCompression: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	c := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+
+	const clients = 1000
+	var wg sync.WaitGroup
+	bodies := make([][]byte, clients)
+	errs := make([]error, clients)
+	start := make(chan struct{})
+	for i := range clients {
+		wg.Go(func() {
+			<-start
+			resp, err := c.Get(base + "/videos/v1/hls/src/video/3.m4s")
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer resp.Body.Close()
+			bodies[i], errs[i] = io.ReadAll(resp.Body)
+			if errs[i] == nil && resp.StatusCode != http.StatusOK {
+				errs[i] = fmt.Errorf("status %d", resp.StatusCode)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range clients {
+		if errs[i] != nil {
+			t.Fatalf("client %d: %v", i, errs[i])
+		}
+		if !bytes.Equal(bodies[i], body) {
+			t.Fatalf("client %d got %d bytes that differ from the origin's", i, len(bodies[i]))
+		}
+	}
+	if n := o.count("/videos/v1/hls/src/video/3.m4s"); n != 1 {
+		t.Fatalf("%d origin fetches for %d concurrent misses, want 1", n, clients)
+	}
+}
+
+func TestAcceptance_RangeDeepInA2GBObjectFetchesAtMostTwoSlices(t *testing.T) {
+	// A sparse 2 GB file: the origin serves it for real (http.ServeContent
+	// on the file), but it takes no disk space and is not in git.
+	path := filepath.Join(t.TempDir(), "big.mp4")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 2 << 30
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	const at = 1536 << 20 // 1.5 GB
+	marker := []byte("streamfront: the bytes at 1.5 GB")
+	if _, err := f.WriteAt(marker, at+12345); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	o := newTestOrigin(t)
+	o.handle("/videos/v1/r/src.mp4", func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Open(path)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Type", "video/mp4")
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Header().Set("ETag", `"big"`)
+		http.ServeContent(w, r, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), f)
+	})
+	_, base := startEdge(t, o.URL(), nil) // default 2 MiB slices
+	c := testClient(t)
+	r := do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", at, at+(1<<20)-1)})
+	wantStatus(t, r, http.StatusPartialContent)
+	if len(r.body) != 1<<20 || !bytes.Equal(r.body[12345:12345+len(marker)], marker) {
+		t.Fatalf("got %d bytes; the marker at 1.5 GB is not where it should be", len(r.body))
+	}
+	if want := fmt.Sprintf("bytes %d-%d/%d", at, at+(1<<20)-1, size); r.header.Get("Content-Range") != want {
+		t.Fatalf("Content-Range %q, want %q", r.header.Get("Content-Range"), want)
+	}
+	reqs := o.requestsFor("/videos/v1/r/src.mp4")
+	if len(reqs) == 0 || len(reqs) > 2 {
+		t.Fatalf("%d origin fetches (%+v), want at most two slices", len(reqs), reqs)
+	}
+	for _, q := range reqs {
+		if !strings.HasPrefix(q.rangeHeader, "bytes=") {
+			t.Fatalf("the edge fetched the whole 2 GB object: %+v", q)
+		}
+	}
+}
+
+func TestAcceptance_OriginKilledCachedKeepsPlayingUncachedFailsFast(t *testing.T) {
+	o := newTestOrigin(t)
+	playlist := []byte("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nvideo/0.m4s\n#EXT-X-ENDLIST\n")
+	o.put("/videos/v1/hls/src/video.m3u8", &testObject{body: playlist, contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=1"})
+	o.put("/videos/v1/hls/src/video/0.m4s", &testObject{body: pattern(300 << 10), contentType: "video/mp4", cacheControl: "public, max-age=1"})
+	mp4 := pattern(5 << 20)
+	o.put("/videos/v1/r/src.mp4", &testObject{body: mp4, contentType: "video/mp4", cacheControl: "public, max-age=1", etag: `"mp4"`})
+	_, base := startEdge(t, o.URL(), func(c *Config) {
+		c.OriginConnectTimeout = 500 * time.Millisecond
+		c.OriginFirstByteTimeout = time.Second
+	})
+	c := testClient(t)
+	for _, p := range []string{"/videos/v1/hls/src/video.m3u8", "/videos/v1/hls/src/video/0.m4s"} {
+		wantStatus(t, get(t, c, base+p), http.StatusOK)
+	}
+	wantStatus(t, do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": "bytes=1000000-1000999"}), http.StatusPartialContent)
+
+	o.stop()
+	time.Sleep(1100 * time.Millisecond) // let every entry expire: served now only as stale
+	for _, p := range []string{"/videos/v1/hls/src/video.m3u8", "/videos/v1/hls/src/video/0.m4s"} {
+		r := get(t, c, base+p)
+		wantStatus(t, r, http.StatusOK)
+		if xc := r.header.Get("X-Cache"); !strings.HasPrefix(xc, "Stale") && !strings.HasPrefix(xc, "Hit") {
+			t.Fatalf("%s with the origin down: X-Cache %q", p, xc)
+		}
+	}
+	r := do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": "bytes=1000000-1000999"})
+	wantStatus(t, r, http.StatusPartialContent)
+	if !bytes.Equal(r.body, mp4[1000000:1001000]) {
+		t.Fatal("stale MP4 range differs")
+	}
+	// Uncached: a clear 502/504, not a hang.
+	r = get(t, c, base+"/videos/v2/hls/src/video.m3u8")
+	if r.status != http.StatusBadGateway && r.status != http.StatusGatewayTimeout {
+		t.Fatalf("uncached with the origin down: status %d, want 502 or 504", r.status)
+	}
+	if !bytes.Contains(r.body, []byte(`"error"`)) {
+		t.Fatalf("the failure should say why: %s", r.body)
+	}
+
+	o.restart()
+	o.put("/videos/v2/hls/src/video.m3u8", &testObject{body: playlist, contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=60"})
+	waitFor(t, "the edge to fill from the origin again", func() bool {
+		return get(t, c, base+"/videos/v2/hls/src/video.m3u8").status == http.StatusOK
+	})
+}
