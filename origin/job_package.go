@@ -123,18 +123,9 @@ func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress pr
 	if err != nil {
 		return err
 	}
-	tc := s.transcoder()
-	input, err := s.store.PresignGet(ctx, v.Source.Key, s.cfg.TranscodeTimeout+time.Hour)
+	tc, input, src, dir, err := s.prepareEncode(ctx, v)
 	if err != nil {
 		return err
-	}
-	src, err := tc.Probe(ctx, input)
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(s.cfg.WorkDir, "streamfront-"+v.ID+"-")
-	if err != nil {
-		return fmt.Errorf("scratch dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
 
@@ -190,19 +181,10 @@ func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress pr
 // in one ffmpeg run with keyframes every 2 s, the top rung's segment plan
 // applied to all.
 func (s *Server) transcodeAll(ctx context.Context, v *catalog.Video, progress progressFunc) error {
-	tc := s.transcoder()
-	input, err := s.store.PresignGet(ctx, v.Source.Key, s.cfg.TranscodeTimeout+time.Hour)
-	if err != nil {
-		return err
-	}
 	progress(ctx, "probing", 2)
-	src, err := tc.Probe(ctx, input)
+	tc, input, src, dir, err := s.prepareEncode(ctx, v)
 	if err != nil {
 		return err
-	}
-	dir, err := os.MkdirTemp(s.cfg.WorkDir, "streamfront-"+v.ID+"-")
-	if err != nil {
-		return fmt.Errorf("scratch dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	var rungs []transcode.Rung
@@ -368,8 +350,21 @@ func (s *Server) uploadFile(ctx context.Context, path, key, ctype string) error 
 	return err
 }
 
-func (s *Server) transcoder() transcode.Config {
-	return transcode.Config{FFmpeg: s.cfg.FFmpeg, FFprobe: s.cfg.FFprobe, Timeout: s.cfg.TranscodeTimeout}
+// prepareEncode readies an ffmpeg run on the source: the transcoder, a
+// presigned URL ffmpeg reads the source through (seeking with ranges), what
+// ffprobe finds in it, and a scratch directory the caller removes.
+func (s *Server) prepareEncode(ctx context.Context, v *catalog.Video) (tc transcode.Config, input string, src *transcode.Source, dir string, err error) {
+	tc = transcode.Config{FFmpeg: s.cfg.FFmpeg, FFprobe: s.cfg.FFprobe, Timeout: s.cfg.TranscodeTimeout}
+	if input, err = s.store.PresignGet(ctx, v.Source.Key, s.cfg.TranscodeTimeout+time.Hour); err != nil {
+		return
+	}
+	if src, err = tc.Probe(ctx, input); err != nil {
+		return
+	}
+	if dir, err = os.MkdirTemp(s.cfg.WorkDir, "streamfront-"+v.ID+"-"); err != nil {
+		err = fmt.Errorf("scratch dir: %w", err)
+	}
+	return
 }
 
 func (s *Server) thumbsFor(dir string, src *transcode.Source) *transcode.Thumbs {

@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -70,34 +67,6 @@ func writeHLS(t *testing.T, dir string, src *os.File, a *packager.Analysis) (mp4
 	return mp4Path, master
 }
 
-// decode runs ffmpeg as the independent judge: it must decode input with an
-// empty error log; it returns the decoded duration in seconds.
-func decode(t *testing.T, input string) float64 {
-	t.Helper()
-	ffmpeg := testenv.Require(t, "ffmpeg")
-	cmd := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-allowed_extensions", "ALL", "-i", input, "-f", "null", "-progress", "pipe:1", "-")
-	if !strings.HasSuffix(input, ".m3u8") {
-		cmd = exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", input, "-f", "null", "-progress", "pipe:1", "-")
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("ffmpeg failed on %s: %v\n%s", input, err, stderr.String())
-	}
-	if stderr.Len() > 0 {
-		t.Fatalf("ffmpeg reported errors decoding %s:\n%s", input, stderr.String())
-	}
-	last := 0.0
-	for _, line := range strings.Split(stdout.String(), "\n") {
-		if v, ok := strings.CutPrefix(line, "out_time_us="); ok {
-			if us, err := strconv.ParseFloat(v, 64); err == nil {
-				last = us / 1e6
-			}
-		}
-	}
-	return last
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -129,7 +98,7 @@ func TestAnalyze_RemuxesMoovAtEndWithBFrames(t *testing.T) {
 			out := t.TempDir()
 			mp4Path, master := writeHLS(t, out, f, a)
 			for _, input := range []string{mp4Path, master} {
-				got := decode(t, input)
+				got := testenv.Decode(t, input)
 				if diff := got - v.Seconds; diff < -0.1 || diff > 0.1 {
 					t.Errorf("%s decodes to %.3f s, source is %.3f s", filepath.Base(input), got, v.Seconds)
 				}
