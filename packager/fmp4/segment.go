@@ -21,10 +21,18 @@ const (
 )
 
 // maxGap is how far apart two samples' bytes may be and still be read in
-// one ranged request, reading (and dropping) what lies between: interleaved
-// audio and video sit in alternating chunks, and one request per chunk
-// would cost more than the skipped bytes.
-const maxGap = 256 << 10
+// one ranged request, reading (and dropping) what lies between. Audio and
+// video sit in alternating chunks: a video segment skips the small audio
+// chunks in one request, while an audio segment does not read a second of
+// video between each of its chunks (that would be ten times its size);
+// those separate requests overlap (see prefetch).
+const maxGap = 64 << 10
+
+// prefetch is how many ranged reads of one segment are open at once: the
+// next runs' requests are on their way while the current run is copied,
+// so their latencies overlap instead of adding up. Each open read holds a
+// connection and its socket buffer, nothing more.
+const prefetch = 4
 
 // copyBufSize is the per-segment copy buffer: the memory bound of serving a
 // segment, whatever its size.
@@ -128,8 +136,9 @@ var ErrNoSegment = fmt.Errorf("no such segment")
 func (s *Segment) Size() int64 { return s.size }
 
 // WriteTo streams the segment to w, reading sample bytes from src in as few
-// ranged reads as the layout allows. An error after the first byte means w
-// got a short segment: the caller must abort the response, not end it.
+// ranged reads as the layout allows, up to prefetch of them in flight. An
+// error after the first byte means w got a short segment: the caller must
+// abort the response, not end it.
 func (s *Segment) WriteTo(ctx context.Context, w io.Writer, src Source) (int64, error) {
 	n, err := w.Write(s.header)
 	written := int64(n)
@@ -138,14 +147,89 @@ func (s *Segment) WriteTo(ctx context.Context, w io.Writer, src Source) (int64, 
 	}
 	bufp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bufp)
-	for _, r := range runs(s.samples) {
-		m, err := copyRun(ctx, w, src, r, *bufp)
+	rs := runs(s.samples)
+	bodies := openAhead(ctx, src, rs)
+	defer bodies.close()
+	for i, r := range rs {
+		body, err := bodies.next(i)
+		if err != nil {
+			return written, fmt.Errorf("fmp4: read samples at %d: %w", r.off, err)
+		}
+		m, err := copyRun(w, body, r, *bufp)
 		written += m
 		if err != nil {
 			return written, err
 		}
 	}
 	return written, nil
+}
+
+// openedRun is the answer to one ranged read.
+type openedRun struct {
+	body io.ReadCloser
+	err  error
+}
+
+// aheadReader opens the runs' ranged reads in order, at most prefetch
+// ahead of the one being copied, and owns every body it opened until
+// next hands it over.
+type aheadReader struct {
+	cancel  context.CancelFunc
+	results []chan openedRun
+	slots   chan struct{}
+	wg      sync.WaitGroup
+	handed  int // results taken by next
+}
+
+func openAhead(ctx context.Context, src Source, rs []run) *aheadReader {
+	ctx, cancel := context.WithCancel(ctx)
+	a := &aheadReader{cancel: cancel, results: make([]chan openedRun, len(rs)), slots: make(chan struct{}, prefetch)}
+	for i := range a.results {
+		a.results[i] = make(chan openedRun, 1)
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		for i, r := range rs {
+			select {
+			case a.slots <- struct{}{}:
+			case <-ctx.Done():
+				for _, ch := range a.results[i:] {
+					ch <- openedRun{err: ctx.Err()}
+				}
+				return
+			}
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				body, err := src.OpenRange(ctx, r.off, r.end-r.off)
+				a.results[i] <- openedRun{body: body, err: err}
+			}()
+		}
+	}()
+	return a
+}
+
+// next returns run i's body (runs are taken in order); the caller closes it
+// before asking for the next.
+func (a *aheadReader) next(i int) (io.ReadCloser, error) {
+	if i > 0 {
+		<-a.slots // run i-1 is done: let one more request start
+	}
+	o := <-a.results[i]
+	a.handed = i + 1
+	return o.body, o.err
+}
+
+// close stops requests not yet made and closes bodies never handed over.
+func (a *aheadReader) close() {
+	a.cancel()
+	a.wg.Wait()
+	for _, ch := range a.results[a.handed:] {
+		if o := <-ch; o.body != nil {
+			o.body.Close()
+		}
+	}
 }
 
 // run is a stretch of the file read with one request; samples within it
@@ -171,11 +255,9 @@ func runs(samples []index.Sample) []run {
 	return out
 }
 
-func copyRun(ctx context.Context, w io.Writer, src Source, r run, buf []byte) (int64, error) {
-	body, err := src.OpenRange(ctx, r.off, r.end-r.off)
-	if err != nil {
-		return 0, fmt.Errorf("fmp4: read samples at %d: %w", r.off, err)
-	}
+// copyRun copies r's samples from body (which starts at r.off) to w and
+// closes body.
+func copyRun(w io.Writer, body io.ReadCloser, r run, buf []byte) (int64, error) {
 	defer body.Close()
 	pos := r.off
 	var written int64
