@@ -1,0 +1,165 @@
+package steering
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serveMaster answers GET /videos/{id}/master.m3u8 with the content-steered
+// master: the edges' master playlist, one copy of every stream per edge,
+// the best edge first.
+func (rt *Router) serveMaster(w http.ResponseWriter, r *http.Request, id string) error {
+	order := orderPathways(rt.statuses(), viewerReport{}, -1)
+	pathAndQuery := r.URL.EscapedPath()
+	query := safeQuery(r.URL.RawQuery)
+	if query != "" {
+		pathAndQuery += "?" + query
+	}
+	playlist, err := rt.master(r.Context(), pathAndQuery, order)
+	if err != nil {
+		return err
+	}
+	body, err := playlist.steer(steerTarget{
+		masterPath: r.URL.EscapedPath(),
+		pathways:   rt.edgesByName(order),
+		rebaseFrom: rt.edgeURLs,
+		serverURI:  "/steer/" + id,
+		query:      query,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBadMaster, err)
+	}
+	h := w.Header()
+	rt.setCommonHeaders(h)
+	h.Set("Content-Type", "application/vnd.apple.mpegurl")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// The answer is a routing decision of this moment, not content.
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Steering-Pathway", order[0])
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+	return nil
+}
+
+// master returns the parsed master playlist at pathAndQuery, from the
+// cache or from the first edge in order that answers it. Concurrent misses
+// for one key share one fetch.
+func (rt *Router) master(ctx context.Context, pathAndQuery string, order []string) (*masterPlaylist, error) {
+	if p, ok := rt.masters.get(pathAndQuery, time.Now()); ok {
+		return p, nil
+	}
+	ch := rt.flights.DoChan(pathAndQuery, func() (any, error) {
+		// Re-check inside the flight. Between this caller's miss above and
+		// DoChan, an earlier flight for the key may have finished: it
+		// stored its playlist and left the group, so DoChan started a new
+		// flight instead of joining it. Without this check that flight
+		// would fetch again what is already cached.
+		if p, ok := rt.masters.get(pathAndQuery, time.Now()); ok {
+			return p, nil
+		}
+		// The fetch serves every caller that joins it, so one leaving must
+		// not cancel it: it runs on the Router's context (Close ends it),
+		// bounded by EdgeFetchTimeout per edge.
+		return rt.fetchMaster(rt.ctx, pathAndQuery, order)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*masterPlaylist), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fetchMaster asks the edges in order until one answers: a connection
+// failure, a timeout or a 5xx moves on to the next edge; a 4xx is the
+// answer (the edges share the origin, so the others would say the same).
+func (rt *Router) fetchMaster(ctx context.Context, pathAndQuery string, order []string) (*masterPlaylist, error) {
+	var errs []error
+	for _, e := range rt.edgesByName(order) {
+		p, ttl, err := rt.fetchMasterFrom(ctx, e, pathAndQuery)
+		if err == nil {
+			rt.masters.put(pathAndQuery, p, ttl, time.Now())
+			return p, nil
+		}
+		var se edgeStatusError
+		if errors.As(err, &se) || errors.Is(err, errBadMaster) {
+			return nil, err
+		}
+		rt.log.Warn("master playlist fetch failed; trying the next edge", "edge", e.Name, "path", pathAndQuery, "err", err)
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("%w: %w", errEdgesFailed, errors.Join(errs...))
+}
+
+// fetchMasterFrom fetches and parses the master from one edge, with how
+// long it may be cached.
+func (rt *Router) fetchMasterFrom(ctx context.Context, e Edge, pathAndQuery string) (*masterPlaylist, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, rt.cfg.EdgeFetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+pathAndQuery, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("Accept", "application/vnd.apple.mpegurl, audio/mpegurl;q=0.9, */*;q=0.1")
+	resp, err := rt.client.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("edge %s: %w", e.Name, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 500:
+		return nil, 0, fmt.Errorf("edge %s answered %d", e.Name, resp.StatusCode)
+	case resp.StatusCode >= 400:
+		return nil, 0, edgeStatusError{edge: e.Name, status: resp.StatusCode}
+	case resp.StatusCode != http.StatusOK:
+		return nil, 0, fmt.Errorf("%w: edge %s answered %d", errBadMaster, e.Name, resp.StatusCode)
+	}
+	limit := rt.cfg.MaxMasterBytes
+	if resp.ContentLength > limit {
+		return nil, 0, fmt.Errorf("%w: edge %s sent %d bytes, more than MaxMasterBytes %d", errBadMaster, e.Name, resp.ContentLength, limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("edge %s: reading the body: %w", e.Name, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, 0, fmt.Errorf("%w: edge %s sent more than MaxMasterBytes %d", errBadMaster, e.Name, limit)
+	}
+	p, err := parseMaster(body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: from edge %s: %w", errBadMaster, e.Name, err)
+	}
+	return p, freshness(resp.Header, rt.cfg.MasterCacheTTL), nil
+}
+
+// safeQuery returns a request's raw query ready to be copied into playlist
+// URIs and a Location: double quotes, spaces and control bytes, which
+// would break an attribute or a line, are percent-encoded. Everything else
+// is kept byte for byte, in order, since a signature may cover it.
+func safeQuery(raw string) string {
+	if !strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == '"' || r == 0x7f }) {
+		return raw
+	}
+	var b strings.Builder
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c <= ' ' || c == '"' || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
