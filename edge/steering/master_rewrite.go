@@ -50,11 +50,26 @@ type variantStream struct {
 	uri   string
 }
 
-// parseMaster parses a master playlist. It refuses media playlists,
-// playlists already steered, and anything it could not write back
-// faithfully; an EXT-X-CONTENT-STEERING tag of the upstream is dropped
-// (the router's replaces it).
+// parseMaster parses a master playlist the router can steer. It refuses
+// media playlists, playlists already steered, and anything it could not
+// write back faithfully; an EXT-X-CONTENT-STEERING tag of the upstream is
+// dropped (the router's replaces it).
 func parseMaster(src []byte) (*masterPlaylist, error) {
+	m, err := parseMasterLines(src)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range m.variants {
+		if _, ok := v.attrs.raw("PATHWAY-ID"); ok {
+			return nil, errAlreadySteered
+		}
+	}
+	return m, nil
+}
+
+// parseMasterLines parses a master playlist into its parts, whether it is
+// steered or not.
+func parseMasterLines(src []byte) (*masterPlaylist, error) {
 	s := string(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")))
 	lines := strings.Split(s, "\n")
 	first := true
@@ -130,11 +145,6 @@ func parseMaster(src []byte) (*masterPlaylist, error) {
 	}
 	if len(m.variants) == 0 {
 		return nil, fmt.Errorf("%w: no EXT-X-STREAM-INF", errNotMaster)
-	}
-	for _, v := range m.variants {
-		if _, ok := v.attrs.raw("PATHWAY-ID"); ok {
-			return nil, errAlreadySteered
-		}
 	}
 	return m, nil
 }

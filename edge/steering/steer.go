@@ -91,7 +91,8 @@ func parseViewerRTT(s string) (time.Duration, bool) {
 		return 0, false
 	}
 	ms, err := strconv.ParseFloat(s, 64)
-	if err != nil || ms < 0 || ms*float64(time.Millisecond) > float64(maxViewerRTT) {
+	// Written so that NaN, which fails every comparison, is refused too.
+	if err != nil || !(ms >= 0 && ms*float64(time.Millisecond) <= float64(maxViewerRTT)) {
 		return 0, false
 	}
 	return max(time.Duration(ms*float64(time.Millisecond)), time.Microsecond), true
