@@ -42,7 +42,7 @@ type Config struct {
 	VideoKbps int
 	// ClipSeconds is the length of the short clip cut from the fixture
 	// whose media playlist is the small object of the hit benchmark (~600
-	// bytes). It defaults to 72.
+	// bytes). It defaults to 72, or half of FixtureSeconds when shorter.
 	ClipSeconds int
 
 	// WrkDuration is the length of each wrk run. It defaults to 10s.
@@ -135,7 +135,7 @@ func (c *Config) setDefaults() {
 	}
 	setDefault(&c.FixtureSeconds, 300)
 	setDefault(&c.VideoKbps, 1400)
-	setDefault(&c.ClipSeconds, 72)
+	setDefault(&c.ClipSeconds, min(72, c.FixtureSeconds/2))
 	setDefault(&c.WrkDuration, 10*time.Second)
 	if len(c.WrkConnections) == 0 {
 		c.WrkConnections = []int{64, 256}

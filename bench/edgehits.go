@@ -56,6 +56,23 @@ func (c *hitCell) best() hitRun {
 	return *b
 }
 
+// perCPUSecond is the requests served per second of the server's own CPU
+// time over every run of the cell: a figure that holds up when neighbours
+// take CPU from the server, since a starved server serves fewer requests
+// but also uses less CPU.
+func (c *hitCell) perCPUSecond(d time.Duration) float64 {
+	var reqs float64
+	var cpu time.Duration
+	for _, r := range c.runs {
+		reqs += r.res.RequestsPerS * d.Seconds()
+		cpu += r.serverCPU
+	}
+	if cpu <= 0 {
+		return 0
+	}
+	return reqs / cpu.Seconds()
+}
+
 // measureEdgeHits compares cache-hit throughput and latency of our edge,
 // nginx proxy_cache and Varnish for a small playlist and a ~1 MiB segment.
 func (e *env) measureEdgeHits(ctx context.Context) *section {
@@ -182,18 +199,21 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 	s.note("All three are separate processes in front of the same origin process. Our edge: `streamfront edge`, memory tier %s plus a disk tier. nginx: proxy_cache on disk with sendfile, proxy_cache_lock, keepalive upstream, access_log off, one worker per CPU it gets, keepalive_requests raised so connections are not recycled every 1000 requests. Varnish: malloc,1G, VCL caching everything under /videos/ for 1 h, unjailed (-j none, we run as root).",
 		fmtBytes(e.cfg.EdgeMemoryBytes))
 	s.note("CPU columns are CPU time over the run's wall time (100%% = one core): the server's process group, wrk, and other work on the server's CPU and on wrk's CPU (the origin, S3 and this program are idle, so that is other people's work or the kernel's). A pinned server near 100%% is CPU-bound; wrk near 100%% means the client limits the rate and the ratios understate differences.")
+	s.note("req per server CPU-s divides every run's requests by the CPU time the server's processes used: it does not depend on how much CPU neighbours left the server, so it is the steadier comparison on a busy machine, but it says nothing about latency or about using more cores, and it shifts with load (a saturated server does more work per wake-up), so it is best read between servers at similar server CPU.")
 	s.note("Under contention Linux shares a core per thread, not per process, which favours Varnish (a thread per connection) over nginx (one worker) and our edge (GOMAXPROCS = 1 on one CPU); the raised priority (nice) and the disturbed-run check are there to keep that from deciding the comparison.")
 	s.note("wrk sends no Accept-Encoding, so every server sends the playlist uncompressed.")
 	return s
 }
 
 func (e *env) hitTable(cells []*hitCell, cellOf map[string]*hitCell) *table {
-	t := newTable("object", "conns", "server", "req/s", "vs nginx", "p50", "p99", "transfer/s", "server CPU", "wrk CPU", "others on server CPU", "others on wrk CPU", "req/s of every run", "errors")
+	t := newTable("object", "conns", "server", "req/s", "vs nginx", "p50", "p99", "transfer/s", "server CPU", "wrk CPU", "others on server CPU", "others on wrk CPU", "req/s of every run", "req per server CPU-s (all runs)", "vs nginx", "errors")
 	secs := e.cfg.WrkDuration.Seconds()
 	pct := func(d time.Duration) string { return fmt.Sprintf("%.0f%%", 100*d.Seconds()/secs) }
 	for _, c := range cells {
 		b := c.best()
-		ref := cellOf[fmt.Sprint(c.object, c.conns, "nginx")].best()
+		refCell := cellOf[fmt.Sprint(c.object, c.conns, "nginx")]
+		ref := refCell.best()
+		eff, refEff := c.perCPUSecond(e.cfg.WrkDuration), refCell.perCPUSecond(e.cfg.WrkDuration)
 		var each []string
 		var sockErrs, non2xx int64
 		for _, r := range c.runs {
@@ -215,7 +235,8 @@ func (e *env) hitTable(cells []*hitCell, cellOf map[string]*hitCell) *table {
 		}
 		t.add(c.object, fmt.Sprint(c.conns), server, fmtCount(b.res.RequestsPerS), fmtRatio(b.res.RequestsPerS/ref.res.RequestsPerS),
 			fmtDuration(b.res.P50), fmtDuration(b.res.P99), fmtRate(b.res.TransferPerS),
-			pct(b.serverCPU), pct(b.res.CPU), pct(b.otherOnServer), pct(b.otherOnClient), strings.Join(each, " / "), errs)
+			pct(b.serverCPU), pct(b.res.CPU), pct(b.otherOnServer), pct(b.otherOnClient), strings.Join(each, " / "),
+			fmtCount(eff), fmtRatio(eff/refEff), errs)
 	}
 	return t
 }
@@ -230,7 +251,8 @@ func (e *env) hitGoals(cells []*hitCell, cellOf map[string]*hitCell) *table {
 			continue
 		}
 		b := c.best()
-		ref := cellOf[fmt.Sprint(c.object, c.conns, "nginx")].best()
+		refCell := cellOf[fmt.Sprint(c.object, c.conns, "nginx")]
+		ref := refCell.best()
 		want := 1.0
 		if strings.HasPrefix(c.object, "media playlist") {
 			want = 1.2
@@ -246,6 +268,9 @@ func (e *env) hitGoals(cells []*hitCell, cellOf map[string]*hitCell) *table {
 			fmtCount(b.res.RequestsPerS), fmtCount(ref.res.RequestsPerS), fmtRatio(ratio), judge(ratio >= want))
 		goals.add(c.object+": p99 no worse than nginx", fmt.Sprint(c.conns),
 			fmtDuration(b.res.P99), fmtDuration(ref.res.P99), fmtRatio(b.res.P99.Seconds()/ref.res.P99.Seconds()), judge(b.res.P99 <= ref.res.P99))
+		eff, refEff := c.perCPUSecond(e.cfg.WrkDuration), refCell.perCPUSecond(e.cfg.WrkDuration)
+		goals.add(fmt.Sprintf("%s: requests per server CPU-second ≥ %.1f× nginx (holds up under neighbours)", c.object, want), fmt.Sprint(c.conns),
+			fmtCount(eff), fmtCount(refEff), fmtRatio(eff/refEff), verdict(eff/refEff >= want))
 	}
 	return goals
 }
