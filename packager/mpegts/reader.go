@@ -50,7 +50,7 @@ func (r *sampleReader) open(i int) error {
 	end := s.Offset + int64(s.Size)
 	if r.body != nil && s.Offset >= r.pos && end <= r.runEnd {
 		if _, err := r.br.Discard(int(s.Offset - r.pos)); err != nil {
-			return fmt.Errorf("mpegts: read samples at %d: %w", r.pos, err)
+			return fmt.Errorf("mpegts: read samples at %d: %w", r.pos, unexpectedEOF(err))
 		}
 		r.pos = s.Offset
 		return nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"os"
@@ -104,76 +103,89 @@ func (fx *fixture) writeTS(t *testing.T, dir string) string {
 	return playlist
 }
 
-var fixtures = []testenv.Video{
-	{Name: "bframes-moov-end.mp4", Seconds: 13},
-	{Name: "video-only.mp4", Seconds: 8, ACodec: "none"},
-	{Name: "audio-only.m4a", Seconds: 9, VCodec: "none"},
-	{Name: "hevc.mp4", Seconds: 6, VCodec: "libx265"},
-	// Access unit delimiters in the samples (dropped for ours, the bytes
-	// made up with trailing zeros), mono 44.1 kHz AAC, 30 fps.
-	{Name: "aud-mono44k.mp4", Seconds: 7, FPS: 30, Channels: 1, Extra: []string{"-x264-params", "aud=1", "-ar", "44100"}},
+var fixtures = []struct {
+	video testenv.Video
+	// samplesHaveAUD: the encoder wrote access unit delimiters, which are
+	// dropped for ours and their bytes made up with trailing zeros.
+	samplesHaveAUD bool
+}{
+	{video: testenv.Video{Name: "bframes-moov-end.mp4", Seconds: 13}},
+	{video: testenv.Video{Name: "video-only.mp4", Seconds: 8, ACodec: "none"}},
+	{video: testenv.Video{Name: "audio-only.m4a", Seconds: 9, VCodec: "none"}},
+	{video: testenv.Video{Name: "hevc.mp4", Seconds: 13, VCodec: "libx265"}},
+	{video: testenv.Video{Name: "aud-mono44k-30fps.mp4", Seconds: 7, FPS: 30, Channels: 1,
+		Extra: []string{"-x264-params", "aud=1", "-ar", "44100"}}, samplesHaveAUD: true},
 }
 
-func TestSegment_FFmpegDecodesPlaylistAndEverySegment(t *testing.T) {
+func TestSegment(t *testing.T) {
 	dir := t.TempDir()
-	for _, v := range fixtures {
-		t.Run(v.Name, func(t *testing.T) {
+	for _, c := range fixtures {
+		t.Run(c.video.Name, func(t *testing.T) {
 			t.Parallel()
-			fx := makeFixture(t, dir, v)
+			fx := makeFixture(t, dir, c.video)
 			out := t.TempDir()
 			playlist := fx.writeTS(t, out)
-
-			got := testenv.Decode(t, playlist)
-			if diff := got - v.Seconds; math.Abs(diff) > 0.1 {
-				t.Errorf("ts.m3u8 decodes to %.3f s, source is %.3f s", got, v.Seconds)
-			}
-			t.Logf("%s: %d segments, playlist decodes to %.3f s (source %.3f s)", v.Name, len(fx.ref().Segments), got, v.Seconds)
-			for n := range fx.ref().Segments {
-				testenv.Decode(t, filepath.Join(out, strconv.Itoa(n)+".ts"))
-			}
-
-			streams := probeStreams(t, playlist)
-			want := map[string]bool{}
-			if fx.vTrack != nil {
-				want["video"] = true
-			}
-			if fx.aTrack != nil {
-				want["audio"] = true
-			}
-			var vStart, aStart float64
-			for _, s := range streams {
-				if !want[s.CodecType] {
-					t.Errorf("unexpected %s stream %s", s.CodecType, s.CodecName)
-				}
-				delete(want, s.CodecType)
-				switch s.CodecType {
-				case "video":
-					wantCodec := "h264"
-					if v.VCodec == "libx265" {
-						wantCodec = "hevc"
-					}
-					if s.CodecName != wantCodec || s.Width != int(fx.vTrack.Width) || s.Height != int(fx.vTrack.Height) {
-						t.Errorf("video stream %s %dx%d, want %s %dx%d", s.CodecName, s.Width, s.Height, wantCodec, fx.vTrack.Width, fx.vTrack.Height)
-					}
-					vStart = s.start()
-				case "audio":
-					if s.CodecName != "aac" || s.SampleRate != strconv.Itoa(int(fx.aTrack.SampleRate)) || s.Channels != int(fx.aTrack.Channels) {
-						t.Errorf("audio stream %s %s Hz %d channels, want aac %d Hz %d channels", s.CodecName, s.SampleRate, s.Channels, fx.aTrack.SampleRate, fx.aTrack.Channels)
-					}
-					aStart = s.start()
-				}
-			}
-			for kind := range want {
-				t.Errorf("no %s stream", kind)
-			}
-			if fx.vTrack != nil && fx.aTrack != nil {
-				frame := 1 / float64(max(v.FPS, 25))
-				if d := math.Abs(vStart - aStart); d > frame {
-					t.Errorf("video starts at %.4f s, audio at %.4f s: %.4f s apart, more than a frame", vStart, aStart, d)
-				}
-				t.Logf("start times: video %.4f s, audio %.4f s", vStart, aStart)
-			}
+			t.Run("FFmpegDecodesPlaylistAndEverySegment", func(t *testing.T) {
+				fx.checkFFmpeg(t, out, playlist)
+			})
+			t.Run("DemuxesToTheIndexSamples", func(t *testing.T) {
+				fx.checkDemux(t, out, c.samplesHaveAUD)
+			})
 		})
+	}
+}
+
+func (fx *fixture) checkFFmpeg(t *testing.T, out, playlist string) {
+	v := fx.video
+	got := testenv.Decode(t, playlist)
+	if diff := got - v.Seconds; math.Abs(diff) > 0.1 {
+		t.Errorf("ts.m3u8 decodes to %.3f s, source is %.3f s", got, v.Seconds)
+	}
+	t.Logf("%s: %d segments, playlist decodes to %.3f s (source %.3f s)", v.Name, len(fx.ref().Segments), got, v.Seconds)
+	for n := range fx.ref().Segments {
+		testenv.Decode(t, filepath.Join(out, strconv.Itoa(n)+".ts"))
+	}
+
+	streams := probeStreams(t, playlist)
+	want := map[string]bool{}
+	if fx.vTrack != nil {
+		want["video"] = true
+	}
+	if fx.aTrack != nil {
+		want["audio"] = true
+	}
+	var vStart, aStart float64
+	for _, s := range streams {
+		if !want[s.CodecType] {
+			t.Errorf("unexpected %s stream %s", s.CodecType, s.CodecName)
+		}
+		delete(want, s.CodecType)
+		switch s.CodecType {
+		case "video":
+			wantCodec := "h264"
+			if v.VCodec == "libx265" {
+				wantCodec = "hevc"
+			}
+			if s.CodecName != wantCodec || s.Width != int(fx.vTrack.Width) || s.Height != int(fx.vTrack.Height) {
+				t.Errorf("video stream %s %dx%d, want %s %dx%d", s.CodecName, s.Width, s.Height, wantCodec, fx.vTrack.Width, fx.vTrack.Height)
+			}
+			vStart = s.start()
+		case "audio":
+			if s.CodecName != "aac" || s.SampleRate != strconv.Itoa(int(fx.aTrack.SampleRate)) || s.Channels != int(fx.aTrack.Channels) {
+				t.Errorf("audio stream %s %s Hz %d channels, want aac %d Hz %d channels", s.CodecName, s.SampleRate, s.Channels, fx.aTrack.SampleRate, fx.aTrack.Channels)
+			}
+			aStart = s.start()
+		}
+	}
+	for kind := range want {
+		t.Errorf("no %s stream", kind)
+	}
+	if fx.vTrack != nil && fx.aTrack != nil {
+		frame := 1 / float64(max(v.FPS, 25))
+		if d := math.Abs(vStart - aStart); d > frame {
+			t.Errorf("video starts at %.4f s, audio at %.4f s: %.4f s apart, more than a frame", vStart, aStart, d)
+		}
+		t.Logf("start times: video %.4f s, audio %.4f s", vStart, aStart)
 	}
 }
 
@@ -249,5 +261,3 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
-
-var _ = fmt.Sprintf
