@@ -23,7 +23,7 @@ type machine struct {
 	Load     []string // load average and CPU pressure at the start and end of the run
 }
 
-func describeMachine(ctx context.Context, repoDir, streamfront string) machine {
+func describeMachine(ctx context.Context, repoDir string) machine {
 	m := machine{CPUs: runtime.NumCPU(), CPUModel: "unknown", Kernel: "unknown"}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)

@@ -29,7 +29,7 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
 	}
 	defer e.close()
 
-	m := describeMachine(ctx, cfg.RepoDir, e.bin)
+	m := describeMachine(ctx, cfg.RepoDir)
 	var sections []*section
 	steps := []struct {
 		name string
