@@ -49,6 +49,7 @@ func (e *Edge) newEntry(key string, kind entryKind, status int, h http.Header, n
 		addVaryAcceptEncoding(m.header)
 	}
 	m.setValidators()
+	m.setAccess()
 	e.ttl.apply(m, h)
 	m.setSize(-1)
 	return m
@@ -87,6 +88,7 @@ func (e *Edge) storeRefreshed(prev cached, h http.Header, now time.Time) cached 
 		header: mergeHeader(prev.meta.header, h), date: now,
 	}
 	m.setValidators()
+	m.setAccess()
 	e.ttl.apply(m, m.header)
 	m.initialAge = parseAge(h)
 	m.setSize(prev.meta.size)
@@ -116,12 +118,18 @@ func (e *Edge) remove(key string) {
 	}
 }
 
-// cacheKey is the cache key of a request: its path and query.
+// cacheKey is the cache key of a request: its path and query, without
+// the token parameter of signed URLs (every viewer's token opens the same
+// object).
 func cacheKey(r *http.Request) string {
 	if r.URL.RawQuery == "" {
 		return r.URL.Path
 	}
-	return r.URL.Path + "?" + r.URL.RawQuery
+	q := withoutToken(r.URL.RawQuery)
+	if q == "" {
+		return r.URL.Path
+	}
+	return r.URL.Path + "?" + q
 }
 
 // keyMatches reports whether a cache key belongs to a path pattern: an

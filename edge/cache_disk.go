@@ -323,6 +323,7 @@ func readDiskItem(path string) (*diskItem, error) {
 		meta.header = http.Header{}
 	}
 	meta.setValidators()
+	meta.setAccess()
 	meta.setSize(h.Size)
 	return &diskItem{meta: meta, file: &diskFile{path: path, size: st.Size()}, bodyOffset: diskPrefixLen + hlen}, nil
 }

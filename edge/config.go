@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/streamfront/streamfront/internal/urlsign"
 )
 
 // Config configures an Edge. Zero values take the documented defaults.
@@ -85,6 +87,26 @@ type Config struct {
 	// AdminToken protects the invalidation API (Authorization: Bearer).
 	// Empty disables that API.
 	AdminToken string
+
+	// SigningKeys verify the tokens of signed URLs and cookies (key ID →
+	// secret, each secret at least 16 bytes), as made by the origin with
+	// its SigningKeyID and SigningKey. Holding several keys allows
+	// rotation: add the new key to every edge, switch the origin to it,
+	// drop the old one once its tokens have expired. It defaults to none:
+	// signed access is disabled, and objects the origin marks private are
+	// refused with a 403 that says this edge is not configured for
+	// private videos.
+	SigningKeys map[string][]byte
+	// OriginSecret is the secret shared with the origin (its EdgeSecret).
+	// Every request this edge sends upstream — fills, pass-through, and
+	// fills from a shield — carries an HMAC of its method and path at the
+	// current time made with it (internal/urlsign), which the origin
+	// checks before serving media. Requests from other edges that carry a
+	// valid signature are served without a viewer token (this edge is
+	// their shield; they enforce the token themselves). It defaults to
+	// empty: requests go unsigned, which only an origin without an
+	// EdgeSecret accepts.
+	OriginSecret string
 
 	// ReadHeaderTimeout bounds reading request headers. It defaults to 10s.
 	ReadHeaderTimeout time.Duration
@@ -172,6 +194,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MinTTL < 0 || cfg.MaxTTL < cfg.MinTTL || cfg.DefaultTTL < 0 || cfg.NegativeTTL < 0 || cfg.StaleWhileRevalidate < 0 {
 		errs = append(errs, errors.New("TTLs must be non-negative and MinTTL <= MaxTTL"))
+	}
+	for id, secret := range cfg.SigningKeys {
+		if err := urlsign.CheckKey(id, secret); err != nil {
+			errs = append(errs, fmt.Errorf("SigningKeys: %w", err))
+		}
 	}
 	for _, p := range cfg.SlicedPaths {
 		if !strings.HasPrefix(p, "/") {

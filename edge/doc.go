@@ -28,6 +28,15 @@
 //     fallback to the origin.
 //   - passthrough.go: uncached requests, proxied with connection reuse.
 //   - invalidate.go: POST /api/v1/invalidations (admin token).
+//   - access.go, access_rewrite.go: signed access to private videos. The
+//     origin marks their answers "X-Streamfront-Access: signed"; the edge
+//     keeps that with the object and wants a token (internal/urlsign) in
+//     "?token=" or the Streamfront-Token cookie before serving a hit or a
+//     miss (403 JSON otherwise, never stored). Playlists and storyboards
+//     served to a query token carry it to every relative URI inside, on
+//     the way out; a master playlist also sets the cookie. Upstream
+//     requests are signed with OriginSecret (Origin Access Control), and
+//     requests signed so by peer edges skip the viewer check.
 //   - metrics.go, accesslog.go, response_writer.go: Prometheus metrics on
 //     the Edge's own registry, JSON access log with CloudFront field names.
 //   - errors.go: the one place where errors become statuses and JSON.
@@ -36,7 +45,9 @@
 // preflight); /healthz; /metrics; POST /api/v1/invalidations; everything
 // else is passed through to the origin uncached.
 //
-// What the origin must do: send Content-Length on cacheable answers (a
+// What the origin must do: send X-Streamfront-Access: signed on every
+// answer of a private video (and accept the X-Streamfront-Edge-Auth
+// signature when it has an EdgeSecret); send Content-Length on cacheable answers (a
 // chunked answer is streamed but cannot be ranged until cached); answer
 // "Range: bytes=a-b" on sliced paths (*.mp4 under /videos/ by default)
 // with 206 and "Content-Range: bytes a-b/total" (a 200 still works, at the

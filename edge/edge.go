@@ -18,21 +18,24 @@ import (
 // Build it with New; serve it with Run, Serve, or as a handler (then call
 // Close when done).
 type Edge struct {
-	cfg         Config
-	log         *slog.Logger
-	originBase  string // Config.Origin without a trailing slash
-	shields     *rendezvous
-	shieldBases []string // Config.Shields without trailing slashes
-	transport   *http.Transport
-	proxy       *httputil.ReverseProxy
-	mem         *memoryTier
-	disk        *diskTier // nil without CacheDir
-	flights     flightGroup[fill]
-	sliced      []slicedPattern
-	ttl         ttlPolicy
-	hdrs        *edgeHeaders
-	metrics     *metrics
-	handler     http.Handler // the route table wrapped in logging middleware
+	cfg        Config
+	log        *slog.Logger
+	originBase string // Config.Origin without a trailing slash
+	// originSecret is Config.OriginSecret as bytes: it signs upstream
+	// requests and recognises requests from peer edges (access.go).
+	originSecret []byte
+	shields      *rendezvous
+	shieldBases  []string // Config.Shields without trailing slashes
+	transport    *http.Transport
+	proxy        *httputil.ReverseProxy
+	mem          *memoryTier
+	disk         *diskTier // nil without CacheDir
+	flights      flightGroup[fill]
+	sliced       []slicedPattern
+	ttl          ttlPolicy
+	hdrs         *edgeHeaders
+	metrics      *metrics
+	handler      http.Handler // the route table wrapped in logging middleware
 
 	// downUntil is when the origin is next tried for requests that can be
 	// answered stale (unix nanoseconds); see originDown.
@@ -62,11 +65,12 @@ func New(cfg Config) (*Edge, error) {
 		return nil, err
 	}
 	e := &Edge{
-		cfg:        cfg,
-		log:        cfg.Logger.With("edge", cfg.Name),
-		originBase: strings.TrimSuffix(cfg.Origin, "/"),
-		transport:  newOriginTransport(cfg),
-		hdrs:       newEdgeHeaders(cfg),
+		cfg:          cfg,
+		log:          cfg.Logger.With("edge", cfg.Name),
+		originBase:   strings.TrimSuffix(cfg.Origin, "/"),
+		originSecret: []byte(cfg.OriginSecret),
+		transport:    newOriginTransport(cfg),
+		hdrs:         newEdgeHeaders(cfg),
 		ttl: ttlPolicy{
 			defaultTTL: cfg.DefaultTTL, minTTL: cfg.MinTTL, maxTTL: cfg.MaxTTL,
 			negativeTTL: cfg.NegativeTTL, swr: cfg.StaleWhileRevalidate, sie: max(0, cfg.StaleIfError),

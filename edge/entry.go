@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamfront/streamfront/internal/urlsign"
 )
 
 // entryKind tells what a cache entry holds.
@@ -56,6 +58,12 @@ type entry struct {
 
 	contentLength []string // precomputed Content-Length value
 	gzipOK        bool     // may be sent gzip-encoded (gzip.go)
+
+	// signed: the origin asked for a viewer token (X-Streamfront-Access:
+	// signed); rewrite: how such a body carries a query token to its URIs.
+	// Both are derived from the stored headers by setAccess (access.go).
+	signed  bool
+	rewrite rewriteKind
 }
 
 // age is the entry's current age (RFC 9111 §4.2.3, simplified: the edge's
@@ -151,6 +159,17 @@ func parseAge(h http.Header) time.Duration {
 		return 0
 	}
 	return time.Duration(min(n, int64(100*365*24*3600))) * time.Second
+}
+
+// setAccess derives the access requirement from the stored headers; it
+// runs wherever an entry is made (a fill, a 304 refresh, a disk rebuild),
+// so the hit path only reads a bool.
+func (m *entry) setAccess() {
+	m.signed = strings.EqualFold(strings.TrimSpace(m.header.Get(urlsign.AccessHeader)), urlsign.AccessSigned)
+	m.rewrite = rewriteNone
+	if m.signed && m.kind == kindWhole {
+		m.rewrite = rewriteKindOf(m.header.Get("Content-Type"), m.key)
+	}
 }
 
 // setValidators caches ETag and Last-Modified from the stored headers.

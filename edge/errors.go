@@ -56,6 +56,8 @@ func classifyTransportError(err error) error {
 func statusFor(err error) (int, string) {
 	var se originStatusError
 	switch {
+	case errors.Is(err, errAccessDenied):
+		return http.StatusForbidden, accessSentence(err)
 	case errors.Is(err, errUnauthorized):
 		return http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <token>"
 	case errors.Is(err, errLoop):

@@ -143,6 +143,22 @@ func (b *streamBuffer) next(ctx context.Context, off int64) ([]byte, error) {
 	}
 }
 
+// wait blocks until the body is complete and returns it, or the fill's
+// error, or ctx's.
+func (b *streamBuffer) wait(ctx context.Context) ([]byte, error) {
+	for off := int64(0); ; {
+		p, err := b.next(ctx, off)
+		if err == io.EOF {
+			body, _ := b.bytes()
+			return body, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		off += int64(len(p))
+	}
+}
+
 // bytes returns the complete body, or false if the body is not complete.
 func (b *streamBuffer) bytes() ([]byte, bool) {
 	b.mu.Lock()

@@ -37,19 +37,21 @@ type edgeHeaders struct {
 	xedge, via            []string
 	allowOrigin, expose   []string
 	acceptRanges, noStore []string
+	privateNoStore        []string
 	ages                  [precomputedAges][]string
 	viaSuffix             string
 }
 
 func newEdgeHeaders(cfg Config) *edgeHeaders {
 	h := &edgeHeaders{
-		xedge:        []string{cfg.Name},
-		via:          []string{"1.1 " + cfg.Name},
-		viaSuffix:    ", 1.1 " + cfg.Name,
-		allowOrigin:  []string{cfg.CORSOrigin},
-		expose:       []string{"Content-Length, Content-Range, X-Cache, X-Edge, Age, ETag, Last-Modified, Accept-Ranges"},
-		acceptRanges: []string{"bytes"},
-		noStore:      []string{"no-store"},
+		xedge:          []string{cfg.Name},
+		via:            []string{"1.1 " + cfg.Name},
+		viaSuffix:      ", 1.1 " + cfg.Name,
+		allowOrigin:    []string{cfg.CORSOrigin},
+		expose:         []string{"Content-Length, Content-Range, X-Cache, X-Edge, Age, ETag, Last-Modified, Accept-Ranges"},
+		acceptRanges:   []string{"bytes"},
+		noStore:        []string{"no-store"},
+		privateNoStore: []string{"private, no-store"},
 	}
 	for x := range xcacheCount {
 		h.xcache[x] = []string{x.String() + " from " + cfg.Name}

@@ -22,6 +22,7 @@ type metrics struct {
 	passThrough   prometheus.Counter
 	originTTFB    prometheus.Observer
 	invalidated   prometheus.Counter
+	accessDenied  *prometheus.CounterVec
 }
 
 // resultLabels are the "result" label values: X-Cache values, then "Pass".
@@ -67,12 +68,16 @@ func newMetrics(e *Edge) *metrics {
 		Name: "streamfront_edge_invalidated_entries_total",
 		Help: "Cache entries removed by invalidation requests.",
 	})
+	m.accessDenied = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "streamfront_edge_access_denied_total",
+		Help: "Requests for private objects refused with 403, by reason (no_token, expired, wrong_path, bad_signature, not_configured, ...).",
+	}, []string{"reason"})
 	cacheBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "streamfront_edge_cache_bytes",
 		Help:        "Bytes held by each cache tier.",
 		ConstLabels: prometheus.Labels{"tier": "memory"},
 	}, func() float64 { return float64(e.mem.bytes()) })
-	reg.MustRegister(requests, duration, m.bytesServed, m.originFetches, m.passThrough, ttfb, m.invalidated, cacheBytes,
+	reg.MustRegister(requests, duration, m.bytesServed, m.originFetches, m.passThrough, ttfb, m.invalidated, m.accessDenied, cacheBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if e.disk != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

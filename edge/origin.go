@@ -64,6 +64,7 @@ func (e *Edge) fetchFrom(ctx context.Context, base, requestURI string, setHeader
 	if setHeaders != nil {
 		setHeaders(req.Header)
 	}
+	e.signUpstream(req)
 	start := time.Now()
 	resp, err := e.transport.RoundTrip(req)
 	e.metrics.originTTFB.Observe(time.Since(start).Seconds())
@@ -115,11 +116,20 @@ func conditionalHeaders(prev *entry) func(http.Header) {
 	}
 }
 
-// requestURIOf is the path and query forwarded to the origin.
+// requestURIOf is the path and query forwarded to the origin: the token
+// of a signed URL stays at the edge.
 func requestURIOf(r *http.Request) string {
 	uri := r.URL.RequestURI()
 	if !strings.HasPrefix(uri, "/") {
 		return "/"
+	}
+	if r.URL.RawQuery != "" {
+		if q := withoutToken(r.URL.RawQuery); q != r.URL.RawQuery {
+			uri, _, _ = strings.Cut(uri, "?")
+			if q != "" {
+				uri += "?" + q
+			}
+		}
 	}
 	return uri
 }

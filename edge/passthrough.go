@@ -1,33 +1,54 @@
 package edge
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"time"
+
+	"github.com/streamfront/streamfront/internal/urlsign"
 )
 
 // newPassThroughProxy proxies requests that are not cached (API calls,
 // POSTs, uncacheable answers) to the origin over the shared transport, so
-// connections are reused.
+// connections are reused. Upstream requests are signed like fills and
+// lose the token of a signed URL; an answer the origin marks as needing a
+// token is checked against the incoming request before it is passed on
+// (such answers are only passed through when uncacheable, e.g. too large).
 func (e *Edge) newPassThroughProxy() *httputil.ReverseProxy {
 	target, _ := url.Parse(e.cfg.Origin) // validated in withDefaults
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			pr.Out.URL.RawQuery = withoutToken(pr.Out.URL.RawQuery)
 			pr.Out.Header["Via"] = e.hdrs.via
+			e.signUpstream(pr.Out)
+			pr.Out = pr.Out.WithContext(withInbound(pr.Out.Context(), pr.In))
 		},
 		Transport: e.transport,
 		// -1 flushes every write: Server-Sent Events (upload progress)
 		// must not sit in a buffer.
 		FlushInterval: -1,
 		ModifyResponse: func(resp *http.Response) error {
+			if v := resp.Header.Get(urlsign.AccessHeader); v != "" {
+				if in := inboundOf(resp.Request); in != nil {
+					m := &entry{header: resp.Header}
+					m.setAccess()
+					if _, err := e.checkAccess(in, m, e.fromPeerEdge(in)); err != nil {
+						return err
+					}
+				}
+			}
 			e.setEdgeHeaders(resp.Header, xcacheMiss, 0)
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			e.writeError(w, r, classifyTransportError(err))
+			if !errors.Is(err, errAccessDenied) {
+				err = classifyTransportError(err)
+			}
+			e.writeError(w, r, err)
 		},
 	}
 }

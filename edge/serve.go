@@ -22,9 +22,10 @@ const promoteLimit = 16 << 20
 func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
 	key := cacheKey(r)
 	sliced := e.isSliced(r.URL.Path)
+	peer := e.fromPeerEdge(r)
 	var err error
 	for range 2 {
-		err = e.serveKey(w, r, key, sliced)
+		err = e.serveKey(w, r, key, sliced, peer)
 		if !errors.Is(err, errCorrupt) || headersSent(w) {
 			return err
 		}
@@ -33,7 +34,10 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
 }
 
 // serveKey decides between hit, stale, refresh and miss for one key.
-func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, sliced bool) error {
+// Every answer from the cache or a fill goes through serveEntry or
+// serveFill, which enforce the object's access requirement (access.go)
+// unless peer says another edge asks.
+func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, sliced, peer bool) error {
 	now := time.Now()
 	c, ok := e.lookup(key)
 	var prev *cached
@@ -44,15 +48,15 @@ func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, slic
 		case c.meta.kind == kindPass:
 			// An expired pass marker: try caching again.
 		case c.meta.fresh(now):
-			return e.serveEntry(w, r, c, xcacheHit)
+			return e.serveEntry(w, r, c, xcacheHit, peer)
 		case c.meta.usableWhileRevalidating(now):
 			e.revalidateInBackground(key, requestURIOf(r), c, sliced)
-			return e.serveEntry(w, r, c, xcacheStale)
+			return e.serveEntry(w, r, c, xcacheStale, peer)
 		case c.meta.usableOnError(now) && e.originDown(now):
 			// The origin failed moments ago: answer from the stale copy at
 			// once and let one background revalidation probe the origin.
 			e.revalidateInBackground(key, requestURIOf(r), c, sliced)
-			return e.serveEntry(w, r, c, xcacheStale)
+			return e.serveEntry(w, r, c, xcacheStale, peer)
 		default:
 			prev = &c
 		}
@@ -70,16 +74,33 @@ func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, slic
 	}
 	switch f.outcome {
 	case outcomeCached:
-		return e.serveEntry(w, r, f.hit, xcacheHit)
+		return e.serveEntry(w, r, f.hit, xcacheHit, peer)
 	case outcomeRefreshed:
-		return e.serveEntry(w, r, f.hit, xcacheRefreshHit)
+		return e.serveEntry(w, r, f.hit, xcacheRefreshHit, peer)
 	case outcomePass:
 		return e.passThrough(w, r)
 	case outcomeFailed:
 		if prev != nil && prev.meta.usableOnError(now) {
-			return e.serveEntry(w, r, *prev, xcacheStale)
+			return e.serveEntry(w, r, *prev, xcacheStale, peer)
 		}
 		return f.err
+	}
+	return e.serveFill(w, r, f, uri, peer)
+}
+
+// serveFill answers a miss from the fill that carries its body, once the
+// origin's headers say whether the object needs a token.
+func (e *Edge) serveFill(w http.ResponseWriter, r *http.Request, f *fill, uri string, peer bool) error {
+	g, err := e.checkAccess(r, f.meta, peer)
+	if err != nil {
+		return err
+	}
+	if g != nil && !f.hasSlice {
+		body, err := f.body.wait(r.Context())
+		if err != nil {
+			return err
+		}
+		return e.writeRewritten(w, r, f.meta, body, g, xcacheMiss)
 	}
 	var src bodySource = f.body
 	if f.hasSlice {
@@ -117,8 +138,22 @@ func (e *Edge) revalidateInBackground(key, uri string, c cached, sliced bool) {
 	e.joinWholeFill(key, uri, &c)
 }
 
-// serveEntry answers from a cached entry.
-func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, c cached, x xcache) error {
+// serveEntry answers from a cached entry, after checking its access
+// requirement. A public entry costs one bool test here.
+func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, c cached, x xcache, peer bool) error {
+	if c.meta.signed {
+		g, err := e.checkAccess(r, c.meta, peer)
+		if err != nil {
+			return err
+		}
+		if g != nil {
+			body, err := e.entryBody(c)
+			if err != nil {
+				return err
+			}
+			return e.writeRewritten(w, r, c.meta, body, g, x)
+		}
+	}
 	switch {
 	case c.meta.kind == kindSliced:
 		src := &slicedSource{e: e, meta: c.meta, uri: requestURIOf(r)}
@@ -145,6 +180,17 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, c cached, x xc
 		return e.writeObject(w, r, c.meta, &diskSource{tier: e.disk, item: c.disk, f: f}, x)
 	}
 	return fmt.Errorf("cache entry %s has no body", c.meta.key)
+}
+
+// entryBody reads the whole body of a cached whole entry.
+func (e *Edge) entryBody(c cached) ([]byte, error) {
+	switch {
+	case c.mem != nil:
+		return c.mem.body, nil
+	case c.disk != nil:
+		return e.disk.readBody(c.disk)
+	}
+	return nil, fmt.Errorf("cache entry %s has no body", c.meta.key)
 }
 
 // bodySource writes bytes [off, off+n) of a body; n < 0 means to the end
