@@ -3,6 +3,7 @@ package hls
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/grafov/m3u8"
@@ -17,38 +18,59 @@ import (
 const tsVersion = 3
 
 // TSVariant is one variant of the MPEG-TS master playlist: a rendition's
-// video with an audio track muxed into the same segments.
+// tracks muxed into one playlist of segments.
 type TSVariant struct {
-	Rendition string       // whose video; with no video, whose audio
-	Video     *index.Track // nil for audio only
-	// AudioRendition is whose audio track is muxed in: "" or Rendition for
-	// the rendition's own audio (none if it has none), another rendition's
-	// name for its audio (a ladder rung's video with the stereo track).
-	AudioRendition string
-	Audio          *index.Track // nil for video only
+	// Rendition's own tracks are muxed: its video and its audio, or
+	// whichever of the two it has.
+	Rendition Rendition
+	// Audio, when set, replaces the rendition's own audio with another
+	// rendition's track: a ladder rung's video with the stereo track.
+	Audio *Audio
 }
 
-// own reports whether the variant muxes the rendition's own tracks.
-func (v TSVariant) own() bool { return v.AudioRendition == "" || v.AudioRendition == v.Rendition }
+// tracks returns what the variant muxes and whose audio it is ("" for the
+// rendition's own).
+func (v TSVariant) tracks() (video, audio *index.Track, audioRendition string) {
+	video = v.Rendition.Index.Track(index.Video)
+	audio = v.Rendition.Index.Track(index.Audio)
+	if v.Audio != nil && v.Audio.Rendition != v.Rendition.Name {
+		audio, audioRendition = v.Audio.Track, v.Audio.Rendition
+	}
+	return video, audio, audioRendition
+}
 
-// TSPlaylistURI is the MPEG-TS media playlist of a rendition's video muxed
-// with audioRendition's audio, relative to the master: ts.m3u8 for the
-// rendition's own tracks, ts-{audio}.m3u8 for another rendition's audio.
+// TSPlaylistURI is the MPEG-TS media playlist of a rendition, relative to
+// the master: ts.m3u8 muxes the rendition's own tracks, ts-{audio}.m3u8 its
+// video with audioRendition's audio ("" or the rendition itself for its
+// own).
 func TSPlaylistURI(rendition, audioRendition string) string {
-	return "hls/" + rendition + "/" + tsName(rendition, audioRendition) + ".m3u8"
+	return "hls/" + rendition + "/" + TSName(rendition, audioRendition) + ".m3u8"
 }
 
 // TSSegmentURI names MPEG-TS segment n relative to its playlist:
 // ts/{n}.ts, or ts-{audio}/{n}.ts.
 func TSSegmentURI(rendition, audioRendition string, n int) string {
-	return fmt.Sprintf("%s/%d.ts", tsName(rendition, audioRendition), n)
+	return fmt.Sprintf("%s/%d.ts", TSName(rendition, audioRendition), n)
 }
 
-func tsName(rendition, audioRendition string) string {
+// TSName is the path element naming a TS muxing: "ts" for a rendition's
+// own tracks, "ts-{audio}" for its video with another rendition's audio.
+func TSName(rendition, audioRendition string) string {
 	if audioRendition == "" || audioRendition == rendition {
 		return "ts"
 	}
 	return "ts-" + audioRendition
+}
+
+// ParseTSName is TSName's inverse: for "ts" it returns "" (the rendition's
+// own tracks), for "ts-{audio}" the audio rendition; ok is false for any
+// other name.
+func ParseTSName(name string) (audioRendition string, ok bool) {
+	if name == "ts" {
+		return "", true
+	}
+	audioRendition, ok = strings.CutPrefix(name, "ts-")
+	return audioRendition, ok && audioRendition != ""
 }
 
 // MasterTS returns the master playlist of MPEG-TS variants for players
@@ -62,35 +84,29 @@ func MasterTS(variants []TSVariant) ([]byte, error) {
 	p := m3u8.NewMasterPlaylist()
 	p.SetVersion(tsVersion)
 	for _, v := range variants {
-		ref := v.Video
-		if ref == nil {
-			ref = v.Audio
+		name := v.Rendition.Name
+		if v.Rendition.Index == nil {
+			return nil, fmt.Errorf("hls: MPEG-TS variant %q has no index", name)
 		}
-		if ref == nil {
-			return nil, fmt.Errorf("hls: MPEG-TS variant %q has no tracks", v.Rendition)
-		}
-		peak, avg, err := TSBitrates(v.Video, v.Audio)
+		video, audio, audioRendition := v.tracks()
+		peak, avg, err := TSBitrates(video, audio)
 		if err != nil {
-			return nil, fmt.Errorf("hls: MPEG-TS variant %q: %w", v.Rendition, err)
+			return nil, fmt.Errorf("hls: MPEG-TS variant %q: %w", name, err)
 		}
 		params := m3u8.VariantParams{Bandwidth: clampU32(peak), AverageBandwidth: clampU32(avg)}
 		switch {
-		case v.Video != nil && v.Audio != nil:
-			params.Codecs = v.Video.Codec + "," + v.Audio.Codec
-		case v.Video != nil:
-			params.Codecs = v.Video.Codec
+		case video != nil && audio != nil:
+			params.Codecs = video.Codec + "," + audio.Codec
+		case video != nil:
+			params.Codecs = video.Codec
 		default:
-			params.Codecs = v.Audio.Codec
+			params.Codecs = audio.Codec
 		}
-		if v.Video != nil {
-			params.Resolution = fmt.Sprintf("%dx%d", v.Video.Width, v.Video.Height)
-			params.FrameRate = math.Round(v.Video.FrameRate()*1000) / 1000
+		if video != nil {
+			params.Resolution = fmt.Sprintf("%dx%d", video.Width, video.Height)
+			params.FrameRate = math.Round(video.FrameRate()*1000) / 1000
 		}
-		audio := v.AudioRendition
-		if v.own() {
-			audio = v.Rendition
-		}
-		p.Append(TSPlaylistURI(v.Rendition, audio), nil, params)
+		p.Append(TSPlaylistURI(name, audioRendition), nil, params)
 	}
 	return stripProgramID(p.Encode().Bytes()), nil
 }
