@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +73,7 @@ type testEdge struct {
 
 	mu       sync.Mutex
 	requests []string
+	cookies  []string // Streamfront-Token cookies received
 }
 
 func startTestEdge(t *testing.T, name, dir string) *testEdge {
@@ -80,6 +84,9 @@ func startTestEdge(t *testing.T, name, dir string) *testEdge {
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.requests = append(e.requests, r.URL.RequestURI())
+		if c, err := r.Cookie("Streamfront-Token"); err == nil {
+			e.cookies = append(e.cookies, c.Value)
+		}
 		e.mu.Unlock()
 		if d := time.Duration(e.delay.Load()); d > 0 {
 			select {
@@ -104,6 +111,12 @@ func startTestEdge(t *testing.T, name, dir string) *testEdge {
 				if cc := e.masterCache.Load().(string); cc != "" {
 					h.Set("Cache-Control", cc)
 				}
+				if token := r.URL.Query().Get("token"); token != "" {
+					// As a real edge does for signed videos: the token
+					// goes onto every URI of the playlist.
+					serveWithToken(w, filepath.Join(dir, "master.m3u8"), token)
+					return
+				}
 			}
 			if strings.HasSuffix(r.URL.Path, ".m3u8") {
 				h.Set("Content-Type", "application/vnd.apple.mpegurl")
@@ -116,6 +129,39 @@ func startTestEdge(t *testing.T, name, dir string) *testEdge {
 	t.Cleanup(e.srv.Close)
 	e.Edge = Edge{Name: name, URL: e.srv.URL}
 	return e
+}
+
+// serveWithToken serves the playlist at file with "?token=" added to
+// every URI line and URI attribute.
+func serveWithToken(w http.ResponseWriter, file, token string) {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	param := "token=" + url.QueryEscape(token)
+	var out strings.Builder
+	for line := range strings.Lines(string(body)) {
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case line != "" && !strings.HasPrefix(line, "#"):
+			line += "?" + param
+		case strings.Contains(line, `URI="`):
+			i := strings.Index(line, `URI="`) + len(`URI="`)
+			j := i + strings.IndexByte(line[i:], '"')
+			line = line[:j] + "?" + param + line[j:]
+		}
+		out.WriteString(line + "\n")
+	}
+	w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+	io.WriteString(w, out.String())
+}
+
+// receivedCookies returns the Streamfront-Token cookies the edge was sent.
+func (e *testEdge) receivedCookies() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.cookies)
 }
 
 // requestsMatching returns the recorded request URIs containing substr.
@@ -245,4 +291,3 @@ var noRedirects = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	Timeout:       10 * time.Second,
 }
-

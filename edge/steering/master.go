@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamfront/streamfront/internal/urlsign"
 )
 
 // serveMaster answers GET /videos/{id}/master.m3u8 with the content-steered
@@ -21,7 +23,13 @@ func (rt *Router) serveMaster(w http.ResponseWriter, r *http.Request, id string)
 	if query != "" {
 		pathAndQuery += "?" + query
 	}
-	playlist, err := rt.master(r.Context(), pathAndQuery, order)
+	// A signed cookie is the viewer's credential for the edge as much as a
+	// query token is: pass it on, and never share what it opened.
+	cookie := ""
+	if c, err := r.Cookie(urlsign.CookieName); err == nil && c.Value != "" {
+		cookie = c.Value
+	}
+	playlist, err := rt.master(r.Context(), pathAndQuery, cookie, order)
 	if err != nil {
 		return err
 	}
@@ -50,25 +58,35 @@ func (rt *Router) serveMaster(w http.ResponseWriter, r *http.Request, id string)
 }
 
 // master returns the parsed master playlist at pathAndQuery, from the
-// cache or from the first edge in order that answers it. Concurrent misses
-// for one key share one fetch.
-func (rt *Router) master(ctx context.Context, pathAndQuery string, order []string) (*masterPlaylist, error) {
-	if p, ok := rt.masters.get(pathAndQuery, time.Now()); ok {
+// cache or from the first edge in order that answers it, asked with the
+// viewer's signed cookie when there is one. Concurrent misses for one key
+// share one fetch. The key is the path, the query and the cookie: a
+// playlist fetched with one viewer's token is never given to another.
+func (rt *Router) master(ctx context.Context, pathAndQuery, cookie string, order []string) (*masterPlaylist, error) {
+	key := pathAndQuery
+	if cookie != "" {
+		key += "\x00cookie=" + cookie
+	}
+	if p, ok := rt.masters.get(key, time.Now()); ok {
 		return p, nil
 	}
-	ch := rt.flights.DoChan(pathAndQuery, func() (any, error) {
+	ch := rt.flights.DoChan(key, func() (any, error) {
 		// Re-check inside the flight. Between this caller's miss above and
 		// DoChan, an earlier flight for the key may have finished: it
 		// stored its playlist and left the group, so DoChan started a new
 		// flight instead of joining it. Without this check that flight
 		// would fetch again what is already cached.
-		if p, ok := rt.masters.get(pathAndQuery, time.Now()); ok {
+		if p, ok := rt.masters.get(key, time.Now()); ok {
 			return p, nil
 		}
 		// The fetch serves every caller that joins it, so one leaving must
 		// not cancel it: it runs on the Router's context (Close ends it),
 		// bounded by EdgeFetchTimeout per edge.
-		return rt.fetchMaster(rt.ctx, pathAndQuery, order)
+		p, ttl, err := rt.fetchMaster(rt.ctx, pathAndQuery, cookie, order)
+		if err == nil {
+			rt.masters.put(key, p, ttl, time.Now())
+		}
+		return p, err
 	})
 	select {
 	case res := <-ch:
@@ -84,27 +102,26 @@ func (rt *Router) master(ctx context.Context, pathAndQuery string, order []strin
 // fetchMaster asks the edges in order until one answers: a connection
 // failure, a timeout or a 5xx moves on to the next edge; a 4xx is the
 // answer (the edges share the origin, so the others would say the same).
-func (rt *Router) fetchMaster(ctx context.Context, pathAndQuery string, order []string) (*masterPlaylist, error) {
+func (rt *Router) fetchMaster(ctx context.Context, pathAndQuery, cookie string, order []string) (*masterPlaylist, time.Duration, error) {
 	var errs []error
 	for _, e := range rt.edgesByName(order) {
-		p, ttl, err := rt.fetchMasterFrom(ctx, e, pathAndQuery)
+		p, ttl, err := rt.fetchMasterFrom(ctx, e, pathAndQuery, cookie)
 		if err == nil {
-			rt.masters.put(pathAndQuery, p, ttl, time.Now())
-			return p, nil
+			return p, ttl, nil
 		}
 		var se edgeStatusError
 		if errors.As(err, &se) || errors.Is(err, errBadMaster) {
-			return nil, err
+			return nil, 0, err
 		}
 		rt.log.Warn("master playlist fetch failed; trying the next edge", "edge", e.Name, "path", pathAndQuery, "err", err)
 		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("%w: %w", errEdgesFailed, errors.Join(errs...))
+	return nil, 0, fmt.Errorf("%w: %w", errEdgesFailed, errors.Join(errs...))
 }
 
 // fetchMasterFrom fetches and parses the master from one edge, with how
 // long it may be cached.
-func (rt *Router) fetchMasterFrom(ctx context.Context, e Edge, pathAndQuery string) (*masterPlaylist, time.Duration, error) {
+func (rt *Router) fetchMasterFrom(ctx context.Context, e Edge, pathAndQuery, cookie string) (*masterPlaylist, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, rt.cfg.EdgeFetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+pathAndQuery, nil)
@@ -113,6 +130,9 @@ func (rt *Router) fetchMasterFrom(ctx context.Context, e Edge, pathAndQuery stri
 	}
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Accept", "application/vnd.apple.mpegurl, audio/mpegurl;q=0.9, */*;q=0.1")
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: urlsign.CookieName, Value: cookie})
+	}
 	resp, err := rt.client.Do(req)
 	if err != nil {
 		return nil, 0, fmt.Errorf("edge %s: %w", e.Name, err)

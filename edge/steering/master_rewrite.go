@@ -164,8 +164,10 @@ type steerTarget struct {
 	rebaseFrom []string
 	// serverURI is the steering manifest URI (SERVER-URI).
 	serverURI string
-	// query, when not empty, is appended to every URI on an edge, so
-	// signed tokens on the master URL reach the playlists it lists.
+	// query, when not empty, is added to every URI on an edge, so signed
+	// tokens on the master URL reach the playlists it lists. Parameters a
+	// URI already has are not added again: an edge serving a signed master
+	// to a query token has put the token on every URI itself.
 	query string
 }
 
@@ -284,15 +286,48 @@ func (t steerTarget) rebase(ref string, e Edge) (string, error) {
 			return abs, nil // "//other.host/...": not on the edge
 		}
 	}
-	if t.query != "" {
-		if strings.Contains(abs, "?") {
-			abs += "&" + t.query
-		} else {
-			abs += "?" + t.query
-		}
-	}
+	abs = addMissingParams(abs, t.query)
 	if strings.ContainsAny(abs, "\"\r\n") {
 		return "", fmt.Errorf("URI %q holds a quote or a line break", clip(abs))
 	}
 	return abs, nil
+}
+
+// addMissingParams appends to uri each parameter of query (raw
+// "k=v&k2=v2") whose name uri's query does not have yet, keeping both
+// spellings byte for byte (a signature may cover them), before any
+// fragment.
+func addMissingParams(uri, query string) string {
+	if query == "" {
+		return uri
+	}
+	base, fragment, hasFragment := strings.Cut(uri, "#")
+	_, existing, _ := strings.Cut(base, "?")
+	have := map[string]bool{}
+	for p := range strings.SplitSeq(existing, "&") {
+		name, _, _ := strings.Cut(p, "=")
+		have[name] = true
+	}
+	var b strings.Builder
+	b.WriteString(base)
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+		if strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&") {
+			sep = ""
+		}
+	}
+	for p := range strings.SplitSeq(query, "&") {
+		name, _, _ := strings.Cut(p, "=")
+		if p == "" || have[name] {
+			continue
+		}
+		b.WriteString(sep)
+		b.WriteString(p)
+		sep = "&"
+	}
+	if hasFragment {
+		b.WriteString("#" + fragment)
+	}
+	return b.String()
 }

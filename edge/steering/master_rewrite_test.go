@@ -166,6 +166,25 @@ func TestParseMaster_RefusesWhatItCannotSteer(t *testing.T) {
 	}
 }
 
+func TestAddMissingParams_AddsOnlyWhatIsNotThere(t *testing.T) {
+	tests := []struct{ uri, query, want string }{
+		{"http://e/a.m3u8", "token=T", "http://e/a.m3u8?token=T"},
+		{"http://e/a.m3u8?x=1", "token=T&exp=2", "http://e/a.m3u8?x=1&token=T&exp=2"},
+		// An edge serving a signed master has put the token there itself.
+		{"http://e/a.m3u8?token=T", "token=T", "http://e/a.m3u8?token=T"},
+		{"http://e/a.m3u8?token=Other", "token=T&k=1", "http://e/a.m3u8?token=Other&k=1"},
+		{"http://e/a.m3u8?", "token=T", "http://e/a.m3u8?token=T"},
+		{"http://e/a.m3u8#f", "token=T", "http://e/a.m3u8?token=T#f"},
+		{"http://e/a.m3u8", "a=1&a=2&&b", "http://e/a.m3u8?a=1&a=2&b"},
+		{"http://e/a.m3u8", "", "http://e/a.m3u8"},
+	}
+	for _, tc := range tests {
+		if got := addMissingParams(tc.uri, tc.query); got != tc.want {
+			t.Errorf("addMissingParams(%q, %q) = %q, want %q", tc.uri, tc.query, got, tc.want)
+		}
+	}
+}
+
 func TestSteer_RefusesURIsThatWouldBreakThePlaylist(t *testing.T) {
 	m, err := parseMaster([]byte("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n"))
 	if err != nil {

@@ -269,6 +269,63 @@ func TestRouter_CachesTheMasterAsItsCacheControlAllows(t *testing.T) {
 	}
 }
 
+func TestRouter_CarriesTheViewersCredentialsOnceAndNeverShares(t *testing.T) {
+	dir := t.TempDir()
+	makeHLS(t, dir, 2)
+	e := startTestEdge(t, "edge-1", dir)
+	e.masterCache.Store("public, max-age=60") // cacheable, yet per token
+	cfg := testConfig(e)
+	cfg.MasterCacheTTL = time.Minute
+	_, router := startRouter(t, cfg)
+
+	get := func(query, cookie string) string {
+		req, err := http.NewRequest("GET", router+"/videos/"+testVideoID+"/master.m3u8"+query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "Streamfront-Token", Value: cookie})
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("master%s: %s: %s", query, resp.Status, body)
+		}
+		return string(body)
+	}
+	body := get("?token=tok.A&exp=9", "")
+	var pl playlist.Multivariant
+	if err := pl.Unmarshal([]byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	uris := []string{}
+	for _, v := range pl.Variants {
+		uris = append(uris, v.URI)
+	}
+	for _, r := range pl.Renditions {
+		uris = append(uris, *r.URI)
+	}
+	for _, u := range uris {
+		// The edge put the token on; the router adds what is missing.
+		if strings.Count(u, "token=tok.A") != 1 || !strings.HasSuffix(u, "?token=tok.A&exp=9") {
+			t.Errorf("URI %s does not carry the viewer's query exactly once", u)
+		}
+	}
+	get("?token=tok.B", "")
+	get("", "cookie-C")
+	get("", "cookie-C") // cached under its own key
+	if got := e.requestsMatching("/master.m3u8"); len(got) != 3 {
+		t.Errorf("edge master fetches %v, want one per credential", got)
+	}
+	if got := e.receivedCookies(); !slices.Equal(got, []string{"cookie-C"}) {
+		t.Errorf("cookies the edge received: %v", got)
+	}
+}
+
 func TestRouter_RedirectsEverythingElseUnderVideosKeepingTheQuery(t *testing.T) {
 	dir := t.TempDir()
 	e := startTestEdge(t, "edge-1", dir)
