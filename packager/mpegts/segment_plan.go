@@ -30,12 +30,12 @@ const maxPESLength = 1<<16 - 1
 // consecutive AAC frames. Everything that decides its transport packets is
 // here, computed from the index alone.
 type pes struct {
-	video      bool
 	first, end int   // its samples: track.Samples[first:end]
 	pts, dts   int64 // 90 kHz, TimeOffset applied, before the 33-bit wrap
 	esLen      int64 // elementary stream bytes: Annex B picture or ADTS frames
-	pcr        bool  // the first transport packet carries the PCR
-	keyframe   bool  // random access point; a video one gets parameter sets
+	video      bool
+	pcr        bool // the first transport packet carries the PCR
+	keyframe   bool // random access point; a video one gets parameter sets
 }
 
 // headerLen is the PES header: 9 bytes, then the PTS, then the DTS when it
@@ -81,6 +81,15 @@ func to90k(ticks int64, timescale uint32) int64 {
 
 // planVideo lists the PES packets of samples [first, end) of video track t
 // whose first sample is decoded at dts (ticks).
+//
+// A picture's Annex B length is fixed here, before its bytes are read: our
+// AUD, the parameter sets before a keyframe, and the most the sample can
+// become (maxAnnexB: exactly its size with four-byte NAL lengths, the usual
+// case). What the sample's bytes could change is only ever smaller — an
+// AUD of its own is dropped, a shorter length prefix may give fewer start
+// codes than the bound allows — and WriteTo makes it up with zero bytes
+// after the last NAL unit (Annex B trailing_zero_8bits), so the picture
+// has exactly the planned length whatever its contents.
 func planVideo(t *index.Track, c *videoConfig, first, end int, dts int64) ([]pes, error) {
 	out := make([]pes, 0, end-first)
 	aud := int64(4 + len(c.aud()))
