@@ -11,6 +11,7 @@
 import Hls from 'hls.js';
 
 import { parseStoryboard, storyboardCueAt } from './storyboard.js';
+import { createSteeringProbe, probeTargets, steeringLoader } from './steering.js';
 
 export const version = '0.1.0';
 export { Hls };
@@ -49,7 +50,8 @@ const messages = {
  *
  * @param {HTMLElement} element box to fill; its content is replaced.
  * @param {{hls?: string, mp4?: string, poster?: string, storyboard?: string,
- *          autoplay?: boolean, title?: string, hlsConfig?: object}} options
+ *          autoplay?: boolean, title?: string, hlsConfig?: object,
+ *          steering?: {samples?: number, timeoutMs?: number, maxAgeMs?: number}}} options
  */
 export function mount(element, options = {}) {
   if (!element || element.nodeType !== 1) {
@@ -75,6 +77,9 @@ export function mount(element, options = {}) {
     errors: [],          // {source, type, details, fatal, message}
     failed: false,       // true once the error message is shown
     playingLevel: -1,    // level of the fragment being played (hls.js only)
+    // Content steering, when the master came from a Streamfront router
+    // (null otherwise): {pathway, priority, rtt, manifests, url}.
+    steering: null,
     get currentLevel() {
       return this.hls ? this.hls.currentLevel : -1;
     },
@@ -167,12 +172,51 @@ function startHLS(state, ui, opts, listen, fail, playMP4) {
     ...(opts.hlsConfig || {}),
   };
   if (workerPath && config.workerPath === undefined) config.workerPath = workerPath;
+  // Content steering: hls.js follows EXT-X-CONTENT-STEERING and reloads the
+  // steering manifest every TTL. It is on in hls.js's default build; say so
+  // here so that a trimmed build or an hlsConfig cannot drop it unnoticed.
+  if (config.contentSteeringController === undefined) {
+    config.contentSteeringController = Hls.DefaultConfig.contentSteeringController;
+  }
+  // Steering requests carry the viewer's own latency to each edge.
+  let probe = null;
+  config.loader = steeringLoader(config.loader || Hls.DefaultConfig.loader, () => probe);
   const hls = new Hls(config);
   state.hls = hls;
   state.engine = 'hls.js';
   let recoveredMediaError = false;
 
-  hls.on(Hls.Events.MANIFEST_PARSED, () => renderQuality(ui, state));
+  hls.on(Hls.Events.MANIFEST_LOADED, (_event, data) => {
+    probe = null;
+    state.steering = null;
+    if (!data.contentSteering) return;
+    state.steering = {
+      pathway: data.contentSteering.pathwayId, priority: [], rtt: {}, manifests: 0, url: data.contentSteering.uri,
+    };
+    const targets = probeTargets(data.sessionData);
+    if (targets.length === 0) return;
+    probe = createSteeringProbe(targets, opts.steering || {});
+    // Start now, while hls.js loads the first playlists; the first
+    // steering request waits for it (within the probe's time budget).
+    const steering = state.steering;
+    probe.ready().then((rtt) => { steering.rtt = rtt; });
+  });
+  hls.on(Hls.Events.STEERING_MANIFEST_LOADED, (_event, data) => {
+    if (!state.steering) return;
+    state.steering.manifests += 1;
+    state.steering.url = data.url;
+    state.steering.priority = data.steeringManifest['PATHWAY-PRIORITY'] || [];
+    if (probe) state.steering.rtt = probe.rtt;
+  });
+  hls.on(Hls.Events.LEVELS_UPDATED, () => {
+    if (state.steering && hls.levels.length > 0) state.steering.pathway = hls.levels[0].pathwayId;
+  });
+
+  hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    // hls.js keeps only the levels of the pathway in use.
+    if (state.steering && hls.levels.length > 0) state.steering.pathway = hls.levels[0].pathwayId;
+    renderQuality(ui, state);
+  });
   hls.on(Hls.Events.LEVEL_SWITCHED, () => renderQuality(ui, state));
   hls.on(Hls.Events.FRAG_CHANGED, (_event, data) => {
     state.playingLevel = data.frag.level;
