@@ -88,12 +88,18 @@ func (s *Server) patchVideo(w http.ResponseWriter, r *http.Request) error {
 	if err := meta.validate(); err != nil {
 		return err
 	}
+	wasPrivate := false
 	v, err := s.catalog.Update(r.Context(), chi.URLParam(r, "id"), func(v *catalog.Video) error {
+		wasPrivate = v.Visibility == catalog.Private
 		meta.apply(v)
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if wasPrivate != (v.Visibility == catalog.Private) {
+		// Edges hold the media with the old access requirement.
+		s.invalidateVideo(r.Context(), v.ID, "visibility changed to "+v.Visibility)
 	}
 	return writeJSON(w, http.StatusOK, s.view(v))
 }
@@ -109,6 +115,7 @@ func (s *Server) deleteVideo(w http.ResponseWriter, r *http.Request) error {
 	}
 	_ = s.store.Delete(r.Context(), leaseKey(id))
 	s.indexes.forget(id)
+	s.invalidateVideo(r.Context(), id, "deleted")
 	s.events.publish(id, event{Status: "deleted"})
 	w.WriteHeader(http.StatusNoContent)
 	return nil

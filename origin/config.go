@@ -2,11 +2,13 @@ package origin
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/urlsign"
 	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/packager/transcode"
 )
@@ -49,6 +51,42 @@ type Config struct {
 	// IndexCacheBytes bounds the sample indexes kept in memory. It defaults
 	// to 256 MiB.
 	IndexCacheBytes int64
+
+	// EdgeSecret is the secret shared with the edges (their OriginSecret).
+	// With it set, requests for media (/videos/...) must carry an edge
+	// request signature made with it (X-Streamfront-Edge-Auth, see
+	// internal/urlsign) or are refused with 403, so viewers cannot bypass
+	// the CDN; the API stays open. It defaults to empty: media is served
+	// to anyone, as before (set it in production).
+	EdgeSecret string
+	// SigningKeyID and SigningKey sign the media URLs of private videos
+	// (hls_url, mp4_url, thumbnail_url, storyboard_url get "?token="); the
+	// edges must hold the same key under the same ID in their
+	// SigningKeys. Set both or neither; the key must be at least 16
+	// bytes. They default to none: private videos get unsigned URLs,
+	// which edges refuse.
+	SigningKeyID string
+	SigningKey   []byte
+	// SignedURLTTL is how long a signed URL works. It defaults to 6 h.
+	SignedURLTTL time.Duration
+
+	// Edges are the base URLs of the edges (e.g. "http://edge-1:8081"):
+	// POST /api/v1/invalidations, DELETE of a video and a change of its
+	// visibility invalidate their caches. It defaults to none: nothing is
+	// invalidated, and edges keep a deleted video until its cache
+	// lifetimes end.
+	Edges []string
+	// EdgeAdminToken is the edges' AdminToken, which their invalidation
+	// API needs. Required when Edges is set.
+	EdgeAdminToken string
+	// InvalidationTimeout bounds how long an invalidation waits for each
+	// edge (all edges are asked at once); an edge that has not answered by
+	// then is retried in the background. It defaults to 1 s.
+	InvalidationTimeout time.Duration
+	// InvalidationRetryFor is how long an invalidation an edge missed is
+	// retried in the background (with backoff up to 30 s) before it is
+	// given up and logged as an error. It defaults to 10 min.
+	InvalidationRetryFor time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -87,6 +125,15 @@ func (c *Config) setDefaults() {
 	if c.IndexCacheBytes == 0 {
 		c.IndexCacheBytes = 256 << 20
 	}
+	if c.SignedURLTTL == 0 {
+		c.SignedURLTTL = 6 * time.Hour
+	}
+	if c.InvalidationTimeout == 0 {
+		c.InvalidationTimeout = time.Second
+	}
+	if c.InvalidationRetryFor == 0 {
+		c.InvalidationRetryFor = 10 * time.Minute
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -104,6 +151,22 @@ func (c *Config) validate() error {
 	}
 	if c.S3.Bucket == "" {
 		errs = append(errs, errors.New("origin: S3.Bucket is required"))
+	}
+	if c.SigningKeyID != "" || len(c.SigningKey) > 0 {
+		if err := urlsign.CheckKey(c.SigningKeyID, c.SigningKey); err != nil {
+			errs = append(errs, fmt.Errorf("origin: signing key (set STREAMFRONT_SIGNING_KEY_ID and STREAMFRONT_SIGNING_KEY together): %w", err))
+		}
+	}
+	if c.SignedURLTTL < time.Minute {
+		errs = append(errs, fmt.Errorf("origin: SignedURLTTL %s is shorter than a minute", c.SignedURLTTL))
+	}
+	for _, e := range c.Edges {
+		if p, err := url.Parse(e); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("origin: Edges entry %q must be an absolute http(s) URL", e))
+		}
+	}
+	if len(c.Edges) > 0 && c.EdgeAdminToken == "" {
+		errs = append(errs, errors.New("origin: EdgeAdminToken is required with Edges (set STREAMFRONT_EDGE_ADMIN_TOKEN to the edges' admin token)"))
 	}
 	return errors.Join(errs...)
 }

@@ -34,8 +34,9 @@ const (
 	typeMP4      = "video/mp4"
 )
 
-// readyVideo loads a video that can be served.
-func (s *Server) readyVideo(r *http.Request) (*catalog.Video, error) {
+// readyVideo loads a video that can be served, and marks the answer as
+// needing a viewer token at the edges when the video is private.
+func (s *Server) readyVideo(w http.ResponseWriter, r *http.Request) (*catalog.Video, error) {
 	v, err := s.catalog.Get(r.Context(), chi.URLParam(r, "id"))
 	if errors.Is(err, catalog.ErrNotFound) {
 		return nil, errNotFound
@@ -46,11 +47,12 @@ func (s *Server) readyVideo(r *http.Request) (*catalog.Video, error) {
 	if v.Status != catalog.Ready || len(v.Renditions) == 0 {
 		return nil, errNotFound
 	}
+	markAccess(w, v)
 	return v, nil
 }
 
 func (s *Server) serveMaster(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.readyVideo(r)
+	v, err := s.readyVideo(w, r)
 	if err != nil {
 		return err
 	}
@@ -111,7 +113,7 @@ func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) erro
 	if !ok {
 		return errNotFound
 	}
-	v, err := s.readyVideo(r)
+	v, err := s.readyVideo(w, r)
 	if err != nil {
 		return err
 	}
@@ -136,7 +138,7 @@ func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.readyVideo(r)
+	v, err := s.readyVideo(w, r)
 	if err != nil {
 		return err
 	}
@@ -192,7 +194,7 @@ func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return errNotFound
 	}
-	v, err := s.readyVideo(r)
+	v, err := s.readyVideo(w, r)
 	if err != nil {
 		return err
 	}
@@ -219,7 +221,7 @@ func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request) error {
 
 // serveThumb answers with the poster, a storyboard sprite or its WebVTT.
 func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.readyVideo(r)
+	v, err := s.readyVideo(w, r)
 	if err != nil {
 		return err
 	}

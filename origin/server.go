@@ -29,6 +29,7 @@ type Server struct {
 	events  *broker
 	jobs    *jobRunner
 	metrics *metrics
+	inval   *invalidator
 	router  http.Handler
 }
 
@@ -56,6 +57,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.indexes = newIndexCache(st, cfg.IndexCacheBytes)
 	s.jobs = newJobRunner(s)
+	s.inval = newInvalidator(cfg, s.log)
 	s.router = s.routes()
 	return s, nil
 }
@@ -74,7 +76,9 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireKey).Delete("/{id}", s.handle(s.deleteVideo))
 		r.Get("/{id}/events", s.handle(s.videoEvents))
 	})
+	r.With(s.requireKey).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
 	r.Route("/videos/{id}", func(r chi.Router) {
+		r.Use(s.requireEdge) // only edges may fetch media, when EdgeSecret is set
 		r.Get("/master.m3u8", s.handle(s.serveMaster))
 		r.Get("/hls/{rendition}/{playlist}", s.handle(s.serveMediaPlaylist))
 		r.Get("/hls/{rendition}/{kind}/{file}", s.handle(s.serveSegment))
@@ -119,8 +123,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve makes sure the bucket exists, resumes unfinished jobs, and serves
 // on ln until ctx is done; then it stops accepting, drains requests in
-// flight (up to 30 s) and stops its workers (their jobs resume at the next
-// start, here or on another origin).
+// flight (up to 30 s), stops its workers (their jobs resume at the next
+// start, here or on another origin) and its background invalidation
+// retries.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.store.EnsureBucket(ctx); err != nil {
 		ln.Close()
@@ -158,6 +163,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopJobs()
 	wg.Wait()
+	s.inval.close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -57,11 +57,17 @@ func (s *Server) view(v *catalog.Video) videoView {
 	}
 	if v.Status == catalog.Ready && len(v.Renditions) > 0 {
 		base := s.cfg.MediaURL + "/videos/" + v.ID
-		out.HLSURL = base + "/master.m3u8"
-		out.MP4URL = base + "/r/" + progressiveRendition(v).Name + ".mp4"
+		// A private video's URLs are signed for its whole prefix: the
+		// edges carry the token from the master playlist to every child.
+		q := ""
+		if v.Visibility == catalog.Private {
+			q = s.signedQuery(v.ID, time.Now())
+		}
+		out.HLSURL = base + "/master.m3u8" + q
+		out.MP4URL = base + "/r/" + progressiveRendition(v).Name + ".mp4" + q
 		if v.Thumbs != nil {
-			out.ThumbnailURL = base + "/thumbs/poster.jpg"
-			out.StoryboardURL = base + "/thumbs/storyboard.vtt"
+			out.ThumbnailURL = base + "/thumbs/poster.jpg" + q
+			out.StoryboardURL = base + "/thumbs/storyboard.vtt" + q
 		}
 	}
 	return out
