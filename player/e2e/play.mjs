@@ -16,20 +16,7 @@ import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-
-const chromiumPath = process.env.STREAMFRONT_CHROMIUM || '/usr/bin/chromium';
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
+import { launch } from './chromium.mjs';
 
 // Playback must start past this position before anything else is checked.
 const startPosition = 2;
@@ -258,13 +245,7 @@ async function main() {
   let context;
   try {
     await mkdir(path.dirname(path.resolve(opts.screenshot)), { recursive: true });
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
-      viewport: { width: 1280, height: 800 },
-      timeout: remaining(),
-    });
+    context = await launch(userDataDir, remaining());
     const page = context.pages()[0] || await context.newPage();
     page.on('console', (msg) => {
       if (msg.type() === 'error') result.errors.push({ source: 'console', message: msg.text() });

@@ -160,18 +160,25 @@ export function createSteeringProbe(targets, options = {}) {
 export function steeringLoader(Base, getProbe) {
   return class SteeringLoader extends Base {
     load(context, config, callbacks) {
-      const probe = context && context.type === 'steering-manifest' ? getProbe() : null;
-      if (!probe) {
+      if (!context || context.type !== 'steering-manifest') {
         super.load(context, config, callbacks);
         return;
       }
       this.waiting = true;
-      probe.ready().then((rtt) => {
-        if (!this.waiting) return; // aborted or destroyed meanwhile
-        this.waiting = false;
-        if (Object.keys(rtt).length > 0) context.url = withViewerRTT(context.url, rtt);
-        super.load(context, config, callbacks);
-      });
+      // hls.js may ask for the first steering manifest from inside its
+      // MANIFEST_LOADED event, before the player's own listener for that
+      // event has made the probe: look for it once that dispatch is over.
+      Promise.resolve()
+        .then(() => {
+          const probe = this.waiting ? getProbe() : null;
+          return probe ? probe.ready() : {};
+        })
+        .then((rtt) => {
+          if (!this.waiting) return; // aborted or destroyed meanwhile
+          this.waiting = false;
+          if (Object.keys(rtt).length > 0) context.url = withViewerRTT(context.url, rtt);
+          super.load(context, config, callbacks);
+        });
     }
 
     abort() {

@@ -122,9 +122,22 @@ test('steering requests wait for the measurement and carry it; others do not wai
   assert.deepEqual(gone.loaded, [], 'a destroyed loader must not start its request');
 });
 
-test('without a probe (not a router master) steering requests go straight out', () => {
+test('without a probe (not a router master) steering requests go out unchanged', async () => {
   const Loader = steeringLoader(BaseLoader, () => null);
   const l = new Loader();
   l.load({ type: 'steering-manifest', url: 'http://other/steer.json' }, {}, {});
+  await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(l.loaded, ['http://other/steer.json']);
+});
+
+test('a probe made in the same event dispatch as the steering request is used', async () => {
+  // hls.js requests the first steering manifest from its MANIFEST_LOADED
+  // listener, which runs before the player's listener makes the probe.
+  let probe = null;
+  const Loader = steeringLoader(BaseLoader, () => probe);
+  const l = new Loader();
+  l.load({ type: 'steering-manifest', url: 'http://r/steer/abc' }, {}, {});
+  probe = { ready: async () => ({ 'edge-1': 3 }) };
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(l.loaded, ['http://r/steer/abc?rtt.edge-1=3']);
 });
