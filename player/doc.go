@@ -16,4 +16,8 @@
 //
 // e2e/play.mjs drives Debian's Chromium through a page holding the player;
 // the package's end-to-end test uses it against a stream made by ffmpeg.
+// With a master from the Streamfront router (edge/steering), the player
+// also measures the viewer's latency to each edge and reports it on hls.js's
+// content steering requests (src/steering.js); e2e/steer.mjs checks that in
+// Chromium, driven by the router's tests.
 package player

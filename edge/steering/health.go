@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -171,10 +172,13 @@ func (rt *Router) healthCheck(ctx context.Context, h *edgeHealth) {
 func (rt *Router) probe(ctx context.Context, e Edge) (time.Duration, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, rt.cfg.HealthCheckTimeout)
 	defer cancel()
-	var wrote, firstByte time.Time
+	// The transport calls these from its own goroutines (writing and
+	// reading the connection), hence atomics.
+	var wrote, firstByte atomic.Int64 // monotonic nanoseconds since start
+	start := time.Now()
 	trace := &httptrace.ClientTrace{
-		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = time.Now() },
-		GotFirstResponseByte: func() { firstByte = time.Now() },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote.Store(int64(time.Since(start))) },
+		GotFirstResponseByte: func() { firstByte.Store(int64(time.Since(start))) },
 	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, e.URL+healthPath, nil)
 	if err != nil {
@@ -188,8 +192,9 @@ func (rt *Router) probe(ctx context.Context, e Edge) (time.Duration, int, error)
 	// Drain a little so the connection is reused; health answers are tiny.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	resp.Body.Close()
-	if wrote.IsZero() || firstByte.Before(wrote) {
+	w, f := wrote.Load(), firstByte.Load()
+	if w == 0 || f < w {
 		return 0, resp.StatusCode, fmt.Errorf("GET %s: no timing from the transport", healthPath)
 	}
-	return firstByte.Sub(wrote), resp.StatusCode, nil
+	return time.Duration(f - w), resp.StatusCode, nil
 }

@@ -19,7 +19,7 @@ import (
 // slowEdgeDelay is what the far edge adds to every answer. It only has to
 // dwarf loopback round trips (tens of microseconds); nothing is timed
 // against it.
-const slowEdgeDelay = 80 * time.Millisecond
+const slowEdgeDelay = 150 * time.Millisecond
 
 func TestRouter_SteersToTheFastEdgeAndFFmpegDecodesTheSteeredMaster(t *testing.T) {
 	dir := t.TempDir()
