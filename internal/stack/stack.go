@@ -2,6 +2,8 @@ package stack
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +39,16 @@ type Config struct {
 	Bucket string
 	// EdgeMemoryBytes is each edge's memory tier. It defaults to 256 MiB.
 	EdgeMemoryBytes int64
+	// EdgeSecret is shared by the origin and the edges: edges sign their
+	// requests with it and the origin serves media to nobody else.
+	// SigningKeyID and SigningKey sign private videos' URLs at the origin
+	// and verify them at the edges. AdminToken guards the edges'
+	// invalidation API, which the origin calls. Each defaults to a random
+	// value made at Start, so signed URLs do not outlive a run.
+	EdgeSecret   string
+	SigningKeyID string
+	SigningKey   []byte
+	AdminToken   string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -51,6 +63,12 @@ type Stack struct {
 	Origin *origin.Server
 	Edges  []*edge.Edge
 	Web    *web.Server
+
+	// EdgeSecret and AdminToken are the values in use (Config's, or the
+	// random ones), for tests and tools that talk to the origin or the
+	// edges directly.
+	EdgeSecret string
+	AdminToken string
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -72,8 +90,20 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.EdgeSecret == "" {
+		cfg.EdgeSecret = randomHex(32)
+	}
+	if cfg.SigningKeyID == "" {
+		cfg.SigningKeyID = "run-" + randomHex(4)
+	}
+	if len(cfg.SigningKey) == 0 {
+		cfg.SigningKey = []byte(randomHex(32))
+	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = randomHex(32)
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	st := &Stack{cancel: cancel}
+	st := &Stack{cancel: cancel, EdgeSecret: cfg.EdgeSecret, AdminToken: cfg.AdminToken}
 	ok := false
 	defer func() {
 		if !ok {
@@ -116,22 +146,30 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 
 	st.Origin, err = origin.New(origin.Config{
-		S3:       store.Config{Endpoint: s3.Endpoint(), Bucket: cfg.Bucket, AccessKey: s3.AccessKey(), SecretKey: s3.SecretKey(), PathStyle: true},
-		APIKey:   cfg.APIKey,
-		MediaURL: st.EdgeURLs[0],
-		WebURL:   st.WebURL,
-		Logger:   cfg.Logger,
+		S3:             store.Config{Endpoint: s3.Endpoint(), Bucket: cfg.Bucket, AccessKey: s3.AccessKey(), SecretKey: s3.SecretKey(), PathStyle: true},
+		APIKey:         cfg.APIKey,
+		MediaURL:       st.EdgeURLs[0],
+		WebURL:         st.WebURL,
+		EdgeSecret:     cfg.EdgeSecret,
+		SigningKeyID:   cfg.SigningKeyID,
+		SigningKey:     cfg.SigningKey,
+		Edges:          st.EdgeURLs,
+		EdgeAdminToken: cfg.AdminToken,
+		Logger:         cfg.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	for i := range edgeLns {
 		e, err := edge.New(edge.Config{
-			Name:        fmt.Sprintf("edge-%d", i+1),
-			Origin:      st.OriginURL,
-			CacheDir:    filepath.Join(cfg.DataDir, "cache", fmt.Sprintf("edge-%d", i+1)),
-			MemoryBytes: cfg.EdgeMemoryBytes,
-			Logger:      cfg.Logger,
+			Name:         fmt.Sprintf("edge-%d", i+1),
+			Origin:       st.OriginURL,
+			CacheDir:     filepath.Join(cfg.DataDir, "cache", fmt.Sprintf("edge-%d", i+1)),
+			MemoryBytes:  cfg.EdgeMemoryBytes,
+			AdminToken:   cfg.AdminToken,
+			OriginSecret: cfg.EdgeSecret,
+			SigningKeys:  map[string][]byte{cfg.SigningKeyID: cfg.SigningKey},
+			Logger:       cfg.Logger,
 		})
 		if err != nil {
 			return nil, err
@@ -204,4 +242,11 @@ func urlOf(ln net.Listener, publicHost string) string {
 		host = "[" + host + "]"
 	}
 	return "http://" + host + ":" + port
+}
+
+// randomHex is n random bytes, hex-encoded.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
 }
