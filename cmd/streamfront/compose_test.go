@@ -4,18 +4,21 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/internal/testenv"
+	"github.com/streamfront/streamfront/internal/urlsign"
 	"github.com/streamfront/streamfront/origin"
 	"github.com/streamfront/streamfront/web"
 )
@@ -172,5 +175,81 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 	}
 	if _, ok := p.Services["origin"].DependsOn["s3"]; !ok {
 		t.Error("origin does not wait for S3")
+	}
+}
+
+// configOf parses a service's environment with its role's flags, as the
+// role does at start (without the test process's own environment).
+func configOf(t *testing.T, s types.ServiceConfig, f *flags) {
+	t.Helper()
+	byEnv := map[string]string{}
+	for name, variable := range f.env {
+		byEnv[variable] = name
+	}
+	var args []string
+	for k, v := range s.Environment {
+		if name, ok := byEnv[k]; ok && v != nil {
+			args = append(args, "-"+name+"="+*v)
+		}
+	}
+	if err := f.FlagSet.Parse(args); err != nil {
+		t.Fatalf("%s: %v", s.Name, err)
+	}
+}
+
+// TestCompose_AccessControlAgrees: the origin and the edges share the
+// edge secret, the signing key and the admin token, and the origin's
+// edge list names every edge, so private videos play, viewers cannot
+// reach the origin, and deletes invalidate both edges.
+func TestCompose_AccessControlAgrees(t *testing.T) {
+	p := loadCompose(t)
+	var lvl string
+	var oc origin.Config
+	configOf(t, p.Services["origin"], originFlags(&oc, &lvl, io.Discard))
+	if oc.EdgeSecret == "" || oc.EdgeAdminToken == "" || oc.SigningKeyID == "" {
+		t.Fatalf("origin lacks access settings: secret %t, admin token %t, key ID %q", oc.EdgeSecret != "", oc.EdgeAdminToken != "", oc.SigningKeyID)
+	}
+	if err := urlsign.CheckKey(oc.SigningKeyID, oc.SigningKey); err != nil {
+		t.Fatalf("origin signing key: %v", err)
+	}
+	token, err := urlsign.Sign(urlsign.Policy{Resource: "/videos/abc/", Expires: time.Now().Add(time.Hour)},
+		urlsign.Key{ID: oc.SigningKeyID, Secret: oc.SigningKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	listed := map[string]bool{}
+	for _, e := range oc.Edges {
+		u, err := url.Parse(e)
+		if err != nil || u.Host == "" {
+			t.Fatalf("origin STREAMFRONT_EDGES entry %q is not a URL", e)
+		}
+		s, ok := p.Services[u.Hostname()]
+		if !ok || len(s.Command) == 0 || s.Command[0] != "edge" {
+			t.Fatalf("origin STREAMFRONT_EDGES entry %q names no edge service", e)
+		}
+		if port := portOf(t, env(s, "STREAMFRONT_ADDR")); u.Port() != port {
+			t.Errorf("origin STREAMFRONT_EDGES entry %q: %s listens on %s", e, u.Hostname(), port)
+		}
+		listed[u.Hostname()] = true
+	}
+	for name, s := range p.Services {
+		if len(s.Command) == 0 || s.Command[0] != "edge" {
+			continue
+		}
+		if !listed[name] {
+			t.Errorf("origin STREAMFRONT_EDGES does not list %s: deletes would not reach it", name)
+		}
+		var ec edge.Config
+		configOf(t, s, edgeFlags(&ec, &lvl, io.Discard))
+		if ec.OriginSecret != oc.EdgeSecret {
+			t.Errorf("%s STREAMFRONT_ORIGIN_SECRET is not the origin's STREAMFRONT_EDGE_SECRET", name)
+		}
+		if ec.AdminToken != oc.EdgeAdminToken {
+			t.Errorf("%s STREAMFRONT_ADMIN_TOKEN is not the origin's STREAMFRONT_EDGE_ADMIN_TOKEN", name)
+		}
+		if _, err := urlsign.Verify(token, "/videos/abc/master.m3u8", netip.Addr{}, time.Now(), ec.SigningKeys); err != nil {
+			t.Errorf("%s cannot verify the origin's signed URLs (STREAMFRONT_SIGNING_KEYS): %v", name, err)
+		}
 	}
 }

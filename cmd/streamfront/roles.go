@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"io"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/origin"
@@ -25,6 +30,13 @@ func originFlags(cfg *origin.Config, logLevel *string, stderr io.Writer) *flags 
 	f.string(&cfg.S3.SecretKey, "s3-secret-key", "STREAMFRONT_S3_SECRET_KEY", "", "S3 secret key")
 	f.bool(&cfg.S3.PathStyle, "s3-path-style", "STREAMFRONT_S3_PATH_STYLE", false, "path-style bucket addressing (MinIO, versitygw)")
 	f.string(&cfg.WorkDir, "work-dir", "STREAMFRONT_WORK_DIR", "", "scratch directory for transcodes (default: system temp)")
+	f.string(&cfg.EdgeSecret, "edge-secret", "STREAMFRONT_EDGE_SECRET", "", "secret shared with the edges (their STREAMFRONT_ORIGIN_SECRET); media is then served to edges only. Empty serves media to anyone")
+	f.string(&cfg.SigningKeyID, "signing-key-id", "STREAMFRONT_SIGNING_KEY_ID", "", "ID of the key that signs private videos' URLs (edges hold it in STREAMFRONT_SIGNING_KEYS)")
+	f.value((*secretBytes)(&cfg.SigningKey), "signing-key", "STREAMFRONT_SIGNING_KEY", "secret that signs private videos' URLs, at least 16 bytes")
+	f.DurationVar(&cfg.SignedURLTTL, "signed-url-ttl", 6*time.Hour, "how long a signed URL works ($STREAMFRONT_SIGNED_URL_TTL)")
+	f.env["signed-url-ttl"] = "STREAMFRONT_SIGNED_URL_TTL"
+	f.value((*stringList)(&cfg.Edges), "edges", "STREAMFRONT_EDGES", "comma-separated edge base URLs, invalidated on DELETE, on visibility changes and by POST /api/v1/invalidations")
+	f.string(&cfg.EdgeAdminToken, "edge-admin-token", "STREAMFRONT_EDGE_ADMIN_TOKEN", "", "the edges' admin token (their STREAMFRONT_ADMIN_TOKEN), required with -edges")
 	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
 	return f
 }
@@ -38,8 +50,81 @@ func edgeFlags(cfg *edge.Config, logLevel *string, stderr io.Writer) *flags {
 	f.int64(&cfg.MemoryBytes, "cache-memory-bytes", "STREAMFRONT_CACHE_MEMORY_BYTES", 256<<20, "memory tier budget")
 	f.int64(&cfg.DiskBytes, "cache-disk-bytes", "STREAMFRONT_CACHE_DISK_BYTES", 10<<30, "disk tier budget")
 	f.string(&cfg.AdminToken, "admin-token", "STREAMFRONT_ADMIN_TOKEN", "", "token for the invalidation API; empty disables it")
+	f.string(&cfg.OriginSecret, "origin-secret", "STREAMFRONT_ORIGIN_SECRET", "", "secret shared with the origin (its STREAMFRONT_EDGE_SECRET); signs every request to the origin")
+	f.value((*keyMap)(&cfg.SigningKeys), "signing-keys", "STREAMFRONT_SIGNING_KEYS", "keys that verify signed URLs of private videos, as id:secret[,id:secret...]; empty refuses private videos")
 	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
 	return f
+}
+
+// value defines a flag of a custom type that may also come from env.
+func (f *flags) value(v flag.Value, name, env, help string) {
+	f.Var(v, name, help+" ($"+env+")")
+	f.env[name] = env
+}
+
+// stringList is a comma-separated list flag; setting it replaces the list.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	*l = nil
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// secretBytes is a secret given as text; help output never shows it.
+type secretBytes []byte
+
+func (s *secretBytes) String() string {
+	if len(*s) == 0 {
+		return ""
+	}
+	return "(set)"
+}
+
+func (s *secretBytes) Set(v string) error {
+	*s = []byte(v)
+	return nil
+}
+
+// keyMap is "id:secret,id:secret": key IDs may not hold ':' or ',', and
+// secrets may not hold ','. Help output shows the IDs only.
+type keyMap map[string][]byte
+
+func (m *keyMap) String() string {
+	ids := make([]string, 0, len(*m))
+	for id := range *m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
+}
+
+func (m *keyMap) Set(v string) error {
+	keys := map[string][]byte{}
+	for _, pair := range strings.Split(v, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		id, secret, ok := strings.Cut(pair, ":")
+		if !ok || id == "" || secret == "" {
+			return fmt.Errorf("signing key %q: want id:secret", strings.SplitN(pair, ":", 2)[0])
+		}
+		if _, dup := keys[id]; dup {
+			return fmt.Errorf("signing key %q is given twice", id)
+		}
+		keys[id] = []byte(secret)
+	}
+	if len(keys) == 0 {
+		keys = nil
+	}
+	*m = keys
+	return nil
 }
 
 func webFlags(cfg *web.Config, logLevel *string, stderr io.Writer) *flags {
