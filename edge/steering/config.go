@@ -17,10 +17,24 @@ type Edge struct {
 	// at most 64 of them. Use the edge's own Config.Name (what it sends in X-Edge).
 	Name string
 	// URL is the edge's base URL as viewers reach it, e.g.
-	// "https://edge-1.cdn.example.com" or "http://localhost:8081". The
-	// router probes it too ({URL}/healthz), so it must be reachable from the
-	// router as well.
+	// "https://edge-1.cdn.example.com" or "http://localhost:8081": the
+	// steered master's URIs and the redirects point there, and players
+	// time {URL}/healthz. Required.
 	URL string
+	// InternalURL is the base URL the router itself uses to reach the
+	// edge: health checks and latency probes ({InternalURL}/healthz) and
+	// master playlist fetches. Set it when the router reaches edges by
+	// another address than viewers do (containers, a private network),
+	// e.g. "http://edge-1:8081". It defaults to URL.
+	InternalURL string
+}
+
+// internal is the base URL the router uses to reach e.
+func (e Edge) internal() string {
+	if e.InternalURL != "" {
+		return e.InternalURL
+	}
+	return e.URL
 }
 
 // Config configures a Router. Zero values take the documented defaults.
@@ -148,20 +162,20 @@ func (cfg Config) withDefaults() (Config, error) {
 			errs = append(errs, fmt.Errorf("Edges[%d]: name %q is used twice", i, e.Name))
 		}
 		names[e.Name] = true
-		base := strings.TrimRight(e.URL, "/")
-		u, err := url.Parse(base)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			errs = append(errs, fmt.Errorf("Edges[%d] (%s): URL %q must be an absolute http(s) URL", i, e.Name, e.URL))
-		case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-			errs = append(errs, fmt.Errorf("Edges[%d] (%s): URL %q must be a base URL without query, fragment or credentials", i, e.Name, e.URL))
-		case strings.ContainsAny(base, "\"\r\n "):
-			errs = append(errs, fmt.Errorf("Edges[%d] (%s): URL %q holds a quote, space or line break", i, e.Name, e.URL))
-		case urls[base]:
+		base, err := checkBaseURL(e.URL)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("Edges[%d] (%s): URL %w", i, e.Name, err))
+		} else if urls[base] {
 			errs = append(errs, fmt.Errorf("Edges[%d] (%s): URL %q is used twice", i, e.Name, e.URL))
 		}
 		urls[base] = true
-		edges = append(edges, Edge{Name: e.Name, URL: base})
+		internal := ""
+		if e.InternalURL != "" {
+			if internal, err = checkBaseURL(e.InternalURL); err != nil {
+				errs = append(errs, fmt.Errorf("Edges[%d] (%s): InternalURL %w", i, e.Name, err))
+			}
+		}
+		edges = append(edges, Edge{Name: e.Name, URL: base, InternalURL: internal})
 	}
 	cfg.Edges = edges
 	if cfg.RTTWeight < 0 || cfg.RTTWeight > 1 {
@@ -218,6 +232,22 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Logger = slog.Default()
 	}
 	return cfg, nil
+}
+
+// checkBaseURL returns raw without trailing slashes when it is an absolute
+// http(s) base URL that can go into playlists and headers as it is.
+func checkBaseURL(raw string) (string, error) {
+	base := strings.TrimRight(raw, "/")
+	u, err := url.Parse(base)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return "", fmt.Errorf("%q must be an absolute http(s) URL", raw)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.HasSuffix(base, "?"):
+		return "", fmt.Errorf("%q must be a base URL without query, fragment or credentials", raw)
+	case strings.ContainsAny(base, "\"\r\n \t"):
+		return "", fmt.Errorf("%q holds a quote, space or line break", raw)
+	}
+	return base, nil
 }
 
 func setDefault[T comparable](p *T, def T) {

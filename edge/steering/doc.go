@@ -4,7 +4,11 @@
 //
 // The pieces, each in its own file:
 //
-//   - config.go: Config and Edge, their defaults and validation.
+//   - config.go: Config and Edge, their defaults and validation; an Edge
+//     has the URL viewers use and, optionally, an InternalURL the router
+//     uses (containers, private networks).
+//   - edges_flag.go: ParseEdges, the "name=URL,..." form for flags and
+//     environment variables.
 //   - router.go: Router, the route table, Run, Serve, Close, /edges and
 //     /healthz.
 //   - health.go: per-edge health checks (GET {edge}/healthz; FailAfter

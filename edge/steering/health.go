@@ -159,13 +159,13 @@ func (rt *Router) healthCheck(ctx context.Context, h *edgeHealth) {
 	changed, up := h.recordCheck(err, rt.cfg.FailAfter, rt.cfg.RecoverAfter)
 	switch {
 	case changed && up:
-		rt.log.Info("edge is up again", "edge", h.edge.Name, "url", h.edge.URL)
+		rt.log.Info("edge is up again", "edge", h.edge.Name, "url", h.edge.internal())
 	case changed:
-		rt.log.Warn("edge is down", "edge", h.edge.Name, "url", h.edge.URL, "err", err)
+		rt.log.Warn("edge is down", "edge", h.edge.Name, "url", h.edge.internal(), "err", err)
 	}
 }
 
-// probe sends GET {edge}/healthz and returns the round-trip time: from
+// probe sends GET {edge's InternalURL}/healthz and returns the round-trip time: from
 // the request written to the first response byte, which leaves out DNS,
 // connection and TLS setup (the connection is usually reused) and so
 // measures what a viewer's request to that edge waits for.
@@ -180,7 +180,7 @@ func (rt *Router) probe(ctx context.Context, e Edge) (time.Duration, int, error)
 		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote.Store(int64(time.Since(start))) },
 		GotFirstResponseByte: func() { firstByte.Store(int64(time.Since(start))) },
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, e.URL+healthPath, nil)
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, e.internal()+healthPath, nil)
 	if err != nil {
 		return 0, 0, err
 	}

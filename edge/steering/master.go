@@ -124,7 +124,7 @@ func (rt *Router) fetchMaster(ctx context.Context, pathAndQuery, cookie string, 
 func (rt *Router) fetchMasterFrom(ctx context.Context, e Edge, pathAndQuery, cookie string) (*masterPlaylist, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, rt.cfg.EdgeFetchTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+pathAndQuery, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.internal()+pathAndQuery, nil)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -29,7 +29,7 @@ type Router struct {
 	log       *slog.Logger
 	edges     []*edgeHealth // in configuration order
 	byName    map[string]Edge
-	edgeURLs  []string
+	edgeURLs  []string // every URL and InternalURL: absolute URIs on them are rebased
 	transport *http.Transport
 	client    *http.Client
 	masters   *masterCache
@@ -63,6 +63,9 @@ func New(cfg Config) (*Router, error) {
 		rt.edges = append(rt.edges, newEdgeHealth(e, i))
 		rt.byName[e.Name] = e
 		rt.edgeURLs = append(rt.edgeURLs, e.URL)
+		if e.InternalURL != "" && e.InternalURL != e.URL {
+			rt.edgeURLs = append(rt.edgeURLs, e.InternalURL)
+		}
 	}
 	rt.transport = &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -203,12 +206,13 @@ func (rt *Router) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // edgeView is one edge in GET /edges.
 type edgeView struct {
-	Name    string   `json:"name"`
-	URL     string   `json:"url"`
-	Up      bool     `json:"up"`
-	RTTMs   *float64 `json:"rtt_ms"` // null until measured
-	Samples int64    `json:"samples"`
-	Error   string   `json:"error,omitempty"`
+	Name        string   `json:"name"`
+	URL         string   `json:"url"`
+	InternalURL string   `json:"internal_url,omitempty"`
+	Up          bool     `json:"up"`
+	RTTMs       *float64 `json:"rtt_ms"` // null until measured
+	Samples     int64    `json:"samples"`
+	Error       string   `json:"error,omitempty"`
 }
 
 // serveEdges shows the router's view: for operators, and for tests that
@@ -220,7 +224,7 @@ func (rt *Router) serveEdges(w http.ResponseWriter, r *http.Request) error {
 		PathwayPriority []string   `json:"pathway_priority"`
 	}{PathwayPriority: orderPathways(statuses, viewerReport{}, -1)}
 	for _, s := range statuses {
-		v := edgeView{Name: s.Name, URL: s.URL, Up: s.Up, Samples: s.Samples, Error: s.Error}
+		v := edgeView{Name: s.Name, URL: s.URL, InternalURL: rt.byName[s.Name].InternalURL, Up: s.Up, Samples: s.Samples, Error: s.Error}
 		if s.RTT > 0 {
 			ms := float64(s.RTT) / float64(time.Millisecond)
 			v.RTTMs = &ms

@@ -385,6 +385,42 @@ func TestRouter_RedirectsEverythingElseUnderVideosKeepingTheQuery(t *testing.T) 
 	}
 }
 
+func TestRouter_ReachesEdgesByInternalURLAndSendsViewersToURL(t *testing.T) {
+	dir := t.TempDir()
+	makeHLS(t, dir, 2)
+	e := startTestEdge(t, "edge-1", dir)
+	// Viewers reach the edge by a name the router cannot resolve (as
+	// "localhost:8081" from inside a container); the router by its own.
+	public := "http://edge-1.viewers.invalid:8081"
+	cfg := testConfig()
+	cfg.Edges = []Edge{{Name: "edge-1", URL: public, InternalURL: e.URL}}
+	_, router := startRouter(t, cfg)
+	waitForEdges(t, router, "edge measured through its internal URL", func(s edgesState) bool {
+		return s.Edges[0].Up && s.Edges[0].Samples >= 2
+	})
+	resp, err := http.Get(router + "/videos/" + testVideoID + "/master.m3u8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("master: %s: %s", resp.Status, body)
+	}
+	if strings.Contains(string(body), e.URL) || !strings.Contains(string(body), public+"/videos/"+testVideoID+"/v144p/index.m3u8") ||
+		!strings.Contains(string(body), `VALUE="`+public+`/healthz"`) {
+		t.Errorf("steered master must name only the public URL:\n%s", body)
+	}
+	resp, err = noRedirects.Get(router + "/videos/" + testVideoID + "/r/a.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != public+"/videos/"+testVideoID+"/r/a.mp4" {
+		t.Errorf("Location %q", loc)
+	}
+}
+
 func TestRouter_PassesOnAMissingVideo(t *testing.T) {
 	e := startTestEdge(t, "edge-1", t.TempDir())
 	_, router := startRouter(t, testConfig(e))
