@@ -134,6 +134,12 @@ func (s *Segment) Size() int64 { return s.size }
 // byte means w got a short segment: the caller must abort the response, not
 // end it.
 func (s *Segment) WriteTo(ctx context.Context, w io.Writer, src fmp4.Source) (int64, error) {
+	return s.WriteFrom(ctx, w, src, src)
+}
+
+// WriteFrom is WriteTo for tracks that live in two files: a ladder rung's
+// video muxed with another rendition's audio.
+func (s *Segment) WriteFrom(ctx context.Context, w io.Writer, videoSrc, audioSrc fmp4.Source) (int64, error) {
 	cw := &countingWriter{w: w}
 	bw := writeBufs.Get().(*bufio.Writer)
 	bw.Reset(cw)
@@ -141,7 +147,7 @@ func (s *Segment) WriteTo(ctx context.Context, w io.Writer, src fmp4.Source) (in
 		bw.Reset(nil)
 		writeBufs.Put(bw)
 	}()
-	err := s.write(ctx, bw, src)
+	err := s.write(ctx, bw, videoSrc, audioSrc)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -151,18 +157,18 @@ func (s *Segment) WriteTo(ctx context.Context, w io.Writer, src fmp4.Source) (in
 	return cw.n, err
 }
 
-func (s *Segment) write(ctx context.Context, w io.Writer, src fmp4.Source) error {
+func (s *Segment) write(ctx context.Context, w io.Writer, videoSrc, audioSrc fmp4.Source) error {
 	if _, err := w.Write(s.tables); err != nil {
 		return err
 	}
 	pw := newPacketWriter(w)
 	var vr, ar *sampleReader
 	if s.video != nil {
-		vr = newSampleReader(ctx, src, s.video, s.vFirst, s.vEnd)
+		vr = newSampleReader(ctx, videoSrc, s.video, s.vFirst, s.vEnd)
 		defer vr.close()
 	}
 	if s.audio != nil {
-		ar = newSampleReader(ctx, src, s.audio, s.aFirst, s.aEnd)
+		ar = newSampleReader(ctx, audioSrc, s.audio, s.aFirst, s.aEnd)
 		defer ar.close()
 	}
 	for i := range s.pes {
