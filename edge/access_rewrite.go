@@ -85,14 +85,18 @@ func addTokenToPlaylist(body []byte, token string) (out []byte, master bool) {
 		case strings.HasPrefix(trimmed, "#"):
 			b.WriteString(text) // a comment
 		default:
-			lead := text[:strings.Index(text, trimmed)]
-			b.WriteString(lead)
-			b.WriteString(addTokenParam(trimmed, param))
-			b.WriteString(text[len(lead)+len(trimmed):])
+			b.WriteString(rewriteTrimmed(text, trimmed, param))
 		}
 		b.Write(eol)
 	})
 	return b.Bytes(), master
+}
+
+// rewriteTrimmed adds the token to the URI trimmed, which is text without
+// its surrounding white space, and keeps that white space.
+func rewriteTrimmed(text, trimmed, param string) string {
+	lead := strings.Index(text, trimmed)
+	return text[:lead] + addTokenParam(trimmed, param) + text[lead+len(trimmed):]
 }
 
 // rewriteURIAttributes adds the token to the URI attribute of a tag line
@@ -166,7 +170,7 @@ func addTokenToVTT(body []byte, token string) []byte {
 			inCue = true
 			b.WriteString(text)
 		case inCue && isImageReference(trimmed):
-			b.WriteString(addTokenParam(trimmed, param))
+			b.WriteString(rewriteTrimmed(text, trimmed, param))
 		default:
 			b.WriteString(text)
 		}

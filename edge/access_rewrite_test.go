@@ -211,3 +211,30 @@ func TestCookiePath(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAddTokenToPlaylist: rewriting never panics, keeps the line
+// structure, and only inserts: the input is a subsequence of the output.
+func FuzzAddTokenToPlaylist(f *testing.F) {
+	f.Add("#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:6,\n0.m4s?x=1#f\n")
+	f.Add("#EXT-X-MEDIA:URI=\"a\",NAME=\"URI=\\\"\"\r\n\r\nhttps://x/y\n//h/p\n")
+	f.Add("WEBVTT\n\n00:00.000 --> 00:01.000\nsprite.jpg#xywh=0,0,1,1\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, out := range []string{
+			func() string { b, _ := addTokenToPlaylist([]byte(in), tok); return string(b) }(),
+			string(addTokenToVTT([]byte(in), tok)),
+		} {
+			if strings.Count(out, "\n") != strings.Count(in, "\n") {
+				t.Fatalf("line count changed:\n%q\n%q", in, out)
+			}
+			j := 0
+			for i := 0; i < len(out) && j < len(in); i++ {
+				if out[i] == in[j] {
+					j++
+				}
+			}
+			if j != len(in) {
+				t.Fatalf("input is not kept within the output:\n%q\n%q", in, out)
+			}
+		}
+	})
+}

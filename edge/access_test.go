@@ -324,3 +324,22 @@ func TestConfig_RefusesWeakSigningKeys(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 }
+
+func TestEdge_AccessRequirementSurvivesARestart(t *testing.T) {
+	o := privateOrigin(t, originSecret)
+	dir := t.TempDir()
+	c := testClient(t)
+	seg := "/videos/priv/hls/720/video/0.m4s"
+	good := tokenFor(t, "/videos/priv/", time.Now().Add(time.Hour))
+	e, base, stop := startEdgeStoppable(t, o.URL(), signedEdge(func(c *Config) { c.CacheDir = dir }))
+	wantStatus(t, get(t, c, base+seg+"?token="+good), http.StatusOK)
+	waitIdle(t, e)
+	stop()
+	o.stop() // from now on, only the disk tier can answer
+
+	_, base = startEdge(t, o.URL(), signedEdge(func(c *Config) { c.CacheDir = dir }))
+	wantRefused(t, get(t, c, base+seg), "This video is private")
+	r := get(t, c, base+seg+"?token="+good)
+	wantStatus(t, r, http.StatusOK)
+	wantXCache(t, r, "Hit")
+}
