@@ -235,6 +235,23 @@ func withoutToken(raw string) string {
 	return b.String()
 }
 
+// redactToken hides the signature of a token in a raw query, for logs: the
+// policy part (which says what the token opened and until when) stays
+// readable, and without its signature the token opens nothing.
+func redactToken(raw string) string {
+	if !strings.Contains(raw, urlsign.QueryParam+"=") {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	for i, part := range parts {
+		if v, ok := strings.CutPrefix(part, urlsign.QueryParam+"="); ok {
+			policy, _, _ := strings.Cut(v, ".")
+			parts[i] = urlsign.QueryParam + "=" + policy + ".REDACTED"
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
 // deniedLabel is the metrics label of a refusal.
 func deniedLabel(reason error) string {
 	switch {

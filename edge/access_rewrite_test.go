@@ -199,6 +199,20 @@ func TestTokenIsNotPartOfTheCacheKeyOrUpstreamURI(t *testing.T) {
 	}
 }
 
+func TestRedactToken(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                        "",
+		"v=1":                     "v=1",
+		"token=" + tok:            "token=eyJraWQiOiJrMSJ9.REDACTED",
+		"v=1&token=" + tok + "&w": "v=1&token=eyJraWQiOiJrMSJ9.REDACTED&w",
+		"mytoken=x":               "mytoken=x",
+	} {
+		if got := redactToken(in); got != want {
+			t.Errorf("redactToken(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestCookiePath(t *testing.T) {
 	for resource, want := range map[string]string{
 		"/videos/abc/":            "/videos/abc/",

@@ -78,7 +78,7 @@ func (e *Edge) accessLogLine(r *http.Request, rw *responseWriter, start time.Tim
 		"sc-status":                   status,
 		"cs(Referer)":                 dashIfEmpty(r.Referer()),
 		"cs(User-Agent)":              dashIfEmpty(r.UserAgent()),
-		"cs-uri-query":                dashIfEmpty(r.URL.RawQuery),
+		"cs-uri-query":                dashIfEmpty(redactToken(r.URL.RawQuery)),
 		"x-edge-result-type":          result,
 		"x-edge-response-result-type": result,
 		"x-host-header":               r.Host,
