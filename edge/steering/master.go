@@ -47,8 +47,9 @@ func (rt *Router) serveMaster(w http.ResponseWriter, r *http.Request, id string)
 	rt.setCommonHeaders(h)
 	h.Set("Content-Type", "application/vnd.apple.mpegurl")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	// The answer is a routing decision of this moment, not content.
-	h.Set("Cache-Control", "no-store")
+	// The answer is a routing decision for this viewer at this moment,
+	// and may carry the viewer's token: for no cache to keep or share.
+	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Steering-Pathway", order[0])
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {

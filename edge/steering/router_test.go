@@ -49,7 +49,7 @@ func TestRouter_SteersToTheFastEdgeAndFFmpegDecodesTheSteeredMaster(t *testing.T
 	if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.apple.mpegurl" {
 		t.Errorf("master Content-Type %q", ct)
 	}
-	if resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Cache-Control") != "private, no-store" {
 		t.Errorf("master headers: %v", resp.Header)
 	}
 	want := `#EXT-X-CONTENT-STEERING:SERVER-URI="/steer/` + testVideoID + `",PATHWAY-ID="edge-2"`
