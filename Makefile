@@ -10,6 +10,7 @@ PLAYER    := player/dist/player.js
 # Fuzz targets run briefly in `make test`: package:Target.
 FUZZ_TARGETS := \
 	./internal/httprange:FuzzParse \
+	./edge:FuzzAddTokenToPlaylist \
 	./internal/urlsign:FuzzVerify \
 	./packager/index:FuzzDecode \
 	./packager/mp4box:FuzzScanTop \

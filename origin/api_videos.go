@@ -43,7 +43,14 @@ func (s *Server) listVideos(w http.ResponseWriter, r *http.Request) error {
 		Videos     []videoView `json:"videos"`
 		NextCursor string      `json:"next_cursor,omitempty"`
 	}{Videos: []videoView{}, NextCursor: next}
+	// Private videos are unlisted: only the key holder sees them in the
+	// list (whoever has a video's ID, as the owner chose to share it, can
+	// still get it and its signed URLs).
+	all := s.hasKey(r)
 	for _, v := range videos {
+		if v.Visibility == catalog.Private && !all {
+			continue
+		}
 		out.Videos = append(out.Videos, s.view(v))
 	}
 	return writeJSON(w, http.StatusOK, out)

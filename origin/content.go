@@ -117,6 +117,9 @@ func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if _, isTS := hls.ParseTSName(kindName); isTS {
+		return s.serveTSPlaylist(w, r, v, kindName)
+	}
 	iframes := kindName == "iframes"
 	if iframes {
 		kindName = "video"
@@ -141,6 +144,11 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.readyVideo(w, r)
 	if err != nil {
 		return err
+	}
+	if kind := chi.URLParam(r, "kind"); kind != "video" && kind != "audio" {
+		if _, isTS := hls.ParseTSName(kind); isTS {
+			return s.serveTSSegment(w, r, v, kind, chi.URLParam(r, "file"))
+		}
 	}
 	rd, t, err := s.track(r, v, chi.URLParam(r, "kind"))
 	if err != nil {

@@ -198,3 +198,29 @@ func TestOrigin_BadUploadsGetClearErrors(t *testing.T) {
 		t.Fatalf("origin is down after bad uploads: %v", err)
 	}
 }
+
+func TestOrigin_PrivateVideosAreUnlisted(t *testing.T) {
+	base, _ := startOrigin(t, nil)
+	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 2, Faststart: true})
+	_, v, _ := upload(t, base, src, "?title=secret&visibility=private")
+	list := func(key string) []video {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/videos", nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct{ Videos []video }
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return out.Videos
+	}
+	if got := list(""); len(got) != 0 {
+		t.Fatalf("the public list shows a private video: %+v", got)
+	}
+	if got := list(apiKey); len(got) != 1 || got[0].ID != v.ID {
+		t.Fatalf("the key holder should see the private video: %+v", got)
+	}
+}

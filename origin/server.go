@@ -80,6 +80,7 @@ func (s *Server) routes() http.Handler {
 	r.Route("/videos/{id}", func(r chi.Router) {
 		r.Use(s.requireEdge) // only edges may fetch media, when EdgeSecret is set
 		r.Get("/master.m3u8", s.handle(s.serveMaster))
+		r.Get("/master-ts.m3u8", s.handle(s.serveMasterTS)) // MPEG-TS, for old players
 		r.Get("/hls/{rendition}/{playlist}", s.handle(s.serveMediaPlaylist))
 		r.Get("/hls/{rendition}/{kind}/{file}", s.handle(s.serveSegment))
 		r.Get("/r/{file}", s.handle(s.serveMP4))
@@ -96,13 +97,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 // requireKey refuses writes without the API key.
 func (s *Server) requireKey(next http.Handler) http.Handler {
-	want := []byte("Bearer " + s.cfg.APIKey)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		if !s.hasKey(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="streamfront"`)
 			msg := "This needs an API key: send Authorization: Bearer <key>."
-			if len(got) > 0 {
+			if r.Header.Get("Authorization") != "" {
 				msg = "The API key is not valid."
 			}
 			writeError(w, http.StatusUnauthorized, msg)
@@ -110,6 +109,12 @@ func (s *Server) requireKey(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// hasKey reports whether r carries the API key.
+func (s *Server) hasKey(r *http.Request) bool {
+	got := []byte(r.Header.Get("Authorization"))
+	return subtle.ConstantTimeCompare(got, []byte("Bearer "+s.cfg.APIKey)) == 1
 }
 
 // Run listens on cfg.Addr and serves until ctx is done.

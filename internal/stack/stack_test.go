@@ -183,6 +183,17 @@ func TestStack_UploadPackageDeliverPlay(t *testing.T) {
 		}
 	})
 
+	t.Run("ffmpeg decodes the MPEG-TS master for old players", func(t *testing.T) {
+		ts := strings.Replace(v.HLSURL, "master.m3u8", "master-ts.m3u8", 1)
+		if d := testenv.Decode(t, ts); d < seconds-0.1 || d > seconds+0.1 {
+			t.Errorf("%s decodes to %.3f s, source is %.1f s", ts, d, seconds)
+		}
+		_, body := get(t, ts, nil)
+		if !strings.Contains(string(body), "#EXT-X-VERSION:3") || !strings.Contains(string(body), "ts.m3u8") {
+			t.Errorf("unexpected TS master:\n%s", body)
+		}
+	})
+
 	segment := func(edge string, n int) string {
 		return fmt.Sprintf("%s/videos/%s/hls/src/video/%d.m4s", edge, v.ID, n)
 	}
