@@ -67,9 +67,11 @@ type testEdge struct {
 	Edge
 	srv *httptest.Server
 
-	down        atomic.Bool
-	delay       atomic.Int64 // nanoseconds
-	masterCache atomic.Value // Cache-Control of master.m3u8 (string)
+	down         atomic.Bool
+	delay        atomic.Int64 // nanoseconds, every answer
+	segmentDelay atomic.Int64 // nanoseconds, media segments (init and parts) only
+	masterCache  atomic.Value // Cache-Control of master.m3u8 (string)
+	afterMaster  atomic.Value // func(), called after each master playlist served
 
 	mu       sync.Mutex
 	requests []string
@@ -89,6 +91,13 @@ func startTestEdge(t *testing.T, name, dir string) *testEdge {
 		}
 		e.mu.Unlock()
 		if d := time.Duration(e.delay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if d := time.Duration(e.segmentDelay.Load()); d > 0 && (strings.HasSuffix(r.URL.Path, ".m4s") || strings.HasSuffix(r.URL.Path, ".mp4")) {
 			select {
 			case <-time.After(d):
 			case <-r.Context().Done():
@@ -122,6 +131,9 @@ func startTestEdge(t *testing.T, name, dir string) *testEdge {
 				h.Set("Content-Type", "application/vnd.apple.mpegurl")
 			}
 			files.ServeHTTP(w, r)
+			if f, ok := e.afterMaster.Load().(func()); ok && strings.HasSuffix(r.URL.Path, "/master.m3u8") {
+				f()
+			}
 		default:
 			http.NotFound(w, r)
 		}

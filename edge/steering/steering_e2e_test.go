@@ -156,6 +156,67 @@ func TestRouter_PlayerInChromiumFollowsTheFastEdgeThenMovesWhenItGoesDown(t *tes
 		res.ViewerRTT, res.SegmentsBefore, res.SegmentsAfter, len(res.Steering), res.Position)
 }
 
+// playResult is the part of player/e2e/play.mjs's JSON line checked here.
+type playResult struct {
+	OK       bool             `json:"ok"`
+	Reason   string           `json:"reason"`
+	Engine   string           `json:"engine"`
+	Duration float64          `json:"duration"`
+	Position float64          `json:"position"`
+	SeekedTo float64          `json:"seekedTo"`
+	Errors   []map[string]any `json:"errors"`
+}
+
+// hls.js 1.7.4 stalls for good (no error, nothing loaded, readyState 0)
+// when a pathway switch lands while its very first fragments are loading.
+// A viewer whose first steering manifest disagrees with the master's
+// initial pathway (the router ranked by its own latency, the viewer's
+// measurements say otherwise, or an edge went down in between) meets
+// exactly that, so the player holds its first steering request until the
+// first fragment is buffered. This test sets that scene: the master names
+// edge-2 first, edge-2 is marked down right after serving it and is slow
+// to deliver segments, so the first steering manifest moves the player to
+// edge-1 while edge-2's first fragments are still loading, unless held.
+func TestRouter_PlayerInChromiumSurvivesAnEdgeChangeDuringItsFirstFragments(t *testing.T) {
+	assets := requirePlayerTooling(t)
+	dir := t.TempDir()
+	makeHLS(t, dir, 20)
+	other := startTestEdge(t, "edge-1", dir)
+	first := startTestEdge(t, "edge-2", dir)
+	other.delay.Store(int64(slowEdgeDelay))
+	first.segmentDelay.Store(int64(1500 * time.Millisecond))
+	_, router := startRouter(t, testConfig(other, first))
+	waitForEdges(t, router, "edge-2 first", func(s edgesState) bool {
+		return slices.Equal(s.PathwayPriority, []string{"edge-2", "edge-1"}) && s.Edges[0].Samples >= 2
+	})
+	first.afterMaster.Store(func() { first.down.Store(true) })
+
+	mux := http.NewServeMux()
+	mux.Handle("/player/", http.StripPrefix("/player", assets))
+	mux.HandleFunc("GET /watch", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := steerPage.Execute(w, map[string]string{"Version": assets.Version(), "HLS": router + "/videos/" + testVideoID + "/master.m3u8"}); err != nil {
+			t.Errorf("render: %v", err)
+		}
+	})
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+
+	var res playResult
+	stderr := runE2EScript(t, "play.mjs", "router-startup-switch-e2e.png", &res, "--url", site.URL+"/watch", "--seek-fraction", "0.7")
+	if !res.OK {
+		t.Fatalf("play.mjs failed: %s\nresult: %+v\nstderr: %s", res.Reason, res, stderr)
+	}
+	if res.Engine != "hls.js" || res.Duration < 19.5 || res.Position < res.SeekedTo+1 {
+		t.Errorf("playback: %+v", res)
+	}
+	// The scene happened: the player started on edge-2 and moved to edge-1.
+	if len(first.requestsMatching("/index.m3u8")) == 0 || len(other.requestsMatching(".m4s")) == 0 {
+		t.Errorf("no change of edge at startup: edge-2 playlists %v, edge-1 segments %d",
+			first.requestsMatching("/index.m3u8"), len(other.requestsMatching(".m4s")))
+	}
+}
+
 func hostOf(t *testing.T, raw string) string {
 	t.Helper()
 	u, err := url.Parse(raw)
@@ -202,34 +263,50 @@ func requirePlayerTooling(t *testing.T) *player.Assets {
 // runSteer runs player/e2e/steer.mjs and parses its JSON line.
 func runSteer(t *testing.T, args ...string) (steerResult, string) {
 	t.Helper()
+	var res steerResult
+	stderr := runE2EScript(t, "steer.mjs", "router-steering-e2e.png", &res, args...)
+	return res, stderr
+}
+
+// runE2EScript runs player/e2e/<script> with a screenshot (kept in
+// $STREAMFRONT_ARTIFACTS when set) and decodes the JSON line it prints
+// into result. It fails the test when there is no such line or when the
+// script says ok but exits with an error.
+func runE2EScript(t *testing.T, script, shotName string, result any, args ...string) string {
+	t.Helper()
 	dir := os.Getenv("STREAMFRONT_ARTIFACTS")
 	if dir == "" {
 		dir = t.TempDir()
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(dir, "router-steering-e2e.png")
-	script := filepath.Join("..", "..", "player", "e2e", "steer.mjs")
-	args = append([]string{script, "--screenshot", shot, "--timeout-ms", "90000"}, args...)
-	// steer.mjs stops itself at --timeout-ms; this only catches a hung
-	// browser launch.
+	shot := filepath.Join(dir, shotName)
+	path := filepath.Join("..", "..", "player", "e2e", script)
+	args = append([]string{path, "--screenshot", shot, "--timeout-ms", "90000"}, args...)
+	// The scripts stop themselves at --timeout-ms; this only catches a
+	// hung browser launch.
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
-	t.Logf("screenshot: %s", shot)
+	t.Logf("%s screenshot: %s", script, shot)
 	line := strings.TrimSpace(stdout.String())
 	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
 		line = line[i+1:]
 	}
-	var res steerResult
-	if err := json.Unmarshal([]byte(line), &res); err != nil {
-		t.Fatalf("steer.mjs printed no JSON result (%v; exit %v)\nstdout: %s\nstderr: %s", err, runErr, stdout.String(), stderr.String())
+	var status struct {
+		OK bool `json:"ok"`
 	}
-	if res.OK && runErr != nil {
-		t.Fatalf("steer.mjs said ok but exited with %v", runErr)
+	if err := json.Unmarshal([]byte(line), &status); err != nil {
+		t.Fatalf("%s printed no JSON result (%v; exit %v)\nstdout: %s\nstderr: %s", script, err, runErr, stdout.String(), stderr.String())
 	}
-	return res, stderr.String()
+	if status.OK && runErr != nil {
+		t.Fatalf("%s said ok but exited with %v", script, runErr)
+	}
+	if err := json.Unmarshal([]byte(line), result); err != nil {
+		t.Fatalf("%s result: %v", script, err)
+	}
+	return stderr.String()
 }

@@ -11,7 +11,9 @@
 import Hls from 'hls.js';
 
 import { parseStoryboard, storyboardCueAt } from './storyboard.js';
-import { createSteeringProbe, probeTargets, steeringLoader } from './steering.js';
+import {
+  createSteeringProbe, probeTargets, steeringDefaults, steeringLoader,
+} from './steering.js';
 
 export const version = '0.1.0';
 export { Hls };
@@ -51,7 +53,8 @@ const messages = {
  * @param {HTMLElement} element box to fill; its content is replaced.
  * @param {{hls?: string, mp4?: string, poster?: string, storyboard?: string,
  *          autoplay?: boolean, title?: string, hlsConfig?: object,
- *          steering?: {samples?: number, timeoutMs?: number, maxAgeMs?: number}}} options
+ *          steering?: {samples?: number, timeoutMs?: number, maxAgeMs?: number,
+ *                      startupHoldMs?: number}}} options
  */
 export function mount(element, options = {}) {
   if (!element || element.nodeType !== 1) {
@@ -178,9 +181,19 @@ function startHLS(state, ui, opts, listen, fail, playMP4) {
   if (config.contentSteeringController === undefined) {
     config.contentSteeringController = Hls.DefaultConfig.contentSteeringController;
   }
-  // Steering requests carry the viewer's own latency to each edge.
+  // Steering requests carry the viewer's own latency to each edge, and the
+  // first one waits until playback has its first fragment: hls.js 1.7.4
+  // stalls for good (no error, nothing more loaded) when a pathway switch
+  // lands while the very first fragments are loading, which is exactly when
+  // a first steering manifest that disagrees with the master's initial
+  // pathway would arrive.
   let probe = null;
-  config.loader = steeringLoader(config.loader || Hls.DefaultConfig.loader, () => probe);
+  let startup = null;
+  let startupTimer = 0;
+  config.loader = steeringLoader(config.loader || Hls.DefaultConfig.loader, () => {
+    const measured = probe ? probe.ready() : Promise.resolve({});
+    return Promise.all([measured, startup]).then(([rtt]) => rtt);
+  });
   const hls = new Hls(config);
   state.hls = hls;
   state.engine = 'hls.js';
@@ -189,18 +202,25 @@ function startHLS(state, ui, opts, listen, fail, playMP4) {
   hls.on(Hls.Events.MANIFEST_LOADED, (_event, data) => {
     probe = null;
     state.steering = null;
+    clearTimeout(startupTimer);
     if (!data.contentSteering) return;
     state.steering = {
       pathway: data.contentSteering.pathwayId, priority: [], rtt: {}, manifests: 0, url: data.contentSteering.uri,
     };
+    startup = new Promise((resolve) => {
+      hls.once(Hls.Events.FRAG_BUFFERED, () => resolve());
+      // A stream that buffers nothing for this long has other trouble;
+      // steering may then help (another edge) and must not wait longer.
+      startupTimer = setTimeout(resolve, (opts.steering && opts.steering.startupHoldMs) || steeringDefaults.startupHoldMs);
+    });
     const targets = probeTargets(data.sessionData);
     if (targets.length === 0) return;
     probe = createSteeringProbe(targets, opts.steering || {});
-    // Start now, while hls.js loads the first playlists; the first
-    // steering request waits for it (within the probe's time budget).
+    // Start now, while hls.js loads the first playlists and fragments.
     const steering = state.steering;
     probe.ready().then((rtt) => { steering.rtt = rtt; });
   });
+  hls.on(Hls.Events.DESTROYING, () => clearTimeout(startupTimer));
   hls.on(Hls.Events.STEERING_MANIFEST_LOADED, (_event, data) => {
     if (!state.steering) return;
     state.steering.manifests += 1;

@@ -27,6 +27,7 @@ export const steeringDefaults = Object.freeze({
   samples: 3,          // GETs per edge; the fastest counts
   timeoutMs: 1500,     // budget for all samples of all edges
   maxAgeMs: 60000,     // measure again before a steering request after this
+  startupHoldMs: 10000, // the first steering request waits at most this for the first fragment
 });
 
 /**
@@ -83,9 +84,11 @@ export async function measureRTT(targets, options = {}) {
           cache: 'no-store', mode: 'cors', credentials: 'omit', signal: controller.signal,
         });
         const elapsed = now() - start;
-        // Do not keep the body; the connection goes back to the pool.
-        if (res && res.body && typeof res.body.cancel === 'function') res.body.cancel().catch(() => {});
         best = Math.min(best, elapsed);
+        // Read the (tiny) body so the connection goes back to the pool and
+        // the next sample does not pay for a new one; cancelling it would
+        // close the connection.
+        if (res && typeof res.arrayBuffer === 'function') await res.arrayBuffer().catch(() => {});
       } catch {
         // refused, unreachable or out of time: this sample does not count
       }
@@ -151,13 +154,13 @@ export function createSteeringProbe(targets, options = {}) {
 }
 
 /**
- * Makes a loader class for hls.js (config.loader) that, for steering
- * manifest requests only, waits for the viewer's measurement (getProbe()
- * returns the probe, or null when the stream is not steered by a
- * Streamfront router) and puts it in the URL. Every other request goes
+ * Makes a loader class for hls.js (config.loader) that holds steering
+ * manifest requests until prepare() resolves, and puts the viewer's RTTs it
+ * resolves with ({pathway: ms}, possibly empty) in the URL. prepare() may
+ * return null to send the request as it is. Every other request goes
  * straight to Base.
  */
-export function steeringLoader(Base, getProbe) {
+export function steeringLoader(Base, prepare) {
   return class SteeringLoader extends Base {
     load(context, config, callbacks) {
       if (!context || context.type !== 'steering-manifest') {
@@ -167,16 +170,15 @@ export function steeringLoader(Base, getProbe) {
       this.waiting = true;
       // hls.js may ask for the first steering manifest from inside its
       // MANIFEST_LOADED event, before the player's own listener for that
-      // event has made the probe: look for it once that dispatch is over.
+      // event has set up the measurement: call prepare once that dispatch
+      // is over.
       Promise.resolve()
-        .then(() => {
-          const probe = this.waiting ? getProbe() : null;
-          return probe ? probe.ready() : {};
-        })
+        .then(() => (this.waiting ? prepare() : null))
+        .catch(() => null)
         .then((rtt) => {
           if (!this.waiting) return; // aborted or destroyed meanwhile
           this.waiting = false;
-          if (Object.keys(rtt).length > 0) context.url = withViewerRTT(context.url, rtt);
+          if (rtt && Object.keys(rtt).length > 0) context.url = withViewerRTT(context.url, rtt);
           super.load(context, config, callbacks);
         });
     }

@@ -35,7 +35,7 @@ function fakeNetwork(delays) {
       init.signal.addEventListener('abort', () => reject(new Error('aborted')));
       if (d === undefined) { reject(new TypeError('refused')); return; }
       if (d === null) return; // never answers
-      setTimeout(() => { clock += d; resolve({ status: 200, body: null }); }, 1);
+      setTimeout(() => { clock += d; resolve({ status: 200, arrayBuffer: async () => new ArrayBuffer(3) }); }, 1);
     });
   };
   return { fetchImpl, now: () => clock, calls };
@@ -100,8 +100,7 @@ class BaseLoader {
 test('steering requests wait for the measurement and carry it; others do not wait', async () => {
   let release;
   const measured = new Promise((resolve) => { release = resolve; });
-  const probe = { ready: () => measured };
-  const Loader = steeringLoader(BaseLoader, () => probe);
+  const Loader = steeringLoader(BaseLoader, () => measured);
 
   const frag = new Loader();
   frag.load({ type: undefined, url: 'http://e/seg.m4s' }, {}, {});
@@ -122,7 +121,7 @@ test('steering requests wait for the measurement and carry it; others do not wai
   assert.deepEqual(gone.loaded, [], 'a destroyed loader must not start its request');
 });
 
-test('without a probe (not a router master) steering requests go out unchanged', async () => {
+test('with nothing to wait for (not a router master) steering requests go out unchanged', async () => {
   const Loader = steeringLoader(BaseLoader, () => null);
   const l = new Loader();
   l.load({ type: 'steering-manifest', url: 'http://other/steer.json' }, {}, {});
@@ -130,14 +129,22 @@ test('without a probe (not a router master) steering requests go out unchanged',
   assert.deepEqual(l.loaded, ['http://other/steer.json']);
 });
 
-test('a probe made in the same event dispatch as the steering request is used', async () => {
+test('prepare is called after the event dispatch that asked for the manifest', async () => {
   // hls.js requests the first steering manifest from its MANIFEST_LOADED
-  // listener, which runs before the player's listener makes the probe.
-  let probe = null;
-  const Loader = steeringLoader(BaseLoader, () => probe);
+  // listener, which runs before the player's listener sets things up.
+  let ready = null;
+  const Loader = steeringLoader(BaseLoader, () => ready);
   const l = new Loader();
   l.load({ type: 'steering-manifest', url: 'http://r/steer/abc' }, {}, {});
-  probe = { ready: async () => ({ 'edge-1': 3 }) };
+  ready = Promise.resolve({ 'edge-1': 3 });
   await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(l.loaded, ['http://r/steer/abc?rtt.edge-1=3']);
+});
+
+test('a failed preparation still sends the request, unchanged', async () => {
+  const Loader = steeringLoader(BaseLoader, () => Promise.reject(new Error('no')));
+  const l = new Loader();
+  l.load({ type: 'steering-manifest', url: 'http://r/steer/abc' }, {}, {});
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(l.loaded, ['http://r/steer/abc']);
 });
