@@ -125,17 +125,6 @@ func (l attrList) with(name, raw string) attrList {
 	return out
 }
 
-// without returns a copy of l without name.
-func (l attrList) without(name string) attrList {
-	out := make(attrList, 0, len(l))
-	for _, a := range l {
-		if a.name != name {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 func (l attrList) String() string {
 	var b strings.Builder
 	for i, a := range l {

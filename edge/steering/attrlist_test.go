@@ -59,8 +59,8 @@ func TestAttrList_WithReplacesInPlaceAndAppends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := l.with("GROUP-ID", `"audio@edge-1"`).with("URI", `"x"`).without("NAME").String()
-	if want := `TYPE=AUDIO,GROUP-ID="audio@edge-1",URI="x"`; got != want {
+	got := l.with("GROUP-ID", `"audio@edge-1"`).with("URI", `"x"`).String()
+	if want := `TYPE=AUDIO,GROUP-ID="audio@edge-1",NAME="Stereo",URI="x"`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	if l.String() != `TYPE=AUDIO,GROUP-ID="audio",NAME="Stereo"` {
