@@ -37,7 +37,7 @@ const (
 // readyVideo loads a video that can be served, and marks the answer as
 // needing a viewer token at the edges when the video is private.
 func (s *Server) readyVideo(w http.ResponseWriter, r *http.Request) (*catalog.Video, error) {
-	v, err := s.catalog.Get(r.Context(), chi.URLParam(r, "id"))
+	v, err := s.catalog.GetRecent(r.Context(), chi.URLParam(r, "id"))
 	if errors.Is(err, catalog.ErrNotFound) {
 		return nil, errNotFound
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maypok86/otter/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/streamfront/streamfront/origin/store"
@@ -19,14 +20,39 @@ var ErrNotFound = errors.New("video not found")
 // maxRecord bounds a meta.json read (hostile or corrupt objects).
 const maxRecord = 1 << 20
 
+// RecentTTL is how old a record GetRecent may return.
+const RecentTTL = time.Second
+
 // Catalog is the set of video records in a bucket.
 type Catalog struct {
 	s   *store.Store
 	now func() time.Time
+	// recent keeps records read for serving media, for RecentTTL: every
+	// playlist and segment request needs its video's record, and reading
+	// it from S3 each time would double the origin's S3 round trips.
+	recent *otter.Cache[string, *Video]
 }
 
 // New returns a Catalog over s.
-func New(s *store.Store) *Catalog { return &Catalog{s: s, now: time.Now} }
+func New(s *store.Store) *Catalog {
+	return &Catalog{s: s, now: time.Now, recent: otter.Must(&otter.Options[string, *Video]{
+		MaximumSize:      100_000,
+		ExpiryCalculator: otter.ExpiryCreating[string, *Video](RecentTTL),
+	})}
+}
+
+// GetRecent reads a record that may be up to RecentTTL old (a change made
+// by this process shows at once; one made by another origin process within
+// RecentTTL). Concurrent reads of one record share one S3 request. The
+// returned record is shared: callers must not modify it.
+func (c *Catalog) GetRecent(ctx context.Context, id string) (*Video, error) {
+	if !ValidID(id) {
+		return nil, ErrNotFound
+	}
+	return c.recent.Get(ctx, id, otter.LoaderFunc[string, *Video](func(ctx context.Context, id string) (*Video, error) {
+		return c.Get(ctx, id)
+	}))
+}
 
 // VideoPrefix is where everything of video id lives.
 func VideoPrefix(id string) string { return "videos/" + id + "/" }
@@ -90,6 +116,7 @@ func (c *Catalog) Update(ctx context.Context, id string, fn func(*Video) error) 
 		}
 		_, err = c.s.PutIfMatch(ctx, metaKey(id), body, "application/json", etag)
 		if err == nil {
+			c.recent.Invalidate(id)
 			return v, nil
 		}
 		if !errors.Is(err, store.ErrPrecondition) || attempt >= 20 {
@@ -159,6 +186,7 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return ErrNotFound
 	}
+	defer c.recent.Invalidate(id)
 	if err := c.s.Delete(ctx, "sources/"+id); err != nil {
 		return err
 	}
