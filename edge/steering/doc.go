@@ -16,7 +16,8 @@
 //     latency probes; the round-trip time is the time from the request
 //     written to the first response byte, folded into a moving average.
 //   - pathway.go: the ranking of edges for one viewer (orderPathways).
-//   - master.go, master_cache.go: GET /videos/{id}/master.m3u8 fetches the
+//   - master.go, master_cache.go: GET /videos/{id}/master.m3u8 (and any
+//     master-*.m3u8, such as the MPEG-TS master-ts.m3u8) fetches the
 //     edges' master (best edge first, falling over on errors), keeps it
 //     parsed in memory as long as its Cache-Control allows (at most
 //     MasterCacheTTL), one fetch per key at a time (singleflight).

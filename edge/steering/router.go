@@ -88,7 +88,8 @@ func New(cfg Config) (*Router, error) {
 
 // ServeHTTP serves one request. The route table:
 //
-//	GET /videos/{id}/master.m3u8  content-steered master playlist
+//	GET /videos/{id}/master.m3u8  content-steered master playlist (also
+//	                              master-*.m3u8, e.g. master-ts.m3u8)
 //	GET /videos/{id}/...          302 to the best edge, query kept
 //	GET /steer/{id}               steering manifest (JSON)
 //	GET /edges                    the router's view of its edges (JSON)
@@ -135,12 +136,25 @@ func (rt *Router) route(w http.ResponseWriter, r *http.Request) error {
 		if !ok || rest == "" || !validVideoID(id) {
 			return errNotFound
 		}
-		if rest == "master.m3u8" {
+		if isMasterPlaylist(rest) {
 			return rt.serveMaster(w, r, id)
 		}
 		return rt.serveRedirect(w, r)
 	}
 	return errNotFound
+}
+
+// isMasterPlaylist reports whether rest, a path under /videos/{id}/, names
+// one of the video's master playlists: master.m3u8 (CMAF) or
+// master-<variant>.m3u8 (master-ts.m3u8, MPEG-TS for old players, which
+// read the per-edge copies as redundant streams and fail over between
+// them).
+func isMasterPlaylist(rest string) bool {
+	if rest == "master.m3u8" {
+		return true
+	}
+	name, ok := strings.CutSuffix(rest, ".m3u8")
+	return ok && strings.HasPrefix(name, "master-") && len(name) > len("master-") && !strings.Contains(name, "/")
 }
 
 // validVideoID accepts what video IDs look like (origin makes 16

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -418,6 +420,43 @@ func TestRouter_ReachesEdgesByInternalURLAndSendsViewersToURL(t *testing.T) {
 	resp.Body.Close()
 	if loc := resp.Header.Get("Location"); loc != public+"/videos/"+testVideoID+"/r/a.mp4" {
 		t.Errorf("Location %q", loc)
+	}
+}
+
+func TestRouter_SteersEveryMasterPlaylistOfAVideo(t *testing.T) {
+	dir := t.TempDir()
+	makeHLS(t, dir, 2)
+	master, err := os.ReadFile(filepath.Join(dir, "master.m3u8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the origin's MPEG-TS master for old players, by name.
+	if err := os.WriteFile(filepath.Join(dir, "master-ts.m3u8"), master, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := startTestEdge(t, "edge-1", dir)
+	_, router := startRouter(t, testConfig(e))
+	v := router + "/videos/" + testVideoID
+	for _, tc := range []struct {
+		path    string
+		steered bool
+	}{
+		{"/master.m3u8", true},
+		{"/master-ts.m3u8", true},
+		{"/v144p/index.m3u8", false},
+		{"/master-.m3u8", false},
+		{"/masterx.m3u8", false},
+	} {
+		resp, err := noRedirects.Get(v + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		steered := resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte("#EXT-X-CONTENT-STEERING:"))
+		if steered != tc.steered || (!tc.steered && resp.StatusCode != http.StatusFound) {
+			t.Errorf("%s: %s, steered %v, want steered %v (else a redirect)", tc.path, resp.Status, steered, tc.steered)
+		}
 	}
 }
 
