@@ -34,6 +34,11 @@ type Config struct {
 	Workers int
 	// SegmentTarget is the HLS segment duration aimed for. It defaults to 6 s.
 	SegmentTarget time.Duration
+	// WriteAhead stores every playlist and segment in S3 under the paths of
+	// their URLs once a video is complete, so the bucket alone can serve it
+	// (a static host or a CDN in front of S3). Segments are still cut on
+	// request until then. It defaults to off.
+	WriteAhead bool
 	// Ladder is the ABR ladder: renditions encoded below the source (never
 	// above its size or bitrate). It defaults to transcode.DefaultLadder
 	// (1080p, 720p, 480p, 360p).

@@ -56,12 +56,25 @@ func (s *Server) serveMaster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	body, err := s.masterPlaylist(r.Context(), v)
+	if err != nil {
+		return err
+	}
+	cc := cacheMasterLive
+	if v.Final {
+		cc = cacheMasterDone
+	}
+	return serveBytes(w, r, body, typePlaylist, cc, etagOf(body), v.UpdatedAt)
+}
+
+// masterPlaylist lists every rendition of v and its audio group.
+func (s *Server) masterPlaylist(ctx context.Context, v *catalog.Video) ([]byte, error) {
 	renditions := make([]hls.Rendition, 0, len(v.Renditions))
 	byName := map[string]*index.Index{}
 	for _, rd := range v.Renditions {
-		ix, err := s.indexes.get(r.Context(), rd.IndexKey)
+		ix, err := s.indexes.get(ctx, rd.IndexKey)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		renditions = append(renditions, hls.Rendition{Name: rd.Name, Index: ix})
 		byName[rd.Name] = ix
@@ -72,15 +85,7 @@ func (s *Server) serveMaster(w http.ResponseWriter, r *http.Request) error {
 			audio = append(audio, hls.Audio{Rendition: a.Rendition, Name: a.Name, Default: a.Default, Track: ix.Track(index.Audio)})
 		}
 	}
-	body, err := hls.Master(renditions, audio)
-	if err != nil {
-		return err
-	}
-	cc := cacheMasterLive
-	if v.Final {
-		cc = cacheMasterDone
-	}
-	return serveBytes(w, r, body, typePlaylist, cc, etagOf(body), v.UpdatedAt)
+	return hls.Master(renditions, audio)
 }
 
 // track finds the rendition and track a playlist or segment URL names.

@@ -162,19 +162,11 @@ func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress pr
 	if err != nil {
 		return err
 	}
-	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+	return s.finish(ctx, v, func(v *catalog.Video) {
 		v.Renditions = mergeRenditions(v.Renditions, added)
 		v.Audio = audioGroupFor(v.Audio, added)
 		v.Thumbs = thumbRec
-		v.Final = true
-		v.Status, v.Stage, v.Percent = catalog.Ready, "", 100
-		return nil
 	})
-	if err != nil {
-		return err
-	}
-	s.events.publish(v.ID, eventFor(v))
-	return nil
 }
 
 // transcodeAll encodes a source that cannot be served as it is: every rung
@@ -220,11 +212,27 @@ func (s *Server) transcodeAll(ctx context.Context, v *catalog.Video, progress pr
 	if err != nil {
 		return err
 	}
-	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+	return s.finish(ctx, v, func(v *catalog.Video) {
 		v.Renditions = mergeRenditions(nil, added)
 		v.Audio = audioGroupFor(nil, added)
 		v.Thumbs = thumbRec
 		describe(v, topIx)
+	})
+}
+
+// finish makes the last change of a job: the renditions and stills it
+// made (complete), then the video is ready and final. With write-ahead on,
+// every file is stored first, from the record as it is about to be.
+func (s *Server) finish(ctx context.Context, v *catalog.Video, complete func(*catalog.Video)) error {
+	if s.cfg.WriteAhead {
+		final := *v
+		complete(&final)
+		if err := s.writeAhead(ctx, &final); err != nil {
+			return err
+		}
+	}
+	v, err := s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+		complete(v)
 		v.Final = true
 		v.Status, v.Stage, v.Percent, v.Error = catalog.Ready, "", 100, ""
 		return nil

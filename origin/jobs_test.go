@@ -24,14 +24,14 @@ type runningOrigin struct {
 	stop func()
 }
 
-func startOriginOn(t *testing.T, s3 *testenv.S3, leaseTTL time.Duration) *runningOrigin {
+func startOriginOn(t *testing.T, s3 *testenv.S3, leaseTTL time.Duration, options ...func(*origin.Config)) *runningOrigin {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	o, err := origin.New(origin.Config{
+	cfg := origin.Config{
 		S3:       s3Config(s3),
 		APIKey:   apiKey,
 		MediaURL: base,
@@ -39,7 +39,11 @@ func startOriginOn(t *testing.T, s3 *testenv.S3, leaseTTL time.Duration) *runnin
 		Workers:  1,
 		LeaseTTL: leaseTTL,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, option := range options {
+		option(&cfg)
+	}
+	o, err := origin.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

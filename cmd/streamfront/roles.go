@@ -30,6 +30,7 @@ func originFlags(cfg *origin.Config, logLevel *string, stderr io.Writer) *flags 
 	f.string(&cfg.S3.SecretKey, "s3-secret-key", "STREAMFRONT_S3_SECRET_KEY", "", "S3 secret key")
 	f.bool(&cfg.S3.PathStyle, "s3-path-style", "STREAMFRONT_S3_PATH_STYLE", false, "path-style bucket addressing (MinIO, versitygw)")
 	f.string(&cfg.WorkDir, "work-dir", "STREAMFRONT_WORK_DIR", "", "scratch directory for transcodes (default: system temp)")
+	f.bool(&cfg.WriteAhead, "write-ahead", "STREAMFRONT_WRITE_AHEAD", false, "also store every playlist and segment in S3 under its URL path, so the bucket alone can serve finished videos")
 	f.string(&cfg.EdgeSecret, "edge-secret", "STREAMFRONT_EDGE_SECRET", "", "secret shared with the edges (their STREAMFRONT_ORIGIN_SECRET); media is then served to edges only. Empty serves media to anyone")
 	f.string(&cfg.SigningKeyID, "signing-key-id", "STREAMFRONT_SIGNING_KEY_ID", "", "ID of the key that signs private videos' URLs (edges hold it in STREAMFRONT_SIGNING_KEYS)")
 	f.value((*secretBytes)(&cfg.SigningKey), "signing-key", "STREAMFRONT_SIGNING_KEY", "secret that signs private videos' URLs, at least 16 bytes")
