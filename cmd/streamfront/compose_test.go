@@ -17,6 +17,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/streamfront/streamfront/edge"
+	"github.com/streamfront/streamfront/edge/steering"
 	"github.com/streamfront/streamfront/internal/testenv"
 	"github.com/streamfront/streamfront/internal/urlsign"
 	"github.com/streamfront/streamfront/origin"
@@ -47,6 +48,7 @@ func roleVars() map[string]*flags {
 	return map[string]*flags{
 		"origin": originFlags(&origin.Config{}, &lvl, io.Discard),
 		"edge":   edgeFlags(&edge.Config{}, &lvl, io.Discard),
+		"router": routerFlags(&steering.Config{}, new(string), new(string), &lvl, io.Discard),
 		"web":    webFlags(&web.Config{}, &lvl, io.Discard),
 	}
 }
@@ -76,7 +78,7 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 			}
 		}
 	})
-	if want := []string{"edge-1", "edge-2", "origin", "s3", "web"}; !slices.Equal(names, want) {
+	if want := []string{"edge-1", "edge-2", "origin", "router", "s3", "web"}; !slices.Equal(names, want) {
 		t.Fatalf("services %v, want %v", names, want)
 	}
 	roles := roleVars()
@@ -151,8 +153,35 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 	checkURL("edge-2", "STREAMFRONT_ORIGIN_URL", "origin")
 	checkURL("web", "STREAMFRONT_API_URL", "origin")
 	media, _ := url.Parse(env(p.Services["origin"], "STREAMFRONT_MEDIA_URL"))
-	if media.Port() != listen["edge-1"] && media.Port() != listen["edge-2"] {
-		t.Errorf("origin's media URL %s is not an edge's published port", media)
+	if media.Port() != listen["router"] {
+		t.Errorf("origin's media URL %s is not the router's published port %s", media, listen["router"])
+	}
+	// The router knows every edge by its name, at its published port for
+	// viewers and by its service for itself.
+	routed, err := steering.ParseEdges(env(p.Services["router"], "STREAMFRONT_ROUTER_EDGES"), env(p.Services["router"], "STREAMFRONT_ROUTER_EDGE_INTERNAL_URLS"))
+	if err != nil {
+		t.Fatalf("router edges: %v", err)
+	}
+	if len(routed) != 2 {
+		t.Fatalf("router routes to %d edges, want edge-1 and edge-2", len(routed))
+	}
+	for _, e := range routed {
+		s, ok := p.Services[e.Name]
+		if !ok || env(s, "STREAMFRONT_EDGE_NAME") != e.Name {
+			t.Errorf("router edge %q is not the name of an edge service", e.Name)
+			continue
+		}
+		public, _ := url.Parse(e.URL)
+		internal, _ := url.Parse(e.InternalURL)
+		if public.Port() != listen[e.Name] {
+			t.Errorf("router sends viewers to %s, but %s publishes %s", e.URL, e.Name, listen[e.Name])
+		}
+		if internal == nil || internal.Hostname() != e.Name || internal.Port() != listen[e.Name] {
+			t.Errorf("router reaches %s at %q, want http://%s:%s", e.Name, e.InternalURL, e.Name, listen[e.Name])
+		}
+		if _, ok := p.Services["router"].DependsOn[e.Name]; !ok {
+			t.Errorf("router does not wait for %s", e.Name)
+		}
 	}
 	site, _ := url.Parse(env(p.Services["origin"], "STREAMFRONT_WEB_URL"))
 	if site.Port() != listen["web"] {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamfront/streamfront/edge"
+	"github.com/streamfront/streamfront/edge/steering"
 	"github.com/streamfront/streamfront/origin"
 	"github.com/streamfront/streamfront/web"
 )
@@ -55,6 +56,24 @@ func edgeFlags(cfg *edge.Config, logLevel *string, stderr io.Writer) *flags {
 	f.value((*keyMap)(&cfg.SigningKeys), "signing-keys", "STREAMFRONT_SIGNING_KEYS", "keys that verify signed URLs of private videos, as id:secret[,id:secret...]; empty refuses private videos")
 	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
 	return f
+}
+
+func routerFlags(cfg *steering.Config, edges, internalURLs, logLevel *string, stderr io.Writer) *flags {
+	f := newFlags("router", stderr)
+	f.string(&cfg.Addr, "addr", "STREAMFRONT_ADDR", ":8083", "listen address")
+	f.string(edges, "edges", "STREAMFRONT_ROUTER_EDGES", "", "edges to route viewers to, as name=URL pairs separated by commas: each edge's name (its STREAMFRONT_EDGE_NAME) and base URL as viewers reach it, e.g. edge-1=https://e1.example.com,edge-2=https://e2.example.com (required)")
+	f.string(internalURLs, "edge-internal-urls", "STREAMFRONT_ROUTER_EDGE_INTERNAL_URLS", "", "how the router itself reaches edges when not by the viewers' URLs (containers, private networks), as name=URL pairs, e.g. edge-1=http://edge-1:8081")
+	f.duration(&cfg.HealthCheckInterval, "health-interval", "STREAMFRONT_HEALTH_INTERVAL", 2*time.Second, "time between health checks of each edge (GET /healthz; 3 failures mark it down, 2 passes up)")
+	f.duration(&cfg.LatencyProbeInterval, "latency-interval", "STREAMFRONT_LATENCY_INTERVAL", time.Second, "time between latency probes of each edge; negative turns the extra probes off")
+	f.duration(&cfg.SteeringTTL, "steering-ttl", "STREAMFRONT_STEERING_TTL", 30*time.Second, "how long players keep a steering manifest before asking again")
+	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
+	return f
+}
+
+// duration defines a duration flag that may also come from env.
+func (f *flags) duration(p *time.Duration, name, env string, def time.Duration, help string) {
+	f.DurationVar(p, name, def, help+" ($"+env+")")
+	f.env[name] = env
 }
 
 // value defines a flag of a custom type that may also come from env.
@@ -164,6 +183,24 @@ func runEdge(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	return e.Run(ctx)
+}
+
+func runRouter(ctx context.Context, args []string, _, stderr io.Writer) error {
+	var cfg steering.Config
+	var edges, internalURLs, logLevel string
+	if err := routerFlags(&cfg, &edges, &internalURLs, &logLevel, stderr).parse(args); err != nil {
+		return err
+	}
+	var err error
+	if cfg.Edges, err = steering.ParseEdges(edges, internalURLs); err != nil {
+		return err
+	}
+	cfg.Logger = newLogger(stderr, logLevel)
+	rt, err := steering.New(cfg)
+	if err != nil {
+		return err
+	}
+	return rt.Run(ctx)
 }
 
 func runWeb(ctx context.Context, args []string, _, stderr io.Writer) error {

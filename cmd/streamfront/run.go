@@ -17,6 +17,7 @@ Usage:
   streamfront all      every role in one process: S3 server, origin, two edges, web
   streamfront origin   upload API, packaging, and the origin edges pull from
   streamfront edge     a caching edge in front of the origin
+  streamfront router   sends each viewer to the nearest healthy edge (HLS content steering, redirects)
   streamfront web      the site: library, upload and watch pages
   streamfront upload   upload a file from the command line, with a progress bar
   streamfront health   check that a URL answers (container health checks)
@@ -35,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"all":    runAll,
 		"origin": runOrigin,
 		"edge":   runEdge,
+		"router": runRouter,
 		"web":    runWeb,
 		"upload": runUpload,
 		"health": runHealth,

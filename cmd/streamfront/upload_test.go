@@ -29,7 +29,7 @@ func TestUpload_SendsTheFileAndFollowsItToReady(t *testing.T) {
 		t.Fatalf("upload exited %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"uploaded: ", "ready", "watch: " + st.WebURL + "/watch/", "hls:   " + st.EdgeURLs[0]} {
+	for _, want := range []string{"uploaded: ", "ready", "watch: " + st.WebURL + "/watch/", "hls:   " + st.RouterURL} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -133,7 +133,7 @@ func TestStack_PrivateVideoNeedsSignedURLs(t *testing.T) {
 	token := hls.Query().Get("token")
 	prefix := "/videos/" + v.ID + "/"
 	master := prefix + "master.m3u8"
-	mp4Path := strings.TrimPrefix(strings.SplitN(pv.MP4URL, "?", 2)[0], st.EdgeURLs[0])
+	mp4Path := strings.TrimPrefix(strings.SplitN(pv.MP4URL, "?", 2)[0], st.RouterURL)
 
 	t.Run("refused without a valid token on every edge", func(t *testing.T) {
 		sign := func(resource string, expires time.Time) string {
@@ -165,14 +165,23 @@ func TestStack_PrivateVideoNeedsSignedURLs(t *testing.T) {
 
 	t.Run("ffmpeg plays the signed hls_url through the rewritten playlists", func(t *testing.T) {
 		for _, edge := range st.EdgeURLs {
-			u := edge + strings.TrimPrefix(pv.HLSURL, st.EdgeURLs[0])
+			u := edge + strings.TrimPrefix(pv.HLSURL, st.RouterURL)
 			if d := testenv.Decode(t, u); d < seconds-0.1 || d > seconds+0.1 {
 				t.Errorf("%s decodes to %.3f s, source is %.1f s", u, d, seconds)
 			}
 		}
+		if d := testenv.Decode(t, pv.HLSURL); d < seconds-0.1 || d > seconds+0.1 {
+			t.Errorf("the signed hls_url (router) decodes to %.3f s, source is %.1f s", d, seconds)
+		}
+		// The router's steered master: every URI on an edge, with the token once.
 		resp, body := get(t, pv.HLSURL, nil)
+		if resp.StatusCode != http.StatusOK || strings.Count(string(body), "?token="+token) != strings.Count(string(body), "/videos/") || resp.Header.Get("Cache-Control") != "private, no-store" {
+			t.Fatalf("router master: %d %s\n%s", resp.StatusCode, resp.Header, body)
+		}
+		// An edge's master sets the signed cookie.
+		resp, body = get(t, st.EdgeURLs[0]+strings.TrimPrefix(pv.HLSURL, st.RouterURL), nil)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "?token="+token) || resp.Header.Get("Cache-Control") != "private, no-store" {
-			t.Fatalf("master: %d %s\n%s", resp.StatusCode, resp.Header, body)
+			t.Fatalf("edge master: %d %s\n%s", resp.StatusCode, resp.Header, body)
 		}
 		if c := resp.Header.Get("Set-Cookie"); !strings.Contains(c, urlsign.CookieName+"="+token) || !strings.Contains(c, "Path="+prefix) {
 			t.Fatalf("master sets cookie %q", c)
@@ -185,7 +194,7 @@ func TestStack_PrivateVideoNeedsSignedURLs(t *testing.T) {
 		})
 		mid := int64(len(whole) / 2)
 		for _, edge := range st.EdgeURLs {
-			u := edge + strings.TrimPrefix(pv.MP4URL, st.EdgeURLs[0])
+			u := edge + strings.TrimPrefix(pv.MP4URL, st.RouterURL)
 			resp, got := get(t, u, map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", mid, mid+999)})
 			if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, whole[mid:mid+1000]) {
 				t.Fatalf("%s: status %d, %d bytes", u, resp.StatusCode, len(got))

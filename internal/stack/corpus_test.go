@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -277,7 +278,7 @@ func judge(t *testing.T, c corpusCase, res *corpusResult) {
 		}
 	}
 	for _, u := range uris {
-		_, body := get(t, base+u, nil)
+		_, body := get(t, resolveURI(base, u), nil)
 		mp, err := playlist.Unmarshal(body)
 		if err != nil {
 			t.Fatalf("gohlslib cannot read %s: %v\n%s", u, err, body)
@@ -307,8 +308,8 @@ func judge(t *testing.T, c corpusCase, res *corpusResult) {
 	}
 	// Audio and video start together, within one frame.
 	if c.video && c.audio {
-		vs, fps := startTime(t, base+mv.Variants[0].URI, "v")
-		as, _ := startTime(t, base+defaultAudio(mv), "a")
+		vs, fps := startTime(t, resolveURI(base, mv.Variants[0].URI), "v")
+		as, _ := startTime(t, resolveURI(base, defaultAudio(mv)), "a")
 		if fps <= 0 {
 			fps = 25
 		}
@@ -316,6 +317,21 @@ func judge(t *testing.T, c corpusCase, res *corpusResult) {
 			t.Errorf("video starts at %.4f s, audio at %.4f s: more than one frame (%.4f s) apart", vs, as, 1/fps)
 		}
 	}
+}
+
+// resolveURI resolves a playlist URI against the playlist's URL, as a
+// player does: the router's steered master lists absolute URIs on the
+// edges, the edges' playlists relative ones.
+func resolveURI(base, ref string) string {
+	b, err := url.Parse(base)
+	if err != nil {
+		return ref
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	return b.ResolveReference(r).String()
 }
 
 func defaultAudio(mv *playlist.Multivariant) string {

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/streamfront/streamfront/edge"
+	"github.com/streamfront/streamfront/edge/steering"
 	"github.com/streamfront/streamfront/internal/s3server"
 	"github.com/streamfront/streamfront/origin"
 	"github.com/streamfront/streamfront/origin/store"
@@ -25,9 +26,10 @@ type Config struct {
 	// DataDir holds the S3 data (s3/) and the edges' disk caches (cache/).
 	// Required.
 	DataDir string
-	// S3Addr, OriginAddr, WebAddr and EdgeAddrs are listen addresses.
-	S3Addr, OriginAddr, WebAddr string
-	EdgeAddrs                   []string
+	// S3Addr, OriginAddr, WebAddr, RouterAddr and EdgeAddrs are listen
+	// addresses.
+	S3Addr, OriginAddr, WebAddr, RouterAddr string
+	EdgeAddrs                               []string
 	// Edges is how many edges run. It defaults to 2.
 	Edges int
 	// PublicHost is the host name put in URLs viewers follow. It defaults
@@ -57,11 +59,16 @@ type Config struct {
 type Stack struct {
 	WebURL    string
 	OriginURL string
+	// RouterURL is the viewers' entry for media: the origin's MediaURL,
+	// so hls_url and mp4_url point at the router, which steers each viewer
+	// to an edge.
+	RouterURL string
 	EdgeURLs  []string
 	S3        *s3server.Server
 
 	Origin *origin.Server
 	Edges  []*edge.Edge
+	Router *steering.Router
 	Web    *web.Server
 
 	// EdgeSecret and AdminToken are the values in use (Config's, or the
@@ -127,6 +134,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		originLn.Close()
 		return nil, err
 	}
+	routerLn, err := listen(cfg.RouterAddr)
+	if err != nil {
+		originLn.Close()
+		webLn.Close()
+		return nil, err
+	}
 	edgeLns := make([]net.Listener, cfg.Edges)
 	for i := range edgeLns {
 		addr := ""
@@ -136,11 +149,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		if edgeLns[i], err = listen(addr); err != nil {
 			originLn.Close()
 			webLn.Close()
+			routerLn.Close()
 			return nil, err
 		}
 	}
 	st.OriginURL = urlOf(originLn, cfg.PublicHost)
 	st.WebURL = urlOf(webLn, cfg.PublicHost)
+	st.RouterURL = urlOf(routerLn, cfg.PublicHost)
 	for _, ln := range edgeLns {
 		st.EdgeURLs = append(st.EdgeURLs, urlOf(ln, cfg.PublicHost))
 	}
@@ -148,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	st.Origin, err = origin.New(origin.Config{
 		S3:             store.Config{Endpoint: s3.Endpoint(), Bucket: cfg.Bucket, AccessKey: s3.AccessKey(), SecretKey: s3.SecretKey(), PathStyle: true},
 		APIKey:         cfg.APIKey,
-		MediaURL:       st.EdgeURLs[0],
+		MediaURL:       st.RouterURL,
 		WebURL:         st.WebURL,
 		EdgeSecret:     cfg.EdgeSecret,
 		SigningKeyID:   cfg.SigningKeyID,
@@ -176,6 +191,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		st.Edges = append(st.Edges, e)
 	}
+	var routed []steering.Edge
+	for i, u := range st.EdgeURLs {
+		routed = append(routed, steering.Edge{Name: fmt.Sprintf("edge-%d", i+1), URL: u})
+	}
+	if st.Router, err = steering.New(steering.Config{Edges: routed, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	st.Web, err = web.New(web.Config{APIURL: st.OriginURL, PublicURL: st.WebURL, DevAPIKey: cfg.APIKey, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
@@ -185,6 +207,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	for i, e := range st.Edges {
 		st.serve(ctx, fmt.Sprintf("edge-%d", i+1), func(ctx context.Context) error { return e.Serve(ctx, edgeLns[i]) })
 	}
+	st.serve(ctx, "router", func(ctx context.Context) error { return st.Router.Serve(ctx, routerLn) })
 	st.serve(ctx, "web", func(ctx context.Context) error { return st.Web.Serve(ctx, webLn) })
 	ok = true
 	return st, nil

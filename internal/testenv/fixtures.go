@@ -136,8 +136,15 @@ func Decode(t testing.TB, input string) float64 {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("ffmpeg failed on %s: %v\n%s", input, err, stderr.String())
 	}
-	if stderr.Len() > 0 {
-		t.Fatalf("ffmpeg reported errors decoding %s:\n%s", input, stderr.String())
+	for line := range strings.Lines(stderr.String()) {
+		// ffmpeg's HLS demuxer reuses one keep-alive connection for every
+		// media playlist it loads at start; when they live on different
+		// hosts (a content-steered master lists a copy per edge) it logs
+		// this at error level and opens a new connection. It is not a
+		// decoding error; anything else is.
+		if !strings.Contains(line, "Cannot reuse HTTP connection for different host") {
+			t.Fatalf("ffmpeg reported errors decoding %s:\n%s", input, stderr.String())
+		}
 	}
 	last := 0.0
 	for _, line := range strings.Split(stdout.String(), "\n") {
