@@ -30,6 +30,11 @@ func chooseLadder(ladder []transcode.Rung, short int, bitrate int64, topServed b
 	if topServed {
 		return out
 	}
+	if len(out) == 0 && short > 0 && (len(ladder) == 0 || short < ladder[len(ladder)-1].ShortSide) {
+		// Nothing configured fits (an empty ladder, or a source smaller
+		// than every rung): one rendition at the source's own size.
+		return []transcode.Rung{{Name: fmt.Sprintf("%dp", short/2*2)}}
+	}
 	// A rung at the source's size when the nearest one below is well under
 	// it (a 600-line source should not top out at 480) — only within the
 	// ladder: the top configured rung is the most it encodes.

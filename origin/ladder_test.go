@@ -48,3 +48,12 @@ func TestKeyframeTimes_BoundariesAndEveryTwoSeconds(t *testing.T) {
 		t.Fatalf("got %v\nwant %v", got, want)
 	}
 }
+
+func TestChooseLadder_EmptyLadderStillMakesOneRendition(t *testing.T) {
+	if got := chooseLadder([]transcode.Rung{}, 720, 0, false); len(got) != 1 || got[0].Name != "720p" || got[0].ShortSide != 0 {
+		t.Fatalf("a transcode with no ladder must make one rendition at the source's size, got %v", got)
+	}
+	if got := chooseLadder([]transcode.Rung{}, 720, 0, true); len(got) != 0 {
+		t.Fatalf("a served source with no ladder needs no rendition, got %v", got)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
 	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/packager/transcode"
 	"github.com/streamfront/streamfront/web"
 )
 
@@ -31,6 +31,8 @@ func originFlags(cfg *origin.Config, logLevel *string, stderr io.Writer) *flags 
 	f.string(&cfg.S3.SecretKey, "s3-secret-key", "STREAMFRONT_S3_SECRET_KEY", "", "S3 secret key")
 	f.bool(&cfg.S3.PathStyle, "s3-path-style", "STREAMFRONT_S3_PATH_STYLE", false, "path-style bucket addressing (MinIO, versitygw)")
 	f.string(&cfg.WorkDir, "work-dir", "STREAMFRONT_WORK_DIR", "", "scratch directory for transcodes (default: system temp)")
+	f.value(ladderFlag{&cfg.Ladder}, "ladder", "STREAMFRONT_LADDER",
+		`ABR ladder below the source, "name:shortSide:bitrate,…" or "none" (default 1080p:1080:5M,720p:720:3M,480p:480:1400k,360p:360:800k)`)
 	f.bool(&cfg.WriteAhead, "write-ahead", "STREAMFRONT_WRITE_AHEAD", false, "also store every playlist and segment in S3 under its URL path, so the bucket alone can serve finished videos")
 	f.string(&cfg.EdgeSecret, "edge-secret", "STREAMFRONT_EDGE_SECRET", "", "secret shared with the edges (their STREAMFRONT_ORIGIN_SECRET); media is then served to edges only. Empty serves media to anyone")
 	f.string(&cfg.SigningKeyID, "signing-key-id", "STREAMFRONT_SIGNING_KEY_ID", "", "ID of the key that signs private videos' URLs (edges hold it in STREAMFRONT_SIGNING_KEYS)")
@@ -68,18 +70,6 @@ func routerFlags(cfg *steering.Config, edges, internalURLs, logLevel *string, st
 	f.duration(&cfg.SteeringTTL, "steering-ttl", "STREAMFRONT_STEERING_TTL", 30*time.Second, "how long players keep a steering manifest before asking again")
 	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
 	return f
-}
-
-// duration defines a duration flag that may also come from env.
-func (f *flags) duration(p *time.Duration, name, env string, def time.Duration, help string) {
-	f.DurationVar(p, name, def, help+" ($"+env+")")
-	f.env[name] = env
-}
-
-// value defines a flag of a custom type that may also come from env.
-func (f *flags) value(v flag.Value, name, env, help string) {
-	f.Var(v, name, help+" ($"+env+")")
-	f.env[name] = env
 }
 
 // stringList is a comma-separated list flag; setting it replaces the list.
@@ -215,4 +205,27 @@ func runWeb(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	return s.Run(ctx)
+}
+
+// ladderFlag sets an origin's ABR ladder from text (transcode.ParseLadder).
+type ladderFlag struct{ dst *[]transcode.Rung }
+
+func (l ladderFlag) String() string {
+	if l.dst == nil || *l.dst == nil {
+		return ""
+	}
+	var parts []string
+	for _, r := range *l.dst {
+		parts = append(parts, fmt.Sprintf("%s:%d:%d", r.Name, r.ShortSide, r.VideoBitrate))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l ladderFlag) Set(s string) error {
+	rungs, err := transcode.ParseLadder(s)
+	if err != nil {
+		return err
+	}
+	*l.dst = rungs
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 const usage = `streamfront — an open-source video CDN
@@ -80,6 +81,17 @@ func (f *flags) string(p *string, name, env, def, help string) {
 
 func (f *flags) bool(p *bool, name, env string, def bool, help string) {
 	f.BoolVar(p, name, def, help+" ($"+env+")")
+	f.env[name] = env
+}
+
+// value defines a flag of a custom type (it parses itself).
+func (f *flags) value(v flag.Value, name, env, help string) {
+	f.Var(v, name, help+" ($"+env+")")
+	f.env[name] = env
+}
+
+func (f *flags) duration(p *time.Duration, name, env string, def time.Duration, help string) {
+	f.DurationVar(p, name, def, help+" ($"+env+")")
 	f.env[name] = env
 }
 
