@@ -6,15 +6,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // accessLog wraps the route table: it records each request in the
 // metrics and, when Config.AccessLog is set, writes one JSON line with
-// CloudFront standard log field names.
+// CloudFront standard log field names. The fast path records its answers
+// the same way (fastConn.record).
 func (e *Edge) accessLog(next http.Handler) http.Handler {
-	var mu sync.Mutex // serializes lines on the shared writer
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &responseWriter{ResponseWriter: w}
@@ -29,10 +28,7 @@ func (e *Edge) accessLog(next http.Handler) http.Handler {
 			if e.cfg.AccessLog == nil {
 				return
 			}
-			line := e.accessLogLine(r, rw, start, elapsed, resultLabels[result])
-			mu.Lock()
-			e.cfg.AccessLog.Write(line)
-			mu.Unlock()
+			e.writeAccessLog(e.accessRecordOf(r, rw, start, elapsed, resultLabels[result]))
 		}()
 		next.ServeHTTP(rw, r)
 	})
@@ -57,48 +53,89 @@ func (e *Edge) resultOf(rw *responseWriter) int {
 	return int(xcacheMiss)
 }
 
-// accessLogLine formats one access log record.
-func (e *Edge) accessLogLine(r *http.Request, rw *responseWriter, start time.Time, elapsed time.Duration, result string) []byte {
-	host, port, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+// accessRecord is what one access log line tells about a request and its
+// answer.
+type accessRecord struct {
+	start   time.Time
+	elapsed time.Duration
+	result  string
+
+	remoteAddr                       string
+	method, host, path, rawQuery     string
+	referer, userAgent, forwardedFor string
+	proto                            string
+	tls                              bool
+	requestBytes                     int64
+
+	status                                    int // 0: aborted before any status
+	bytes                                     int64
+	contentType, contentLength, contentRange string
+}
+
+// accessRecordOf describes a request answered through net/http.
+func (e *Edge) accessRecordOf(r *http.Request, rw *responseWriter, start time.Time, elapsed time.Duration, result string) *accessRecord {
+	h := rw.Header()
+	return &accessRecord{
+		start: start, elapsed: elapsed, result: result,
+		remoteAddr: r.RemoteAddr,
+		method:     r.Method, host: r.Host, path: r.URL.Path, rawQuery: r.URL.RawQuery,
+		referer: r.Referer(), userAgent: r.UserAgent(), forwardedFor: r.Header.Get("X-Forwarded-For"),
+		proto: r.Proto, tls: r.TLS != nil, requestBytes: max(r.ContentLength, 0),
+		status: rw.status, bytes: rw.bytes,
+		contentType: h.Get("Content-Type"), contentLength: h.Get("Content-Length"), contentRange: h.Get("Content-Range"),
 	}
-	utc := start.UTC()
-	status := rw.status // 0: aborted before any status
+}
+
+// writeAccessLog writes one line; lines from concurrent requests do not
+// interleave.
+func (e *Edge) writeAccessLog(rec *accessRecord) {
+	line := e.accessLogLine(rec)
+	e.accessLogMu.Lock()
+	e.cfg.AccessLog.Write(line)
+	e.accessLogMu.Unlock()
+}
+
+// accessLogLine formats one access log record.
+func (e *Edge) accessLogLine(a *accessRecord) []byte {
+	host, port, err := net.SplitHostPort(a.remoteAddr)
+	if err != nil {
+		host = a.remoteAddr
+	}
+	utc := a.start.UTC()
 	rec := map[string]any{
 		"date":                        utc.Format("2006-01-02"),
 		"time":                        utc.Format("15:04:05"),
 		"x-edge-location":             e.cfg.Name,
-		"sc-bytes":                    rw.bytes,
+		"sc-bytes":                    a.bytes,
 		"c-ip":                        host,
 		"c-port":                      port,
-		"cs-method":                   r.Method,
-		"cs(Host)":                    r.Host,
-		"cs-uri-stem":                 r.URL.Path,
-		"sc-status":                   status,
-		"cs(Referer)":                 dashIfEmpty(r.Referer()),
-		"cs(User-Agent)":              dashIfEmpty(r.UserAgent()),
-		"cs-uri-query":                dashIfEmpty(redactToken(r.URL.RawQuery)),
-		"x-edge-result-type":          result,
-		"x-edge-response-result-type": result,
-		"x-host-header":               r.Host,
+		"cs-method":                   a.method,
+		"cs(Host)":                    a.host,
+		"cs-uri-stem":                 a.path,
+		"sc-status":                   a.status,
+		"cs(Referer)":                 dashIfEmpty(a.referer),
+		"cs(User-Agent)":              dashIfEmpty(a.userAgent),
+		"cs-uri-query":                dashIfEmpty(redactToken(a.rawQuery)),
+		"x-edge-result-type":          a.result,
+		"x-edge-response-result-type": a.result,
+		"x-host-header":               a.host,
 		"cs-protocol":                 "http",
-		"cs-protocol-version":         r.Proto,
-		"cs-bytes":                    max(r.ContentLength, 0),
-		"time-taken":                  strconv.FormatFloat(elapsed.Seconds(), 'f', 3, 64),
-		"x-forwarded-for":             dashIfEmpty(r.Header.Get("X-Forwarded-For")),
-		"sc-content-type":             dashIfEmpty(rw.Header().Get("Content-Type")),
-		"sc-content-len":              dashIfEmpty(rw.Header().Get("Content-Length")),
+		"cs-protocol-version":         a.proto,
+		"cs-bytes":                    a.requestBytes,
+		"time-taken":                  strconv.FormatFloat(a.elapsed.Seconds(), 'f', 3, 64),
+		"x-forwarded-for":             dashIfEmpty(a.forwardedFor),
+		"sc-content-type":             dashIfEmpty(a.contentType),
+		"sc-content-len":              dashIfEmpty(a.contentLength),
 		"sc-range-start":              "-",
 		"sc-range-end":                "-",
 	}
-	if r.TLS != nil {
+	if a.tls {
 		rec["cs-protocol"] = "https"
 	}
-	if cr := rw.Header().Get("Content-Range"); strings.HasPrefix(cr, "bytes ") && !strings.HasPrefix(cr, "bytes */") {
+	if cr := a.contentRange; strings.HasPrefix(cr, "bytes ") && !strings.HasPrefix(cr, "bytes */") {
 		span, _, _ := strings.Cut(strings.TrimPrefix(cr, "bytes "), "/")
-		a, b, _ := strings.Cut(span, "-")
-		rec["sc-range-start"], rec["sc-range-end"] = a, b
+		first, last, _ := strings.Cut(span, "-")
+		rec["sc-range-start"], rec["sc-range-end"] = first, last
 	}
 	line, _ := json.Marshal(rec)
 	return append(line, '\n')

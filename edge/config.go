@@ -122,6 +122,14 @@ type Config struct {
 	// defaults to 30s.
 	ShutdownTimeout time.Duration
 
+	// DisableFastPath turns off the fast path for memory hits (see
+	// doc.go), so every connection is served by net/http, as for
+	// comparison or if the fast path is ever suspected of a fault. It
+	// defaults to false: the fast path is on. (A bool that defaults to on
+	// would break the rule that a zero Config takes the defaults, hence the
+	// negative name.)
+	DisableFastPath bool
+
 	// Logger receives operational logs. It defaults to slog.Default().
 	Logger *slog.Logger
 	// AccessLog, when set, receives one JSON line per request. It defaults

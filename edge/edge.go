@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,7 @@ type Edge struct {
 	hdrs         *edgeHeaders
 	metrics      *metrics
 	handler      http.Handler // the route table wrapped in logging middleware
+	accessLogMu  sync.Mutex   // serializes access log lines on Config.AccessLog
 
 	// downUntil is when the origin is next tried for requests that can be
 	// answered stale (unix nanoseconds); see originDown.
@@ -189,6 +191,10 @@ func (e *Edge) Run(ctx context.Context) error {
 
 // Serve serves on ln until ctx is done, then drains in-flight requests
 // (at most ShutdownTimeout), stops background fills and closes the Edge.
+//
+// With the fast path on (the default), connections start on the fast
+// path (fastpath.go) and the http.Server serves those it hands over;
+// without it, the http.Server serves ln itself.
 func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           e,
@@ -202,23 +208,54 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:       slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	var fs *fastServer
+	httpLn := ln
+	acceptErr := make(chan error, 1)
+	if !e.cfg.DisableFastPath {
+		handoff := newHandoffListener(ln.Addr())
+		fs, httpLn = newFastServer(e, handoff), handoff
+		go func() { acceptErr <- fs.acceptLoop(ln) }()
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	e.log.Info("edge serving", "addr", ln.Addr().String(), "origin", e.cfg.Origin)
+	go func() { errc <- srv.Serve(httpLn) }()
+	e.log.Info("edge serving", "addr", ln.Addr().String(), "origin", e.cfg.Origin, "fast_path", fs != nil)
+
+	var serveErr error
+	httpDone := false
 	select {
-	case err := <-errc:
-		e.Close()
-		return fmt.Errorf("edge %s: serve: %w", e.cfg.Name, err)
+	case serveErr = <-errc:
+		httpDone = true
+	case serveErr = <-acceptErr:
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), e.cfg.ShutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if err != nil {
-		srv.Close()
+	var err error
+	if fs != nil {
+		// Stop accepting, then let the fast path's answers finish before
+		// the http.Server stops taking the connections it hands over.
+		fs.shutting.Store(true)
+		ln.Close()
+		if serveErr == nil {
+			serveErr = <-acceptErr
+		}
+		err = fs.shutdown(shutdownCtx)
 	}
-	<-errc
+	if serveErr != nil {
+		srv.Close()
+	} else if shutdownErr := srv.Shutdown(shutdownCtx); shutdownErr != nil {
+		srv.Close()
+		err = cmp.Or(err, shutdownErr)
+	}
+	if !httpDone {
+		if httpErr := <-errc; serveErr == nil && !errors.Is(httpErr, http.ErrServerClosed) {
+			serveErr = httpErr
+		}
+	}
 	e.Close()
+	if serveErr != nil {
+		return fmt.Errorf("edge %s: serve: %w", e.cfg.Name, serveErr)
+	}
 	if err != nil {
 		return fmt.Errorf("edge %s: shutdown: %w", e.cfg.Name, err)
 	}
@@ -251,10 +288,8 @@ func (e *Edge) isLoop(r *http.Request) bool {
 		return false
 	}
 	for _, v := range via {
-		for _, hop := range strings.Split(v, ",") {
-			if strings.TrimSpace(hop) == e.hdrs.via[0] {
-				return true
-			}
+		if viaLineHas(v, e.hdrs.via[0]) {
+			return true
 		}
 	}
 	return false

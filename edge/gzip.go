@@ -24,6 +24,7 @@ const (
 type gzipVariant struct {
 	meta *entry
 	body []byte
+	fast fastSlot // header lines for the fast path (fastpath_answer.go)
 }
 
 // gzipSlot holds an item's gzip variant once made.
@@ -56,22 +57,32 @@ func gzipEligible(m *entry) bool {
 // (a q=0 refuses it). It does not allocate.
 func acceptsGzip(r *http.Request) bool {
 	for _, line := range r.Header["Accept-Encoding"] {
-		for len(line) > 0 {
-			var part string
-			part, line, _ = strings.Cut(line, ",")
-			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-			if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-				continue
-			}
-			if q, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-				if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
-					return false
-				}
-			}
-			return true
+		if accept, named := gzipInAcceptEncoding(line); named {
+			return accept
 		}
 	}
 	return false
+}
+
+// gzipInAcceptEncoding reads one Accept-Encoding line: named says whether
+// it names gzip, accept whether with a q other than 0. The first line that
+// names gzip decides.
+func gzipInAcceptEncoding(line string) (accept, named bool) {
+	for len(line) > 0 {
+		var part string
+		part, line, _ = strings.Cut(line, ",")
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		if q, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+				return false, true
+			}
+		}
+		return true, true
+	}
+	return false, false
 }
 
 // gzipped returns it's gzip variant, making it on first use. Two racing

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,7 +185,7 @@ func startEdge(t *testing.T, origin string, mutate func(*Config)) (*Edge, string
 // edge down (its port then refuses connections).
 func startEdgeStoppable(t *testing.T, origin string, mutate func(*Config)) (*Edge, string, func()) {
 	t.Helper()
-	cfg := Config{Name: "test-edge", Origin: origin, Logger: slog.New(slog.DiscardHandler)}
+	cfg := Config{Name: "test-edge", Origin: origin, Logger: slog.New(slog.DiscardHandler), DisableFastPath: fastPathOffInTests}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -211,6 +212,11 @@ func startEdgeStoppable(t *testing.T, origin string, mutate func(*Config)) (*Edg
 	t.Cleanup(stop)
 	return e, "http://" + ln.Addr().String(), stop
 }
+
+// fastPathOffInTests runs every loopback edge of the tests without the
+// fast path when STREAMFRONT_EDGE_FAST_PATH=off, so the whole suite can be
+// run against both serving paths.
+var fastPathOffInTests = os.Getenv("STREAMFRONT_EDGE_FAST_PATH") == "off"
 
 // testClient is an HTTP client that does not decompress or follow
 // redirects, so tests see exactly what the edge sent.

@@ -23,6 +23,10 @@ type metrics struct {
 	originTTFB    prometheus.Observer
 	invalidated   prometheus.Counter
 	accessDenied  *prometheus.CounterVec
+	// fastAnswered counts requests answered by the fast path (they are
+	// also in requests); handovers counts connections it gave to net/http.
+	fastAnswered prometheus.Counter
+	handovers    [handoverReasons]prometheus.Counter
 }
 
 // resultLabels are the "result" label values: X-Cache values, then "Pass".
@@ -72,12 +76,23 @@ func newMetrics(e *Edge) *metrics {
 		Name: "streamfront_edge_access_denied_total",
 		Help: "Requests for private objects refused with 403, by reason (no_token, expired, wrong_path, bad_signature, not_configured, ...).",
 	}, []string{"reason"})
+	m.fastAnswered = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "streamfront_edge_fastpath_requests_total",
+		Help: "Requests answered by the fast path for memory hits (also counted in streamfront_edge_requests_total).",
+	})
+	handovers := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "streamfront_edge_fastpath_handovers_total",
+		Help: "Connections the fast path handed to net/http, by the reason for the first request it did not answer (tls, request: outside the strict subset, route: not a cacheable path, not_hit).",
+	}, []string{"reason"})
+	for i, l := range handoverLabels {
+		m.handovers[i] = handovers.WithLabelValues(l)
+	}
 	cacheBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "streamfront_edge_cache_bytes",
 		Help:        "Bytes held by each cache tier.",
 		ConstLabels: prometheus.Labels{"tier": "memory"},
 	}, func() float64 { return float64(e.mem.bytes()) })
-	reg.MustRegister(requests, duration, m.bytesServed, m.originFetches, m.passThrough, ttfb, m.invalidated, m.accessDenied, cacheBytes,
+	reg.MustRegister(requests, duration, m.bytesServed, m.fastAnswered, handovers, m.originFetches, m.passThrough, ttfb, m.invalidated, m.accessDenied, cacheBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if e.disk != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -1,0 +1,404 @@
+package edge
+
+import "bytes"
+
+// The fast path's request reader: a strict HTTP/1.1 parser for the narrow
+// subset of requests a cache hit needs, and nothing else.
+//
+// It accepts only
+//
+//	GET|HEAD SP origin-form SP "HTTP/1.1" CRLF *( field-line CRLF ) CRLF
+//
+// with every line ended by CRLF (no bare CR or LF, no obs-fold), field
+// names of token characters directly followed by ':', field values of
+// VCHAR, SP, HTAB and obs-text, at most fastMaxHeaders field lines and
+// fastMaxHead bytes in all, exactly one Host, no Transfer-Encoding,
+// Expect, Upgrade or Trailer, Content-Length only "0" and only once,
+// Connection only "keep-alive" or "close", and at most one of each header
+// it interprets (Range, If-*). The path holds no percent-escapes (so
+// URL.Path is the path as sent, and so is the cache key); the query may
+// hold valid ones.
+//
+// Anything else is refused, and refused means handed to net/http with
+// every byte read so far, which then answers as it always has: the reader
+// never answers an error itself. Its only job is to say, for the bytes
+// read so far, "this is a request I fully understand, and net/http would
+// read it the same way" (FuzzReadRequest checks that claim against
+// http.ReadRequest), "not enough bytes yet", or "not mine".
+
+const (
+	// fastMaxHead is the largest request head the fast path reads; a
+	// longer one is handed over (net/http allows 64 KiB). It is also the
+	// size of a fast connection's read buffer, so the reader can never
+	// read past it.
+	fastMaxHead = 8 << 10
+	// fastMaxHeaders bounds the field lines of one request.
+	fastMaxHeaders = 64
+	// fastMaxMultiLine bounds how many lines of a list header that may
+	// repeat (Accept-Encoding, Via) are kept.
+	fastMaxMultiLine = 4
+)
+
+// parseResult is what the reader makes of the bytes buffered so far.
+type parseResult uint8
+
+const (
+	// parseIncomplete: no complete head yet and nothing outside the subset
+	// so far; read more.
+	parseIncomplete parseResult = iota
+	// parseOK: a complete request head within the subset.
+	parseOK
+	// parseRefused: outside the subset (or too long); hand the connection
+	// over.
+	parseRefused
+)
+
+// fastRequest is one request head within the subset. Its byte slices
+// point into the connection's read buffer and are valid until the next
+// read.
+type fastRequest struct {
+	size   int  // bytes of the head, request line to the empty line
+	isHead bool // HEAD; otherwise GET
+	path   []byte
+	query  []byte // without '?'; nil without one
+	host   []byte
+	close  bool // Connection: close
+
+	// The interpreted headers, the only value each; empty when missing,
+	// which is how the net/http path reads an empty one too.
+	rangeSpec, ifRange, ifNoneMatch, ifModifiedSince []byte
+
+	acceptEncoding [fastMaxMultiLine][]byte
+	nAcceptEnc     int
+	via            [fastMaxMultiLine][]byte
+	nVia           int
+
+	// Kept for the access log only.
+	referer, userAgent, forwardedFor []byte
+}
+
+// parseFastRequest reads the request at the start of b. b may hold less
+// than a request (parseIncomplete) or more (pipelined requests: only the
+// first is read; req.size says where the next begins).
+func parseFastRequest(b []byte, req *fastRequest) parseResult {
+	*req = fastRequest{}
+	if !methodPrefixOK(b) {
+		return parseRefused
+	}
+	end := bytes.Index(b, crlfcrlf)
+	if end < 0 {
+		// No complete head yet. net/http would also read on, unless a line
+		// ends in a bare LF: it takes those as line ends, so a head may
+		// already be complete for it. Such a request is not ours.
+		if hasBareLF(b) || len(b) >= fastMaxHead {
+			return parseRefused
+		}
+		return parseIncomplete
+	}
+	if end+4 > fastMaxHead {
+		return parseRefused
+	}
+	req.size = end + 4
+	head := b[:end+2] // every line with its CRLF
+
+	// Request line.
+	line, rest := cutLine(head)
+	if line == nil || !parseRequestLine(line, req) {
+		return parseRefused
+	}
+
+	var hosts, lengths, conns, ranges, ifRanges, inms, imss int
+	for n := 0; len(rest) > 0; n++ {
+		if n == fastMaxHeaders {
+			return parseRefused
+		}
+		line, rest = cutLine(rest)
+		if line == nil {
+			return parseRefused
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return parseRefused // no name, or no colon
+		}
+		name, value := line[:colon], line[colon+1:]
+		for _, c := range name {
+			if !isTokenChar(c) {
+				return parseRefused // includes a space before the colon
+			}
+		}
+		for _, c := range value {
+			if !isFieldValueChar(c) {
+				return parseRefused // CR, LF, NUL and other controls
+			}
+		}
+		value = trimOWS(value)
+
+		switch len(name) {
+		case 3:
+			if asciiEqualFold(name, "via") {
+				if req.nVia == fastMaxMultiLine {
+					return parseRefused
+				}
+				req.via[req.nVia] = value
+				req.nVia++
+			}
+		case 4:
+			if asciiEqualFold(name, "host") {
+				if hosts++; hosts > 1 || !validFastHost(value) {
+					return parseRefused
+				}
+				req.host = value
+			}
+		case 5:
+			if asciiEqualFold(name, "range") {
+				ranges++
+				req.rangeSpec = value
+			}
+		case 6:
+			if asciiEqualFold(name, "expect") {
+				return parseRefused
+			}
+		case 7:
+			switch {
+			case asciiEqualFold(name, "upgrade"), asciiEqualFold(name, "trailer"):
+				return parseRefused
+			case asciiEqualFold(name, "referer"):
+				if req.referer == nil {
+					req.referer = value
+				}
+			}
+		case 8:
+			if asciiEqualFold(name, "if-range") {
+				ifRanges++
+				req.ifRange = value
+			}
+		case 10:
+			switch {
+			case asciiEqualFold(name, "connection"):
+				conns++
+				switch {
+				case asciiEqualFold(value, "close"):
+					req.close = true
+				case asciiEqualFold(value, "keep-alive"):
+				default:
+					return parseRefused
+				}
+			case asciiEqualFold(name, "user-agent"):
+				if req.userAgent == nil {
+					req.userAgent = value
+				}
+			}
+		case 13:
+			if asciiEqualFold(name, "if-none-match") {
+				inms++
+				req.ifNoneMatch = value
+			}
+		case 14:
+			if asciiEqualFold(name, "content-length") {
+				if lengths++; string(value) != "0" {
+					return parseRefused
+				}
+			}
+		case 15:
+			switch {
+			case asciiEqualFold(name, "accept-encoding"):
+				if req.nAcceptEnc == fastMaxMultiLine {
+					return parseRefused
+				}
+				req.acceptEncoding[req.nAcceptEnc] = value
+				req.nAcceptEnc++
+			case asciiEqualFold(name, "x-forwarded-for"):
+				if req.forwardedFor == nil {
+					req.forwardedFor = value
+				}
+			}
+		case 17:
+			switch {
+			case asciiEqualFold(name, "transfer-encoding"):
+				return parseRefused
+			case asciiEqualFold(name, "if-modified-since"):
+				imss++
+				req.ifModifiedSince = value
+			}
+		}
+	}
+	if hosts != 1 || lengths > 1 || conns > 1 || ranges > 1 || ifRanges > 1 || inms > 1 || imss > 1 {
+		return parseRefused
+	}
+	return parseOK
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// methodPrefixOK reports whether b starts with "GET " or "HEAD ", or with
+// a part of one (more bytes may follow), so anything else is handed over
+// as soon as its first bytes arrive.
+func methodPrefixOK(b []byte) bool {
+	for _, m := range [...]string{"GET ", "HEAD "} {
+		n := min(len(b), len(m))
+		if string(b[:n]) == m[:n] {
+			return true
+		}
+	}
+	return false
+}
+
+// parseRequestLine reads "GET|HEAD SP origin-form SP HTTP/1.1".
+func parseRequestLine(line []byte, req *fastRequest) bool {
+	var target []byte
+	switch {
+	case bytes.HasPrefix(line, []byte("GET /")):
+		target = line[len("GET "):]
+	case bytes.HasPrefix(line, []byte("HEAD /")):
+		req.isHead = true
+		target = line[len("HEAD "):]
+	default:
+		return false
+	}
+	target, ok := bytes.CutSuffix(target, []byte(" HTTP/1.1"))
+	if !ok {
+		return false
+	}
+	path, query, hasQuery := bytes.Cut(target, []byte("?"))
+	for _, c := range path {
+		if !isPathChar(c) {
+			return false
+		}
+	}
+	if hasQuery {
+		if !validQuery(query) {
+			return false
+		}
+		req.query = query[:len(query):len(query)]
+		if req.query == nil {
+			req.query = []byte{}
+		}
+	}
+	req.path = path
+	return true
+}
+
+// validQuery accepts query characters and well-formed percent-escapes.
+func validQuery(q []byte) bool {
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(q) || !isHex(q[i+1]) || !isHex(q[i+2]) {
+				return false
+			}
+			i += 2
+		case c == '?' || isPathChar(c):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// cutLine splits off the first CRLF-ended line of b. It returns a nil
+// line when b holds a bare CR or LF before the first CRLF.
+func cutLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 1 || b[i-1] != '\r' {
+		return nil, nil
+	}
+	line = b[:i-1]
+	if bytes.IndexByte(line, '\r') >= 0 {
+		return nil, nil
+	}
+	return line[:len(line):len(line)], b[i+1:]
+}
+
+// hasBareLF reports whether b holds an LF not preceded by CR.
+func hasBareLF(b []byte) bool {
+	for i := bytes.IndexByte(b, '\n'); i >= 0; {
+		if i == 0 || b[i-1] != '\r' {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '\n')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b[:len(b):len(b)]
+}
+
+// asciiEqualFold compares b with lower, which must be lower case ASCII.
+func asciiEqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// validFastHost accepts a non-empty host[:port] of letters, digits and
+// "-._:[]" — a subset of what net/http's Host check allows.
+func validFastHost(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !isAlnum(c) && c != '-' && c != '.' && c != '_' && c != ':' && c != '[' && c != ']' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// isTokenChar: RFC 9110 tchar.
+func isTokenChar(c byte) bool {
+	if isAlnum(c) {
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// isFieldValueChar: VCHAR, SP, HTAB or obs-text (RFC 9110 §5.5).
+func isFieldValueChar(c byte) bool {
+	return c == '\t' || c == ' ' || 0x21 <= c && c != 0x7f
+}
+
+// isPathChar: RFC 3986 pchar without pct-encoded, plus '/'.
+func isPathChar(c byte) bool {
+	if isAlnum(c) {
+		return true
+	}
+	switch c {
+	case '-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '/':
+		return true
+	}
+	return false
+}
