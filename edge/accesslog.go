@@ -67,8 +67,8 @@ type accessRecord struct {
 	tls                              bool
 	requestBytes                     int64
 
-	status                                    int // 0: aborted before any status
-	bytes                                     int64
+	status                                   int // 0: aborted before any status
+	bytes                                    int64
 	contentType, contentLength, contentRange string
 }
 

@@ -217,7 +217,7 @@ func (fc *fastConn) loop() (reason handoverReason, ok bool) {
 	fc.buf = *fc.bufp
 	cfg := &fc.e.cfg
 	fc.conn.SetReadDeadline(deadlineAfter(time.Now(), cfg.ReadHeaderTimeout))
-	headerTimed := true   // this request's ReadHeaderTimeout is running
+	headerTimed := true     // this request's ReadHeaderTimeout is running
 	var idleSince time.Time // end of the last answer; zero before the first
 	var req fastRequest
 	for {
