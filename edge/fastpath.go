@@ -169,9 +169,8 @@ type fastConn struct {
 	e    *Edge
 	conn net.Conn
 
-	buf  []byte // read buffer, fastMaxHead bytes; unread bytes are buf[r:w]
-	bufp *[]byte
-	r, w int
+	fastReader
+	bufp *[]byte // buf, from fastServer.bufs
 
 	head    []byte // the answer's status line and header, reused
 	iov     [2][]byte
@@ -197,7 +196,7 @@ func (fc *fastConn) serve() {
 	}
 	fc.e.metrics.handovers[reason].Inc()
 	var c net.Conn = fc.conn
-	if fc.r < fc.w {
+	if fc.buffered() > 0 {
 		c = &replayConn{Conn: fc.conn, pending: fc.buf[fc.r:fc.w]} // the buffer goes with it
 	} else if fc.bufp != nil {
 		fc.fs.bufs.Put(fc.bufp)
@@ -221,10 +220,10 @@ func (fc *fastConn) loop() (reason handoverReason, ok bool) {
 	var idleSince time.Time // end of the last answer; zero before the first
 	var req fastRequest
 	for {
-		if fc.r == fc.w && fc.fs.shutting.Load() {
+		if fc.buffered() == 0 && fc.fs.shutting.Load() {
 			return 0, false
 		}
-		switch parseFastRequest(fc.buf[fc.r:fc.w], &req) {
+		switch fc.parse(&req) {
 		case parseRefused:
 			return handoverRequest, true
 		case parseOK:
@@ -235,9 +234,7 @@ func (fc *fastConn) loop() (reason handoverReason, ok bool) {
 			if err != nil || req.close || fc.fs.shutting.Load() {
 				return 0, false
 			}
-			if fc.r += req.size; fc.r == fc.w {
-				fc.r, fc.w = 0, 0
-			}
+			fc.consume(req.size)
 			idleSince, headerTimed = end, false
 			if fc.fs.idleShort {
 				// The answer's deadline would outlast the idle time.
@@ -247,13 +244,7 @@ func (fc *fastConn) loop() (reason handoverReason, ok bool) {
 		}
 
 		// Incomplete: read more.
-		if fc.w == len(fc.buf) {
-			// parseFastRequest refuses a full buffer from offset 0, so the
-			// head starts further in: move it to the front.
-			fc.w = copy(fc.buf, fc.buf[fc.r:fc.w])
-			fc.r = 0
-		}
-		if fc.r < fc.w && !headerTimed {
+		if fc.buffered() > 0 && !headerTimed {
 			// Part of a head is here: the rest must follow within
 			// ReadHeaderTimeout.
 			fc.conn.SetReadDeadline(deadlineAfter(time.Now(), cfg.ReadHeaderTimeout))
@@ -262,12 +253,11 @@ func (fc *fastConn) loop() (reason handoverReason, ok bool) {
 				return 0, false
 			}
 		}
-		n, err := fc.conn.Read(fc.buf[fc.w:])
-		fc.w += n
+		n, err := fc.fill(fc.conn)
 		if n > 0 || err == nil {
 			continue
 		}
-		if errors.Is(err, os.ErrDeadlineExceeded) && fc.r == fc.w && !idleSince.IsZero() && cfg.IdleTimeout > 0 {
+		if errors.Is(err, os.ErrDeadlineExceeded) && fc.buffered() == 0 && !idleSince.IsZero() && cfg.IdleTimeout > 0 {
 			// The deadline of the last answer fired while idle: wait out
 			// the rest of the idle time.
 			if until := idleSince.Add(cfg.IdleTimeout); time.Now().Before(until) {

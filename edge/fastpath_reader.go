@@ -1,6 +1,10 @@
 package edge
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+	"io"
+)
 
 // The fast path's request reader: a strict HTTP/1.1 parser for the narrow
 // subset of requests a cache hit needs, and nothing else.
@@ -38,6 +42,71 @@ const (
 	// repeat (Accept-Encoding, Via) are kept.
 	fastMaxMultiLine = 4
 )
+
+// fastReader is a connection's read buffer of fastMaxHead bytes; the
+// bytes read and not yet consumed are buf[r:w].
+type fastReader struct {
+	buf  []byte
+	r, w int
+	// waited is how many unread bytes the last parse found incomplete
+	// (0 after any other verdict). Until a line end arrives, more bytes
+	// cannot change that verdict, so parse skips the work: a client that
+	// sends its head a byte at a time costs one parse per line, not one
+	// per byte.
+	waited int
+}
+
+// errHeadTooLarge: fill was called on a full buffer that holds one
+// unfinished head, which parse refuses first; it cannot happen.
+var errHeadTooLarge = errors.New("fast path: request head larger than the read buffer")
+
+// parse reads the request at the start of the unread bytes.
+func (b *fastReader) parse(req *fastRequest) parseResult {
+	unread := b.buf[b.r:b.w]
+	if b.waited >= len("HEAD ") && len(unread) < fastMaxHead {
+		// Only bytes of an unfinished line came in (the method is known
+		// by now). From the last byte seen before, for a CR there.
+		fresh := unread[b.waited-1:]
+		cr := bytes.IndexByte(fresh, '\r')
+		if bytes.IndexByte(fresh, '\n') < 0 && (cr < 0 || cr == len(fresh)-1) {
+			b.waited = len(unread)
+			return parseIncomplete
+		}
+	}
+	res := parseFastRequest(unread, req)
+	b.waited = 0
+	if res == parseIncomplete {
+		b.waited = len(unread)
+	}
+	return res
+}
+
+// consume drops the first n unread bytes (a request head answered).
+func (b *fastReader) consume(n int) {
+	b.waited = 0
+	if b.r += n; b.r == b.w {
+		b.r, b.w = 0, 0
+	}
+}
+
+// buffered is how many bytes are read and not consumed.
+func (b *fastReader) buffered() int { return b.w - b.r }
+
+// fill reads once from rd into the free end of the buffer, first moving
+// the unread bytes to the front if the buffer is full. It never reads
+// more than the buffer holds.
+func (b *fastReader) fill(rd io.Reader) (int, error) {
+	if b.w == len(b.buf) {
+		if b.r == 0 {
+			return 0, errHeadTooLarge
+		}
+		b.w = copy(b.buf, b.buf[b.r:b.w])
+		b.r = 0
+	}
+	n, err := rd.Read(b.buf[b.w:])
+	b.w += n
+	return n, err
+}
 
 // parseResult is what the reader makes of the bytes buffered so far.
 type parseResult uint8
@@ -80,40 +149,37 @@ type fastRequest struct {
 // parseFastRequest reads the request at the start of b. b may hold less
 // than a request (parseIncomplete) or more (pipelined requests: only the
 // first is read; req.size says where the next begins).
+//
+// Every complete line is checked as soon as it is in, so a request that
+// is already outside the subset is handed over at once rather than when
+// its head is complete: net/http, which reads line by line too, may have
+// an answer (400) for it before then.
 func parseFastRequest(b []byte, req *fastRequest) parseResult {
 	*req = fastRequest{}
 	if !methodPrefixOK(b) {
 		return parseRefused
 	}
-	end := bytes.Index(b, crlfcrlf)
-	if end < 0 {
-		// No complete head yet. net/http would also read on, unless a line
-		// ends in a bare LF: it takes those as line ends, so a head may
-		// already be complete for it. Such a request is not ours.
-		if hasBareLF(b) || len(b) >= fastMaxHead {
-			return parseRefused
-		}
-		return parseIncomplete
+	if len(b) > fastMaxHead {
+		b = b[:fastMaxHead] // a head must end within the limit
 	}
-	if end+4 > fastMaxHead {
-		return parseRefused
+	line, rest, res := cutLine(b)
+	if res != parseOK {
+		return lineResult(res, b)
 	}
-	req.size = end + 4
-	head := b[:end+2] // every line with its CRLF
-
-	// Request line.
-	line, rest := cutLine(head)
-	if line == nil || !parseRequestLine(line, req) {
+	if !parseRequestLine(line, req) {
 		return parseRefused
 	}
 
 	var hosts, lengths, conns, ranges, ifRanges, inms, imss int
-	for n := 0; len(rest) > 0; n++ {
-		if n == fastMaxHeaders {
-			return parseRefused
+	for n := 0; ; n++ {
+		line, rest, res = cutLine(rest)
+		if res != parseOK {
+			return lineResult(res, b)
 		}
-		line, rest = cutLine(rest)
-		if line == nil {
+		if len(line) == 0 {
+			break // the end of the head
+		}
+		if n == fastMaxHeaders {
 			return parseRefused
 		}
 		colon := bytes.IndexByte(line, ':')
@@ -128,7 +194,7 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 		}
 		for _, c := range value {
 			if !isFieldValueChar(c) {
-				return parseRefused // CR, LF, NUL and other controls
+				return parseRefused // NUL and other controls
 			}
 		}
 		value = trimOWS(value)
@@ -221,14 +287,25 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 				req.ifModifiedSince = value
 			}
 		}
+		if lengths > 1 || conns > 1 || ranges > 1 || ifRanges > 1 || inms > 1 || imss > 1 {
+			return parseRefused
+		}
 	}
-	if hosts != 1 || lengths > 1 || conns > 1 || ranges > 1 || ifRanges > 1 || inms > 1 || imss > 1 {
+	if hosts != 1 {
 		return parseRefused
 	}
+	req.size = len(b) - len(rest)
 	return parseOK
 }
 
-var crlfcrlf = []byte("\r\n\r\n")
+// lineResult is the verdict on a head whose next line is incomplete
+// (read on, unless the buffer is full) or malformed.
+func lineResult(res parseResult, b []byte) parseResult {
+	if res == parseIncomplete && len(b) < fastMaxHead {
+		return parseIncomplete
+	}
+	return parseRefused
+}
 
 // methodPrefixOK reports whether b starts with "GET " or "HEAD ", or with
 // a part of one (more bytes may follow), so anything else is handed over
@@ -296,33 +373,25 @@ func validQuery(q []byte) bool {
 	return true
 }
 
-// cutLine splits off the first CRLF-ended line of b. It returns a nil
-// line when b holds a bare CR or LF before the first CRLF.
-func cutLine(b []byte) (line, rest []byte) {
+// cutLine splits off the first line of b, which must end in CRLF. It
+// refuses a bare LF or CR (net/http would take a bare LF as a line end),
+// and says parseIncomplete when no line end is in b yet.
+func cutLine(b []byte) (line, rest []byte, res parseResult) {
 	i := bytes.IndexByte(b, '\n')
-	if i < 1 || b[i-1] != '\r' {
-		return nil, nil
+	if i < 0 {
+		if cr := bytes.IndexByte(b, '\r'); cr >= 0 && cr < len(b)-1 {
+			return nil, nil, parseRefused // a CR not followed by LF
+		}
+		return nil, nil, parseIncomplete
 	}
-	line = b[:i-1]
+	if i == 0 || b[i-1] != '\r' {
+		return nil, nil, parseRefused
+	}
+	line = b[: i-1 : i-1]
 	if bytes.IndexByte(line, '\r') >= 0 {
-		return nil, nil
+		return nil, nil, parseRefused
 	}
-	return line[:len(line):len(line)], b[i+1:]
-}
-
-// hasBareLF reports whether b holds an LF not preceded by CR.
-func hasBareLF(b []byte) bool {
-	for i := bytes.IndexByte(b, '\n'); i >= 0; {
-		if i == 0 || b[i-1] != '\r' {
-			return true
-		}
-		j := bytes.IndexByte(b[i+1:], '\n')
-		if j < 0 {
-			return false
-		}
-		i += 1 + j
-	}
-	return false
+	return line, b[i+1:], parseOK
 }
 
 func trimOWS(b []byte) []byte {
