@@ -208,6 +208,12 @@ func (c Config) EncodeLadder(ctx context.Context, input string, src *Source, out
 	c = c.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
+	return c.run(ctx, LadderArgs(input, src, outs, opt), src.Duration, progress)
+}
+
+// LadderArgs is the ffmpeg command line (without the program name) that
+// EncodeLadder runs: benchmarks time the same command run by hand.
+func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []string {
 	args := []string{"-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y", "-i", input}
 	var video []int
 	for i, o := range outs {
@@ -261,7 +267,7 @@ func (c Config) EncodeLadder(ctx context.Context, input string, src *Source, out
 	if th != nil {
 		args = append(args, thumbOutputs(th)...)
 	}
-	return c.run(ctx, args, src.Duration, progress)
+	return args
 }
 
 // Thumbnails makes only the poster and storyboard, decoding keyframes only
