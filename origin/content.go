@@ -60,6 +60,12 @@ func (s *Server) serveMaster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return serveMasterBody(w, r, v, body)
+}
+
+// serveMasterBody answers with a master playlist: briefly cacheable while
+// renditions are still being added, longer once the video is final.
+func serveMasterBody(w http.ResponseWriter, r *http.Request, v *catalog.Video, body []byte) error {
 	cc := cacheMasterLive
 	if v.Final {
 		cc = cacheMasterDone

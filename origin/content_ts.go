@@ -73,11 +73,7 @@ func (s *Server) serveMasterTS(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cc := cacheMasterLive
-	if v.Final {
-		cc = cacheMasterDone
-	}
-	return serveBytes(w, r, body, typePlaylist, cc, etagOf(body), v.UpdatedAt)
+	return serveMasterBody(w, r, v, body)
 }
 
 // tsTracks finds what a TS muxing name ("ts" or "ts-{audio rendition}")

@@ -121,14 +121,22 @@ func Master(renditions []Rendition, audio []Audio) ([]byte, error) {
 // the segment duration aimed for: when keyframes are further apart than
 // that allows, the playlist says so in a comment.
 func Media(t *index.Track, target time.Duration, initURI string, segURI func(n int) string) ([]byte, error) {
+	return vod(t, version, initURI, target, segURI)
+}
+
+// vod writes the VOD media playlist of t's segment plan, fMP4 (with an
+// EXT-X-MAP of initURI) or MPEG-TS (initURI empty).
+func vod(t *index.Track, ver uint8, initURI string, target time.Duration, segURI func(n int) string) ([]byte, error) {
 	n := len(t.Segments)
 	p, err := m3u8.NewMediaPlaylist(0, uint(n))
 	if err != nil {
 		return nil, fmt.Errorf("hls: %w", err)
 	}
-	p.SetVersion(version)
+	p.SetVersion(ver)
 	p.MediaType = m3u8.VOD
-	p.SetDefaultMap(initURI, 0, 0)
+	if initURI != "" {
+		p.SetDefaultMap(initURI, 0, 0)
+	}
 	p.SetCustomTag(independentSegments{})
 	longest := 0.0
 	for i := 0; i < n; i++ {

@@ -147,30 +147,5 @@ func TSBitrates(video, audio *index.Track) (peak, average int64, err error) {
 // at segURI(n), relative to the playlist. As with Media, a comment says so
 // when keyframes lie further apart than target allows.
 func MediaTS(t *index.Track, target time.Duration, segURI func(n int) string) ([]byte, error) {
-	n := len(t.Segments)
-	p, err := m3u8.NewMediaPlaylist(0, uint(n))
-	if err != nil {
-		return nil, fmt.Errorf("hls: %w", err)
-	}
-	p.SetVersion(tsVersion)
-	p.MediaType = m3u8.VOD
-	p.SetCustomTag(independentSegments{})
-	longest := 0.0
-	for i := 0; i < n; i++ {
-		d := t.SegmentDuration(i).Seconds()
-		longest = max(longest, d)
-		if err := p.Append(segURI(i), d, ""); err != nil {
-			return nil, fmt.Errorf("hls: %w", err)
-		}
-	}
-	// RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer must not
-	// exceed the target duration.
-	p.TargetDuration = max(1, math.Round(longest))
-	if t.Kind == index.Video && longest > 1.5*target.Seconds() {
-		p.SetCustomTag(comment(fmt.Sprintf(
-			"## Segments start on the source's keyframes, which are up to %.1f s apart, so they are longer than the %.0f s target. Re-encode with a shorter keyframe interval for finer seeking.",
-			longest, target.Seconds())))
-	}
-	p.Close()
-	return p.Encode().Bytes(), nil
+	return vod(t, tsVersion, "", target, segURI)
 }
