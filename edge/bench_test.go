@@ -1,9 +1,12 @@
 package edge
 
 import (
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // discardWriter is a minimal ResponseWriter, so the benchmark measures the
@@ -43,4 +46,67 @@ func BenchmarkEdge_HitPlaylist(b *testing.B) {
 // BenchmarkEdge_HitSegment measures a memory hit of a 1 MiB segment.
 func BenchmarkEdge_HitSegment(b *testing.B) {
 	benchmarkHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4")
+}
+
+// scriptedConn is a net.Conn that reads the same request n times, then
+// EOF, and throws away what is written: it drives the fast path's
+// connection loop without sockets.
+type scriptedConn struct {
+	net.Conn // nil: only the methods below are used
+	req      []byte
+	n        int
+	written  int64
+}
+
+func (c *scriptedConn) Read(p []byte) (int, error) {
+	if c.n == 0 {
+		return 0, io.EOF
+	}
+	c.n--
+	return copy(p, c.req), nil
+}
+
+func (c *scriptedConn) Write(p []byte) (int, error)      { c.written += int64(len(p)); return len(p), nil }
+func (c *scriptedConn) SetDeadline(time.Time) error      { return nil }
+func (c *scriptedConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *scriptedConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *scriptedConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
+}
+
+func benchmarkFastHit(b *testing.B, path string, body []byte, contentType string) {
+	o := newTestOrigin(b)
+	o.put(path, &testObject{body: body, contentType: contentType, cacheControl: "public, max-age=31536000, immutable"})
+	e, err := New(Config{Name: "bench", Origin: o.URL(), Logger: discardLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil)) // fill
+	fs := newFastServer(e, newHandoffListener(nil))
+	conn := &scriptedConn{req: []byte("GET " + path + " HTTP/1.1\r\nHost: bench\r\nUser-Agent: wrk\r\n\r\n")}
+	fc := &fastConn{fs: fs, e: e, conn: conn}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	conn.n = b.N
+	if _, handOver := fc.loop(); handOver {
+		b.Fatal("the fast path handed the connection over")
+	}
+	if got := counterValue(e.metrics.fastAnswered); got != float64(b.N) {
+		b.Fatalf("answered %v of %d", got, b.N)
+	}
+}
+
+// BenchmarkFastPath_HitPlaylist measures the fast path's connection loop
+// (read, parse, lookup, header, write, metrics) for a 600-byte playlist
+// hit, without sockets.
+func BenchmarkFastPath_HitPlaylist(b *testing.B) {
+	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl")
+}
+
+// BenchmarkFastPath_HitSegment is BenchmarkFastPath_HitPlaylist for a
+// 1 MiB segment (the body is not copied: the conn discards it).
+func BenchmarkFastPath_HitSegment(b *testing.B) {
+	benchmarkFastHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4")
 }

@@ -40,6 +40,8 @@
 //   - metrics.go, accesslog.go, response_writer.go: Prometheus metrics on
 //     the Edge's own registry, JSON access log with CloudFront field names.
 //   - errors.go: the one place where errors become statuses and JSON.
+//   - fastpath.go, fastpath_reader.go, fastpath_answer.go,
+//     fastpath_handoff.go: the fast path for memory hits (below).
 //
 // Routes: GET/HEAD /videos/... cached; OPTIONS answered here (CORS
 // preflight); /healthz; /metrics; POST /api/v1/invalidations; everything
@@ -56,6 +58,55 @@
 // expired entries are refreshed without a body; use Cache-Control max-age
 // (or s-maxage) for lifetimes, "immutable" for segments and finished
 // playlists. The same ETag must be sent on every slice of one version.
+//
+// The fast path. Serve does not give the listener to net/http: each
+// connection starts in a small loop of the edge's own (fastpath.go) that
+// reads requests with a strict HTTP/1.1 reader (fastpath_reader.go) and
+// answers a request itself when it is a GET or HEAD under /videos/ that is
+// a fresh, public, whole memory-tier hit with status 200 and a
+// Content-Type, asked without a token in the query and without this edge
+// in Via. Such an answer is what net/http and writeObject would send for
+// the same hit — same status (200, 206, 304, 416), headers (made once per
+// cached representation by http.Header.Write, plus Age, X-Cache, Date,
+// Content-Range/Content-Length and Connection: close per request), Range,
+// If-Range, If-None-Match and If-Modified-Since through the same helpers,
+// the gzip variant for clients that accept it, HEAD, keep-alive,
+// pipelining — written with one writev of header and body, and counted in
+// the same metrics and access log. TestFastPath_SameAnswersAsNetHTTP
+// holds the two paths to that.
+//
+// Everything else is handed over: at the first request the fast path does
+// not answer — outside the strict subset (any other method or version,
+// absolute-form, percent-escapes in the path, obs-fold, bare CR or LF,
+// Transfer-Encoding, a Content-Length other than 0, Expect, Upgrade, a
+// repeated Host, Range or If-* header, a head over 8 KiB...), or not such
+// a hit (a miss, stale, disk-only, sliced, signed or pass-through object,
+// /healthz, /metrics, the API, OPTIONS) — the connection, with every byte
+// read so far replayed first, goes to the edge's http.Server through a
+// listener (fastpath_handoff.go) and stays there for the rest of its
+// life. So every other behaviour is net/http's and writeObject's, exactly
+// as without the fast path; the reader never answers an error itself.
+// TLS connections are handed over before a byte is read (net/http does
+// the handshake and HTTP/2), and so are h2c upgrades and prior-knowledge
+// HTTP/2 (not GET/HEAD HTTP/1.1). The fast path exists because a hit of a
+// small playlist is mostly net/http's own per-request work (a Request,
+// header maps, sorting and writing headers, several deadline timers);
+// without it the edge peaks near nginx, with it well above.
+//
+// Fast path timeouts: one SetDeadline per request, when its head is in:
+// now+WriteTimeout for reading and writing. Bodies over 256 KiB push the
+// write deadline forward before each further 256 KiB, as bodyWriter does.
+// The same read deadline bounds the wait for the next request; when it
+// fires on an idle connection that is younger than IdleTimeout, the
+// deadline moves to the end of IdleTimeout (a second call, only on
+// connections idle for longer than WriteTimeout). A head that arrives in
+// pieces gets ReadHeaderTimeout from its first piece (a slowloris is cut
+// then, however it trickles); the first request gets ReadHeaderTimeout
+// from accept. Shutdown stops accepting, closes idle fast connections at
+// once, lets answers being written finish (within ShutdownTimeout; they
+// carry Connection: close, as net/http's do while shutting down), then
+// shuts the http.Server down as before. Config.DisableFastPath turns the
+// fast path off: net/http then serves the listener itself, as it used to.
 //
 // Write timeout choice: the http.Server keeps a WriteTimeout as a safety net
 // for small answers, but every body write extends the connection's write
