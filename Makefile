@@ -16,7 +16,10 @@ FUZZ_TARGETS := \
 	./packager/index:FuzzDecode \
 	./packager/mp4box:FuzzScanTop \
 	./packager/mp4box:FuzzShiftChunkOffsets \
-	./packager/probe:FuzzProbe
+	./packager/probe:FuzzProbe \
+	./packager/mpegts:FuzzNewSegment_SampleEntry \
+	./edge/steering:FuzzParseAttrList \
+	./edge/steering:FuzzSteerMaster
 FUZZTIME ?= 8s
 
 .PHONY: all build run test test-go fuzz bench tools player clean
