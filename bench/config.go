@@ -11,6 +11,8 @@ import (
 // Step names, in the order Run performs them.
 const (
 	StepPackaging   = "packaging"
+	StepLadder      = "ladder"
+	StepPackageMem  = "packagemem"
 	StepEdgeHits    = "edgehits"
 	StepSlowViewers = "slowviewers"
 	StepHitRatio    = "hitratio"
@@ -18,7 +20,7 @@ const (
 )
 
 // AllSteps lists every step in run order.
-var AllSteps = []string{StepPackaging, StepEdgeHits, StepSlowViewers, StepHitRatio, StepUploadMem}
+var AllSteps = []string{StepPackaging, StepLadder, StepPackageMem, StepEdgeHits, StepSlowViewers, StepHitRatio, StepUploadMem}
 
 // Config says what to measure and for how long. Zero values take the
 // documented defaults; Quick gives a short smoke run.
@@ -79,6 +81,11 @@ type Config struct {
 	// defaults to 256 MiB, the edge's own default.
 	EdgeMemoryBytes int64
 
+	// BigSourceBytes is about the size of the source the package-memory
+	// step uploads, made by joining copies of the fixture. It defaults to
+	// 2 GB (2,000,000,000 bytes: 35 copies of the 5-minute fixture).
+	BigSourceBytes int64
+
 	// UploadBytes is the size of the body streamed to the origin by the
 	// upload-memory step. It defaults to 2 GiB.
 	UploadBytes int64
@@ -119,6 +126,7 @@ func Quick() Config {
 		Rounds:           1,
 		ExtraRuns:        3,
 		UploadBytes:      512 << 20,
+		BigSourceBytes:   512 << 20,
 		Viewers:          300,
 		ViewerDuration:   3 * time.Second,
 		HitRatioRequests: 20000,
@@ -147,6 +155,7 @@ func (c *Config) setDefaults() {
 	setDefault(&c.ClientCPUs, "1")
 	setDefault(&c.EdgeMemoryBytes, 256<<20)
 	setDefault(&c.UploadBytes, 2<<30)
+	setDefault(&c.BigSourceBytes, 2_000_000_000)
 	setDefault(&c.Viewers, 1000)
 	setDefault(&c.ViewerRate, 100_000)
 	setDefault(&c.ViewerDuration, 5*time.Second)
@@ -179,6 +188,9 @@ func (c *Config) validate() error {
 	}
 	if c.Nice < -20 || c.Nice > 19 {
 		errs = append(errs, fmt.Errorf("Nice %d must be between -20 and 19", c.Nice))
+	}
+	if c.BigSourceBytes < 1<<20 || c.BigSourceBytes > 64<<30 {
+		errs = append(errs, fmt.Errorf("BigSourceBytes %d must be between 1 MiB and 64 GiB", c.BigSourceBytes))
 	}
 	if c.Viewers < 1 || c.Viewers > 5000 {
 		errs = append(errs, fmt.Errorf("Viewers %d must be between 1 and 5000", c.Viewers))

@@ -7,10 +7,16 @@
 // Every external server (versitygw, the origin, edges, nginx, Varnish) is a
 // separate process in its own process group (process.go), started from a
 // temporary directory and stopped when its step ends, on failure too. Each
-// step is a file named by what it measures: packaging.go, edgehits.go,
-// slowviewers.go, hitratio.go and uploadmem.go. The servers compared live
-// in streamfront.go (origin and edge), nginx.go and varnish.go, put side by
-// side by caches.go; wrk.go runs the load generator and parses its report;
-// load.go records how busy the (possibly shared) machine was; table.go
-// renders the report and run.go puts the steps in order.
+// step is a file named by what it measures: packaging.go (JIT packaging vs
+// ffmpeg -c copy), ladder.go (the default ladder's encode vs the same
+// ffmpeg command run by hand, which ladder_plan.go works out as the origin
+// does), packagemem.go (the origin's memory while it packages a ~2 GB
+// source), edgehits.go, slowviewers.go, hitratio.go and uploadmem.go.
+// jobwatch.go follows a packaging job from outside the origin: the API's
+// status and stage, the origin's memory, the ffmpeg it runs. The servers
+// compared live in streamfront.go (origin and edge), nginx.go and
+// varnish.go, put side by side by caches.go; wrk.go runs the load
+// generator and parses its report; load.go records how busy the (possibly
+// shared) machine was and how much CPU other work took from a timed run;
+// table.go renders the report and run.go puts the steps in order.
 package bench

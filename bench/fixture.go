@@ -133,3 +133,91 @@ func checkMoovAtEnd(path string) error {
 	}
 	return nil
 }
+
+// bigSource is a long H.264 + AAC MP4, moov at the end, made by
+// concatenating copies of the fixture without re-encoding.
+type bigSource struct {
+	Path    string
+	Copies  int
+	Seconds int
+	Size    int64
+	Made    time.Duration // time spent making it in this run; 0 when reused
+}
+
+// ensureBigSource makes (once; it stays in dir for later runs) a file of
+// about target bytes from copies of video, a seconds-long fixture, with
+// ffmpeg's concat demuxer and -c copy: cheap, and the moov stays at the end.
+func ensureBigSource(ctx context.Context, dir, video string, seconds int, target int64) (bigSource, error) {
+	fi, err := os.Stat(video)
+	if err != nil {
+		return bigSource{}, err
+	}
+	copies := max(1, int((target+fi.Size()/2)/fi.Size()))
+	bs := bigSource{
+		Path:    filepath.Join(dir, strings.TrimSuffix(filepath.Base(video), ".mp4")+fmt.Sprintf("-x%d.mp4", copies)),
+		Copies:  copies,
+		Seconds: copies * seconds,
+	}
+	start := time.Now()
+	if _, err := os.Stat(bs.Path); err != nil {
+		list := bs.Path + ".concat.txt"
+		var b strings.Builder
+		for range copies {
+			// The concat demuxer's quoting: a single-quoted path, ' escaped.
+			fmt.Fprintf(&b, "file '%s'\n", strings.ReplaceAll(video, "'", `'\''`))
+		}
+		if err := os.WriteFile(list, []byte(b.String()), 0o644); err != nil {
+			return bs, err
+		}
+		defer os.Remove(list)
+		err = makeOnce(ctx, bs.Path, func(tmp string) []string {
+			return []string{"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+				"-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-f", "mp4", tmp}
+		})
+		if err != nil {
+			return bs, fmt.Errorf("concatenate %d copies of %s: %w", copies, filepath.Base(video), err)
+		}
+		bs.Made = time.Since(start)
+	}
+	if err := checkMoovAtEnd(bs.Path); err != nil {
+		return bs, fmt.Errorf("big source %s: %w", bs.Path, err)
+	}
+	if fi, err = os.Stat(bs.Path); err != nil {
+		return bs, err
+	}
+	bs.Size = fi.Size()
+	return bs, nil
+}
+
+// boxSize is the size of the first top-level box of type typ in the file
+// at path; 0 when there is none.
+func boxSize(path, typ string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var off int64
+	hdr := make([]byte, 16)
+	for {
+		if _, err := f.ReadAt(hdr[:8], off); err == io.EOF {
+			return 0, nil
+		} else if err != nil {
+			return 0, err
+		}
+		size := int64(binary.BigEndian.Uint32(hdr[:4]))
+		if size == 1 {
+			if _, err := f.ReadAt(hdr[8:16], off+8); err != nil {
+				return 0, err
+			}
+			size = int64(binary.BigEndian.Uint64(hdr[8:16]))
+		}
+		if size < 8 {
+			return 0, fmt.Errorf("box %q at %d has size %d", hdr[4:8], off, size)
+		}
+		if string(hdr[4:8]) == typ {
+			return size, nil
+		}
+		off += size
+	}
+}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -83,4 +84,87 @@ func loadSummary() string {
 		}
 	}
 	return out
+}
+
+// treeCPU is the CPU time used so far by process root and everything
+// below it: live processes' own time plus what each has collected from
+// the children it waited for (cutime, cstime), so a program that ran and
+// exited is still counted.
+func treeCPU(root int) time.Duration {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	kids := map[int][]int{}
+	stats := map[int]procStat{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := readStat(pid); err == nil {
+			stats[pid] = st
+			kids[st.ppid] = append(kids[st.ppid], pid)
+		}
+	}
+	var ticks uint64
+	seen := map[int]bool{}
+	todo := []int{root}
+	for len(todo) > 0 {
+		pid := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if seen[pid] {
+			continue
+		}
+		seen[pid] = true
+		st := stats[pid]
+		ticks += st.utime + st.stime + st.cutime + st.cstime
+		todo = append(todo, kids[pid]...)
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// cpuMeter tells, over a stretch of time, how much CPU other work on the
+// machine took: every CPU's busy time less what this program and every
+// process it started (servers, ffmpeg) used. On a shared machine that is
+// what a timed run lost to neighbours.
+type cpuMeter struct {
+	start      time.Time
+	busy, ours time.Duration
+}
+
+func startCPUMeter() cpuMeter {
+	return cpuMeter{start: time.Now(), busy: cpuBusy(nil), ours: treeCPU(os.Getpid())}
+}
+
+// read returns the CPU time used since start by our processes and by
+// everything else.
+func (m cpuMeter) read() (ours, others time.Duration) {
+	ours = treeCPU(os.Getpid()) - m.ours
+	others = max(0, cpuBusy(nil)-m.busy-ours)
+	return ours, others
+}
+
+// cpuUse is what a cpuMeter read at the end of a timed run.
+type cpuUse struct {
+	wall, ours, others time.Duration
+}
+
+func (m cpuMeter) stop() cpuUse {
+	ours, others := m.read()
+	return cpuUse{wall: time.Since(m.start), ours: ours, others: others}
+}
+
+// disturbed reports whether other work took more than disturbedShare of a
+// core on average: the run then waited for CPU it would have had.
+func (u cpuUse) disturbed() bool {
+	return u.wall > 0 && u.others.Seconds() > disturbedShare*u.wall.Seconds()
+}
+
+// String is e.g. "ours 1.93 cores, others 0.05 cores".
+func (u cpuUse) String() string {
+	if u.wall <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("ours %.2f cores, others %.2f cores", u.ours.Seconds()/u.wall.Seconds(), u.others.Seconds()/u.wall.Seconds())
 }

@@ -171,8 +171,9 @@ func groupMembers(pgid int) []int {
 
 // procStat holds the fields of /proc/<pid>/stat the bench uses.
 type procStat struct {
-	pgrp         int
-	utime, stime uint64 // clock ticks
+	ppid, pgrp     int
+	utime, stime   uint64 // clock ticks
+	cutime, cstime uint64 // of children it has waited for, clock ticks
 }
 
 func readStat(pid int) (procStat, error) {
@@ -187,18 +188,22 @@ func readStat(pid int) (procStat, error) {
 		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
-	if len(f) < 13 {
+	// f[0] is field 3 (state): ppid is field 4, pgrp 5, utime 14, stime
+	// 15, cutime 16, cstime 17.
+	if len(f) < 15 {
 		return procStat{}, fmt.Errorf("/proc/%d/stat: too few fields", pid)
 	}
 	var st procStat
+	st.ppid, _ = strconv.Atoi(f[1])
 	st.pgrp, _ = strconv.Atoi(f[2])
+	st.cutime, _ = strconv.ParseUint(f[13], 10, 64)
+	st.cstime, _ = strconv.ParseUint(f[14], 10, 64)
 	st.utime, _ = strconv.ParseUint(f[11], 10, 64)
 	st.stime, _ = strconv.ParseUint(f[12], 10, 64)
 	return st, nil
 }
 
-// statusKB reads a "Vm…:  123 kB" line of /proc/<pid>/status, in bytes.
+// statusBytes reads a "Vm…:  123 kB" line of /proc/<pid>/status, in bytes.
 func statusBytes(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

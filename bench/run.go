@@ -36,6 +36,8 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
 		run  func(context.Context) *section
 	}{
 		{StepPackaging, e.measurePackaging},
+		{StepLadder, e.measureLadder},
+		{StepPackageMem, e.measurePackageMemory},
 		{StepEdgeHits, e.measureEdgeHits},
 		{StepSlowViewers, e.measureSlowViewers},
 		{StepHitRatio, e.measureHitRatio},
@@ -135,13 +137,16 @@ type env struct {
 	caches *caches
 	// segment is the big video's segment closest to 1 MiB, once chosen.
 	segment *object
+	// ladderMem is what the ladder step saw of memory, once it ran.
+	ladderMem *ladderMemory
 }
 
 // uploaded is a video the bench has uploaded and seen ready.
 type uploaded struct {
 	video
-	uploadTime time.Duration // POST start → 201
-	readyTime  time.Duration // 201 → status ready first seen
+	uploadTime   time.Duration // POST start → 201
+	readyTime    time.Duration // 201 → status ready first seen
+	completeTime time.Duration // 201 → ready with no stage (thumbnails stored)
 }
 
 // object is a path and the bytes the origin serves for it.
@@ -193,7 +198,11 @@ func (e *env) logf(format string, args ...any) {
 	fmt.Fprintf(e.logw, "bench: "+format+"\n", args...)
 }
 
-// ensureOrigin starts the S3 server and the shared origin.
+// ensureOrigin starts the S3 server and the shared origin. It runs
+// without a ladder: its packaging is the remux and index path plus a
+// keyframes-only thumbnails pass, so no ffmpeg encode runs in the
+// background of the steps that use it (the hit benchmarks take the
+// origin, S3 and this program to be idle).
 func (e *env) ensureOrigin(ctx context.Context) error {
 	if err := e.ensureS3(ctx); err != nil {
 		return err
@@ -201,7 +210,7 @@ func (e *env) ensureOrigin(ctx context.Context) error {
 	if e.origin != nil {
 		return nil
 	}
-	o, err := startOrigin(ctx, "origin", e.dir, e.bin, e.s3, "streamfront")
+	o, err := startOrigin(ctx, "origin", e.dir, e.bin, e.s3, "streamfront", "STREAMFRONT_LADDER=none")
 	if err != nil {
 		return fmt.Errorf("start the origin: %w", err)
 	}
@@ -222,7 +231,7 @@ func (e *env) ensureS3(ctx context.Context) error {
 }
 
 // upload sends a fixture to the shared origin and waits until it is
-// ready, timing both.
+// complete (ready, and its thumbnails stored), timing each.
 func (e *env) upload(ctx context.Context, path, title string) (*uploaded, error) {
 	if err := e.ensureOrigin(ctx); err != nil {
 		return nil, err
@@ -233,11 +242,11 @@ func (e *env) upload(ctx context.Context, path, title string) (*uploaded, error)
 		return nil, e.origin.failed(err)
 	}
 	created := time.Now()
-	v, readyAt, err := waitReady(ctx, e.origin.URL, v.ID, 20*time.Millisecond, 10*time.Minute)
+	w, err := watchJob(ctx, e.origin, v.ID, created, true, 10*time.Minute)
 	if err != nil {
 		return nil, e.origin.failed(err)
 	}
-	return &uploaded{video: v, uploadTime: created.Sub(start), readyTime: readyAt.Sub(created)}, nil
+	return &uploaded{video: w.video, uploadTime: created.Sub(start), readyTime: w.ready.Sub(created), completeTime: w.complete.Sub(created)}, nil
 }
 
 // ensureVideos uploads the fixture and the clip unless done already.

@@ -42,9 +42,10 @@ type originProcess struct {
 }
 
 // startOrigin runs the origin against s3 in bucket, unpinned (packaging
-// may use every core, as ffmpeg does). Configuration goes through the
-// environment, so the S3 secret does not show in `ps`.
-func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server, bucket string) (*originProcess, error) {
+// may use every core, as ffmpeg does), with extraEnv added to its
+// environment (e.g. STREAMFRONT_LADDER=none). Configuration goes through
+// the environment, so the S3 secret does not show in `ps`.
+func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server, bucket string, extraEnv ...string) (*originProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -67,6 +68,7 @@ func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server
 		"STREAMFRONT_WORK_DIR=" + work,
 		"STREAMFRONT_LOG_LEVEL=warn",
 	}
+	env = append(env, extraEnv...)
 	p, err := startProcess(name, dir, placement{}, env, bin, "origin")
 	if err != nil {
 		return nil, err
@@ -116,6 +118,8 @@ func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes i
 type video struct {
 	ID         string  `json:"id"`
 	Status     string  `json:"status"`
+	Stage      string  `json:"stage"` // set while a ready video's renditions are still being made
+	Percent    float64 `json:"percent"`
 	Error      string  `json:"error"`
 	DurationS  float64 `json:"duration_s"`
 	Width      int     `json:"width"`

@@ -107,6 +107,8 @@ func fmtRate(bytesPerSecond float64) string {
 
 func fmtDuration(d time.Duration) string {
 	switch {
+	case d < 0:
+		return "-" + fmtDuration(-d)
 	case d >= 10*time.Second:
 		return fmt.Sprintf("%.1f s", d.Seconds())
 	case d >= time.Second:

@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fixtureSeconds := fs.Int("fixture-seconds", 300, "length of the 1080p fixture")
 	edgeMiB := fs.Int64("edge-memory-mib", 256, "memory tier of the edge under test, MiB")
 	uploadMiB := fs.Int64("upload-mib", 2048, "size of the upload-memory body, MiB")
+	bigSourceMB := fs.Int64("big-source-mb", 2000, "about the size of the package-memory step's source, MB (10^6 bytes; made once from copies of the fixture)")
 	viewers := fs.Int("viewers", 1000, "concurrent slow viewers")
 	viewerSeconds := fs.Duration("viewer-duration", 5*time.Second, "how long each slow viewer reads")
 	hitRequests := fs.Int("hitratio-requests", 60000, "length of the Zipf request stream")
@@ -91,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			cfg.EdgeMemoryBytes = *edgeMiB << 20
 		case "upload-mib":
 			cfg.UploadBytes = *uploadMiB << 20
+		case "big-source-mb":
+			cfg.BigSourceBytes = *bigSourceMB * 1_000_000
 		case "viewers":
 			cfg.Viewers = *viewers
 		case "viewer-duration":
