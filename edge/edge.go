@@ -38,6 +38,9 @@ type Edge struct {
 	metrics      *metrics
 	handler      http.Handler // the route table wrapped in logging middleware
 	accessLogMu  sync.Mutex   // serializes access log lines on Config.AccessLog
+	// fastSendfiles counts fast-path answers sent from the disk copy
+	// (fastpath_sendfile.go); tests read it.
+	fastSendfiles atomic.Uint64
 
 	// downUntil is when the origin is next tried for requests that can be
 	// answered stale (unix nanoseconds); see originDown.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -175,7 +176,8 @@ type fastConn struct {
 	head    []byte // the answer's status line and header, reused
 	iov     [2][]byte
 	out     net.Buffers
-	lastKey string // the cache key of the previous request, reused when equal
+	lr      io.LimitedReader // sendfile pieces, reused
+	lastKey string           // the cache key of the previous request, reused when equal
 }
 
 // serve runs the connection until it closes or is handed over.
@@ -285,7 +287,13 @@ func (fc *fastConn) answer(req *fastRequest) (reason handoverReason, answered bo
 
 	// The one deadline of this request cycle (see the top of this file).
 	fc.conn.SetDeadline(deadlineAfter(start, fc.e.cfg.WriteTimeout))
-	sent, err := fc.write(a.body)
+	var sent int64
+	if f := fc.openDiskCopy(&a); f != nil {
+		sent, err = fc.sendFromFile(f, &a)
+		f.Close()
+	} else {
+		sent, err = fc.write(a.body)
+	}
 	end = fc.record(req, &a, start, sent)
 	return 0, true, end, err
 }

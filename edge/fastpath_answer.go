@@ -122,6 +122,11 @@ type fastAnswer struct {
 	fb     *fastBlocks
 	status int
 	body   []byte // the bytes to send; nil for none
+	// disk is the disk tier's copy of the same version, when body is
+	// large enough to be sent from it with sendfile; offset is where body
+	// starts in the object.
+	disk   *diskItem
+	offset int64
 	// contentRange and length are the Content-Range and Content-Length
 	// values of a 206.
 	contentRange string
@@ -135,7 +140,8 @@ func (e *Edge) fastAnswerFor(req *fastRequest, key func() string, now time.Time)
 		bytes.Contains(req.query, []byte(urlsign.QueryParam)) || e.viaHasThisEdge(req) {
 		return fastAnswer{}, handoverRoute, false
 	}
-	it, ok := e.mem.get(key())
+	k := key()
+	it, ok := e.mem.get(k)
 	if !ok {
 		return fastAnswer{}, handoverNotHit, false
 	}
@@ -169,13 +175,16 @@ func (e *Edge) fastAnswerFor(req *fastRequest, key func() string, now time.Time)
 		case err == nil:
 			if ranges = httprange.Coalesce(ranges); len(ranges) == 1 {
 				off, n := ranges[0].Start, ranges[0].Length()
-				a.status, a.body = http.StatusPartialContent, body[off:off+n]
+				a.status, a.body, a.offset = http.StatusPartialContent, body[off:off+n], off
 				a.contentRange, a.length = ranges[0].ContentRange(m.size), n
 			}
 		}
 	}
 	if req.isHead {
 		a.body = nil
+	}
+	if m == it.meta { // not the gzip variant, which only memory holds
+		a.disk = e.diskCopyFor(k, m, len(a.body))
 	}
 	return a, 0, true
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -460,4 +461,49 @@ func TestFastPath_TLSGoesToNetHTTP(t *testing.T) {
 	if d := countsOf(e); d.answered != 0 || d.handovers[handoverTLS] < 1 {
 		t.Fatalf("answered %v, TLS handovers %v", d.answered, d.handovers[handoverTLS])
 	}
+}
+
+// TestFastPath_DiskCopyGoneOrDamaged: a large hit whose disk copy was
+// removed or has the wrong length is written from memory, whole and
+// right, and the damaged file is dropped.
+func TestFastPath_DiskCopyGoneOrDamaged(t *testing.T) {
+	o := newTestOrigin(t)
+	bodies := map[string][]byte{"/videos/v1/a.m4s": pattern(1 << 20), "/videos/v1/b.m4s": pattern(1<<20 + 7)}
+	for path, body := range bodies {
+		o.put(path, &testObject{body: body, contentType: "video/mp4", cacheControl: "public, max-age=31536000, immutable"})
+	}
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.CacheDir = t.TempDir(); c.DisableFastPath = false })
+	c := testClient(t)
+	for path := range bodies {
+		wantStatus(t, get(t, c, base+path), http.StatusOK)
+	}
+	waitIdle(t, e)
+	fileOf := func(path string) string {
+		di, ok := e.disk.get(path)
+		if !ok {
+			t.Fatalf("%s is not on disk", path)
+		}
+		return di.file.path
+	}
+	if err := os.Truncate(fileOf("/videos/v1/a.m4s"), 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(fileOf("/videos/v1/b.m4s")); err != nil {
+		t.Fatal(err)
+	}
+	for path, body := range bodies {
+		rc := dialRaw(t, base)
+		rc.send("GET " + path + " HTTP/1.1\r\nHost: edge\r\n\r\n")
+		a, ok := rc.read("GET")
+		if !ok || a.status != http.StatusOK || a.header.Get("X-Cache") != "Hit from test-edge" || !bytes.Equal(a.body, body) {
+			t.Fatalf("%s: %d %q, %d bytes", path, a.status, a.header.Get("X-Cache"), len(a.body))
+		}
+	}
+	if _, ok := e.disk.get("/videos/v1/a.m4s"); ok {
+		t.Fatal("the damaged disk copy is still in the index")
+	}
+	if n := e.fastSendfiles.Load(); n != 0 {
+		t.Fatalf("%d answers sent from a damaged or missing file", n)
+	}
+	waitFor(t, "the answers to be counted", func() bool { return counterValue(e.metrics.fastAnswered) == 2 })
 }
