@@ -41,7 +41,8 @@
 //     the Edge's own registry, JSON access log with CloudFront field names.
 //   - errors.go: the one place where errors become statuses and JSON.
 //   - fastpath.go, fastpath_reader.go, fastpath_answer.go,
-//     fastpath_handoff.go: the fast path for memory hits (below).
+//     fastpath_sendfile.go, fastpath_handoff.go: the fast path for memory
+//     hits (below).
 //
 // Routes: GET/HEAD /videos/... cached; OPTIONS answered here (CORS
 // preflight); /healthz; /metrics; POST /api/v1/invalidations; everything
@@ -71,8 +72,11 @@
 // Content-Range/Content-Length and Connection: close per request), Range,
 // If-Range, If-None-Match and If-Modified-Since through the same helpers,
 // the gzip variant for clients that accept it, HEAD, keep-alive,
-// pipelining — written with one writev of header and body, and counted in
-// the same metrics and access log. TestFastPath_SameAnswersAsNetHTTP
+// pipelining — written with one writev of header and body (a body of
+// 256 KiB or more that the disk tier holds in the same version goes out
+// from the disk copy with sendfile after its first 64 KiB, as nginx sends
+// from its cache files: fastpath_sendfile.go), and counted in the same
+// metrics and access log. TestFastPath_SameAnswersAsNetHTTP
 // holds the two paths to that.
 //
 // Everything else is handed over: at the first request the fast path does

@@ -18,7 +18,9 @@ import (
 // Serve's accept loop gives every connection to a fastConn. It reads
 // requests with the strict reader (fastpath_reader.go) and answers those
 // that are fresh public memory hits (fastpath_answer.go) itself: one
-// writev of a mostly pre-serialised header and the cached body. At the
+// writev of a mostly pre-serialised header and the cached body (large
+// bodies the disk tier also holds go out from the disk copy with
+// sendfile: fastpath_sendfile.go). At the
 // first request it does not answer, it hands the connection — with every
 // byte read so far, replayed first — to the edge's http.Server through a
 // listener (fastpath_handoff.go), which serves it for the rest of its
