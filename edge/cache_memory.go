@@ -16,8 +16,10 @@ type memItem struct {
 }
 
 // memItemOverhead approximates the bytes an item costs beyond its body
-// (entry, headers, map slots), so a flood of tiny 404s is budgeted too.
-const memItemOverhead = 512
+// (entry, headers, map slots, and the fast path's header lines of about
+// 700 bytes once it is hit there), so a flood of tiny 404s is budgeted
+// too.
+const memItemOverhead = 1024
 
 // memoryTier is a byte-budgeted W-TinyLFU cache (otter): a one-time scan of
 // many objects cannot push out the popular ones, because a newcomer is only
