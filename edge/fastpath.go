@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -79,7 +80,8 @@ func newFastServer(e *Edge, handoff *handoffListener) *fastServer {
 		e: e, handoff: handoff,
 		idleShort: idle > 0 && (write <= 0 || idle < write),
 		conns:     map[*fastConn]struct{}{},
-		status200: statusLines[200], status206: statusLines[206], status304: statusLines[304], status416: statusLines[416],
+		status200: statusLine(http.StatusOK), status206: statusLine(http.StatusPartialContent),
+		status304: statusLine(http.StatusNotModified), status416: statusLine(http.StatusRequestedRangeNotSatisfiable),
 		xcacheHit: []byte("X-Cache: " + e.hdrs.xcache[xcacheHit][0] + "\r\n"),
 		bufs:      sync.Pool{New: func() any { b := make([]byte, fastMaxHead); return &b }},
 	}

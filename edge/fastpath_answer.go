@@ -209,13 +209,9 @@ func (req *fastRequest) acceptsGzip() bool {
 	return false
 }
 
-// statusLines are the status lines the fast path sends.
-var statusLines = map[int][]byte{}
-
-func init() {
-	for _, code := range []int{http.StatusOK, http.StatusPartialContent, http.StatusNotModified, http.StatusRequestedRangeNotSatisfiable} {
-		statusLines[code] = []byte("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
-	}
+// statusLine is the status line of code, as net/http writes it.
+func statusLine(code int) []byte {
+	return []byte("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
 }
 
 // appendHead appends the status line and header of a to dst. The lines
