@@ -130,6 +130,12 @@ type Config struct {
 	// negative name.)
 	DisableFastPath bool
 
+	// TLSCertFile and TLSKeyFile, when both set, make Run serve HTTPS (with
+	// HTTP/2 negotiated by ALPN) instead of plain HTTP. Plain HTTP also
+	// speaks HTTP/2 to clients that start with its preface (h2c), as a load
+	// balancer terminating TLS in front of the edge may. Empty by default.
+	TLSCertFile, TLSKeyFile string
+
 	// Logger receives operational logs. It defaults to slog.Default().
 	Logger *slog.Logger
 	// AccessLog, when set, receives one JSON line per request. It defaults

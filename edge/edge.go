@@ -3,6 +3,7 @@ package edge
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -184,10 +185,21 @@ func (e *Edge) servePreflight(w http.ResponseWriter, r *http.Request) {
 // Run listens on Config.Addr and serves until ctx is done, then shuts down
 // gracefully.
 func (e *Edge) Run(ctx context.Context) error {
+	var tlsConfig *tls.Config
+	if e.cfg.TLSCertFile != "" || e.cfg.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(e.cfg.TLSCertFile, e.cfg.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("edge %s: TLS certificate: %w", e.cfg.Name, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", e.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("edge %s: listen: %w", e.cfg.Name, err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	return e.Serve(ctx, ln)
 }
@@ -211,6 +223,13 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:       slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// HTTP/1.1, HTTP/2 over TLS (ALPN "h2") and HTTP/2 with prior knowledge
+	// on plain connections (h2c): the fast path hands both kinds of
+	// connection to this server.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	var fs *fastServer
 	httpLn := ln
 	acceptErr := make(chan error, 1)

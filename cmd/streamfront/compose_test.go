@@ -47,7 +47,7 @@ func roleVars() map[string]*flags {
 	var lvl string
 	return map[string]*flags{
 		"origin": originFlags(&origin.Config{}, &lvl, io.Discard),
-		"edge":   edgeFlags(&edge.Config{}, &lvl, io.Discard),
+		"edge":   edgeFlags(&edge.Config{}, &lvl, &lvl, io.Discard),
 		"router": routerFlags(&steering.Config{}, new(string), new(string), &lvl, io.Discard),
 		"web":    webFlags(&web.Config{}, &lvl, io.Discard),
 	}
@@ -270,7 +270,7 @@ func TestCompose_AccessControlAgrees(t *testing.T) {
 			t.Errorf("origin STREAMFRONT_EDGES does not list %s: deletes would not reach it", name)
 		}
 		var ec edge.Config
-		configOf(t, s, edgeFlags(&ec, &lvl, io.Discard))
+		configOf(t, s, edgeFlags(&ec, &lvl, &lvl, io.Discard))
 		if ec.OriginSecret != oc.EdgeSecret {
 			t.Errorf("%s STREAMFRONT_ORIGIN_SECRET is not the origin's STREAMFRONT_EDGE_SECRET", name)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -45,7 +46,7 @@ func originFlags(cfg *origin.Config, logLevel *string, stderr io.Writer) *flags 
 	return f
 }
 
-func edgeFlags(cfg *edge.Config, logLevel *string, stderr io.Writer) *flags {
+func edgeFlags(cfg *edge.Config, accessLog, logLevel *string, stderr io.Writer) *flags {
 	f := newFlags("edge", stderr)
 	f.string(&cfg.Name, "name", "STREAMFRONT_EDGE_NAME", "edge-1", "edge name, shown in X-Edge and X-Cache")
 	f.string(&cfg.Addr, "addr", "STREAMFRONT_ADDR", ":8081", "listen address")
@@ -56,6 +57,11 @@ func edgeFlags(cfg *edge.Config, logLevel *string, stderr io.Writer) *flags {
 	f.string(&cfg.AdminToken, "admin-token", "STREAMFRONT_ADMIN_TOKEN", "", "token for the invalidation API; empty disables it")
 	f.string(&cfg.OriginSecret, "origin-secret", "STREAMFRONT_ORIGIN_SECRET", "", "secret shared with the origin (its STREAMFRONT_EDGE_SECRET); signs every request to the origin")
 	f.value((*keyMap)(&cfg.SigningKeys), "signing-keys", "STREAMFRONT_SIGNING_KEYS", "keys that verify signed URLs of private videos, as id:secret[,id:secret...]; empty refuses private videos")
+	f.value((*stringList)(&cfg.Shields), "shields", "STREAMFRONT_SHIELDS", "shield edges to pull from instead of the origin (comma-separated base URLs; each object's shield chosen by rendezvous hashing, the origin if it is down)")
+	f.bool(&cfg.DisableFastPath, "disable-fast-path", "STREAMFRONT_DISABLE_FAST_PATH", false, "serve every request through net/http (the fast path answers memory hits on HTTP/1.1)")
+	f.string(&cfg.TLSCertFile, "tls-cert", "STREAMFRONT_TLS_CERT", "", "certificate file: serve HTTPS with HTTP/2 (with -tls-key)")
+	f.string(&cfg.TLSKeyFile, "tls-key", "STREAMFRONT_TLS_KEY", "", "private key file of -tls-cert")
+	f.string(accessLog, "access-log", "STREAMFRONT_ACCESS_LOG", "", `access log as JSON lines with CloudFront's field names: a file to append to, or "-" for standard output; empty for none`)
 	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
 	return f
 }
@@ -161,13 +167,25 @@ func runOrigin(ctx context.Context, args []string, _, stderr io.Writer) error {
 	return o.Run(ctx)
 }
 
-func runEdge(ctx context.Context, args []string, _, stderr io.Writer) error {
+func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg edge.Config
-	var logLevel string
-	if err := edgeFlags(&cfg, &logLevel, stderr).parse(args); err != nil {
+	var accessLog, logLevel string
+	if err := edgeFlags(&cfg, &accessLog, &logLevel, stderr).parse(args); err != nil {
 		return err
 	}
 	cfg.Logger = newLogger(stderr, logLevel)
+	switch accessLog {
+	case "":
+	case "-":
+		cfg.AccessLog = stdout
+	default:
+		f, err := os.OpenFile(accessLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("access log: %w", err)
+		}
+		defer f.Close()
+		cfg.AccessLog = f
+	}
 	e, err := edge.New(cfg)
 	if err != nil {
 		return err
