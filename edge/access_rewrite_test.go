@@ -186,7 +186,7 @@ func TestTokenIsNotPartOfTheCacheKeyOrUpstreamURI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", tt.target, nil)
-		if got := cacheKey(r); got != tt.key {
+		if got := (&Edge{}).cacheKey(r); got != tt.key {
 			t.Errorf("cacheKey(%s) = %q, want %q", tt.target, got, tt.key)
 		}
 		if got := requestURIOf(r); got != tt.uri {

@@ -50,7 +50,7 @@ func (e *Edge) newEntry(key string, kind entryKind, status int, h http.Header, n
 	}
 	m.setValidators()
 	m.setAccess()
-	e.ttl.apply(m, h)
+	e.ttlFor(key).apply(m, h)
 	m.setSize(-1)
 	return m
 }
@@ -89,7 +89,7 @@ func (e *Edge) storeRefreshed(prev cached, h http.Header, now time.Time) cached 
 	}
 	m.setValidators()
 	m.setAccess()
-	e.ttl.apply(m, m.header)
+	e.ttlFor(m.key).apply(m, m.header)
 	m.initialAge = parseAge(h)
 	m.setSize(prev.meta.size)
 	m.storable = true
@@ -121,15 +121,8 @@ func (e *Edge) remove(key string) {
 // cacheKey is the cache key of a request: its path and query, without
 // the token parameter of signed URLs (every viewer's token opens the same
 // object).
-func cacheKey(r *http.Request) string {
-	if r.URL.RawQuery == "" {
-		return r.URL.Path
-	}
-	q := withoutToken(r.URL.RawQuery)
-	if q == "" {
-		return r.URL.Path
-	}
-	return r.URL.Path + "?" + q
+func (e *Edge) cacheKey(r *http.Request) string {
+	return e.keyOf(r.URL.Path, r.URL.RawQuery)
 }
 
 // keyMatches reports whether a cache key belongs to a path pattern: an

@@ -130,6 +130,10 @@ type Config struct {
 	// negative name.)
 	DisableFastPath bool
 
+	// Behaviors override the TTL settings above and the cache key for
+	// paths matching their patterns (first match wins). None by default.
+	Behaviors []Behavior
+
 	// TLSCertFile and TLSKeyFile, when both set, make Run serve HTTPS (with
 	// HTTP/2 negotiated by ALPN) instead of plain HTTP. Plain HTTP also
 	// speaks HTTP/2 to clients that start with its preface (h2c), as a load

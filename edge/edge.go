@@ -35,6 +35,7 @@ type Edge struct {
 	flights      flightGroup[fill]
 	sliced       []slicedPattern
 	ttl          ttlPolicy
+	behaviors    []behavior // Config.Behaviors, compiled
 	hdrs         *edgeHeaders
 	metrics      *metrics
 	handler      http.Handler // the route table wrapped in logging middleware
@@ -81,6 +82,9 @@ func New(cfg Config) (*Edge, error) {
 			defaultTTL: cfg.DefaultTTL, minTTL: cfg.MinTTL, maxTTL: cfg.MaxTTL,
 			negativeTTL: cfg.NegativeTTL, swr: cfg.StaleWhileRevalidate, sie: max(0, cfg.StaleIfError),
 		},
+	}
+	if e.behaviors, err = compileBehaviors(cfg, e.ttl); err != nil {
+		return nil, err
 	}
 	for _, sh := range cfg.Shields {
 		e.shieldBases = append(e.shieldBases, strings.TrimSuffix(sh, "/"))

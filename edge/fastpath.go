@@ -336,27 +336,18 @@ func (fc *fastConn) write(body []byte) (int64, error) {
 	return sent, err
 }
 
-// cacheKey is cacheKey for a fast request (which has no token parameter):
-// path, or path?query. The previous request's key string is reused when
-// the bytes are the same, which spares an allocation per request for a
-// client that polls one playlist.
+// cacheKey is the cache key of a fast request (which has no token
+// parameter; see Edge.keyOf). The previous request's key string is reused
+// for a query-less path that repeats, which spares an allocation per
+// request for a client that polls one playlist.
 func (fc *fastConn) cacheKey(req *fastRequest) string {
-	n := len(req.path)
 	if len(req.query) > 0 {
-		n += 1 + len(req.query)
+		return fc.e.keyOf(string(req.path), string(req.query))
 	}
-	k := fc.lastKey
-	if len(k) == n && k[:len(req.path)] == string(req.path) &&
-		(len(req.query) == 0 || k[len(req.path)+1:] == string(req.query)) {
-		return k
+	if fc.lastKey != string(req.path) {
+		fc.lastKey = string(req.path)
 	}
-	if len(req.query) > 0 {
-		k = string(req.path) + "?" + string(req.query)
-	} else {
-		k = string(req.path)
-	}
-	fc.lastKey = k
-	return k
+	return fc.lastKey
 }
 
 // record counts an answer in the metrics and the access log as the

@@ -80,6 +80,10 @@ func testSameAnswers(t *testing.T, disk bool) {
 			fl, nl = fl+len(fastLog.take()), nl+len(plainLog.take())
 			return fl >= len(paths) && nl >= len(paths)
 		})
+		// A response (and its log line) can end a moment before its fill
+		// has stored the object: wait for the fills themselves.
+		waitIdle(t, p.fast)
+		waitIdle(t, p.plain)
 	}
 	warm(paths...)
 

@@ -20,7 +20,7 @@ const promoteLimit = 16 << 20
 // filling it on a miss. A corrupt disk file found on the way is dropped
 // and the request starts over once, as a miss.
 func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
-	key := cacheKey(r)
+	key := e.cacheKey(r)
 	sliced := e.isSliced(r.URL.Path)
 	peer := e.fromPeerEdge(r)
 	var err error

@@ -1,0 +1,133 @@
+package edge
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Behavior sets how paths matching Pattern are cached, as CloudFront's
+// cache behaviors do: their TTL bounds and which query parameters are part
+// of the cache key. The first behavior whose Pattern matches a path
+// applies; paths that match none use the Config's own settings.
+type Behavior struct {
+	// Pattern is a path glob, as in SlicedPaths: "*" within one path
+	// segment, "**" across segments. Required.
+	Pattern string
+	// DefaultTTL, MinTTL, MaxTTL and NegativeTTL mean what the Config's
+	// fields of the same names mean, for these paths; zero takes the
+	// Config's value.
+	DefaultTTL, MinTTL, MaxTTL, NegativeTTL time.Duration
+	// QueryKeys lists the query parameters that count in the cache key
+	// (others are ignored, and the kept ones are put in order, so
+	// "?b=2&a=1" and "?a=1&b=2&utm=x" share one entry when a and b count).
+	// nil keeps the whole query as it is; an empty list ignores it. The
+	// signed-URL token never counts.
+	QueryKeys []string
+}
+
+// behavior is a Behavior ready to match.
+type behavior struct {
+	re        *regexp.Regexp
+	ttl       ttlPolicy
+	queryKeys []string // nil: the whole query counts
+}
+
+func compileBehaviors(cfg Config, base ttlPolicy) ([]behavior, error) {
+	var out []behavior
+	for i, b := range cfg.Behaviors {
+		re, err := compileGlob(b.Pattern)
+		if err != nil || b.Pattern == "" {
+			return nil, fmt.Errorf("edge config: Behaviors[%d] pattern %q: %v", i, b.Pattern, err)
+		}
+		p := base
+		for _, f := range []struct {
+			dst *time.Duration
+			v   time.Duration
+		}{{&p.defaultTTL, b.DefaultTTL}, {&p.minTTL, b.MinTTL}, {&p.maxTTL, b.MaxTTL}, {&p.negativeTTL, b.NegativeTTL}} {
+			if f.v < 0 {
+				return nil, fmt.Errorf("edge config: Behaviors[%d] (%s) has a negative TTL", i, b.Pattern)
+			}
+			if f.v > 0 {
+				*f.dst = f.v
+			}
+		}
+		if p.minTTL > p.maxTTL {
+			return nil, fmt.Errorf("edge config: Behaviors[%d] (%s): MinTTL %v is above MaxTTL %v", i, b.Pattern, p.minTTL, p.maxTTL)
+		}
+		var keys []string
+		if b.QueryKeys != nil {
+			keys = append([]string{}, b.QueryKeys...) // non-nil even when empty: "ignore the query"
+			slices.Sort(keys)
+		}
+		out = append(out, behavior{re: re, ttl: p, queryKeys: keys})
+	}
+	return out, nil
+}
+
+// behaviorFor is the behavior of path, or nil.
+func (e *Edge) behaviorFor(path string) *behavior {
+	for i := range e.behaviors {
+		if e.behaviors[i].re.MatchString(path) {
+			return &e.behaviors[i]
+		}
+	}
+	return nil
+}
+
+// ttlFor is the TTL policy of a cache key's path.
+func (e *Edge) ttlFor(key string) ttlPolicy {
+	if len(e.behaviors) == 0 {
+		return e.ttl
+	}
+	path := key
+	if i := strings.IndexAny(path, "?"+string(sliceKeySep)); i >= 0 {
+		path = path[:i]
+	}
+	if b := e.behaviorFor(path); b != nil {
+		return b.ttl
+	}
+	return e.ttl
+}
+
+// keyOf is the cache key of a path and raw query: the path, then the query
+// parameters that count (see Behavior.QueryKeys), never the token.
+func (e *Edge) keyOf(path, rawQuery string) string {
+	if rawQuery == "" {
+		return path
+	}
+	q := withoutToken(rawQuery)
+	if q != "" && len(e.behaviors) > 0 {
+		if b := e.behaviorFor(path); b != nil && b.queryKeys != nil {
+			q = keepParams(q, b.queryKeys)
+		}
+	}
+	if q == "" {
+		return path
+	}
+	return path + "?" + q
+}
+
+// keepParams keeps the parameters of raw named in keys (sorted), in key
+// order; parameters of one name keep their order.
+func keepParams(raw string, keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	parts := strings.Split(raw, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		name, _, _ := strings.Cut(p, "=")
+		if _, found := slices.BinarySearch(keys, name); found {
+			kept = append(kept, p)
+		}
+	}
+	slices.SortStableFunc(kept, func(a, b string) int {
+		an, _, _ := strings.Cut(a, "=")
+		bn, _, _ := strings.Cut(b, "=")
+		return strings.Compare(an, bn)
+	})
+	return strings.Join(kept, "&")
+}
