@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -57,6 +58,8 @@ func edgeFlags(cfg *edge.Config, accessLog, logLevel *string, stderr io.Writer) 
 	f.string(&cfg.AdminToken, "admin-token", "STREAMFRONT_ADMIN_TOKEN", "", "token for the invalidation API; empty disables it")
 	f.string(&cfg.OriginSecret, "origin-secret", "STREAMFRONT_ORIGIN_SECRET", "", "secret shared with the origin (its STREAMFRONT_EDGE_SECRET); signs every request to the origin")
 	f.value((*keyMap)(&cfg.SigningKeys), "signing-keys", "STREAMFRONT_SIGNING_KEYS", "keys that verify signed URLs of private videos, as id:secret[,id:secret...]; empty refuses private videos")
+	f.value(behaviorsFlag{&cfg.Behaviors}, "behaviors", "STREAMFRONT_BEHAVIORS",
+		`cache behaviors per path, as JSON: [{"pattern":"/videos/**.m3u8","default_ttl":"5s","min_ttl":"0s","max_ttl":"1m","negative_ttl":"1s","query_keys":[]}] (first match wins; omitted fields inherit; query_keys null keeps the whole query, [] ignores it)`)
 	f.value((*stringList)(&cfg.Shields), "shields", "STREAMFRONT_SHIELDS", "shield edges to pull from instead of the origin (comma-separated base URLs; each object's shield chosen by rendezvous hashing, the origin if it is down)")
 	f.bool(&cfg.DisableFastPath, "disable-fast-path", "STREAMFRONT_DISABLE_FAST_PATH", false, "serve every request through net/http (the fast path answers memory hits on HTTP/1.1)")
 	f.string(&cfg.TLSCertFile, "tls-cert", "STREAMFRONT_TLS_CERT", "", "certificate file: serve HTTPS with HTTP/2 (with -tls-key)")
@@ -245,5 +248,57 @@ func (l ladderFlag) Set(s string) error {
 		return err
 	}
 	*l.dst = rungs
+	return nil
+}
+
+// behaviorsFlag sets an edge's cache behaviors from JSON, durations as Go
+// duration strings ("90s", "1h").
+type behaviorsFlag struct{ dst *[]edge.Behavior }
+
+type behaviorJSON struct {
+	Pattern     string    `json:"pattern"`
+	DefaultTTL  string    `json:"default_ttl"`
+	MinTTL      string    `json:"min_ttl"`
+	MaxTTL      string    `json:"max_ttl"`
+	NegativeTTL string    `json:"negative_ttl"`
+	QueryKeys   *[]string `json:"query_keys"`
+}
+
+func (b behaviorsFlag) String() string {
+	if b.dst == nil || len(*b.dst) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d behaviors", len(*b.dst))
+}
+
+func (b behaviorsFlag) Set(s string) error {
+	var in []behaviorJSON
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return fmt.Errorf("behaviors must be a JSON list of {pattern, default_ttl, min_ttl, max_ttl, negative_ttl, query_keys}: %w", err)
+	}
+	out := make([]edge.Behavior, 0, len(in))
+	for i, j := range in {
+		bh := edge.Behavior{Pattern: j.Pattern}
+		for _, d := range []struct {
+			text string
+			dst  *time.Duration
+		}{{j.DefaultTTL, &bh.DefaultTTL}, {j.MinTTL, &bh.MinTTL}, {j.MaxTTL, &bh.MaxTTL}, {j.NegativeTTL, &bh.NegativeTTL}} {
+			if d.text == "" {
+				continue
+			}
+			v, err := time.ParseDuration(d.text)
+			if err != nil {
+				return fmt.Errorf("behavior %d (%s): %w", i, j.Pattern, err)
+			}
+			*d.dst = v
+		}
+		if j.QueryKeys != nil {
+			bh.QueryKeys = append([]string{}, (*j.QueryKeys)...)
+		}
+		out = append(out, bh)
+	}
+	*b.dst = out
 	return nil
 }
