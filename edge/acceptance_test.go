@@ -164,3 +164,22 @@ func TestAcceptance_OriginKilledCachedKeepsPlayingUncachedFailsFast(t *testing.T
 		return get(t, c, base+"/videos/v2/hls/src/video.m3u8").status == http.StatusOK
 	})
 }
+
+func TestAcceptance_StaleSlicedObjectWithAMissingSliceFailsCleanly(t *testing.T) {
+	o := newTestOrigin(t)
+	mp4 := pattern(5 << 20)
+	o.put("/videos/v1/r/src.mp4", &testObject{body: mp4, contentType: "video/mp4", cacheControl: "public, max-age=1", etag: `"mp4"`})
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.OriginConnectTimeout = 500 * time.Millisecond })
+	c := testClient(t)
+	wantStatus(t, do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": "bytes=0-999"}), http.StatusPartialContent)
+	waitIdle(t, e)
+	o.stop()
+	time.Sleep(1100 * time.Millisecond)
+	// Slice 0 is cached: served stale. Slice 2 never was: a clear 502, not
+	// a status line followed by a cut connection.
+	wantStatus(t, do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": "bytes=100-199"}), http.StatusPartialContent)
+	r := do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": "bytes=4500000-4500999"})
+	if r.err != nil || (r.status != http.StatusBadGateway && r.status != http.StatusGatewayTimeout) {
+		t.Fatalf("missing slice with the origin down: status %d, err %v", r.status, r.err)
+	}
+}

@@ -61,6 +61,11 @@ func (e *Edge) writeObject(w http.ResponseWriter, r *http.Request, m *entry, src
 			x = xcacheMiss
 		}
 	}
+	if ss, ok := src.(*slicedSource); ok && r.Method == http.MethodGet && n != 0 && status != http.StatusNotModified {
+		if err := ss.prepare(r.Context(), off); err != nil {
+			return err
+		}
+	}
 	e.setEdgeHeaders(h, x, m.age(time.Now()))
 	switch {
 	case n < 0:

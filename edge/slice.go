@@ -209,6 +209,24 @@ type slicedSource struct {
 	uri  string
 	// first is a fill already carrying one slice of this version, or nil.
 	first *fill
+	// ready is slice readyIdx, obtained by prepare before the answer's
+	// headers went out.
+	ready    bodySource
+	readyIdx int64
+}
+
+// prepare obtains the slice holding byte off before anything is written,
+// so that when it cannot be had (the origin is down and the slice is not
+// cached) the client gets a clear error status rather than headers and a
+// cut connection.
+func (s *slicedSource) prepare(ctx context.Context, off int64) error {
+	idx := off / s.e.cfg.SliceSize
+	src, err := s.slice(ctx, idx)
+	if err != nil {
+		return err
+	}
+	s.ready, s.readyIdx = src, idx
+	return nil
 }
 
 func (s *slicedSource) copyTo(ctx context.Context, w *bodyWriter, off, n int64) error {
@@ -221,7 +239,10 @@ func (s *slicedSource) copyTo(ctx context.Context, w *bodyWriter, off, n int64) 
 	for pos := off; pos < end; {
 		idx := pos / S
 		sliceStart := idx * S
-		src, err := s.slice(ctx, idx)
+		src, err := s.ready, error(nil)
+		if src == nil || idx != s.readyIdx {
+			src, err = s.slice(ctx, idx)
+		}
 		if err != nil {
 			return err
 		}
