@@ -116,12 +116,14 @@ async function snapshot(page) {
 
 // waitFor polls snapshot until test returns true, failing with a message
 // built from the last snapshot when the overall deadline passes or the
-// player gives up.
-async function waitFor(page, what, test) {
+// player gives up. nudge, when given, may act on the page after each
+// snapshot that does not pass yet.
+async function waitFor(page, what, test, nudge) {
   let last = null;
   for (;;) {
     last = await snapshot(page);
     if (last && test(last)) return last;
+    if (last && nudge) await nudge(last);
     if (last && last.failed) {
       throw new CheckFailed(`${what}: the player failed: ${last.errorText}`);
     }
@@ -177,8 +179,14 @@ async function switchLevels(page, duration) {
     await page.evaluate((index) => {
       document.querySelector('.sf-mounted').streamfront.setLevel(index);
     }, level.index);
+    // On a loaded machine the switch can take longer than the video has
+    // left; go back to the start rather than wait at the end forever.
     const switched = await waitFor(page, `switch to level ${level.index} (${level.height}p)`,
-      (x) => x.playingLevel === level.index && (!level.height || x.videoHeight === level.height));
+      (x) => x.playingLevel === level.index && (!level.height || x.videoHeight === level.height)
+        && !x.ended && x.currentTime <= duration - playOn - 0.5,
+      async (x) => {
+        if (x.ended || x.currentTime > duration - playOn - 0.5) await seek(page, Math.min(1, duration / 10));
+      });
     const from = switched.currentTime;
     const after = await waitFor(page, `play on at level ${level.index} (${level.height}p)`,
       (x) => x.currentTime >= from + playOn || x.ended);
