@@ -26,8 +26,11 @@ func eventFor(v *catalog.Video) event {
 	return event{Status: string(v.Status), Stage: v.Stage, Percent: v.Percent, Error: v.Error}
 }
 
+// final reports whether nothing more will happen to the video: failed,
+// deleted, or ready with no stage left (a ready video whose other
+// renditions are still encoding carries the stage of that work).
 func (e event) final() bool {
-	return e.Status == string(catalog.Ready) || e.Status == string(catalog.Failed) || e.Status == "deleted"
+	return (e.Status == string(catalog.Ready) && e.Stage == "") || e.Status == string(catalog.Failed) || e.Status == "deleted"
 }
 
 // broker fans progress out to the SSE streams of this process. Streams also
@@ -72,7 +75,8 @@ func (b *broker) publish(id string, e event) {
 }
 
 // videoEvents streams progress as Server-Sent Events until the video is
-// ready, failed or deleted.
+// complete (ready with no stage), failed or deleted. Clients that only need
+// the first playable moment stop at the first "ready".
 func (s *Server) videoEvents(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
 	v, err := s.catalog.Get(r.Context(), id)
@@ -124,9 +128,14 @@ func (s *Server) videoEvents(w http.ResponseWriter, r *http.Request) error {
 			flusher.Flush()
 			continue
 		case next = <-live:
-			if next.final() {
-				// Final states are sent with the stored record, never from a
-				// possibly older in-memory report.
+			if last.Status == string(catalog.Ready) && next.Status == string(catalog.Processing) {
+				// Progress of the ladder behind a ready video is published as
+				// processing; the video stays ready.
+				next.Status = string(catalog.Ready)
+			}
+			if next.final() || next.Status != last.Status {
+				// Final states and changes of status are sent with the stored
+				// record, never from a possibly older in-memory report.
 				if fresh, err := s.catalog.Get(r.Context(), id); err == nil {
 					v, next = fresh, eventFor(fresh)
 				} else if next.Status != "deleted" {

@@ -295,11 +295,18 @@ func (j *jobRunner) work(ctx context.Context, l *lease) {
 	}
 }
 
-// failVideo marks a video failed with a reason a person can act on.
+// failVideo marks a video failed with a reason a person can act on. A
+// video already ready stays ready with what it has: its job ends (no
+// stage left) and the error says what is missing.
 func (s *Server) failVideo(ctx context.Context, id, reason string) {
 	v, err := s.catalog.Update(ctx, id, func(v *catalog.Video) error {
 		if v.Status == catalog.Ready {
-			return errAlreadyReady
+			if v.Final {
+				return errAlreadyReady
+			}
+			v.Final, v.Stage, v.Percent = true, "", 100
+			v.Error = "Only some qualities could be made: " + reason
+			return nil
 		}
 		v.Status, v.Error, v.Stage = catalog.Failed, reason, ""
 		return nil

@@ -113,6 +113,10 @@ func TestUpload_SendsTheFileAndFollowsProcessingInChromium(t *testing.T) {
 		wantStages []string
 	}{
 		{"ready", append(processing, ready), 0, "dev-key", true, "Your video is ready.", []string{"probing", "transcoding", "indexing", "ready"}},
+		{"ready, then more qualities", append([]string{processing[0]},
+			`{"status":"ready","stage":"encoding renditions","percent":30,"video":{"id":"up00000000000001","title":"Holiday","status":"ready"}}`,
+			`{"status":"ready","stage":"storing renditions","percent":100,"video":{"id":"up00000000000001","title":"Holiday","status":"ready"}}`,
+			ready), 0, "dev-key", true, "Your video is ready.", []string{"probing", "ready · encoding renditions", "ready · storing renditions", "ready"}},
 		{"failed", append(processing[:2], failed), 0, "dev-key", false, "The file is not a video ffmpeg can read", []string{"probing", "transcoding", "failed"}},
 		{"key refused", nil, http.StatusUnauthorized, "wrong", false, "The API key is not valid", nil},
 	}

@@ -138,6 +138,9 @@ func followEvents(ctx context.Context, api, id string, stdout io.Writer) error {
 		switch ev.Status {
 		case "ready":
 			fmt.Fprintf(stdout, "ready\n  watch: %s\n  hls:   %s\n  mp4:   %s\n", ev.Video.PageURL, ev.Video.HLSURL, ev.Video.MP4URL)
+			if ev.Stage != "" {
+				fmt.Fprintf(stdout, "  (%s: other qualities join the master playlist as they finish)\n", ev.Stage)
+			}
 			return nil
 		case "failed":
 			return fmt.Errorf("packaging failed: %s", ev.Error)

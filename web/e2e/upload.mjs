@@ -103,6 +103,12 @@ try {
   await page.click('button[type="submit"]');
 
   await page.waitForSelector('[data-role="result"]:not([hidden]), #upload-progress [data-role="error"]:not([hidden])', { timeout: timeoutMs });
+  // A ready video may still have qualities encoding: follow it to the end.
+  await page.waitForFunction(() => {
+    const panel = document.getElementById('upload-progress');
+    return !panel.querySelector('[data-role="error"]').hidden
+      || panel.querySelector('[data-role="processing-text"]').textContent === 'Ready';
+  }, null, { timeout: timeoutMs });
   const outcome = await page.evaluate(() => {
     const panel = document.getElementById('upload-progress');
     const res = panel.querySelector('[data-role="result"]');

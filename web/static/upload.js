@@ -15,6 +15,7 @@
   var cancel = $(form, 'cancel');
   var keyInput = form.elements.api_key;
   var current = null; // the XHR under way
+  var following = null; // the EventSource of the last video uploaded
 
   try {
     if (!keyInput.value) keyInput.value = localStorage.getItem(KEY_STORAGE) || '';
@@ -46,6 +47,9 @@
   }
 
   function reset() {
+    // A new upload takes the panel: stop following the previous video.
+    if (following) following.close();
+    following = null;
     panel.hidden = false;
     $(panel, 'error').hidden = true;
     $(panel, 'result').hidden = true;
@@ -138,17 +142,26 @@
     step.hidden = false;
     var watchURL = '/watch/' + encodeURIComponent(video.id);
     var done = false;
+    var ready = false;
     var source = new EventSource('/api/v1/videos/' + encodeURIComponent(video.id) + '/events');
 
-    // finish stops following; after a success the form is cleared for the
-    // next video, after a failure it keeps what was typed for a retry.
-    function finish(succeeded) {
-      done = true;
-      source.close();
+    following = source;
+
+    // release frees the form: after a success it is cleared for the next
+    // video, after a failure it keeps what was typed for a retry.
+    function release(succeeded) {
       busy(false);
       if (!succeeded) return;
       form.reset();
       try { keyInput.value = localStorage.getItem(KEY_STORAGE) || ''; } catch (e) { /* ignore */ }
+    }
+
+    // finish stops following.
+    function finish(succeeded) {
+      done = true;
+      source.close();
+      if (following === source) following = null;
+      if (!ready) release(succeeded);
     }
 
     function onEvent(message) {
@@ -160,14 +173,24 @@
       $(panel, 'processing-bar').value = pct;
       $(panel, 'processing-text').textContent = pct + '%';
       if (ev.status === 'ready') {
+        // Playable now; while other qualities are still being encoded the
+        // event has a stage, and the stream goes on until they are done.
+        if (!ready) {
+          ready = true;
+          release(true); // the next video can be uploaded meanwhile
+          var result = show('result', '');
+          var link = document.createElement('a');
+          link.href = watchURL;
+          link.textContent = 'Watch “' + (v.title || video.title || 'your video') + '” →';
+          result.replaceChildren('Your video is ready. ', link);
+        }
+        if (ev.stage) {
+          $(panel, 'stage').textContent = 'ready · ' + ev.stage;
+          return;
+        }
         finish(true);
         $(panel, 'processing-bar').value = 100;
         $(panel, 'processing-text').textContent = 'Ready';
-        var result = show('result', '');
-        var link = document.createElement('a');
-        link.href = watchURL;
-        link.textContent = 'Watch “' + (v.title || video.title || 'your video') + '” →';
-        result.replaceChildren('Your video is ready. ', link);
       } else if (ev.status === 'failed') {
         finish(false);
         showError(v.error || ev.error || 'Processing failed without saying why. Upload the video again.');
