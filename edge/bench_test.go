@@ -74,7 +74,7 @@ func (c *scriptedConn) RemoteAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
 }
 
-func benchmarkFastHit(b *testing.B, path string, body []byte, contentType string) {
+func benchmarkFastHit(b *testing.B, path string, body []byte, contentType, extraHeader string) {
 	o := newTestOrigin(b)
 	o.put(path, &testObject{body: body, contentType: contentType, cacheControl: "public, max-age=31536000, immutable"})
 	e, err := New(Config{Name: "bench", Origin: o.URL(), Logger: discardLogger()})
@@ -84,7 +84,7 @@ func benchmarkFastHit(b *testing.B, path string, body []byte, contentType string
 	defer e.Close()
 	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil)) // fill
 	fs := newFastServer(e, newHandoffListener(nil))
-	conn := &scriptedConn{req: []byte("GET " + path + " HTTP/1.1\r\nHost: bench\r\nUser-Agent: wrk\r\n\r\n")}
+	conn := &scriptedConn{req: []byte("GET " + path + " HTTP/1.1\r\nHost: bench\r\nUser-Agent: wrk\r\n" + extraHeader + "\r\n")}
 	fc := &fastConn{fs: fs, e: e, conn: conn}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
@@ -102,11 +102,17 @@ func benchmarkFastHit(b *testing.B, path string, body []byte, contentType string
 // (read, parse, lookup, header, write, metrics) for a 600-byte playlist
 // hit, without sockets.
 func BenchmarkFastPath_HitPlaylist(b *testing.B) {
-	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl")
+	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", "")
+}
+
+// BenchmarkFastPath_HitPlaylistBrotli is BenchmarkFastPath_HitPlaylist
+// for a browser's request: its Accept-Encoding picks the brotli variant.
+func BenchmarkFastPath_HitPlaylistBrotli(b *testing.B) {
+	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", "Accept-Encoding: gzip, deflate, br, zstd\r\n")
 }
 
 // BenchmarkFastPath_HitSegment is BenchmarkFastPath_HitPlaylist for a
 // 1 MiB segment (the body is not copied: the conn discards it).
 func BenchmarkFastPath_HitSegment(b *testing.B) {
-	benchmarkFastHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4")
+	benchmarkFastHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4", "")
 }

@@ -11,8 +11,8 @@ import (
 type memItem struct {
 	meta *entry
 	body []byte
-	gz   gzipSlot // gzip variant of a text body, made on first use (gzip.go)
-	fast fastSlot // header lines for the fast path, made on first use (fastpath_answer.go)
+	enc  encodedSlots // brotli and gzip variants of a text body, made on first use (compress.go)
+	fast fastSlot     // header lines for the fast path, made on first use (fastpath_answer.go)
 }
 
 // memItemOverhead approximates the bytes an item costs beyond its body

@@ -22,7 +22,7 @@
 //     Range, with one slice of read-ahead.
 //   - serve.go, serve_range.go: hit/stale/refresh/miss decisions and
 //     answers from cache (304, If-Range, Range → 206/416, HEAD).
-//   - gzip.go: gzip variants of text hits, made once per item.
+//   - compress.go: brotli and gzip variants of text hits, made once per item and coding.
 //   - origin.go, rendezvous.go: upstream fetches with timeouts and a stall
 //     watchdog; the shield for each object by rendezvous hashing, with
 //     fallback to the origin.
@@ -71,7 +71,7 @@
 // cached representation by http.Header.Write, plus Age, X-Cache, Date,
 // Content-Range/Content-Length and Connection: close per request), Range,
 // If-Range, If-None-Match and If-Modified-Since through the same helpers,
-// the gzip variant for clients that accept it, HEAD, keep-alive,
+// the brotli or gzip variant for clients that accept one, HEAD, keep-alive,
 // pipelining — written with one writev of header and body (a body of
 // 256 KiB or more that the disk tier holds in the same version goes out
 // from the disk copy with sendfile after its first 64 KiB, as nginx sends

@@ -57,7 +57,7 @@ type entry struct {
 	storable bool
 
 	contentLength []string // precomputed Content-Length value
-	gzipOK        bool     // may be sent gzip-encoded (gzip.go)
+	compressible  bool     // may be sent brotli- or gzip-encoded (compress.go)
 
 	// signed: the origin asked for a viewer token (X-Streamfront-Access:
 	// signed); rewrite: how such a body carries a query token to its URIs.
@@ -104,7 +104,7 @@ func (m *entry) setSize(n int64) {
 	} else {
 		m.contentLength = nil
 	}
-	m.gzipOK = gzipEligible(m)
+	m.compressible = compressEligible(m)
 }
 
 // droppedHeaders are not stored: hop-by-hop headers, headers the edge

@@ -149,11 +149,13 @@ func (e *Edge) fastAnswerFor(req *fastRequest, key func() string, now time.Time)
 	if m.kind != kindWhole || m.status != http.StatusOK || m.signed || m.size != int64(len(body)) || !m.fresh(now) {
 		return fastAnswer{}, handoverNotHit, false
 	}
-	// As serveEntry: the gzip variant for a request without Range that
-	// accepts gzip.
-	if m.gzipOK && len(req.rangeSpec) == 0 && req.acceptsGzip() {
-		gz := it.gzipped()
-		m, body, slot = gz.meta, gz.body, &gz.fast
+	// As serveEntry: the brotli or gzip variant for a request without
+	// Range that accepts one.
+	if m.compressible && len(req.rangeSpec) == 0 {
+		if cd := req.preferredCoding(); cd != codingIdentity {
+			v := it.encoded(cd)
+			m, body, slot = v.meta, v.body, &v.fast
+		}
 	}
 	fb := e.fastBlocksFor(slot, m)
 	if !fb.servable {
@@ -183,7 +185,7 @@ func (e *Edge) fastAnswerFor(req *fastRequest, key func() string, now time.Time)
 	if req.isHead {
 		a.body = nil
 	}
-	if m == it.meta { // not the gzip variant, which only memory holds
+	if m == it.meta { // not a compressed variant, which only memory holds
 		a.disk = e.diskCopyFor(k, m, len(a.body))
 	}
 	return a, 0, true
@@ -199,14 +201,13 @@ func (e *Edge) viaHasThisEdge(req *fastRequest) bool {
 	return false
 }
 
-// acceptsGzip is acceptsGzip for a fast request.
-func (req *fastRequest) acceptsGzip() bool {
+// preferredCoding is preferredCoding for a fast request.
+func (req *fastRequest) preferredCoding() coding {
+	var a acceptedCodings
 	for _, line := range req.acceptEncoding[:req.nAcceptEnc] {
-		if accept, named := gzipInAcceptEncoding(string(line)); named {
-			return accept
-		}
+		a.add(string(line))
 	}
-	return false
+	return a.choose()
 }
 
 // statusLine is the status line of code, as net/http writes it.

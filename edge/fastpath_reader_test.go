@@ -127,8 +127,8 @@ func TestParseFastRequest_Fields(t *testing.T) {
 			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
 		}
 	}
-	if !req.isHead || !req.close || !req.acceptsGzip() || req.size != len(in) {
-		t.Errorf("isHead %v close %v gzip %v size %d", req.isHead, req.close, req.acceptsGzip(), req.size)
+	if !req.isHead || !req.close || req.preferredCoding() != codingBrotli || req.size != len(in) {
+		t.Errorf("isHead %v close %v coding %v size %d", req.isHead, req.close, req.preferredCoding(), req.size)
 	}
 }
 
@@ -275,8 +275,8 @@ func checkAgainstNetHTTP(t *testing.T, data []byte, req *fastRequest) {
 	if !strings.Contains(r.URL.RawQuery, "token") && (&Edge{}).cacheKey(r) != fastKey {
 		t.Fatalf("cache key: net/http path %q, fast path %q", (&Edge{}).cacheKey(r), fastKey)
 	}
-	if acceptsGzip(r) != req.acceptsGzip() {
-		t.Fatalf("gzip: net/http path %v, fast path %v (request %q)", acceptsGzip(r), req.acceptsGzip(), data)
+	if preferredCoding(r) != req.preferredCoding() {
+		t.Fatalf("coding: net/http path %v, fast path %v (request %q)", preferredCoding(r), req.preferredCoding(), data)
 	}
 	if r.Close != req.close {
 		t.Fatalf("Connection close: net/http %v, fast reader %v (request %q)", r.Close, req.close, data)

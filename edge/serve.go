@@ -159,9 +159,11 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, c cached, x xc
 		src := &slicedSource{e: e, meta: c.meta, uri: requestURIOf(r)}
 		return e.writeObject(w, r, c.meta, src, x)
 	case c.mem != nil:
-		if c.meta.gzipOK && r.Header.Get("Range") == "" && acceptsGzip(r) {
-			gz := c.mem.gzipped()
-			return e.writeObject(w, r, gz.meta, bytesSource(gz.body), x)
+		if c.meta.compressible && r.Header.Get("Range") == "" {
+			if cd := preferredCoding(r); cd != codingIdentity {
+				v := c.mem.encoded(cd)
+				return e.writeObject(w, r, v.meta, bytesSource(v.body), x)
+			}
 		}
 		return e.writeObject(w, r, c.meta, bytesSource(c.mem.body), x)
 	case c.disk != nil && c.meta.size <= promoteLimit:

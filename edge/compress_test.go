@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 )
 
-func TestEdge_GzipsPlaylistsForClientsThatAcceptIt(t *testing.T) {
+func TestEdge_CompressesPlaylistsForClientsThatAcceptIt(t *testing.T) {
 	o := newTestOrigin(t)
 	text := strings.Repeat("#EXTINF:4.000,\nseg.m4s\n", 100)
 	o.put("/videos/v1/r/720/index.m3u8", &testObject{body: []byte(text), etag: `"p"`, contentType: "application/vnd.apple.mpegurl", cacheControl: "max-age=600"})
@@ -42,13 +44,23 @@ func TestEdge_GzipsPlaylistsForClientsThatAcceptIt(t *testing.T) {
 
 	for name, hdr := range map[string]map[string]string{
 		"no Accept-Encoding": nil,
-		"gzip refused":       {"Accept-Encoding": "gzip;q=0, br"},
+		"both refused":       {"Accept-Encoding": "gzip;q=0, br;q=0"},
+		"unknown coding":     {"Accept-Encoding": "zstd, deflate"},
 		"ranged":             {"Accept-Encoding": "gzip", "Range": "bytes=0-9"},
 	} {
 		r := do(t, c, http.MethodGet, url, hdr)
 		if r.header.Get("Content-Encoding") != "" {
 			t.Fatalf("%s: got Content-Encoding %q", name, r.header.Get("Content-Encoding"))
 		}
+	}
+	br := do(t, c, http.MethodGet, url, map[string]string{"Accept-Encoding": "gzip, deflate, br, zstd"})
+	wantStatus(t, br, 200)
+	if br.header.Get("Content-Encoding") != "br" || br.header.Get("ETag") != `W/"p"` {
+		t.Fatalf("brotli variant headers %v", br.header)
+	}
+	plain, err = io.ReadAll(brotli.NewReader(bytes.NewReader(br.body)))
+	if err != nil || string(plain) != text || len(br.body) >= len(gz.body) {
+		t.Fatalf("brotli body decodes to %d bytes (%v; sent %d, gzip %d)", len(plain), err, len(br.body), len(gz.body))
 	}
 	get(t, c, base+"/videos/v1/seg1.m4s")
 	waitIdle(t, e)
@@ -57,13 +69,25 @@ func TestEdge_GzipsPlaylistsForClientsThatAcceptIt(t *testing.T) {
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	tests := map[string]bool{"gzip": true, "br, gzip": true, "GZIP;q=0.5": true, "gzip;q=0": false, "gzip; q=0": false, "deflate": false, "": false, "x-gzip": false}
+func TestPreferredCoding(t *testing.T) {
+	tests := map[string]coding{
+		"gzip": codingGzip, "br, gzip": codingBrotli, "gzip, deflate, br, zstd": codingBrotli,
+		"GZIP;q=0.5": codingGzip, "gzip;q=0": codingIdentity, "gzip; q=0": codingIdentity,
+		"br;q=0.5, gzip": codingGzip, "br;q=0, gzip": codingGzip, "gzip;q=0, br": codingBrotli,
+		"*": codingBrotli, "gzip, *;q=0": codingGzip, "*;q=0": codingIdentity, "identity": codingIdentity,
+		"deflate": codingIdentity, "": codingIdentity, "x-gzip": codingIdentity, "br;q=bogus": codingBrotli,
+	}
 	for ae, want := range tests {
 		r, _ := http.NewRequest("GET", "/", nil)
 		r.Header.Set("Accept-Encoding", ae)
-		if got := acceptsGzip(r); got != want {
-			t.Errorf("acceptsGzip(%q) = %v", ae, got)
+		if got := preferredCoding(r); got != want {
+			t.Errorf("preferredCoding(%q) = %v, want %v", ae, got, want)
 		}
+	}
+	// The first line naming a coding decides.
+	r, _ := http.NewRequest("GET", "/", nil)
+	r.Header["Accept-Encoding"] = []string{"br;q=0", "br, gzip"}
+	if got := preferredCoding(r); got != codingGzip {
+		t.Errorf("two lines: %v, want gzip", got)
 	}
 }
