@@ -21,9 +21,9 @@ import (
 const (
 	compressMinBody = 256     // below this compression saves nothing
 	compressMaxBody = 4 << 20 // above this it is not text worth holding twice
-	// brotliLevel trades size for the one-off cost: at 6 a 100 KiB
-	// playlist compresses in about a millisecond and ends up about 15 %
-	// smaller than gzip's; 11 would take tens of times longer.
+	// brotliLevel trades size for the one-off cost. Measured on a 100 KiB
+	// VOD playlist: level 6 takes about 3.5 ms and gives 4.8 KB (gzip's
+	// default: 2 ms, 11.9 KB); 9 gives 4.1 KB in 10-19 ms; 11 takes 150 ms.
 	brotliLevel = 6
 )
 
