@@ -52,7 +52,10 @@ type Config struct {
 	// WrkConnections lists the connection counts of the hit benchmark. It
 	// defaults to [64, 256].
 	WrkConnections []int
-	// WrkThreads is wrk's -t. It defaults to 2.
+	// WrkThreads is wrk's -t. It defaults to one per CPU wrk is pinned to
+	// (2 unpinned): more threads than CPUs only time-slice, and the wait
+	// for a slice (a few ms) lands in the measured p99, more so for the
+	// faster server.
 	WrkThreads int
 	// Rounds is how many times each wrk run is repeated, the servers'
 	// order rotated each round; the best round is reported, with every
@@ -147,6 +150,9 @@ func (c *Config) setDefaults() {
 	setDefault(&c.WrkDuration, 10*time.Second)
 	if len(c.WrkConnections) == 0 {
 		c.WrkConnections = []int{64, 256}
+	}
+	if c.Pin {
+		setDefault(&c.WrkThreads, max(1, len(parseCPUList(c.ClientCPUs))))
 	}
 	setDefault(&c.WrkThreads, 2)
 	setDefault(&c.Rounds, 2)
