@@ -16,6 +16,7 @@ FUZZ_TARGETS := \
 	./packager/index:FuzzDecode \
 	./packager/mp4box:FuzzScanTop \
 	./packager/mp4box:FuzzShiftChunkOffsets \
+	./packager/mp4box:FuzzNormalizeSound \
 	./packager/probe:FuzzProbe \
 	./packager/mpegts:FuzzNewSegment_SampleEntry \
 	./edge/steering:FuzzParseAttrList \

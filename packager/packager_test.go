@@ -82,7 +82,13 @@ func TestAnalyze_RemuxesMoovAtEndWithBFrames(t *testing.T) {
 		{Name: "video-only.mp4", Seconds: 8, ACodec: "none"},
 		{Name: "audio-only.m4a", Seconds: 9, VCodec: "none"},
 		{Name: "hevc.mp4", Seconds: 6, VCodec: "libx265"},
+		// QuickTime sound descriptions: version 1 with the esds in a wave
+		// atom (ffmpeg's MOV), version 2 (rates above 65535 Hz).
+		{Name: "quicktime.mov", Seconds: 7},
+		{Name: "quicktime-5.1.mov", Seconds: 5, Channels: 6},
+		{Name: "quicktime-96k.mov", Seconds: 5, Extra: []string{"-ar", "96000"}},
 	}
+	wantAudio := map[string][2]int{"quicktime.mov": {48000, 2}, "quicktime-5.1.mov": {48000, 6}, "quicktime-96k.mov": {96000, 2}}
 	for _, v := range cases {
 		t.Run(v.Name, func(t *testing.T) {
 			path := testenv.MakeVideo(t, dir, v)
@@ -94,6 +100,12 @@ func TestAnalyze_RemuxesMoovAtEndWithBFrames(t *testing.T) {
 			must(t, err)
 			if !a.Remux() {
 				t.Fatalf("expected a remux, got transcode: %v", a.Transcode)
+			}
+			if want, ok := wantAudio[v.Name]; ok {
+				at := a.Index.Track(index.Audio)
+				if at == nil || int(at.SampleRate) != want[0] || int(at.Channels) != want[1] {
+					t.Fatalf("audio track %+v, want %d Hz, %d channels", at, want[0], want[1])
+				}
 			}
 			out := t.TempDir()
 			mp4Path, master := writeHLS(t, out, f, a)

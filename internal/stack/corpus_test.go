@@ -71,6 +71,11 @@ func corpus() []corpusCase {
 					t.Errorf("rotated video is %dx%d, want portrait (upright)", c.v.Width, c.v.Height)
 				}
 			}},
+		{name: "MOV, QuickTime sound description (remuxed)", make: clip(testenv.Video{Name: "camera.mov", Seconds: 6}),
+			video: true, audio: true, check: func(t *testing.T, c *corpusResult) {
+				// H.264 + AAC in MOV is served as it is, not re-encoded.
+				wantRenditions(t, c, "src")
+			}},
 		{name: "MKV H.264 + AAC", make: clip(testenv.Video{Name: "clip.mkv", Seconds: 6}), video: true, audio: true},
 		{name: "WebM VP9 + Opus", make: clip(testenv.Video{Name: "clip.webm", Seconds: 6, VCodec: "libvpx-vp9", ACodec: "libopus", Extra: []string{"-deadline", "realtime", "-cpu-used", "8"}}),
 			video: true, audio: true},

@@ -187,6 +187,12 @@ func decodeMoov(raw []byte) (moov *mp4.MoovBox, err error) {
 			moov, err = nil, fmt.Errorf("%w: moov could not be decoded (%v)", ErrDamaged, p)
 		}
 	}()
+	// QuickTime's own sound descriptions are rewritten as ISO ones for
+	// mp4ff; the faststart head keeps the original moov.
+	raw, err = mp4box.NormalizeSound(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: moov: %v", ErrDamaged, err)
+	}
 	box, err := mp4.DecodeBox(0, bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("%w: moov: %v", ErrDamaged, err)
