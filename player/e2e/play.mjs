@@ -110,6 +110,7 @@ async function snapshot(page) {
       levels: sf ? sf.levels() : [],
       currentLevel: sf ? sf.currentLevel : -1,
       playingLevel: sf ? sf.playingLevel : -1,
+      stalls: sf ? sf.stalls : 0,
     };
   });
 }
@@ -160,32 +161,48 @@ async function seek(page, to) {
   }, to);
 }
 
-// switchLevels forces each hls.js level in turn and checks that fragments of
-// that level are what plays (hls.js FRAG_CHANGED), that the decoded picture
-// has the level's height, and that playback goes on for a second.
+// switchLevels switches to each hls.js level in turn as ABR would (what
+// is buffered plays out first) and checks that fragments of that level are
+// what plays (hls.js FRAG_CHANGED), that the decoded picture has the
+// level's height, that playback goes on for a second, and that it never
+// waited for data on the way: renditions with aligned keyframes switch
+// without a stall. A starved machine can stall a switch too (the new
+// level's first fragment arrives late), so a stalled switch is tried once
+// more from another level; a misaligned one stalls again.
 async function switchLevels(page, duration) {
   const levels = (await snapshot(page)).levels;
   if (levels.length === 0) {
     throw new CheckFailed('--switch-levels: the player has no hls.js levels (is the page playing HLS with hls.js?)');
   }
-  const checked = [];
-  for (const level of levels) {
+  // rewind goes back near the start and returns the first snapshot that
+  // plays on from there (a seek may wait for data: that is not a stall).
+  const rewind = async (why) => {
+    await seek(page, Math.min(1, duration / 10));
+    return waitFor(page, why, (x) => x.currentTime < duration - playOn - 2 && !x.paused && x.readyState >= 3);
+  };
+  const call = (method, index) => page.evaluate(([m, i]) => {
+    document.querySelector('.sf-mounted').streamfront[m](i);
+  }, [method, index]);
+
+  // trySwitch switches to level and plays on; it returns where the switch
+  // showed, where playback got to and how often it waited for data.
+  const trySwitch = async (level) => {
     let s = await snapshot(page);
     // Leave room to play on after the switch; go back near the start if not.
     if (duration - s.currentTime < playOn + 3) {
-      await seek(page, Math.min(1, duration / 10));
-      s = await waitFor(page, `seek back before level ${level.index}`, (x) => x.currentTime < duration - playOn - 2 && !x.paused);
+      s = await rewind(`seek back before level ${level.index}`);
     }
-    await page.evaluate((index) => {
-      document.querySelector('.sf-mounted').streamfront.setLevel(index);
-    }, level.index);
+    let stallsBefore = s.stalls;
+    await call('switchLevel', level.index);
     // On a loaded machine the switch can take longer than the video has
     // left; go back to the start rather than wait at the end forever.
     const switched = await waitFor(page, `switch to level ${level.index} (${level.height}p)`,
       (x) => x.playingLevel === level.index && (!level.height || x.videoHeight === level.height)
         && !x.ended && x.currentTime <= duration - playOn - 0.5,
       async (x) => {
-        if (x.ended || x.currentTime > duration - playOn - 0.5) await seek(page, Math.min(1, duration / 10));
+        if (x.ended || x.currentTime > duration - playOn - 0.5) {
+          stallsBefore = (await rewind(`seek back while switching to level ${level.index}`)).stalls;
+        }
       });
     const from = switched.currentTime;
     const after = await waitFor(page, `play on at level ${level.index} (${level.height}p)`,
@@ -193,10 +210,30 @@ async function switchLevels(page, duration) {
     if (after.ended && after.currentTime < from + playOn) {
       throw new CheckFailed(`level ${level.index}: the video ended ${(after.currentTime - from).toFixed(2)} s after the switch`);
     }
-    checked.push({ ...level, switchedAt: from, playedTo: after.currentTime, videoHeight: after.videoHeight });
+    return { from, after, stalls: after.stalls - stallsBefore };
+  };
+
+  const checked = [];
+  for (const level of levels) {
+    let r = await trySwitch(level);
+    const firstStalls = r.stalls;
+    if (r.stalls > 0) {
+      // Leave the level (at once, flushing), then switch to it again.
+      const other = levels.find((l) => l.index !== level.index);
+      if (other) {
+        await call('setLevel', other.index);
+        await waitFor(page, `leave level ${level.index} for ${other.index} before trying again`,
+          (x) => x.playingLevel === other.index && !x.paused);
+      }
+      r = await trySwitch(level);
+      if (r.stalls > 0) {
+        throw new CheckFailed(`level ${level.index} (${level.height}p): playback stalled (waited for data) while switching to it, twice: at ${r.from.toFixed(2)} s, after ${firstStalls} stall(s) on the first try`);
+      }
+    }
+    checked.push({ ...level, switchedAt: r.from, playedTo: r.after.currentTime, videoHeight: r.after.videoHeight, stallsFirstTry: firstStalls });
   }
   // Hand the choice back to ABR as a viewer's "Auto" would.
-  await page.evaluate(() => document.querySelector('.sf-mounted').streamfront.setLevel(-1));
+  await call('setLevel', -1);
   return checked;
 }
 

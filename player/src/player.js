@@ -80,6 +80,7 @@ export function mount(element, options = {}) {
     errors: [],          // {source, type, details, fatal, message}
     failed: false,       // true once the error message is shown
     playingLevel: -1,    // level of the fragment being played (hls.js only)
+    stalls: 0,           // 'waiting' events: playback stopped for want of data
     // Content steering, when the master came from a Streamfront router
     // (null otherwise): {pathway, priority, rtt, manifests, url}.
     steering: null,
@@ -95,6 +96,14 @@ export function mount(element, options = {}) {
     setLevel(index) {
       if (!this.hls) return;
       this.hls.currentLevel = index; // -1 returns to automatic selection
+      renderQuality(ui, state);
+    },
+    // switchLevel switches as ABR does: what is buffered plays out and the
+    // next fragments come from the level, so a switch between aligned
+    // renditions must not stall.
+    switchLevel(index) {
+      if (!this.hls) return;
+      this.hls.nextLevel = index;
       renderQuality(ui, state);
     },
     destroy() {
@@ -124,6 +133,8 @@ export function mount(element, options = {}) {
     ui.quality.hidden = true;
     video.src = opts.mp4;
   };
+
+  listen(video, 'waiting', () => { state.stalls += 1; });
 
   listen(video, 'error', () => {
     // With hls.js the element's source is a MediaSource blob; hls.js reports
