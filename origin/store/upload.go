@@ -130,12 +130,20 @@ func (s *Store) multipart(ctx context.Context, key string, r *countingReader, fi
 		}
 		if readErr != nil || n == 0 {
 			s.parts.put(next)
+			if readErr != nil {
+				cancel(readErr) // no use finishing the parts in flight
+			}
 			break
 		}
 		buf = next
 	}
 	wg.Wait()
-	err = errors.Join(readErr, context.Cause(ctx))
+	// The body's own error (a client that went away, a size limit) is what
+	// the caller needs to see, not what it did to the parts in flight.
+	err = readErr
+	if err == nil {
+		err = context.Cause(ctx)
+	}
 	if err == nil {
 		slices.SortFunc(done, func(a, b s3types.CompletedPart) int { return int(*a.PartNumber - *b.PartNumber) })
 		_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
