@@ -53,15 +53,15 @@ func faststart(m *probe.Media) (Layout, error) {
 	if ftyp != nil && ftyp.Offset == 0 && len(m.Ftyp) > 0 {
 		bodyStart = ftyp.End()
 	}
-	moov := append([]byte(nil), m.MoovBytes...)
-	headLen := bodyStart + int64(len(moov))
-	if err := mp4box.ShiftChunkOffsets(moov, headLen-bodyStart); err != nil {
-		return Layout{}, fmt.Errorf("chunk offsets cannot move to the front (%v) and the file is rewritten", err)
-	}
+	headLen := bodyStart + int64(len(m.MoovBytes))
+	// The moov is copied once, into the head, and its offsets moved there.
 	head := make([]byte, 0, headLen)
 	if bodyStart > 0 {
 		head = append(head, m.Ftyp...)
 	}
-	head = append(head, moov...)
+	head = append(head, m.MoovBytes...)
+	if err := mp4box.ShiftChunkOffsets(head[len(head)-len(m.MoovBytes):], headLen-bodyStart); err != nil {
+		return Layout{}, fmt.Errorf("chunk offsets cannot move to the front (%v) and the file is rewritten", err)
+	}
 	return Layout{Head: head, BodyOffset: bodyStart, BodyLength: m.Moov.Offset - bodyStart}, nil
 }

@@ -19,17 +19,18 @@ const sampleEntryFields = 28
 // NormalizeSound returns moov with every QuickTime version 1 or 2 'mp4a'
 // sample entry rewritten as an ISO one (version 0, its esds a direct
 // child), for readers that only know ISO sample entries. When there is
-// none, moov itself is returned; it is never modified. Only the sample
-// descriptions change: sample tables and chunk offsets stay as they are.
+// none, moov itself is returned, nothing copied; it is never modified.
+// Only the sample descriptions change: sample tables and chunk offsets
+// stay as they are, and only the boxes on the way to a changed entry are
+// rebuilt (the moov once, its audio track a few times).
 func NormalizeSound(moov []byte) ([]byte, error) {
 	top, err := Children(moov, 0)
 	if err != nil || len(top) != 1 || top[0].Type != "moov" {
 		return nil, fmt.Errorf("%w: not a moov box", ErrBadBox)
 	}
-	changed := false
-	out, err := normalizeBox(moov, top[0], 0, &changed)
-	if err != nil || !changed {
-		return moov, err
+	out, _, err := normalizeBox(moov, top[0], 0)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -37,52 +38,68 @@ func NormalizeSound(moov []byte) ([]byte, error) {
 // soundContainers are the boxes between moov and stsd.
 var soundContainers = map[string]bool{"moov": true, "trak": true, "mdia": true, "minf": true, "stbl": true}
 
-func normalizeBox(moov []byte, b Box, depth int, changed *bool) ([]byte, error) {
+// normalizeBox returns box b of moov with its QuickTime sound entries
+// rewritten, and whether anything changed; unchanged boxes are returned
+// as the input's own bytes.
+func normalizeBox(moov []byte, b Box, depth int) ([]byte, bool, error) {
 	raw := moov[b.Offset:b.End()]
 	body := payload(moov, 0, b)
+	var (
+		prefix []byte // stsd's version, flags and entry count
+		kids   []Box
+		err    error
+	)
 	switch {
 	case soundContainers[b.Type] && depth < 5:
-		kids, err := Children(body, b.Offset+b.Header)
-		if err != nil {
-			return nil, err
-		}
-		var content []byte
-		for _, k := range kids {
-			kb, err := normalizeBox(moov, k, depth+1, changed)
-			if err != nil {
-				return nil, err
-			}
-			content = append(content, kb...)
-		}
-		return boxBytes(b.Type, content)
-	case b.Type == "stsd":
-		if len(body) < 8 {
-			return raw, nil
-		}
-		entries, err := Children(body[8:], b.Offset+b.Header+8)
-		if err != nil {
-			return nil, err
-		}
-		content := append([]byte(nil), body[:8]...)
-		for _, e := range entries {
-			eb := moov[e.Offset:e.End()]
-			if e.Type == "mp4a" {
-				if eb, err = normalizeMP4A(payload(moov, 0, e), changed); err != nil {
-					return nil, err
-				}
-			}
-			content = append(content, eb...)
-		}
-		return boxBytes(b.Type, content)
+		kids, err = Children(body, b.Offset+b.Header)
+	case b.Type == "stsd" && len(body) >= 8:
+		prefix = body[:8]
+		kids, err = Children(body[8:], b.Offset+b.Header+8)
+	default:
+		return raw, false, nil
 	}
-	return raw, nil
+	if err != nil {
+		return nil, false, err
+	}
+	parts := make([][]byte, len(kids))
+	changed := false
+	size := 8 + len(prefix)
+	for i, k := range kids {
+		var c bool
+		if b.Type == "stsd" {
+			parts[i], c, err = normalizeEntry(moov, k)
+		} else {
+			parts[i], c, err = normalizeBox(moov, k, depth+1)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		changed = changed || c
+		size += len(parts[i])
+	}
+	if !changed {
+		return raw, false, nil
+	}
+	if size > math.MaxUint32 {
+		return nil, false, fmt.Errorf("%w: %s too large", ErrBadBox, b.Type)
+	}
+	out := make([]byte, 8, size)
+	binary.BigEndian.PutUint32(out, uint32(size))
+	copy(out[4:], b.Type)
+	out = append(out, prefix...)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, true, nil
 }
 
-// normalizeMP4A rewrites the body of a QuickTime version 1 or 2 'mp4a'
-// entry as an ISO entry; version 0 entries are returned as they are.
-func normalizeMP4A(p []byte, changed *bool) ([]byte, error) {
-	if len(p) < sampleEntryFields {
-		return boxBytes("mp4a", p)
+// normalizeEntry rewrites a QuickTime version 1 or 2 'mp4a' sample entry
+// as an ISO one; other entries are returned as they are.
+func normalizeEntry(moov []byte, e Box) ([]byte, bool, error) {
+	raw := moov[e.Offset:e.End()]
+	p := payload(moov, 0, e)
+	if e.Type != "mp4a" || len(p) < sampleEntryFields {
+		return raw, false, nil
 	}
 	var ext int
 	switch binary.BigEndian.Uint16(p[8:10]) {
@@ -91,10 +108,10 @@ func normalizeMP4A(p []byte, changed *bool) ([]byte, error) {
 	case 2:
 		ext = 36 // struct size, rate (float64), channels, and five format fields
 	default:
-		return boxBytes("mp4a", p)
+		return raw, false, nil
 	}
 	if len(p) < sampleEntryFields+ext {
-		return nil, fmt.Errorf("%w: QuickTime sound description shorter than its version says", ErrBadBox)
+		return nil, false, fmt.Errorf("%w: QuickTime sound description shorter than its version says", ErrBadBox)
 	}
 	fixed := append([]byte(nil), p[:sampleEntryFields]...)
 	clear(fixed[8:16])                          // version, revision, vendor
@@ -125,8 +142,8 @@ func normalizeMP4A(p []byte, changed *bool) ([]byte, error) {
 			}
 		}
 	}
-	*changed = true
-	return boxBytes("mp4a", content)
+	out, err := boxBytes("mp4a", content)
+	return out, err == nil, err
 }
 
 // looseChildren splits QuickTime atoms, stopping at a terminator (size 0

@@ -1,13 +1,13 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/Eyevinn/mp4ff/bits"
 	"github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/streamfront/streamfront/packager/index"
@@ -193,7 +193,9 @@ func decodeMoov(raw []byte) (moov *mp4.MoovBox, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: moov: %v", ErrDamaged, err)
 	}
-	box, err := mp4.DecodeBox(0, bytes.NewReader(raw))
+	// The slice-reader decoder works on raw in place (DecodeBox would
+	// io.ReadAll a copy of the whole moov first).
+	box, err := mp4.DecodeBoxSR(0, bits.NewFixedSliceReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("%w: moov: %v", ErrDamaged, err)
 	}
