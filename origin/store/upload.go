@@ -21,8 +21,8 @@ const maxParts = 10_000
 // Upload streams r into key: a single PUT when the body fits in one part,
 // else a multipart upload with UploadConcurrency parts in flight while the
 // next one is read. One upload holds at most UploadConcurrency+1 part
-// buffers, taken from a pool the store keeps between uploads (24 MiB at
-// the defaults, whatever the body's size). It returns the number of bytes
+// buffers, taken from the store's pool (24 MiB at the defaults, whatever
+// the body's size). It returns the number of bytes
 // read from r; a failed multipart upload is aborted, so nothing partial is
 // left behind.
 //
@@ -170,29 +170,28 @@ func (s *Store) multipart(ctx context.Context, key string, r *countingReader, fi
 // abortTimeout bounds the clean-up of a failed multipart upload.
 const abortTimeout = 30 * time.Second
 
-// partPool hands out part buffers and keeps up to keep of them between
-// uploads, so a busy origin does not allocate 8 MiB per part.
+// partPool hands out part buffers. Buffers returned are reused by the
+// next parts and uploads; like any sync.Pool it lets idle ones go after
+// two garbage collections, so 24 MiB of upload buffers do not stay in the
+// live heap (and, through the GC's target, double) while the origin does
+// other work such as packaging.
 type partPool struct {
 	size int64
-	free chan []byte
+	pool sync.Pool
 }
 
-func newPartPool(size int64, keep int) *partPool {
-	return &partPool{size: size, free: make(chan []byte, keep)}
+func newPartPool(size int64) *partPool {
+	return &partPool{size: size}
 }
 
 func (p *partPool) get() []byte {
-	select {
-	case b := <-p.free:
-		return b
-	default:
-		return make([]byte, p.size)
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return *b
 	}
+	return make([]byte, p.size)
 }
 
 func (p *partPool) put(b []byte) {
-	select {
-	case p.free <- b[:cap(b)]:
-	default: // enough kept: this one goes to the garbage collector
-	}
+	b = b[:cap(b)]
+	p.pool.Put(&b)
 }
