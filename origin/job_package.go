@@ -59,15 +59,78 @@ func (s *Server) packageVideo(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if !a.Remux() {
-			s.log.Info("transcoding", slog.String("id", id), slog.Any("why", a.Transcode), slog.Bool("other_container", a.NotMP4))
+		switch {
+		case a.Remux():
+			if v, err = s.storeSource(ctx, v, a, progress); err != nil {
+				return err
+			}
+		case a.NotMP4 && len(a.Transcode) == 0:
+			// Another container (MKV, WebM, fragmented MP4): its streams
+			// may only need copying into an MP4.
+			copied, err := s.copySource(ctx, v, progress)
+			if err != nil {
+				if ctx.Err() != nil || !errors.Is(err, errNotCopyable) && !isInputError(err) {
+					return err // S3 trouble: the job is retried
+				}
+				s.log.Info("transcoding", slog.String("id", id), slog.String("why", err.Error()))
+				return s.transcodeAll(ctx, v, progress)
+			}
+			v = copied
+		default:
+			s.log.Info("transcoding", slog.String("id", id), slog.Any("why", a.Transcode))
 			return s.transcodeAll(ctx, v, progress)
-		}
-		if v, err = s.storeSource(ctx, v, a, progress); err != nil {
-			return err
 		}
 	}
 	return s.encodeLadder(ctx, v, progress)
+}
+
+// errNotCopyable means a source's streams need an encode, not a copy.
+var errNotCopyable = errors.New("the streams need re-encoding")
+
+// copySource copies the source's streams, not re-encoded, into an MP4
+// stored as rendition "src" and indexed; the video is then ready as a
+// remuxed MP4 upload is, and the ladder is encoded from the source after.
+func (s *Server) copySource(ctx context.Context, v *catalog.Video, progress progressFunc) (*catalog.Video, error) {
+	progress(ctx, "probing", 2)
+	tc, input, src, dir, err := s.prepareEncode(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if !src.Copyable() {
+		return nil, errNotCopyable
+	}
+	out := filepath.Join(dir, "src.mp4")
+	if err := tc.CopyToMP4(ctx, input, src, out, func(p float64) { progress(ctx, "copying streams", 3+p*40) }); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: ffmpeg could not copy them: %v", errNotCopyable, err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	progress(ctx, "indexing", 45)
+	ix, err := packager.IndexRendition(ctx, f, fi.Size(), nil, packager.Options{SegmentTarget: s.cfg.SegmentTarget})
+	if err != nil {
+		// ffmpeg wrote something our reader does not take: encode instead.
+		return nil, fmt.Errorf("%w: index the stream copy: %v", errNotCopyable, err)
+	}
+	key := renditionKey(v.ID, srcName, ".mp4")
+	if _, err := s.store.Upload(ctx, key, f, "video/mp4"); err != nil {
+		return nil, err
+	}
+	r, err := s.storeIndex(ctx, v.ID, srcName, ix, catalog.MP4{Key: key, Size: fi.Size(), ETag: fmt.Sprintf(`"%s-%s-%d"`, v.ID, srcName, fi.Size())})
+	if err != nil {
+		return nil, err
+	}
+	return s.markSource(ctx, v, r, ix)
 }
 
 // storeSource indexes the source as rendition "src"; an H.264 (or
@@ -91,11 +154,17 @@ func (s *Server) storeSource(ctx context.Context, v *catalog.Video, a *packager.
 	if err != nil {
 		return nil, err
 	}
-	ready := !isHEVC(a.Index) // not every browser plays HEVC: wait for H.264
-	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+	return s.markSource(ctx, v, r, a.Index)
+}
+
+// markSource records rendition "src"; an H.264 (or audio-only) source is
+// ready from this moment.
+func (s *Server) markSource(ctx context.Context, v *catalog.Video, r catalog.Rendition, ix *index.Index) (*catalog.Video, error) {
+	ready := !isHEVC(ix) // not every browser plays HEVC: wait for H.264
+	v, err := s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
 		v.Renditions = []catalog.Rendition{r}
-		v.Audio = audioGroup(nil, a.Index, srcName)
-		describe(v, a.Index)
+		v.Audio = audioGroup(nil, ix, srcName)
+		describe(v, ix)
 		if ready {
 			// Ready, with more renditions coming: the stage says so until the
 			// last one is stored.

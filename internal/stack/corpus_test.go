@@ -76,7 +76,12 @@ func corpus() []corpusCase {
 				// H.264 + AAC in MOV is served as it is, not re-encoded.
 				wantRenditions(t, c, "src")
 			}},
-		{name: "MKV H.264 + AAC", make: clip(testenv.Video{Name: "clip.mkv", Seconds: 6}), video: true, audio: true},
+		{name: "MKV H.264 + AAC (streams copied, ladder)", make: clip(testenv.Video{Name: "clip.mkv", Seconds: 8, Width: 1280, Height: 720}),
+			video: true, audio: true, check: func(t *testing.T, c *corpusResult) {
+				// The streams are copied into an MP4, not re-encoded; the
+				// ladder is encoded from the source with the copy's cuts.
+				wantRenditions(t, c, "src", "480p", "360p")
+			}},
 		{name: "WebM VP9 + Opus", make: clip(testenv.Video{Name: "clip.webm", Seconds: 6, VCodec: "libvpx-vp9", ACodec: "libopus", Extra: []string{"-deadline", "realtime", "-cpu-used", "8"}}),
 			video: true, audio: true},
 		{name: "HEVC", make: clip(testenv.Video{Name: "hevc.mp4", Seconds: 12, Width: 854, Height: 480, VCodec: "libx265"}),
