@@ -29,7 +29,7 @@ func (o *Options) setDefaults() {
 
 // Analysis is what Analyze learned about a source.
 type Analysis struct {
-	Media *probe.Media
+	Media *probe.Media // its MoovBytes is released once the layout is made
 	// Transcode lists why the source must be re-encoded; empty means it is
 	// served as it is (remuxed).
 	Transcode []string
@@ -76,6 +76,9 @@ func Analyze(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Anal
 		return a, nil
 	}
 	a.Layout = layout
+	// The head carries the moov now: a long film's 10 MiB need not be
+	// held twice while the origin stores head and index.
+	m.MoovBytes = nil
 	a.Index = m.Index
 	shiftOffsets(a.Index, layout.Delta())
 	if err := a.Index.Plan(opt.SegmentTarget); err != nil {
