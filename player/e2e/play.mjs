@@ -12,11 +12,8 @@
 //   node player/e2e/play.mjs --url http://127.0.0.1:8080/watch/ID \
 //        --screenshot out.png [--seek-fraction 0.8] [--timeout-ms 60000] [--switch-levels]
 
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launch } from './chromium.mjs';
+import { CheckFailed, runCheck } from './chromium.mjs';
 
 // Playback must start past this position before anything else is checked.
 const startPosition = 2;
@@ -59,9 +56,6 @@ function readOptions() {
     switchLevels: values['switch-levels'],
   };
 }
-
-// CheckFailed is a failed playback check; its message becomes "reason".
-class CheckFailed extends Error {}
 
 const opts = readOptions();
 const deadline = Date.now() + opts.timeoutMs;
@@ -269,59 +263,19 @@ async function run(page) {
   result.ok = true;
 }
 
-// finish prints the result line once and exits.
-let finished = false;
-function finish() {
-  if (finished) return;
-  finished = true;
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(result.ok ? 0 : 1);
-}
-
-async function main() {
-  // Every wait checks the deadline, but a browser call can still hang (a
-  // launch, a page that never answers): the watchdog ends the run regardless.
-  setTimeout(() => {
-    result.ok = false;
-    result.reason = result.reason || `the run did not finish within --timeout-ms ${opts.timeoutMs} plus 20 s of grace; the browser hung`;
-    finish();
-  }, opts.timeoutMs + 20000).unref();
-  const userDataDir = await mkdtemp(path.join(tmpdir(), 'streamfront-chromium-'));
-  let context;
-  try {
-    await mkdir(path.dirname(path.resolve(opts.screenshot)), { recursive: true });
-    context = await launch(userDataDir, remaining());
-    const page = context.pages()[0] || await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') result.errors.push({ source: 'console', message: msg.text() });
-    });
-    page.on('pageerror', (err) => result.errors.push({ source: 'page', message: err.message }));
-    try {
-      await run(page);
-    } finally {
-      // The player's own log: hls.js fatal errors and media element errors.
-      const last = await snapshot(page).catch(() => null);
-      if (last) {
-        for (const e of last.playerErrors) result.errors.push(e);
-        if (!result.played) result.played = last.played;
-        if (!result.position) result.position = last.currentTime;
-        if (!result.engine) result.engine = last.engine;
-      }
-      if (!result.ok) await page.screenshot({ path: opts.screenshot }).catch(() => {});
-    }
-    const fatal = result.errors.filter((e) => e.source === 'hls.js' && e.fatal);
-    if (fatal.length > 0) {
-      result.ok = false;
-      result.reason = `hls.js reported ${fatal.length} fatal error(s): ${fatal.map((e) => e.details).join(', ')}`;
-    }
-  } catch (err) {
-    result.ok = false;
-    result.reason = err instanceof CheckFailed ? err.message : `error: ${err.message}`;
-  } finally {
-    if (context) await context.close().catch(() => {});
-    await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
-  }
-  finish();
-}
-
-await main();
+await runCheck({
+  result,
+  timeoutMs: opts.timeoutMs,
+  screenshot: opts.screenshot,
+  check: run,
+  // The player's own log (hls.js fatal errors, media element errors) and
+  // where it got to.
+  collect: async (page) => {
+    const last = await snapshot(page);
+    if (!last) return;
+    for (const e of last.playerErrors) result.errors.push(e);
+    if (!result.played) result.played = last.played;
+    if (!result.position) result.position = last.currentTime;
+    if (!result.engine) result.engine = last.engine;
+  },
+});

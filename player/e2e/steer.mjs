@@ -24,11 +24,8 @@
 //        --fail-url http://127.0.0.1:8080/fail --screenshot out.png \
 //        [--min-segments 4] [--timeout-ms 90000]
 
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launch } from './chromium.mjs';
+import { CheckFailed, runCheck } from './chromium.mjs';
 
 function usage(message) {
   process.stderr.write(`${message}\n`
@@ -61,8 +58,6 @@ function readOptions() {
   if (!(timeoutMs > 0)) usage('--timeout-ms must be a positive number.');
   return { url: values.url, failURL: values['fail-url'], screenshot: values.screenshot, minSegments, timeoutMs };
 }
-
-class CheckFailed extends Error {}
 
 const opts = readOptions();
 const started = Date.now();
@@ -179,57 +174,18 @@ async function run(page) {
   result.ok = true;
 }
 
-let finished = false;
-function finish() {
-  if (finished) return;
-  finished = true;
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(result.ok ? 0 : 1);
-}
-
-async function main() {
-  setTimeout(() => {
-    result.ok = false;
-    result.reason = result.reason || `the run did not finish within --timeout-ms ${opts.timeoutMs} plus 20 s of grace; the browser hung`;
-    finish();
-  }, opts.timeoutMs + 20000).unref();
-  const userDataDir = await mkdtemp(path.join(tmpdir(), 'streamfront-chromium-'));
-  let context;
-  try {
-    await mkdir(path.dirname(path.resolve(opts.screenshot)), { recursive: true });
-    context = await launch(userDataDir, remaining());
-    const page = context.pages()[0] || await context.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') result.errors.push({ source: 'console', message: msg.text() });
-    });
-    page.on('pageerror', (err) => result.errors.push({ source: 'page', message: err.message }));
-    try {
-      await run(page);
-    } finally {
-      const last = await snapshot(page).catch(() => null);
-      if (last) {
-        for (const e of last.playerErrors) result.errors.push(e);
-        if (!result.position) result.position = last.currentTime;
-        if (!result.finalPathway && last.steering) result.finalPathway = last.steering.pathway;
-      }
-      if (!result.ok) {
-        result.segmentsAfter = countByHost(segments.filter((seg) => seg.afterFail));
-        await page.screenshot({ path: opts.screenshot }).catch(() => {});
-      }
+await runCheck({
+  result,
+  timeoutMs: opts.timeoutMs,
+  screenshot: opts.screenshot,
+  check: run,
+  collect: async (page) => {
+    const last = await snapshot(page);
+    if (last) {
+      for (const e of last.playerErrors) result.errors.push(e);
+      if (!result.position) result.position = last.currentTime;
+      if (!result.finalPathway && last.steering) result.finalPathway = last.steering.pathway;
     }
-    const fatal = result.errors.filter((e) => e.source === 'hls.js' && e.fatal);
-    if (fatal.length > 0) {
-      result.ok = false;
-      result.reason = `hls.js reported ${fatal.length} fatal error(s): ${fatal.map((e) => e.details).join(', ')}`;
-    }
-  } catch (err) {
-    result.ok = false;
-    result.reason = err instanceof CheckFailed ? err.message : `error: ${err.message}`;
-  } finally {
-    if (context) await context.close().catch(() => {});
-    await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
-  }
-  finish();
-}
-
-await main();
+    if (!result.ok) result.segmentsAfter = countByHost(segments.filter((seg) => seg.afterFail));
+  },
+});

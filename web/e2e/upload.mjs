@@ -13,16 +13,8 @@
 //   node web/e2e/upload.mjs --url http://127.0.0.1:8080/upload --file clip.mp4 \
 //        --screenshot out.png [--title T] [--description D] [--tags "a, b"] [--api-key K] [--timeout-ms 60000]
 
-import { createRequire } from 'node:module';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '..', '..', 'player', 'package.json'));
-const { chromium } = require('playwright-core');
+import { runCheck } from '../../player/e2e/chromium.mjs';
 
 let opts;
 try {
@@ -46,37 +38,8 @@ try {
 const timeoutMs = Number(opts['timeout-ms']);
 
 const result = { ok: false, result: '', watchURL: '', stages: [], uploadPercent: 0, error: '', errors: [] };
-let finished = false;
-function finish() {
-  if (finished) return;
-  finished = true;
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(result.ok ? 0 : 1);
-}
-setTimeout(() => {
-  result.ok = false;
-  result.reason = result.reason || `the run did not finish within --timeout-ms ${timeoutMs} plus 20 s of grace`;
-  finish();
-}, timeoutMs + 20000).unref();
 
-const userDataDir = await mkdtemp(path.join(tmpdir(), 'streamfront-chromium-'));
-let context;
-try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.STREAMFRONT_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required'],
-    viewport: { width: 1280, height: 900 },
-    timeout: timeoutMs,
-  });
-  const page = context.pages()[0] || await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') result.errors.push({ source: 'console', message: msg.text() });
-  });
-  page.on('pageerror', (err) => result.errors.push({ source: 'page', message: err.message }));
-
+async function check(page) {
   const response = await page.goto(opts.url, { waitUntil: 'load', timeout: timeoutMs });
   if (!response || !response.ok()) throw new Error(`the upload page answered HTTP ${response ? response.status() : 'nothing'}`);
 
@@ -129,11 +92,6 @@ try {
   result.ok = outcome.watchURL !== '' && outcome.error === '';
   if (!result.ok) result.reason = outcome.error || outcome.result || 'the page showed neither a result nor an error';
   await page.screenshot({ path: opts.screenshot, fullPage: true });
-} catch (err) {
-  result.ok = false;
-  result.reason = `error: ${err.message}`;
-} finally {
-  if (context) await context.close().catch(() => {});
-  await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
 }
-finish();
+
+await runCheck({ result, timeoutMs, screenshot: opts.screenshot, check });
