@@ -252,51 +252,42 @@ func redactToken(raw string) string {
 	return strings.Join(parts, "&")
 }
 
-// deniedLabel is the metrics label of a refusal.
-func deniedLabel(reason error) string {
-	switch {
-	case errors.Is(reason, errNoToken):
-		return "no_token"
-	case errors.Is(reason, errSigningDisabled):
-		return "not_configured"
-	case errors.Is(reason, urlsign.ErrExpired):
-		return "expired"
-	case errors.Is(reason, urlsign.ErrNotYetValid):
-		return "not_yet_valid"
-	case errors.Is(reason, urlsign.ErrWrongPath):
-		return "wrong_path"
-	case errors.Is(reason, urlsign.ErrWrongClient):
-		return "wrong_client"
-	case errors.Is(reason, urlsign.ErrUnknownKey):
-		return "unknown_key"
-	case errors.Is(reason, urlsign.ErrBadSignature):
-		return "bad_signature"
-	default:
-		return "malformed"
-	}
+// denial is one reason a viewer is refused: its metrics label and the
+// sentence the viewer reads.
+type denial struct {
+	err             error
+	label, sentence string
 }
 
-// accessSentence is what a refused viewer reads.
-func accessSentence(err error) string {
-	switch {
-	case errors.Is(err, errSigningDisabled):
-		return "This video is private and this edge is not configured for private videos (it has no signing keys); ask the operator to set STREAMFRONT_SIGNING_KEYS, or use another edge."
-	case errors.Is(err, errNoToken):
-		return "This video is private: open it from its page, which gives a signed link."
-	case errors.Is(err, urlsign.ErrExpired):
-		return "This link has expired; reload the page to get a new one."
-	case errors.Is(err, urlsign.ErrNotYetValid):
-		return "This link is not valid yet; check your device's clock, or try again in a moment."
-	case errors.Is(err, urlsign.ErrWrongPath):
-		return "This link is for another video; open this video from its own page."
-	case errors.Is(err, urlsign.ErrWrongClient):
-		return "This link was issued to another network address; reload the page to get one for yours."
-	case errors.Is(err, urlsign.ErrUnknownKey):
-		return "This link was signed with a key this edge does not know (it may have been retired); reload the page to get a new one."
-	default:
-		return "This link is damaged or was altered; open the video from its page again."
-	}
+// denials lists the reasons in the order they are tested; anything else
+// is a malformed token.
+var denials = []denial{
+	{errNoToken, "no_token", "This video is private: open it from its page, which gives a signed link."},
+	{errSigningDisabled, "not_configured", "This video is private and this edge is not configured for private videos (it has no signing keys); ask the operator to set STREAMFRONT_SIGNING_KEYS, or use another edge."},
+	{urlsign.ErrExpired, "expired", "This link has expired; reload the page to get a new one."},
+	{urlsign.ErrNotYetValid, "not_yet_valid", "This link is not valid yet; check your device's clock, or try again in a moment."},
+	{urlsign.ErrWrongPath, "wrong_path", "This link is for another video; open this video from its own page."},
+	{urlsign.ErrWrongClient, "wrong_client", "This link was issued to another network address; reload the page to get one for yours."},
+	{urlsign.ErrUnknownKey, "unknown_key", "This link was signed with a key this edge does not know (it may have been retired); reload the page to get a new one."},
+	{urlsign.ErrBadSignature, "bad_signature", malformedSentence},
 }
+
+const malformedSentence = "This link is damaged or was altered; open the video from its page again."
+
+func denialFor(err error) denial {
+	for _, d := range denials {
+		if errors.Is(err, d.err) {
+			return d
+		}
+	}
+	return denial{err: err, label: "malformed", sentence: malformedSentence}
+}
+
+// deniedLabel is the metrics label of a refusal.
+func deniedLabel(reason error) string { return denialFor(reason).label }
+
+// accessSentence is what a refused viewer reads.
+func accessSentence(err error) string { return denialFor(err).sentence }
 
 // inboundKey carries a pass-through request's incoming request to
 // ModifyResponse, which checks access on it.
