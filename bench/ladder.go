@@ -208,7 +208,7 @@ func leftOut(ladder []transcode.Rung, p *ladderPlan) string {
 			continue
 		}
 		why := fmt.Sprintf("its %s cap is not below 90 %% of the source's peak", fmtBitrate(r.VideoBitrate))
-		if short := shortSide(p.src); r.ShortSide*10 > short*9 {
+		if short := p.src.ShortSide(); r.ShortSide*10 > short*9 {
 			why = fmt.Sprintf("not below 90 %% of the source's %d lines", short)
 		}
 		out = append(out, r.Name+" ("+why+")")

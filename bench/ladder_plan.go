@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/streamfront/streamfront/packager"
 	"github.com/streamfront/streamfront/packager/index"
@@ -28,8 +27,9 @@ type ladderPlan struct {
 	args  []string // ffmpeg's arguments, without the program name
 }
 
-// planLadder works out, as origin/job_package.go's encodeLadder does, the
-// ffmpeg arguments that encode ladder below the source at path into dir.
+// planLadder works out, as origin/job_package.go's encodeLadder does and
+// with the same transcode.ChooseLadder and KeyframeTimes, the ffmpeg
+// arguments that encode ladder below the source at path into dir.
 func planLadder(ctx context.Context, path, dir string, ladder []transcode.Rung) (*ladderPlan, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -62,7 +62,7 @@ func planLadder(ctx context.Context, path, dir string, ladder []transcode.Rung) 
 	}
 	p := &ladderPlan{src: src}
 	p.peak, _ = vt.Bitrates()
-	p.rungs = ladderBelowServedSource(ladder, shortSide(src), p.peak)
+	p.rungs = transcode.ChooseLadder(ladder, src.ShortSide(), p.peak, true) // the source served as it is on top
 	for _, r := range p.rungs {
 		p.outs = append(p.outs, transcode.Output{Path: filepath.Join(dir, r.Name+".mp4"), Rung: r})
 	}
@@ -72,76 +72,14 @@ func planLadder(ctx context.Context, path, dir string, ladder []transcode.Rung) 
 		PosterPath:    filepath.Join(dir, "poster.jpg"),
 		SpritePattern: filepath.Join(dir, "sprite-%d.jpg"),
 	}
-	p.opt.KeyframeTimes = keyframeTimes(ix.Boundaries(), ix.Duration(), videoStart(ix))
+	p.opt.KeyframeTimes = transcode.KeyframeTimes(ix.Boundaries(), ix.Duration(), ix.VideoStart())
 	if len(p.outs) == 0 {
 		// The origin then runs transcode.Config.Thumbnails (keyframes
 		// only), not EncodeLadder: nothing here to compare.
-		return p, fmt.Errorf("the ladder leaves no rung below %s (%dp, peak %s): the origin makes thumbnails only", filepath.Base(path), shortSide(src), fmtBitrate(p.peak))
+		return p, fmt.Errorf("the ladder leaves no rung below %s (%dp, peak %s): the origin makes thumbnails only", filepath.Base(path), src.ShortSide(), fmtBitrate(p.peak))
 	}
 	p.args = transcode.LadderArgs(path, src, p.outs, p.opt)
 	return p, nil
-}
-
-// ladderBelowServedSource is the part of origin/ladder.go's chooseLadder
-// that applies when the source is served as it is (remuxed H.264): the
-// rungs meaningfully below it in size and bit rate, their caps never above
-// the source's peak. Copied, since the origin keeps it unexported; the
-// bench checks the result against the command the origin really runs.
-func ladderBelowServedSource(ladder []transcode.Rung, short int, bitrate int64) []transcode.Rung {
-	var out []transcode.Rung
-	for _, r := range ladder {
-		if r.ShortSide > short || r.ShortSide*10 > short*9 {
-			continue
-		}
-		if bitrate > 0 && r.VideoBitrate > 0 {
-			if r.VideoBitrate*10 > bitrate*9 {
-				continue // not meaningfully cheaper than the source itself
-			}
-			r.VideoBitrate = min(r.VideoBitrate, bitrate)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-// keyframeGap and keyframeTimes are copied from origin/job_package.go
-// (unexported there): where ladder encodes must have keyframes — every
-// segment boundary of the source and every keyframeGap inside each
-// segment, on the encode's timeline (which starts at the first video
-// frame), each a millisecond early.
-const keyframeGap = 2 * time.Second
-
-func keyframeTimes(boundaries []time.Duration, duration, start time.Duration) []time.Duration {
-	var out []time.Duration
-	for i, b := range boundaries {
-		end := start + duration
-		if i+1 < len(boundaries) {
-			end = boundaries[i+1]
-		}
-		for t := b; t < end-keyframeGap/2; t += keyframeGap {
-			out = append(out, max(0, t-start-time.Millisecond))
-		}
-	}
-	return out
-}
-
-// videoStart is copied from origin/job_package.go: where the index's first
-// video frame is presented.
-func videoStart(ix *index.Index) time.Duration {
-	t := ix.Track(index.Video)
-	if t == nil || len(t.Segments) == 0 {
-		return 0
-	}
-	return time.Duration(float64(t.SegmentStart(0)) / float64(t.Timescale) * float64(time.Second))
-}
-
-// shortSide is copied from origin/job_package.go.
-func shortSide(src *transcode.Source) int {
-	if src.Video == nil {
-		return 0
-	}
-	w, h := src.Video.DisplaySize()
-	return min(w, h)
 }
 
 // compareArgs says how the argv an origin ran (program name first) differs

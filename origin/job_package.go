@@ -201,7 +201,7 @@ func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress pr
 	var rungs []transcode.Rung
 	if vt := srcIx.Track(index.Video); vt != nil {
 		peak, _ := vt.Bitrates()
-		rungs = chooseLadder(s.cfg.Ladder, shortSide(src), peak, !isHEVC(srcIx))
+		rungs = transcode.ChooseLadder(s.cfg.Ladder, src.ShortSide(), peak, !isHEVC(srcIx))
 	}
 	outs := outputsFor(dir, rungs)
 	if at := srcIx.Track(index.Audio); at != nil && at.Channels > 2 && len(rungs) == 0 {
@@ -210,8 +210,8 @@ func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress pr
 		outs = append(outs, transcode.Output{Path: filepath.Join(dir, "stereo.mp4"), Rung: transcode.Rung{Name: "stereo"}, AudioOnly: true})
 	}
 	th := s.thumbsFor(dir, src)
-	start := videoStart(srcIx)
-	keyframes := keyframeTimes(srcIx.Boundaries(), srcIx.Duration(), start)
+	start := srcIx.VideoStart()
+	keyframes := transcode.KeyframeTimes(srcIx.Boundaries(), srcIx.Duration(), start)
 	progress(ctx, "encoding renditions", 0)
 	if len(outs) > 0 {
 		err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{KeyframeTimes: keyframes, Thumbs: th},
@@ -250,7 +250,7 @@ func (s *Server) transcodeAll(ctx context.Context, v *catalog.Video, progress pr
 	defer os.RemoveAll(dir)
 	var rungs []transcode.Rung
 	if src.Video != nil {
-		rungs = chooseLadder(s.cfg.Ladder, shortSide(src), src.Video.Bitrate, false)
+		rungs = transcode.ChooseLadder(s.cfg.Ladder, src.ShortSide(), src.Video.Bitrate, false)
 	} else {
 		rungs = []transcode.Rung{{Name: "audio"}}
 	}
@@ -456,54 +456,12 @@ func (s *Server) thumbsFor(dir string, src *transcode.Source) *transcode.Thumbs 
 	}
 }
 
-// keyframeGap is the longest stretch without a keyframe in our encodes:
-// players switch quality and seek on keyframes, so a switch shows within
-// 2 s rather than at the next segment.
-const keyframeGap = 2 * time.Second
-
-// keyframeTimes lists where ladder encodes must have keyframes: every
-// segment boundary of the source (so all renditions cut at the same
-// places) and every keyframeGap inside each segment. Times are on the
-// encode's timeline, which starts at the first video frame (ours at start);
-// each is a millisecond early so float rounding cannot push a forced
-// keyframe one frame late.
-func keyframeTimes(boundaries []time.Duration, duration, start time.Duration) []time.Duration {
-	var out []time.Duration
-	for i, b := range boundaries {
-		end := start + duration
-		if i+1 < len(boundaries) {
-			end = boundaries[i+1]
-		}
-		for t := b; t < end-keyframeGap/2; t += keyframeGap {
-			out = append(out, max(0, t-start-time.Millisecond))
-		}
-	}
-	return out
-}
-
 func outputsFor(dir string, rungs []transcode.Rung) []transcode.Output {
 	outs := make([]transcode.Output, len(rungs))
 	for i, r := range rungs {
 		outs[i] = transcode.Output{Path: filepath.Join(dir, r.Name+".mp4"), Rung: r}
 	}
 	return outs
-}
-
-func shortSide(src *transcode.Source) int {
-	if src.Video == nil {
-		return 0
-	}
-	w, h := src.Video.DisplaySize()
-	return min(w, h)
-}
-
-// videoStart is where the index's first video frame is presented.
-func videoStart(ix *index.Index) time.Duration {
-	t := ix.Track(index.Video)
-	if t == nil || len(t.Segments) == 0 {
-		return 0
-	}
-	return time.Duration(float64(t.SegmentStart(0)) / float64(t.Timescale) * float64(time.Second))
 }
 
 // describe copies what viewers see of the video from its top index.

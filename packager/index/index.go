@@ -208,6 +208,15 @@ func (ix *Index) Track(k Kind) *Track {
 	return nil
 }
 
+// VideoStart is when the first video frame is presented (0 without video).
+func (ix *Index) VideoStart() time.Duration {
+	t := ix.Track(Video)
+	if t == nil || len(t.Segments) == 0 {
+		return 0
+	}
+	return time.Duration(float64(t.SegmentStart(0)) / float64(t.Timescale) * float64(time.Second))
+}
+
 // Duration is the longest track's presented length.
 func (ix *Index) Duration() time.Duration {
 	var d time.Duration
