@@ -125,7 +125,7 @@ func (s *Server) uploadVideo(w http.ResponseWriter, r *http.Request) error {
 		err = errEmptyUpload
 	}
 	if err != nil {
-		return s.abandonUpload(id, lease, size, err)
+		return s.abandonUpload(id, lease, size, err, counter.err != nil)
 	}
 	v, err = s.catalog.Update(r.Context(), id, func(v *catalog.Video) error {
 		v.Source.Size = size
@@ -134,10 +134,10 @@ func (s *Server) uploadVideo(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	})
 	if err != nil {
-		return s.abandonUpload(id, lease, size, err)
+		return s.abandonUpload(id, lease, size, err, false)
 	}
 	if err := lease.become(r.Context(), jobPackage); err != nil {
-		return s.abandonUpload(id, lease, size, err)
+		return s.abandonUpload(id, lease, size, err, false)
 	}
 	s.jobs.enqueue(id, lease)
 	s.events.publish(id, eventFor(v))
@@ -148,7 +148,9 @@ func (s *Server) uploadVideo(w http.ResponseWriter, r *http.Request) error {
 // abandonUpload cleans up after an upload that did not complete: the
 // partial source is deleted and the video marked failed with a reason, so
 // nothing half-written ever looks usable.
-func (s *Server) abandonUpload(id string, lease *lease, size int64, cause error) error {
+// bodyFailed says whether reading the client's body failed; otherwise the
+// fault is ours (storage, the catalog, a shutdown) and the answer says so.
+func (s *Server) abandonUpload(id string, lease *lease, size int64, cause error, bodyFailed bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	reason := fmt.Sprintf("The upload was interrupted after %s; upload the file again.", humanBytes(size))
@@ -162,6 +164,9 @@ func (s *Server) abandonUpload(id string, lease *lease, size int64, cause error)
 		status = http.StatusRequestEntityTooLarge
 	case errors.As(cause, new(*httpError)):
 		reason = cause.Error()
+	case !bodyFailed:
+		reason = "The file could not be stored on our side (not a problem with your file); upload it again in a few minutes."
+		status = http.StatusServiceUnavailable
 	}
 	s.log.Warn("upload abandoned", slog.String("id", id), slog.Int64("bytes", size), slog.Any("err", cause))
 	_ = s.store.Delete(ctx, catalog.SourceKey(id))
@@ -254,11 +259,17 @@ func looksLikeText(head []byte) bool {
 type progressReader struct {
 	r io.Reader
 	n atomic.Int64
+	// err is the body's own failure (not io.EOF), read once the upload
+	// returned: it tells a client that went away from storage that failed.
+	err error
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.n.Add(int64(n))
+	if err != nil && !errors.Is(err, io.EOF) {
+		p.err = err
+	}
 	return n, err
 }
 

@@ -224,3 +224,46 @@ func TestOrigin_PrivateVideosAreUnlisted(t *testing.T) {
 		t.Fatalf("the key holder should see the private video: %+v", got)
 	}
 }
+
+// stopAfter is an upload body that stops the S3 server once some of it has
+// been read, then goes on like a healthy client.
+type stopAfter struct {
+	left, stopAt int64
+	stop         func()
+}
+
+func (b *stopAfter) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), b.left, 64<<10))
+	clear(p[:n])
+	b.left -= int64(n)
+	if b.stop != nil && b.left <= b.stopAt {
+		b.stop()
+		b.stop = nil
+	}
+	return n, nil
+}
+
+func TestOrigin_StorageFailingMidUploadIsOurFaultNotTheUsers(t *testing.T) {
+	s3 := testenv.StartS3(t)
+	base := startOriginOn(t, s3, 0).URL
+	// S3 goes away with the last part still to store; the rest of the body
+	// is small enough for the server to drain, so the client reads the
+	// answer rather than a reset.
+	const size = 20 << 20
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/videos", &stopAfter{left: size, stopAt: 64 << 10, stop: s3.Stop})
+	req.ContentLength = size
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Content-Type", "video/mp4")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "not a problem with your file") {
+		t.Fatalf("storage failing mid-upload: %d %s; want 503 saying it is on our side", resp.StatusCode, body)
+	}
+}
