@@ -59,11 +59,25 @@ test-go:
 	mkdir -p test-artifacts
 	STREAMFRONT_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -count=1 -timeout 12m ./...
 
+# Go 1.26's fuzz coordinator can report "context deadline exceeded" as the
+# -fuzztime deadline passes, with no failing input (go.dev/issue/75804,
+# fixed in Go 1.27): that one outcome is not a failure. Any failing input
+# is written to testdata/fuzz and said so in the output, and fails the run.
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg; \
+		if $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg >$$log 2>&1; then \
+			cat $$log; \
+		else \
+			cat $$log; \
+			if grep -q '^    context deadline exceeded$$' $$log && ! grep -q 'Failing input written' $$log; then \
+				echo "fuzz $$fn: the coordinator's end-of-fuzztime race (go.dev/issue/75804), no failing input: not a failure"; \
+			else \
+				exit 1; \
+			fi; \
+		fi; \
 	done
 
 ## bench: side-by-side figures against nginx, Varnish and ffmpeg

@@ -68,7 +68,7 @@ func VerifyRequest(r *http.Request, secret []byte, now time.Time) error {
 	if d := now.Unix() - t; d > int64(MaxRequestSkew/time.Second) || d < -int64(MaxRequestSkew/time.Second) {
 		return fmt.Errorf("%w: signed %d s away from this clock (at most %s): check the clocks", ErrUnsignedRequest, d, MaxRequestSkew)
 	}
-	sig, err := b64.DecodeString(encSig)
+	sig, err := decodeB64(encSig)
 	if err != nil || len(sig) != sigLen {
 		return fmt.Errorf("%w: bad signature encoding", ErrUnsignedRequest)
 	}
