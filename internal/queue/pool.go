@@ -10,9 +10,9 @@ import (
 
 // Pool works jobs from consumers with a fixed number of slots.
 type Pool struct {
-	// Consumers are taken from in order: a job of the first goes before any
+	// Kinds are taken from in order: a job of the first goes before any
 	// job of the second, and so on. Required.
-	Consumers []*Consumer
+	Kinds []*Kind
 	// Slots is how many jobs run at once. It defaults to 1.
 	Slots int
 	// Handle does one job and settles it (Done, Retry or Drop). ctx ends
@@ -33,8 +33,8 @@ type Pool struct {
 // Run takes and works jobs until ctx is done, then waits for the jobs in
 // flight to return (they see ctx end).
 func (p *Pool) Run(ctx context.Context) error {
-	if len(p.Consumers) == 0 || p.Handle == nil {
-		return errors.New("queue: a pool needs consumers and a handler")
+	if len(p.Kinds) == 0 || p.Handle == nil {
+		return errors.New("queue: a pool needs kinds and a handler")
 	}
 	slots := max(p.Slots, 1)
 	ackWait := p.AckWait
@@ -80,18 +80,18 @@ func (p *Pool) Run(ctx context.Context) error {
 // take returns the first job it finds, looking at the consumers in
 // priority order; nil when none came within poll (or ctx ended).
 func (p *Pool) take(ctx context.Context, poll time.Duration, log *slog.Logger) *Job {
-	for i, c := range p.Consumers {
+	for i, c := range p.Kinds {
 		if ctx.Err() != nil {
 			return nil
 		}
 		wait := time.Duration(0)
-		if i == len(p.Consumers)-1 {
+		if i == len(p.Kinds)-1 {
 			wait = poll
 		}
 		j, err := c.next(wait)
 		if err != nil {
 			if ctx.Err() == nil {
-				log.Warn("queue fetch", slog.String("consumer", c.name), slog.Any("err", err))
+				log.Warn("queue fetch", slog.String("consumer", c.Name()), slog.Any("err", err))
 				select { // NATS is down or restarting: do not spin
 				case <-ctx.Done():
 				case <-time.After(poll):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,8 +20,8 @@ type Config struct {
 	URL string
 	// Name is this client's name in NATS's monitoring, e.g. "worker-3".
 	Name string
-	// Stream is the JetStream stream that holds the jobs. It defaults to
-	// "STREAMFRONT_JOBS"; its subjects are "jobs.>".
+	// Stream prefixes the names of the JetStream streams that hold the
+	// jobs, one per kind of work. It defaults to "STREAMFRONT_JOBS".
 	Stream string
 	// Replicas is how many servers of a cluster keep each job. It defaults
 	// to 1 (an embedded server); use 3 on a cluster.
@@ -55,16 +56,15 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Queue is a connection to the job stream.
+// Queue is a connection to the job streams.
 type Queue struct {
-	cfg    Config
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	stream jetstream.Stream
+	cfg Config
+	nc  *nats.Conn
+	js  jetstream.JetStream
 }
 
-// Open connects to NATS and makes sure the job stream exists (every
-// process may create it; the call is idempotent).
+// Open connects to NATS. Streams are made by Kind, idempotently: every
+// process may create them.
 func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	cfg.setDefaults()
 	if cfg.URL == "" {
@@ -89,52 +89,41 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		nc.Close()
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        cfg.Stream,
-		Description: "Streamfront jobs: packaging on origins, encoding on workers",
-		Subjects:    []string{"jobs.>"},
-		Retention:   jetstream.WorkQueuePolicy, // a job is gone once acknowledged
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		// A job published twice within this window (an upload's retry, an
-		// origin that restarts mid-publish) is kept once.
-		Duplicates: 10 * time.Minute,
-		// Back-pressure on publishers: past this many waiting jobs a publish
-		// fails and the upload answers 503 instead of queueing forever.
-		MaxMsgs: 1_000_000,
-		Discard: jetstream.DiscardNew,
-	})
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("queue: stream %s: %w", cfg.Stream, err)
-	}
-	return &Queue{cfg: cfg, nc: nc, js: js, stream: stream}, nil
+	return &Queue{cfg: cfg, nc: nc, js: js}, nil
 }
 
-// Close drains the connection.
+// Close closes the connection.
 func (q *Queue) Close() { q.nc.Close() }
 
 // AckWait is the configured lease of a job without heartbeat.
 func (q *Queue) AckWait() time.Duration { return q.cfg.AckWait }
 
-// Publish queues a job on subject (under "jobs."). id names the job: a
-// second publish of the same id within the duplicate window is dropped,
-// so publishing is safe to retry.
-func (q *Queue) Publish(ctx context.Context, subject, id string, body []byte) error {
-	_, err := q.js.Publish(ctx, subject, body, jetstream.WithMsgID(id))
+// Kind is one kind of work: its own stream (subject "jobs.<name>") and one
+// durable consumer that every process doing that work shares, so each job
+// goes to one of them. A stream of its own per kind keeps kinds from
+// waiting behind each other and makes a job's place in line exact.
+func (q *Queue) Kind(ctx context.Context, name string) (*Kind, error) {
+	stream := q.cfg.Stream + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
+	subject := "jobs." + name
+	s, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:      stream,
+		Subjects:  []string{subject},
+		Retention: jetstream.WorkQueuePolicy, // a job is gone once acknowledged
+		Storage:   jetstream.FileStorage,
+		Replicas:  q.cfg.Replicas,
+		// A job published twice within this window (an upload's retry, an
+		// origin that restarts mid-publish) is kept once.
+		Duplicates: 10 * time.Minute,
+		// Back-pressure on publishers: past this many waiting jobs a publish
+		// fails (the upload answers 503) instead of queueing without end.
+		MaxMsgs: 1_000_000,
+		Discard: jetstream.DiscardNew,
+	})
 	if err != nil {
-		return fmt.Errorf("queue: publish %s %s: %w", subject, id, err)
+		return nil, fmt.Errorf("queue: stream %s: %w", stream, err)
 	}
-	return nil
-}
-
-// Consumer opens (creating if needed) the durable consumer name for jobs
-// on subject. Every process that calls it with the same name shares it:
-// each job goes to one of them.
-func (q *Queue) Consumer(ctx context.Context, name, subject string) (*Consumer, error) {
-	c, err := q.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       name,
-		FilterSubject: subject,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       q.cfg.AckWait,
 		MaxDeliver:    q.cfg.MaxDeliver,
@@ -143,26 +132,64 @@ func (q *Queue) Consumer(ctx context.Context, name, subject string) (*Consumer, 
 	if err != nil {
 		return nil, fmt.Errorf("queue: consumer %s: %w", name, err)
 	}
-	return &Consumer{name: name, c: c}, nil
+	return &Kind{name: name, subject: subject, js: q.js, c: c}, nil
 }
 
-// Consumer is one kind of work.
-type Consumer struct {
-	name string
-	c    jetstream.Consumer
+// Kind is one kind of work; see Queue.Kind.
+type Kind struct {
+	name, subject string
+	js            jetstream.JetStream
+	c             jetstream.Consumer
 }
 
-// Name is the consumer's durable name.
-func (c *Consumer) Name() string { return c.name }
+// Name is the kind's name.
+func (k *Kind) Name() string { return k.name }
+
+// Publish queues a job. id names it: a second publish of the same id
+// within the duplicate window is dropped, so publishing is safe to retry.
+// It returns the job's sequence number in its stream (for Position).
+func (k *Kind) Publish(ctx context.Context, id string, body []byte) (uint64, error) {
+	ack, err := k.js.Publish(ctx, k.subject, body, jetstream.WithMsgID(id))
+	if err != nil {
+		return 0, fmt.Errorf("queue: publish %s %s: %w", k.subject, id, err)
+	}
+	return ack.Sequence, nil
+}
+
+// Position is a waiting job's place in line (1: taken next), 0 once a
+// worker has taken it.
+func (k *Kind) Position(ctx context.Context, seq uint64) (int, error) {
+	info, err := k.c.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// Jobs are delivered in stream order and every job of the stream is
+	// this kind's, so the ones waiting ahead are those between the last
+	// delivered and this one.
+	if seq <= info.Delivered.Stream {
+		return 0, nil
+	}
+	return int(seq - info.Delivered.Stream), nil
+}
+
+// Depth is how many jobs wait (not yet taken) and how many are taken and
+// not yet acknowledged, across every process doing this kind of work.
+func (k *Kind) Depth(ctx context.Context) (waiting, inFlight int, err error) {
+	info, err := k.c.Info(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int(info.NumPending), info.NumAckPending, nil
+}
 
 // next waits up to wait for one job; it returns nil when none came.
-func (c *Consumer) next(wait time.Duration) (*Job, error) {
+func (k *Kind) next(wait time.Duration) (*Job, error) {
 	var batch jetstream.MessageBatch
 	var err error
 	if wait <= 0 {
-		batch, err = c.c.FetchNoWait(1)
+		batch, err = k.c.FetchNoWait(1)
 	} else {
-		batch, err = c.c.Fetch(1, jetstream.FetchMaxWait(wait))
+		batch, err = k.c.Fetch(1, jetstream.FetchMaxWait(wait))
 	}
 	if err != nil {
 		return nil, err
@@ -178,16 +205,6 @@ func (c *Consumer) next(wait time.Duration) (*Job, error) {
 		return nil, err
 	}
 	return nil, nil
-}
-
-// Depth is how many jobs wait (not yet taken) and how many are taken and
-// not yet acknowledged, across every process sharing the consumer.
-func (c *Consumer) Depth(ctx context.Context) (waiting, inFlight int, err error) {
-	info, err := c.c.Info(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	return int(info.NumPending), info.NumAckPending, nil
 }
 
 // Job is one delivery of a job.

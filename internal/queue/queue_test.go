@@ -45,10 +45,14 @@ func runPool(t *testing.T, p *queue.Pool) context.CancelFunc {
 func TestQueue_EachJobOnceAcrossWorkers_DuplicatesDropped(t *testing.T) {
 	q := startQueue(t, 5*time.Second)
 	ctx := context.Background()
+	k, err := q.Kind(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 20 {
 		id := fmt.Sprintf("job-%d", i)
 		for range 2 { // published twice: kept once
-			if err := q.Publish(ctx, "jobs.test", id, []byte(id)); err != nil {
+			if _, err := k.Publish(ctx, id, []byte(id)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -57,12 +61,12 @@ func TestQueue_EachJobOnceAcrossWorkers_DuplicatesDropped(t *testing.T) {
 	seen := map[string]int{}
 	var all sync.WaitGroup
 	all.Add(20)
-	for w := range 3 {
-		c, err := q.Consumer(ctx, "test", "jobs.test")
+	for range 3 {
+		c, err := q.Kind(ctx, "test") // one handle per worker, as in separate processes
 		if err != nil {
 			t.Fatal(err)
 		}
-		runPool(t, &queue.Pool{Consumers: []*queue.Consumer{c}, Slots: 2, Poll: 50 * time.Millisecond,
+		runPool(t, &queue.Pool{Kinds: []*queue.Kind{c}, Slots: 2, Poll: 50 * time.Millisecond,
 			Handle: func(_ context.Context, j *queue.Job) {
 				mu.Lock()
 				seen[string(j.Body())]++
@@ -70,7 +74,6 @@ func TestQueue_EachJobOnceAcrossWorkers_DuplicatesDropped(t *testing.T) {
 				_ = j.Done()
 				all.Done()
 			}})
-		_ = w
 	}
 	waitOrFail(t, &all, 20*time.Second)
 	time.Sleep(200 * time.Millisecond) // a duplicate would arrive now
@@ -89,11 +92,11 @@ func TestQueue_EachJobOnceAcrossWorkers_DuplicatesDropped(t *testing.T) {
 func TestQueue_JobOfDeadWorkerIsRedelivered(t *testing.T) {
 	q := startQueue(t, time.Second)
 	ctx := context.Background()
-	if err := q.Publish(ctx, "jobs.test", "a", []byte("a")); err != nil {
+	c, err := q.Kind(ctx, "test")
+	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := q.Consumer(ctx, "test", "jobs.test")
-	if err != nil {
+	if _, err := c.Publish(ctx, "a", []byte("a")); err != nil {
 		t.Fatal(err)
 	}
 	// The first worker takes the job and "dies": it never settles it and
@@ -101,13 +104,13 @@ func TestQueue_JobOfDeadWorkerIsRedelivered(t *testing.T) {
 	taken := make(chan struct{})
 	release := make(chan struct{})
 	defer close(release)
-	dead := &queue.Pool{Consumers: []*queue.Consumer{c}, Poll: 50 * time.Millisecond, AckWait: time.Hour,
+	dead := &queue.Pool{Kinds: []*queue.Kind{c}, Poll: 50 * time.Millisecond, AckWait: time.Hour,
 		Handle: func(context.Context, *queue.Job) { close(taken); <-release }}
 	go func() { _ = dead.Run(context.Background()) }()
 	<-taken
 
 	got := make(chan int, 1)
-	runPool(t, &queue.Pool{Consumers: []*queue.Consumer{c}, Poll: 50 * time.Millisecond,
+	runPool(t, &queue.Pool{Kinds: []*queue.Kind{c}, Poll: 50 * time.Millisecond,
 		Handle: func(_ context.Context, j *queue.Job) { _ = j.Done(); got <- j.Attempt }})
 	select {
 	case attempt := <-got:
@@ -122,18 +125,18 @@ func TestQueue_JobOfDeadWorkerIsRedelivered(t *testing.T) {
 func TestQueue_HeartbeatKeepsLongJobWithItsWorker(t *testing.T) {
 	q := startQueue(t, 600*time.Millisecond)
 	ctx := context.Background()
-	if err := q.Publish(ctx, "jobs.test", "long", nil); err != nil {
+	c, err := q.Kind(ctx, "test")
+	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := q.Consumer(ctx, "test", "jobs.test")
-	if err != nil {
+	if _, err := c.Publish(ctx, "long", nil); err != nil {
 		t.Fatal(err)
 	}
 	var starts atomic.Int32
 	var done sync.WaitGroup
 	done.Add(1)
 	for range 2 {
-		runPool(t, &queue.Pool{Consumers: []*queue.Consumer{c}, Poll: 50 * time.Millisecond, AckWait: 600 * time.Millisecond,
+		runPool(t, &queue.Pool{Kinds: []*queue.Kind{c}, Poll: 50 * time.Millisecond, AckWait: 600 * time.Millisecond,
 			Handle: func(_ context.Context, j *queue.Job) {
 				if starts.Add(1) == 1 {
 					time.Sleep(2 * time.Second) // over three AckWaits
@@ -151,25 +154,29 @@ func TestQueue_HeartbeatKeepsLongJobWithItsWorker(t *testing.T) {
 func TestQueue_PriorityConsumerFirst(t *testing.T) {
 	q := startQueue(t, 5*time.Second)
 	ctx := context.Background()
-	low, err := q.Consumer(ctx, "low", "jobs.low")
+	low, err := q.Kind(ctx, "low")
 	if err != nil {
 		t.Fatal(err)
 	}
-	high, err := q.Consumer(ctx, "high", "jobs.high")
+	high, err := q.Kind(ctx, "high")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		_ = q.Publish(ctx, "jobs.low", fmt.Sprint("low", i), []byte("low"))
+		_, _ = low.Publish(ctx, fmt.Sprint("low", i), []byte("low"))
 	}
+	var lastHigh uint64
 	for i := range 3 {
-		_ = q.Publish(ctx, "jobs.high", fmt.Sprint("high", i), []byte("high"))
+		lastHigh, _ = high.Publish(ctx, fmt.Sprint("high", i), []byte("high"))
+	}
+	if pos, err := high.Position(ctx, lastHigh); err != nil || pos != 3 {
+		t.Fatalf("place in line of the third job: %d (%v), want 3", pos, err)
 	}
 	var mu sync.Mutex
 	var order []string
 	var all sync.WaitGroup
 	all.Add(6)
-	runPool(t, &queue.Pool{Consumers: []*queue.Consumer{high, low}, Slots: 1, Poll: 50 * time.Millisecond,
+	runPool(t, &queue.Pool{Kinds: []*queue.Kind{high, low}, Slots: 1, Poll: 50 * time.Millisecond,
 		Handle: func(_ context.Context, j *queue.Job) {
 			mu.Lock()
 			order = append(order, string(j.Body()))
@@ -191,15 +198,15 @@ func TestQueue_PriorityConsumerFirst(t *testing.T) {
 func TestQueue_StoppedPoolGivesJobBack(t *testing.T) {
 	q := startQueue(t, time.Hour) // only a give-back can bring it back in time
 	ctx := context.Background()
-	_ = q.Publish(ctx, "jobs.test", "a", nil)
-	c, _ := q.Consumer(ctx, "test", "jobs.test")
+	c, _ := q.Kind(ctx, "test")
+	_, _ = c.Publish(ctx, "a", nil)
 	taken := make(chan struct{})
-	stop := runPool(t, &queue.Pool{Consumers: []*queue.Consumer{c}, Poll: 50 * time.Millisecond,
+	stop := runPool(t, &queue.Pool{Kinds: []*queue.Kind{c}, Poll: 50 * time.Millisecond,
 		Handle: func(ctx context.Context, _ *queue.Job) { close(taken); <-ctx.Done() }})
 	<-taken
 	stop()
 	got := make(chan struct{})
-	runPool(t, &queue.Pool{Consumers: []*queue.Consumer{c}, Poll: 50 * time.Millisecond,
+	runPool(t, &queue.Pool{Kinds: []*queue.Kind{c}, Poll: 50 * time.Millisecond,
 		Handle: func(_ context.Context, j *queue.Job) { _ = j.Done(); close(got) }})
 	select {
 	case <-got:
