@@ -1,11 +1,8 @@
 package origin_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -30,36 +27,13 @@ var testSigningKey = []byte("origin-test-signing-key")
 // changed by mutate, and returns its base URL.
 func startOriginWith(t *testing.T, mutate func(*origin.Config)) string {
 	t.Helper()
-	s3 := testenv.StartS3(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg := origin.Config{
-		S3:       store.Config{Endpoint: s3.Endpoint, Bucket: "streamfront", AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, PathStyle: true},
-		APIKey:   apiKey,
-		MediaURL: "http://edge.test:8081",
-		WebURL:   "http://localhost:8080",
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	o, err := origin.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- o.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("origin shut down with error: %v", err)
+	b := startBackend(t)
+	return startOriginOn(t, b, 0, func(c *origin.Config, _ *origin.WorkerConfig) {
+		c.MediaURL = "http://edge.test:8081"
+		if mutate != nil {
+			mutate(c)
 		}
-	})
-	return base
+	}).URL
 }
 
 // apiDo sends an API request with the key and decodes a JSON answer into

@@ -136,10 +136,13 @@ func (s *Server) uploadVideo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.abandonUpload(id, lease, size, err, false)
 	}
-	if err := lease.become(r.Context(), jobPackage); err != nil {
+	// The stored upload goes on the queue to be made playable (by this
+	// origin or another). Until the job is queued the lease stays: a crash
+	// here leaves it stale, and the sweep queues the job.
+	if err := s.queuePackage(r.Context(), id); err != nil {
 		return s.abandonUpload(id, lease, size, err, false)
 	}
-	s.jobs.enqueue(id, lease)
+	lease.release(context.WithoutCancel(r.Context()))
 	s.events.publish(id, eventFor(v))
 	w.Header().Set("Location", "/api/v1/videos/"+id)
 	return writeJSON(w, http.StatusCreated, s.view(v))

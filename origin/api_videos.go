@@ -116,7 +116,6 @@ func (s *Server) deleteVideo(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.catalog.Get(r.Context(), id); err != nil {
 		return err
 	}
-	s.jobs.cancel(id)
 	if err := s.catalog.Delete(r.Context(), id); err != nil {
 		return err
 	}

@@ -8,9 +8,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/urlsign"
 	"github.com/streamfront/streamfront/origin/store"
-	"github.com/streamfront/streamfront/packager/transcode"
 )
 
 // Config is everything an origin needs; New checks it before anything
@@ -30,28 +30,26 @@ type Config struct {
 	WebURL string
 	// MaxUploadBytes refuses larger uploads with 413. It defaults to 50 GiB.
 	MaxUploadBytes int64
-	// Workers is how many videos are packaged at once. It defaults to 2.
-	Workers int
+	// Queue is the job queue (NATS JetStream): uploads go on it to be made
+	// playable by an origin, then to be encoded by a worker. Queue.URL is
+	// required.
+	Queue queue.Config
+	// PackageSlots is how many uploads this origin makes playable at once
+	// (probe, index, remux or stream copy; no encoding). It defaults to 4.
+	PackageSlots int
 	// SegmentTarget is the HLS segment duration aimed for. It defaults to 6 s.
 	SegmentTarget time.Duration
-	// WriteAhead stores every playlist and segment in S3 under the paths of
-	// their URLs once a video is complete, so the bucket alone can serve it
-	// (a static host or a CDN in front of S3). Segments are still cut on
-	// request until then. It defaults to off.
-	WriteAhead bool
-	// Ladder is the ABR ladder: renditions encoded below the source (never
-	// above its size or bitrate). It defaults to transcode.DefaultLadder
-	// (1080p, 720p, 480p, 360p).
-	Ladder []transcode.Rung
-	// WorkDir holds transcoder scratch files. It defaults to os.TempDir().
+	// WorkDir holds scratch files of stream copies. It defaults to os.TempDir().
 	WorkDir string
 	// FFmpeg and FFprobe are the executables. They default to "ffmpeg" and
 	// "ffprobe" looked up in PATH.
 	FFmpeg, FFprobe string
-	// TranscodeTimeout bounds one ffmpeg run. It defaults to 6 h.
+	// TranscodeTimeout bounds one ffmpeg run (a stream copy here). It
+	// defaults to 6 h.
 	TranscodeTimeout time.Duration
-	// LeaseTTL is how long a job or upload lease lives without a heartbeat
-	// before another origin process takes the job over. It defaults to 90 s.
+	// LeaseTTL is how long an upload's lease lives without a heartbeat
+	// before another origin process marks the upload interrupted. It
+	// defaults to 90 s.
 	LeaseTTL time.Duration
 	// IndexCacheBytes bounds the sample indexes kept in memory. It defaults
 	// to 256 MiB.
@@ -103,14 +101,11 @@ func (c *Config) setDefaults() {
 	if c.MaxUploadBytes == 0 {
 		c.MaxUploadBytes = 50 << 30
 	}
-	if c.Workers == 0 {
-		c.Workers = 2
+	if c.PackageSlots == 0 {
+		c.PackageSlots = 4
 	}
 	if c.SegmentTarget == 0 {
 		c.SegmentTarget = 6 * time.Second
-	}
-	if c.Ladder == nil {
-		c.Ladder = transcode.DefaultLadder
 	}
 	if c.WorkDir == "" {
 		c.WorkDir = os.TempDir()
@@ -153,6 +148,9 @@ func (c *Config) validate() error {
 		if p, err := url.Parse(u); err != nil || p.Scheme == "" || p.Host == "" {
 			errs = append(errs, errors.New("origin: "+name+" must be an absolute URL, got "+u))
 		}
+	}
+	if c.Queue.URL == "" {
+		errs = append(errs, errors.New("origin: Queue.URL is required (the NATS server, set STREAMFRONT_NATS_URL)"))
 	}
 	if c.S3.Bucket == "" {
 		errs = append(errs, errors.New("origin: S3.Bucket is required"))

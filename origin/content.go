@@ -73,8 +73,10 @@ func serveMasterBody(w http.ResponseWriter, r *http.Request, v *catalog.Video, b
 	return serveBytes(w, r, body, typePlaylist, cc, etagOf(body), v.UpdatedAt)
 }
 
-// masterPlaylist lists every rendition of v and its audio group.
-func (s *Server) masterPlaylist(ctx context.Context, v *catalog.Video) ([]byte, error) {
+// masterPlaylist lists the renditions of v that browsers decode, and its
+// audio group. A source they cannot decode (HEVC, 10-bit or 4:2:2 H.264)
+// stays a download, never a variant a player might pick and fail on.
+func (s *core) masterPlaylist(ctx context.Context, v *catalog.Video) ([]byte, error) {
 	renditions := make([]hls.Rendition, 0, len(v.Renditions))
 	byName := map[string]*index.Index{}
 	for _, rd := range v.Renditions {
@@ -82,12 +84,15 @@ func (s *Server) masterPlaylist(ctx context.Context, v *catalog.Video) ([]byte, 
 		if err != nil {
 			return nil, err
 		}
-		renditions = append(renditions, hls.Rendition{Name: rd.Name, Index: ix})
 		byName[rd.Name] = ix
+		if vt := ix.Track(index.Video); vt != nil && !hls.BrowserDecodable(vt.Codec) {
+			continue
+		}
+		renditions = append(renditions, hls.Rendition{Name: rd.Name, Index: ix})
 	}
 	var audio []hls.Audio
 	for _, a := range v.Audio {
-		if ix := byName[a.Rendition]; ix != nil && ix.Track(index.Audio) != nil {
+		if ix := byName[a.Rendition]; ix != nil && ix.Track(index.Audio) != nil && hls.BrowserDecodable(ix.Track(index.Audio).Codec) {
 			audio = append(audio, hls.Audio{Rendition: a.Rendition, Name: a.Name, Default: a.Default, Track: ix.Track(index.Audio)})
 		}
 	}

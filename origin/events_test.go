@@ -19,10 +19,10 @@ import (
 // ready), and ends by itself when the video is complete.
 func TestEvents_FollowTheLadderAfterReadyUntilComplete(t *testing.T) {
 	testenv.Require(t, "ffmpeg")
-	s3 := testenv.StartS3(t)
-	o := startOriginOn(t, s3, 0, func(c *origin.Config) {
+	s3 := startBackend(t)
+	o := startOriginOn(t, s3, 0, withWorker(func(c *origin.WorkerConfig) {
 		c.Ladder = []transcode.Rung{{Name: "180p", ShortSide: 180, VideoBitrate: 200_000}}
-	})
+	}))
 	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 6})
 	code, v, body := upload(t, o.URL, src, "")
 	if code != http.StatusCreated {

@@ -28,18 +28,20 @@ func thumbKey(id, name string) string { return catalog.VideoPrefix(id) + "thumbs
 // srcName is the rendition that is the source served as it is.
 const srcName = "src"
 
-// packageVideo makes video id playable, in two stages:
+// makePlayable is an origin's job on a new upload: make it playable now,
+// without encoding, and queue the encode.
 //
-//  1. A remuxable source (H.264/HEVC + AAC in MP4/MOV) is indexed in place:
+//   - A remuxable source (H.264/HEVC + AAC in MP4/MOV) is indexed in place:
 //     no media byte is copied (the progressive MP4 is the source behind a
-//     new moov). An H.264 source is ready right then.
-//  2. The ladder: one ffmpeg run encodes the lower renditions (keyframes
-//     forced at the source's segment boundaries), the poster and the
-//     storyboard; renditions join the master playlist as they are stored.
+//     new moov).
+//   - Another container with such streams (MKV, WebM, fragmented MP4) is
+//     stream-copied into an MP4 and indexed.
 //
-// Anything else is transcoded whole by one ffmpeg run. A job that resumes
-// after a crash picks up at the stage the record shows.
-func (s *Server) packageVideo(ctx context.Context, id string) error {
+// Either is ready at once when browsers decode it (8-bit 4:2:0 H.264), and
+// its ladder is queued behind other work; otherwise (HEVC, 10-bit) its
+// first encode goes in the first line. Anything else is queued whole in
+// the first line. Repeating the job (a redelivery) redoes nothing stored.
+func (s *core) makePlayable(ctx context.Context, id string) error {
 	v, err := s.catalog.Get(ctx, id)
 	if err != nil {
 		return err
@@ -47,41 +49,77 @@ func (s *Server) packageVideo(ctx context.Context, id string) error {
 	if v.Status == catalog.Failed || (v.Status == catalog.Ready && v.Final) {
 		return nil
 	}
-	progress := s.progressReporter(id)
+	if v.Rendition(srcName) != nil {
+		_, err := s.queueEncode(ctx, v, taskLadder) // stored before a crash
+		return err
+	}
+	if v.Queue != nil {
+		return nil // already queued whole
+	}
+	progress := s.progressReporter(id, nil)
 	info, err := s.store.Head(ctx, v.Source.Key)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	if v.Status == catalog.Processing || v.Rendition(srcName) == nil {
-		progress(ctx, "probing", 1)
-		src := s.store.NewReaderAt(ctx, v.Source.Key, info.Size)
-		a, err := packager.Analyze(ctx, src, info.Size, packager.Options{SegmentTarget: s.cfg.SegmentTarget})
-		if err != nil {
+	progress(ctx, "probing", 1)
+	src := s.store.NewReaderAt(ctx, v.Source.Key, info.Size)
+	a, err := packager.Analyze(ctx, src, info.Size, packager.Options{SegmentTarget: s.opt.SegmentTarget})
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.Remux():
+		if v, err = s.storeSource(ctx, v, a, progress); err != nil {
 			return err
 		}
-		switch {
-		case a.Remux():
-			if v, err = s.storeSource(ctx, v, a, progress); err != nil {
-				return err
+	case a.NotMP4 && len(a.Transcode) == 0:
+		copied, err := s.copySource(ctx, v, progress)
+		if err != nil {
+			if ctx.Err() != nil || !errors.Is(err, errNotCopyable) && !isInputError(err) {
+				return err // S3 trouble: the job is retried
 			}
-		case a.NotMP4 && len(a.Transcode) == 0:
-			// Another container (MKV, WebM, fragmented MP4): its streams
-			// may only need copying into an MP4.
-			copied, err := s.copySource(ctx, v, progress)
-			if err != nil {
-				if ctx.Err() != nil || !errors.Is(err, errNotCopyable) && !isInputError(err) {
-					return err // S3 trouble: the job is retried
-				}
-				s.log.Info("transcoding", slog.String("id", id), slog.String("why", err.Error()))
-				return s.transcodeAll(ctx, v, progress)
-			}
-			v = copied
-		default:
-			s.log.Info("transcoding", slog.String("id", id), slog.Any("why", a.Transcode))
-			return s.transcodeAll(ctx, v, progress)
+			s.log.Info("to be transcoded", slog.String("id", id), slog.String("why", err.Error()))
+			_, err = s.queueEncode(ctx, v, taskTranscode)
+			return err
 		}
+		v = copied
+	default:
+		s.log.Info("to be transcoded", slog.String("id", id), slog.Any("why", a.Transcode))
+		_, err = s.queueEncode(ctx, v, taskTranscode)
+		return err
 	}
-	return s.encodeLadder(ctx, v, progress)
+	_, err = s.queueEncode(ctx, v, taskLadder)
+	return err
+}
+
+// encode is a worker's job: the whole ladder of a source that needs
+// encoding, or the rungs below one that plays as it is.
+func (s *core) encode(ctx context.Context, id, task string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	v, err := s.catalog.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if v.Status == catalog.Failed || (v.Status == catalog.Ready && v.Final) {
+		return nil // done already (a redelivery after the work was stored)
+	}
+	progress := s.progressReporter(id, cancel)
+	switch task {
+	case taskTranscode:
+		err = s.transcodeAll(ctx, v, progress)
+	case taskLadder:
+		if v.Rendition(srcName) == nil {
+			return fmt.Errorf("ladder job for %s without a source rendition", id)
+		}
+		err = s.encodeLadder(ctx, v, progress)
+	default:
+		return fmt.Errorf("unknown encode task %q", task)
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, errDeleted) {
+		return errDeleted
+	}
+	return err
 }
 
 // errNotCopyable means a source's streams need an encode, not a copy.
@@ -90,7 +128,7 @@ var errNotCopyable = errors.New("the streams need re-encoding")
 // copySource copies the source's streams, not re-encoded, into an MP4
 // stored as rendition "src" and indexed; the video is then ready as a
 // remuxed MP4 upload is, and the ladder is encoded from the source after.
-func (s *Server) copySource(ctx context.Context, v *catalog.Video, progress progressFunc) (*catalog.Video, error) {
+func (s *core) copySource(ctx context.Context, v *catalog.Video, progress progressFunc) (*catalog.Video, error) {
 	progress(ctx, "probing", 2)
 	tc, input, src, dir, err := s.prepareEncode(ctx, v)
 	if err != nil {
@@ -117,7 +155,7 @@ func (s *Server) copySource(ctx context.Context, v *catalog.Video, progress prog
 		return nil, err
 	}
 	progress(ctx, "indexing", 45)
-	ix, err := packager.IndexRendition(ctx, f, fi.Size(), nil, packager.Options{SegmentTarget: s.cfg.SegmentTarget})
+	ix, err := packager.IndexRendition(ctx, f, fi.Size(), nil, packager.Options{SegmentTarget: s.opt.SegmentTarget})
 	if err != nil {
 		// ffmpeg wrote something our reader does not take: encode instead.
 		return nil, fmt.Errorf("%w: index the stream copy: %v", errNotCopyable, err)
@@ -135,7 +173,7 @@ func (s *Server) copySource(ctx context.Context, v *catalog.Video, progress prog
 
 // storeSource indexes the source as rendition "src"; an H.264 (or
 // audio-only) source is ready from this moment.
-func (s *Server) storeSource(ctx context.Context, v *catalog.Video, a *packager.Analysis, progress progressFunc) (*catalog.Video, error) {
+func (s *core) storeSource(ctx context.Context, v *catalog.Video, a *packager.Analysis, progress progressFunc) (*catalog.Video, error) {
 	progress(ctx, "indexing", 50)
 	mp4 := catalog.MP4{
 		BodyKey:    v.Source.Key,
@@ -159,8 +197,10 @@ func (s *Server) storeSource(ctx context.Context, v *catalog.Video, a *packager.
 
 // markSource records rendition "src"; an H.264 (or audio-only) source is
 // ready from this moment.
-func (s *Server) markSource(ctx context.Context, v *catalog.Video, r catalog.Rendition, ix *index.Index) (*catalog.Video, error) {
-	ready := !isHEVC(ix) // not every browser plays HEVC: wait for H.264
+func (s *core) markSource(ctx context.Context, v *catalog.Video, r catalog.Rendition, ix *index.Index) (*catalog.Video, error) {
+	// Ready only when browsers decode it: HEVC, 10-bit or 4:2:2 H.264 wait
+	// for the first encoded rendition (and are never offered to players).
+	ready := hls.BrowserDecodable(r.Codecs)
 	v, err := s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
 		v.Renditions = []catalog.Rendition{r}
 		v.Audio = audioGroup(nil, ix, srcName)
@@ -179,14 +219,9 @@ func (s *Server) markSource(ctx context.Context, v *catalog.Video, r catalog.Ren
 	return v, nil
 }
 
-func isHEVC(ix *index.Index) bool {
-	t := ix.Track(index.Video)
-	return t != nil && (strings.HasPrefix(t.Codec, "hvc1") || strings.HasPrefix(t.Codec, "hev1"))
-}
-
 // encodeLadder adds the lower renditions, the stereo audio a multichannel
 // source needs, the poster and the storyboard, then marks the video final.
-func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress progressFunc) error {
+func (s *core) encodeLadder(ctx context.Context, v *catalog.Video, progress progressFunc) error {
 	top := v.Rendition(srcName)
 	srcIx, err := s.indexes.get(ctx, top.IndexKey)
 	if err != nil {
@@ -201,7 +236,8 @@ func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress pr
 	var rungs []transcode.Rung
 	if vt := srcIx.Track(index.Video); vt != nil {
 		peak, _ := vt.Bitrates()
-		rungs = transcode.ChooseLadder(s.cfg.Ladder, src.ShortSide(), peak, !isHEVC(srcIx))
+		// A source players are not offered needs a rung at its own size.
+		rungs = transcode.ChooseLadder(s.opt.Ladder, src.ShortSide(), peak, hls.BrowserDecodable(top.Codecs))
 	}
 	outs := outputsFor(dir, rungs)
 	if at := srcIx.Track(index.Audio); at != nil && at.Channels > 2 && len(rungs) == 0 {
@@ -241,7 +277,7 @@ func (s *Server) encodeLadder(ctx context.Context, v *catalog.Video, progress pr
 // transcodeAll encodes a source that cannot be served as it is: every rung
 // in one ffmpeg run with keyframes every 2 s, the top rung's segment plan
 // applied to all.
-func (s *Server) transcodeAll(ctx context.Context, v *catalog.Video, progress progressFunc) error {
+func (s *core) transcodeAll(ctx context.Context, v *catalog.Video, progress progressFunc) error {
 	progress(ctx, "probing", 2)
 	tc, input, src, dir, err := s.prepareEncode(ctx, v)
 	if err != nil {
@@ -250,7 +286,7 @@ func (s *Server) transcodeAll(ctx context.Context, v *catalog.Video, progress pr
 	defer os.RemoveAll(dir)
 	var rungs []transcode.Rung
 	if src.Video != nil {
-		rungs = transcode.ChooseLadder(s.cfg.Ladder, src.ShortSide(), src.Video.Bitrate, false)
+		rungs = transcode.ChooseLadder(s.opt.Ladder, src.ShortSide(), src.Video.Bitrate, false)
 	} else {
 		rungs = []transcode.Rung{{Name: "audio"}}
 	}
@@ -292,8 +328,8 @@ func (s *Server) transcodeAll(ctx context.Context, v *catalog.Video, progress pr
 // finish makes the last change of a job: the renditions and stills it
 // made (complete), then the video is ready and final. With write-ahead on,
 // every file is stored first, from the record as it is about to be.
-func (s *Server) finish(ctx context.Context, v *catalog.Video, complete func(*catalog.Video)) error {
-	if s.cfg.WriteAhead {
+func (s *core) finish(ctx context.Context, v *catalog.Video, complete func(*catalog.Video)) error {
+	if s.opt.WriteAhead {
 		final := *v
 		complete(&final)
 		if err := s.writeAhead(ctx, &final); err != nil {
@@ -323,7 +359,7 @@ type stored struct {
 // storeOutputs indexes each encoded file (cut at boundaries, or the first
 // file planned near the target and the rest cut where it was), uploads it
 // and its index.
-func (s *Server) storeOutputs(ctx context.Context, id string, outs []transcode.Output, boundaries []time.Duration, start time.Duration) ([]stored, error) {
+func (s *core) storeOutputs(ctx context.Context, id string, outs []transcode.Output, boundaries []time.Duration, start time.Duration) ([]stored, error) {
 	var added []stored
 	for _, o := range outs {
 		f, err := os.Open(o.Path)
@@ -335,7 +371,7 @@ func (s *Server) storeOutputs(ctx context.Context, id string, outs []transcode.O
 			f.Close()
 			return nil, err
 		}
-		opt := packager.Options{SegmentTarget: s.cfg.SegmentTarget}
+		opt := packager.Options{SegmentTarget: s.opt.SegmentTarget}
 		opt.Probe.VideoStart = start
 		ix, err := packager.IndexRendition(ctx, f, fi.Size(), boundaries, opt)
 		if err == nil && boundaries == nil && !o.AudioOnly {
@@ -365,7 +401,7 @@ func (s *Server) storeOutputs(ctx context.Context, id string, outs []transcode.O
 }
 
 // storeIndex writes a rendition's index and describes the rendition.
-func (s *Server) storeIndex(ctx context.Context, id, name string, ix *index.Index, mp4 catalog.MP4) (catalog.Rendition, error) {
+func (s *core) storeIndex(ctx context.Context, id, name string, ix *index.Index, mp4 catalog.MP4) (catalog.Rendition, error) {
 	r := catalog.Rendition{Name: name, IndexKey: renditionKey(id, name, ".idx"), MP4: mp4}
 	if err := s.store.Put(ctx, r.IndexKey, ix.Encode(), "application/octet-stream"); err != nil {
 		return r, err
@@ -385,7 +421,7 @@ func (s *Server) storeIndex(ctx context.Context, id, name string, ix *index.Inde
 }
 
 // storeThumbs uploads the poster, sprites and storyboard map.
-func (s *Server) storeThumbs(ctx context.Context, id string, th *transcode.Thumbs) (*catalog.Thumbs, error) {
+func (s *core) storeThumbs(ctx context.Context, id string, th *transcode.Thumbs) (*catalog.Thumbs, error) {
 	if th == nil {
 		return nil, nil
 	}
@@ -417,7 +453,7 @@ func (s *Server) storeThumbs(ctx context.Context, id string, th *transcode.Thumb
 	return rec, nil
 }
 
-func (s *Server) uploadFile(ctx context.Context, path, key, ctype string) error {
+func (s *core) uploadFile(ctx context.Context, path, key, ctype string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("thumbnail %s: %w", filepath.Base(path), err)
@@ -430,21 +466,21 @@ func (s *Server) uploadFile(ctx context.Context, path, key, ctype string) error 
 // prepareEncode readies an ffmpeg run on the source: the transcoder, a
 // presigned URL ffmpeg reads the source through (seeking with ranges), what
 // ffprobe finds in it, and a scratch directory the caller removes.
-func (s *Server) prepareEncode(ctx context.Context, v *catalog.Video) (tc transcode.Config, input string, src *transcode.Source, dir string, err error) {
-	tc = transcode.Config{FFmpeg: s.cfg.FFmpeg, FFprobe: s.cfg.FFprobe, Timeout: s.cfg.TranscodeTimeout}
-	if input, err = s.store.PresignGet(ctx, v.Source.Key, s.cfg.TranscodeTimeout+time.Hour); err != nil {
+func (s *core) prepareEncode(ctx context.Context, v *catalog.Video) (tc transcode.Config, input string, src *transcode.Source, dir string, err error) {
+	tc = transcode.Config{FFmpeg: s.opt.FFmpeg, FFprobe: s.opt.FFprobe, Timeout: s.opt.TranscodeTimeout}
+	if input, err = s.store.PresignGet(ctx, v.Source.Key, s.opt.TranscodeTimeout+time.Hour); err != nil {
 		return
 	}
 	if src, err = tc.Probe(ctx, input); err != nil {
 		return
 	}
-	if dir, err = os.MkdirTemp(s.cfg.WorkDir, "streamfront-"+v.ID+"-"); err != nil {
+	if dir, err = os.MkdirTemp(s.opt.WorkDir, "streamfront-"+v.ID+"-"); err != nil {
 		err = fmt.Errorf("scratch dir: %w", err)
 	}
 	return
 }
 
-func (s *Server) thumbsFor(dir string, src *transcode.Source) *transcode.Thumbs {
+func (s *core) thumbsFor(dir string, src *transcode.Source) *transcode.Thumbs {
 	if src.Video == nil {
 		return nil
 	}
@@ -546,8 +582,10 @@ func audioGroupFor(have []catalog.Audio, added []stored) []catalog.Audio {
 type progressFunc func(ctx context.Context, stage string, percent float64)
 
 // progressReporter publishes every report and stores one in the catalog
-// at most once a second (so other origin processes see it too).
-func (s *Server) progressReporter(id string) progressFunc {
+// at most once a second (so origin processes see it, wherever the job
+// runs). A job whose video was deleted learns it there and is cancelled
+// with errDeleted (cancel may be nil).
+func (s *core) progressReporter(id string, cancel context.CancelCauseFunc) progressFunc {
 	var saved time.Time
 	var lastStage string
 	return func(ctx context.Context, stage string, percent float64) {
@@ -565,7 +603,10 @@ func (s *Server) progressReporter(id string) progressFunc {
 			v.Stage, v.Percent = stage, percent
 			return nil
 		})
-		if err != nil && !errors.Is(err, errNotProcessing) && ctx.Err() == nil {
+		switch {
+		case errors.Is(err, catalog.ErrNotFound) && cancel != nil:
+			cancel(errDeleted)
+		case err != nil && !errors.Is(err, errNotProcessing) && ctx.Err() == nil:
 			s.log.Warn("save progress", slog.String("id", id), slog.Any("err", err))
 		}
 	}

@@ -16,12 +16,12 @@ import (
 	"github.com/streamfront/streamfront/origin/store"
 )
 
-// Jobs survive a crash through lease objects in S3 (jobs/{id}.json): the
-// process working on a video keeps its lease fresh; a lease that goes
-// stale (its owner died) is taken over by whichever origin notices first,
-// using If-Match so only one wins. An upload holds a lease too, so a
-// process killed mid-upload leaves a stale upload lease and the video is
-// marked failed rather than "uploading" forever.
+// An upload in progress holds a lease object in S3 (jobs/{id}.json) that
+// its origin keeps fresh: a process killed mid-upload leaves a stale lease,
+// which whichever origin notices first takes over (If-Match, so only one
+// wins) and marks the video failed rather than "uploading" forever.
+// Packaging and encoding are not leased here: they are jobs on the queue
+// (jobs_queue.go), which redelivers the job of a process that died.
 
 type jobKind string
 
@@ -29,10 +29,6 @@ const (
 	jobUpload  jobKind = "upload"
 	jobPackage jobKind = "package"
 )
-
-// maxAttempts is how many times packaging is tried before the video is
-// marked failed (a crash or an S3 outage counts as a try).
-const maxAttempts = 3
 
 func leaseKey(id string) string { return "jobs/" + id + ".json" }
 
@@ -53,20 +49,16 @@ type lease struct {
 	owned bool
 }
 
-// jobRunner runs packaging jobs on a fixed number of workers.
+// jobRunner keeps upload leases and sweeps for stale ones.
 type jobRunner struct {
 	s     *Server
 	owner string // this process's name on leases
-	queue chan *lease
-
-	mu      sync.Mutex
-	running map[string]context.CancelFunc
 }
 
 func newJobRunner(s *Server) *jobRunner {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return &jobRunner{s: s, owner: hex.EncodeToString(b[:]), queue: make(chan *lease, 1024), running: map[string]context.CancelFunc{}}
+	return &jobRunner{s: s, owner: hex.EncodeToString(b[:])}
 }
 
 // claimNew takes the lease of a new video.
@@ -94,14 +86,6 @@ func (l *lease) write(ctx context.Context) error {
 	}
 	l.etag = etag
 	return nil
-}
-
-// become turns an upload lease into a packaging lease.
-func (l *lease) become(ctx context.Context, kind jobKind) error {
-	l.mu.Lock()
-	l.rec.Kind = kind
-	l.mu.Unlock()
-	return l.write(ctx)
 }
 
 // keepAlive refreshes the lease until ctx is done; if the lease is lost
@@ -133,50 +117,8 @@ func (l *lease) release(ctx context.Context) {
 	}
 }
 
-func (j *jobRunner) enqueue(id string, l *lease) {
-	select {
-	case j.queue <- l:
-	default:
-		// The queue is full: leave the lease to go stale; the sweep picks
-		// the job up once workers are free.
-		j.s.log.Warn("job queue full; job deferred", slog.String("id", id))
-	}
-}
-
-// cancel stops a running job (the video is being deleted).
-func (j *jobRunner) cancel(id string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if c, ok := j.running[id]; ok {
-		c()
-	}
-}
-
-// run works the queue with cfg.Workers workers and sweeps for stale
-// leases, until ctx is done.
-func (j *jobRunner) run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for i := 0; i < j.s.cfg.Workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case l := <-j.queue:
-					j.work(ctx, l)
-				}
-			}
-		}()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		j.sweepLoop(ctx)
-	}()
-	wg.Wait()
-}
+// run sweeps for stale upload leases until ctx is done.
+func (j *jobRunner) run(ctx context.Context) { j.sweepLoop(ctx) }
 
 // sweepLoop looks for stale leases at start and then every LeaseTTL/3.
 func (j *jobRunner) sweepLoop(ctx context.Context) {
@@ -234,71 +176,26 @@ func (j *jobRunner) takeOverIfStale(ctx context.Context, id string) {
 		return // someone else took it
 	}
 	j.s.log.Info("took over stale job", slog.String("id", id), slog.String("kind", string(rec.Kind)))
+	// An upload whose body was stored (the video is processing) lost only
+	// its hand-over to the queue; a package lease is one of a version that
+	// packaged under leases. Either way the video goes to the queue now.
+	if v, err := j.s.catalog.Get(ctx, id); err == nil && v.Status == catalog.Processing {
+		if err := j.s.queuePackage(ctx, id); err == nil {
+			l.release(ctx)
+		}
+		return
+	}
 	if rec.Kind == jobUpload {
 		j.s.failVideo(ctx, id, "The upload was interrupted before it completed (the server handling it stopped); upload the file again.")
 		_ = j.s.store.Delete(ctx, catalog.SourceKey(id))
-		l.release(ctx)
-		return
 	}
-	j.enqueue(id, l)
-}
-
-// work runs one packaging job under its lease.
-func (j *jobRunner) work(ctx context.Context, l *lease) {
-	jobCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	j.mu.Lock()
-	j.running[l.id] = cancel
-	j.mu.Unlock()
-	defer func() {
-		j.mu.Lock()
-		delete(j.running, l.id)
-		j.mu.Unlock()
-	}()
-
-	l.mu.Lock()
-	l.rec.Attempts++
-	attempts := l.rec.Attempts
-	l.mu.Unlock()
-	if err := l.write(jobCtx); err != nil {
-		return // lost the lease before starting
-	}
-	go l.keepAlive(jobCtx, cancel)
-
-	log := j.s.log.With(slog.String("id", l.id), slog.Int("attempt", attempts))
-	start := time.Now()
-	err := j.s.packageVideo(jobCtx, l.id)
-	switch {
-	case err == nil:
-		log.Info("packaged", slog.Duration("took", time.Since(start)))
-		j.s.metrics.packaged.WithLabelValues("ready").Observe(time.Since(start).Seconds())
-		l.release(context.WithoutCancel(ctx))
-	case errors.Is(err, catalog.ErrNotFound):
-		l.release(context.WithoutCancel(ctx)) // deleted meanwhile
-	case ctx.Err() != nil:
-		// Shutting down: keep the lease; it goes stale and the job resumes.
-	case jobCtx.Err() != nil:
-		// Cancelled (deleted, or lease lost): nothing more to do here.
-	case isInputError(err):
-		log.Info("video failed", slog.String("reason", err.Error()))
-		j.s.metrics.packaged.WithLabelValues("failed").Observe(time.Since(start).Seconds())
-		j.s.failVideo(context.WithoutCancel(ctx), l.id, err.Error())
-		l.release(context.WithoutCancel(ctx))
-	case attempts >= maxAttempts:
-		log.Error("packaging failed for good", slog.Any("err", err))
-		j.s.failVideo(context.WithoutCancel(ctx), l.id,
-			"Packaging failed on our side after several tries; upload the file again, and tell us if it keeps happening.")
-		l.release(context.WithoutCancel(ctx))
-	default:
-		log.Warn("packaging failed; will retry", slog.Any("err", err))
-		time.AfterFunc(time.Duration(attempts)*2*time.Second, func() { j.enqueue(l.id, l) })
-	}
+	l.release(ctx)
 }
 
 // failVideo marks a video failed with a reason a person can act on. A
 // video already ready stays ready with what it has: its job ends (no
 // stage left) and the error says what is missing.
-func (s *Server) failVideo(ctx context.Context, id, reason string) {
+func (s *core) failVideo(ctx context.Context, id, reason string) {
 	v, err := s.catalog.Update(ctx, id, func(v *catalog.Video) error {
 		if v.Status == catalog.Ready {
 			if v.Final {

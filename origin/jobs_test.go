@@ -11,53 +11,72 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/testenv"
 	"github.com/streamfront/streamfront/origin"
 	"github.com/streamfront/streamfront/origin/catalog"
 	"github.com/streamfront/streamfront/origin/store"
 )
 
-// runningOrigin is an origin process that a test can stop like a crash
-// (its jobs are cut off mid-way and leave their leases behind).
+// runningOrigin is an origin process with its encoding worker, that a
+// test can stop like a crash (their jobs are cut off mid-way).
 type runningOrigin struct {
 	URL  string
 	stop func()
 }
 
-func startOriginOn(t *testing.T, s3 *testenv.S3, leaseTTL time.Duration, options ...func(*origin.Config)) *runningOrigin {
+// option adjusts the origin's and its worker's configuration.
+type option func(*origin.Config, *origin.WorkerConfig)
+
+func withWorker(f func(*origin.WorkerConfig)) option {
+	return func(_ *origin.Config, w *origin.WorkerConfig) { f(w) }
+}
+
+func startOriginOn(t *testing.T, b *backend, leaseTTL time.Duration, options ...option) *runningOrigin {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := origin.Config{
-		S3:       s3Config(s3),
+		S3:       s3Config(b.S3),
+		Queue:    queue.Config{URL: b.NATS},
 		APIKey:   apiKey,
 		MediaURL: base,
 		WebURL:   "http://localhost:8080",
-		Workers:  1,
 		LeaseTTL: leaseTTL,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:   quiet,
 	}
+	wc := origin.WorkerConfig{Addr: "-", S3: s3Config(b.S3), Queue: queue.Config{URL: b.NATS}, Logger: quiet}
 	for _, option := range options {
-		option(&cfg)
+		option(&cfg, &wc)
 	}
 	o, err := origin.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	w, err := origin.NewWorker(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	go func() {
 		_ = o.Serve(ctx, ln)
-		close(done)
+		done <- struct{}{}
+	}()
+	go func() {
+		_ = w.Run(ctx)
+		done <- struct{}{}
 	}()
 	stopped := false
 	stop := func() {
 		if !stopped {
 			stopped = true
 			cancel()
+			<-done
 			<-done
 		}
 	}
@@ -109,7 +128,7 @@ func slowSource(t *testing.T) string {
 }
 
 func TestJobs_ResumeAfterTheOriginDies(t *testing.T) {
-	s3 := testenv.StartS3(t)
+	s3 := startBackend(t)
 	first := startOriginOn(t, s3, 2*time.Second)
 	code, v, body := upload(t, first.URL, slowSource(t), "")
 	if code != http.StatusCreated {
@@ -129,8 +148,8 @@ func TestJobs_ResumeAfterTheOriginDies(t *testing.T) {
 }
 
 func TestJobs_UploadCutOffByACrashEndsFailed(t *testing.T) {
-	s3 := testenv.StartS3(t)
-	st, err := store.New(s3Config(s3))
+	s3 := startBackend(t)
+	st, err := store.New(s3Config(s3.S3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +186,7 @@ func TestJobs_UploadCutOffByACrashEndsFailed(t *testing.T) {
 }
 
 func TestJobs_DeleteCancelsTheJobAndRemovesEverything(t *testing.T) {
-	s3 := testenv.StartS3(t)
+	s3 := startBackend(t)
 	o := startOriginOn(t, s3, 90*time.Second)
 	code, v, body := upload(t, o.URL, slowSource(t), "")
 	if code != http.StatusCreated {
@@ -188,7 +207,7 @@ func TestJobs_DeleteCancelsTheJobAndRemovesEverything(t *testing.T) {
 		t.Fatalf("deleted video answers %d", code)
 	}
 	// The cancelled job must not write anything back after the delete.
-	st, err := store.New(s3Config(s3))
+	st, err := store.New(s3Config(s3.S3))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,9 @@ package origin_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -15,8 +12,6 @@ import (
 	"time"
 
 	"github.com/streamfront/streamfront/internal/testenv"
-	"github.com/streamfront/streamfront/origin"
-	"github.com/streamfront/streamfront/origin/store"
 )
 
 const apiKey = "test-key"
@@ -31,41 +26,13 @@ type video struct {
 	MP4URL    string  `json:"mp4_url"`
 }
 
-// startOrigin runs an origin on loopback against a fresh S3 and returns its
-// base URL; it serves its own media (no edge in front).
-func startOrigin(t *testing.T, handler func(http.Handler) http.Handler) (string, *testenv.S3) {
+// startOrigin runs an origin and its worker on loopback against a fresh S3
+// and queue and returns its base URL; it serves its own media (no edge in
+// front).
+func startOrigin(t *testing.T) (string, *backend) {
 	t.Helper()
-	s3 := testenv.StartS3(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	o, err := origin.New(origin.Config{
-		S3:       store.Config{Endpoint: s3.Endpoint, Bucket: "streamfront", AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, PathStyle: true},
-		APIKey:   apiKey,
-		MediaURL: base,
-		WebURL:   "http://localhost:8080",
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var h http.Handler = o
-	if handler != nil {
-		h = handler(o)
-	}
-	_ = h
-	go func() { done <- o.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("origin shut down with error: %v", err)
-		}
-	})
-	return base, s3
+	b := startBackend(t)
+	return startOriginOn(t, b, 0).URL, b
 }
 
 func upload(t *testing.T, base, path string, query string) (int, video, string) {
@@ -110,7 +77,7 @@ func waitDone(t *testing.T, base, id string) video {
 }
 
 func TestOrigin_UploadRemuxAndServe(t *testing.T) {
-	base, _ := startOrigin(t, nil)
+	base, _ := startOrigin(t)
 	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 8})
 	code, v, body := upload(t, base, src, "?title=Hello&tags=a,b")
 	if code != http.StatusCreated {
@@ -147,7 +114,7 @@ func TestOrigin_UploadRemuxAndServe(t *testing.T) {
 }
 
 func TestOrigin_BadUploadsGetClearErrors(t *testing.T) {
-	base, _ := startOrigin(t, nil)
+	base, _ := startOrigin(t)
 	dir := t.TempDir()
 	good := testenv.MakeVideo(t, dir, testenv.Video{Seconds: 4, Faststart: true})
 	data, _ := os.ReadFile(good)
@@ -200,7 +167,7 @@ func TestOrigin_BadUploadsGetClearErrors(t *testing.T) {
 }
 
 func TestOrigin_PrivateVideosAreUnlisted(t *testing.T) {
-	base, _ := startOrigin(t, nil)
+	base, _ := startOrigin(t)
 	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 2, Faststart: true})
 	_, v, _ := upload(t, base, src, "?title=secret&visibility=private")
 	list := func(key string) []video {
@@ -247,7 +214,7 @@ func (b *stopAfter) Read(p []byte) (int, error) {
 }
 
 func TestOrigin_StorageFailingMidUploadIsOurFaultNotTheUsers(t *testing.T) {
-	s3 := testenv.StartS3(t)
+	s3 := startBackend(t)
 	base := startOriginOn(t, s3, 0).URL
 	// S3 goes away with the last part still to store; the rest of the body
 	// is small enough for the server to drain, so the client reads the

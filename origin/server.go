@@ -15,18 +15,13 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/streamfront/streamfront/origin/catalog"
-	"github.com/streamfront/streamfront/origin/store"
+	"github.com/streamfront/streamfront/internal/queue"
 )
 
 // Server is an origin process.
 type Server struct {
+	*core
 	cfg     Config
-	log     *slog.Logger
-	store   *store.Store
-	catalog *catalog.Catalog
-	indexes *indexCache
-	events  *broker
 	jobs    *jobRunner
 	metrics *metrics
 	inval   *invalidator
@@ -43,19 +38,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.MediaURL = strings.TrimRight(cfg.MediaURL, "/")
 	cfg.WebURL = strings.TrimRight(cfg.WebURL, "/")
-	st, err := store.New(cfg.S3)
+	log := cfg.Logger.With(slog.String("role", "origin"))
+	c, err := newCore(media{
+		SegmentTarget: cfg.SegmentTarget, WorkDir: cfg.WorkDir, FFmpeg: cfg.FFmpeg, FFprobe: cfg.FFprobe,
+		TranscodeTimeout: cfg.TranscodeTimeout, IndexCacheBytes: cfg.IndexCacheBytes,
+	}, cfg.S3, cfg.Queue, log)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger.With(slog.String("role", "origin")),
-		store:   st,
-		catalog: catalog.New(st),
-		events:  newBroker(),
-		metrics: newMetrics(),
-	}
-	s.indexes = newIndexCache(st, cfg.IndexCacheBytes)
+	s := &Server{core: c, cfg: cfg, metrics: newMetrics()}
+	s.metrics.registry.MustRegister(c.jobm.collectors()...)
 	s.jobs = newJobRunner(s)
 	s.inval = newInvalidator(cfg, s.log)
 	s.router = s.routes()
@@ -126,16 +118,21 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve makes sure the bucket exists, resumes unfinished jobs, and serves
-// on ln until ctx is done; then it stops accepting, drains requests in
-// flight (up to 30 s), stops its workers (their jobs resume at the next
-// start, here or on another origin) and its background invalidation
-// retries.
+// Serve makes sure the bucket exists, connects to the queue, and serves
+// on ln until ctx is done, making uploads playable as they arrive; then it
+// stops accepting, drains requests in flight (up to 30 s), gives back the
+// packaging jobs in flight (another origin, or this one restarted, does
+// them) and stops its background invalidation retries.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.store.EnsureBucket(ctx); err != nil {
 		ln.Close()
 		return err
 	}
+	if err := s.openQueue(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	defer s.closeQueue()
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -147,10 +144,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.jobs.run(jobsCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		pool := queue.Pool{Kinds: []*queue.Kind{s.kinds.pkg}, Slots: s.cfg.PackageSlots, Handle: s.handlePackage,
+			AckWait: s.queue.AckWait(), Logger: s.log}
+		_ = pool.Run(jobsCtx)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

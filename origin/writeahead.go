@@ -26,7 +26,7 @@ const writeAheadUploads = 4
 // into S3 exactly as the origin would serve them; memory stays bounded by
 // writeAheadUploads part buffers. Private videos are not written: a plain
 // bucket cannot check signed URLs.
-func (s *Server) writeAhead(ctx context.Context, v *catalog.Video) error {
+func (s *core) writeAhead(ctx context.Context, v *catalog.Video) error {
 	if v.Visibility == catalog.Private {
 		s.log.Info("write-ahead skipped for a private video", slog.String("id", v.ID))
 		return nil
@@ -58,7 +58,7 @@ func (s *Server) writeAhead(ctx context.Context, v *catalog.Video) error {
 		src := mp4Source{s: s.store, mp4: rd.MP4}
 		base := prefix + "hls/" + rd.Name + "/"
 		for _, t := range ix.Tracks {
-			playlist, err := hls.Media(t, s.cfg.SegmentTarget, hls.InitURI(t.Kind), func(n int) string { return hls.SegmentURI(t.Kind, n) })
+			playlist, err := hls.Media(t, s.opt.SegmentTarget, hls.InitURI(t.Kind), func(n int) string { return hls.SegmentURI(t.Kind, n) })
 			if err != nil {
 				return err
 			}

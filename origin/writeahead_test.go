@@ -19,8 +19,8 @@ import (
 // stored into a directory laid out like the URLs, and plays that with
 // ffmpeg: no origin, no edge, just files.
 func TestWriteAhead_TheBucketAloneServesTheVideo(t *testing.T) {
-	s3 := testenv.StartS3(t)
-	o := startOriginOn(t, s3, 90*time.Second, func(c *origin.Config) { c.WriteAhead = true })
+	s3 := startBackend(t)
+	o := startOriginOn(t, s3, 90*time.Second, withWorker(func(c *origin.WorkerConfig) { c.WriteAhead = true }))
 	const seconds = 9.0
 	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: seconds, Width: 854, Height: 480})
 	code, v, body := upload(t, o.URL, src, "")
@@ -29,7 +29,7 @@ func TestWriteAhead_TheBucketAloneServesTheVideo(t *testing.T) {
 	}
 	waitFor(t, o.URL, v.ID, "complete", func(p progressVideo) bool { return p.Status == "ready" && p.Stage == "" })
 
-	st, err := store.New(s3Config(s3))
+	st, err := store.New(s3Config(s3.S3))
 	if err != nil {
 		t.Fatal(err)
 	}

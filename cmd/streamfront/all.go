@@ -21,7 +21,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.string(&dataDir, "data", "STREAMFRONT_DATA", ".data", "directory for S3 data and edge caches")
 	f.string(&apiKey, "api-key", "STREAMFRONT_API_KEY", devAPIKey, "API key for uploads")
 	f.string(&host, "host", "STREAMFRONT_HOST", "localhost", "host to listen on and to put in URLs")
-	f.int64(&webPort, "port", "STREAMFRONT_PORT", 8080, "web port; the origin takes port+10, the edges port+1 and port+2, the router port+3, S3 port+20")
+	f.int64(&webPort, "port", "STREAMFRONT_PORT", 8080, "web port; the origin takes port+10, the edges port+1 and port+2, the router port+3, S3 port+20, NATS port+30")
 	f.string(&logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
@@ -30,6 +30,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	st, err := stack.Start(ctx, stack.Config{
 		DataDir:    dataDir,
 		S3Addr:     addr(20),
+		NATSAddr:   addr(30),
 		OriginAddr: addr(10),
 		WebAddr:    addr(0),
 		EdgeAddrs:  []string{addr(1), addr(2)},
@@ -48,14 +49,15 @@ Streamfront is running.
   API         %s/api/v1/videos   (API key: %s)
   Router      %s   (hls_url and mp4_url point here)
   Edges       %s  %s
-  Origin      %s
+  Origin      %s   (one encoding worker in this process)
   S3          %s  (data in %s)
+  NATS        %s  (jobs)
 
 Upload from the command line:
   curl -H "Authorization: Bearer %s" -F file=@video.mp4 -F title="My video" %s/api/v1/videos
 
 Press Ctrl-C to stop.
-`, st.WebURL, st.WebURL, apiKey, st.RouterURL, st.EdgeURLs[0], st.EdgeURLs[1], st.OriginURL, st.S3.Endpoint(), dataDir, apiKey, st.WebURL)
+`, st.WebURL, st.WebURL, apiKey, st.RouterURL, st.EdgeURLs[0], st.EdgeURLs[1], st.OriginURL, st.S3.Endpoint(), dataDir, st.NATS.URL(), apiKey, st.WebURL)
 	<-ctx.Done()
 	return st.Close()
 }

@@ -47,6 +47,8 @@ func roleVars() map[string]*flags {
 	var lvl string
 	return map[string]*flags{
 		"origin": originFlags(&origin.Config{}, &lvl, io.Discard),
+		"worker": workerFlags(&origin.WorkerConfig{}, &lvl, io.Discard),
+		"nats":   natsFlags(&natsConfig{}, io.Discard),
 		"edge":   edgeFlags(&edge.Config{}, &lvl, &lvl, io.Discard),
 		"router": routerFlags(&steering.Config{}, new(string), new(string), &lvl, io.Discard),
 		"web":    webFlags(&web.Config{}, &lvl, io.Discard),
@@ -78,7 +80,7 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 			}
 		}
 	})
-	if want := []string{"edge-1", "edge-2", "origin", "router", "s3", "web"}; !slices.Equal(names, want) {
+	if want := []string{"edge-1", "edge-2", "nats", "origin", "router", "s3", "web", "worker"}; !slices.Equal(names, want) {
 		t.Fatalf("services %v, want %v", names, want)
 	}
 	roles := roleVars()
@@ -122,6 +124,9 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 			t.Fatalf("%s sets no STREAMFRONT_ADDR", name)
 		}
 		listen[name] = portOf(t, addr)
+		if name == "nats" || name == "worker" {
+			continue // internal: reached inside the network; workers scale out
+		}
 		published := false
 		for _, port := range s.Ports {
 			if port.Target != 0 && portOf(t, ":"+strconv.FormatUint(uint64(port.Target), 10)) == listen[name] {
@@ -149,6 +154,14 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 		}
 	}
 	checkURL("origin", "STREAMFRONT_S3_ENDPOINT", "s3")
+	checkURL("worker", "STREAMFRONT_S3_ENDPOINT", "s3")
+	checkURL("origin", "STREAMFRONT_NATS_URL", "nats")
+	checkURL("worker", "STREAMFRONT_NATS_URL", "nats")
+	for _, v := range []string{"STREAMFRONT_S3_BUCKET", "STREAMFRONT_S3_ACCESS_KEY", "STREAMFRONT_S3_SECRET_KEY"} {
+		if env(p.Services["origin"], v) != env(p.Services["worker"], v) {
+			t.Errorf("worker %s is not the origin's", v)
+		}
+	}
 	checkURL("edge-1", "STREAMFRONT_ORIGIN_URL", "origin")
 	checkURL("edge-2", "STREAMFRONT_ORIGIN_URL", "origin")
 	checkURL("web", "STREAMFRONT_API_URL", "origin")
@@ -202,8 +215,12 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 			t.Errorf("%s does not wait for the origin", s)
 		}
 	}
-	if _, ok := p.Services["origin"].DependsOn["s3"]; !ok {
-		t.Error("origin does not wait for S3")
+	for _, s := range []string{"origin", "worker"} {
+		for _, dep := range []string{"s3", "nats"} {
+			if _, ok := p.Services[s].DependsOn[dep]; !ok {
+				t.Errorf("%s does not wait for %s", s, dep)
+			}
+		}
 	}
 }
 

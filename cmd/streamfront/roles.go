@@ -12,7 +12,9 @@ import (
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
+	"github.com/streamfront/streamfront/internal/natsserver"
 	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/packager/transcode"
 	"github.com/streamfront/streamfront/web"
 )
@@ -26,16 +28,10 @@ func originFlags(cfg *origin.Config, logLevel *string, stderr io.Writer) *flags 
 	f.string(&cfg.APIKey, "api-key", "STREAMFRONT_API_KEY", "", "API key that authorises uploads and edits (required)")
 	f.string(&cfg.MediaURL, "media-url", "STREAMFRONT_MEDIA_URL", "", "viewers' entry for media (an edge or the router), e.g. https://cdn.example.com (required)")
 	f.string(&cfg.WebURL, "web-url", "STREAMFRONT_WEB_URL", "", "the site's public URL, for page_url (required)")
-	f.string(&cfg.S3.Endpoint, "s3-endpoint", "STREAMFRONT_S3_ENDPOINT", "", "S3 endpoint URL; empty means AWS")
-	f.string(&cfg.S3.Region, "s3-region", "STREAMFRONT_S3_REGION", "us-east-1", "S3 region")
-	f.string(&cfg.S3.Bucket, "s3-bucket", "STREAMFRONT_S3_BUCKET", "streamfront", "bucket (created when missing)")
-	f.string(&cfg.S3.AccessKey, "s3-access-key", "STREAMFRONT_S3_ACCESS_KEY", "", "S3 access key; empty uses the AWS default credential chain")
-	f.string(&cfg.S3.SecretKey, "s3-secret-key", "STREAMFRONT_S3_SECRET_KEY", "", "S3 secret key")
-	f.bool(&cfg.S3.PathStyle, "s3-path-style", "STREAMFRONT_S3_PATH_STYLE", false, "path-style bucket addressing (MinIO, versitygw)")
-	f.string(&cfg.WorkDir, "work-dir", "STREAMFRONT_WORK_DIR", "", "scratch directory for transcodes (default: system temp)")
-	f.value(ladderFlag{&cfg.Ladder}, "ladder", "STREAMFRONT_LADDER",
-		`ABR ladder below the source, "name:shortSide:bitrate,…" or "none" (default 1080p:1080:5M,720p:720:3M,480p:480:1400k,360p:360:800k)`)
-	f.bool(&cfg.WriteAhead, "write-ahead", "STREAMFRONT_WRITE_AHEAD", false, "also store every playlist and segment in S3 under its URL path, so the bucket alone can serve finished videos")
+	s3Flags(f, &cfg.S3)
+	f.string(&cfg.Queue.URL, "nats-url", "STREAMFRONT_NATS_URL", "", "NATS server (JetStream) that carries jobs to origins and workers, e.g. nats://nats:4222 (required)")
+	f.int(&cfg.PackageSlots, "package-slots", "STREAMFRONT_PACKAGE_SLOTS", 4, "uploads made playable at once (probe, index, remux or stream copy; no encoding)")
+	f.string(&cfg.WorkDir, "work-dir", "STREAMFRONT_WORK_DIR", "", "scratch directory for stream copies (default: system temp)")
 	f.string(&cfg.EdgeSecret, "edge-secret", "STREAMFRONT_EDGE_SECRET", "", "secret shared with the edges (their STREAMFRONT_ORIGIN_SECRET); media is then served to edges only. Empty serves media to anyone")
 	f.string(&cfg.SigningKeyID, "signing-key-id", "STREAMFRONT_SIGNING_KEY_ID", "", "ID of the key that signs private videos' URLs (edges hold it in STREAMFRONT_SIGNING_KEYS)")
 	f.value((*secretBytes)(&cfg.SigningKey), "signing-key", "STREAMFRONT_SIGNING_KEY", "secret that signs private videos' URLs, at least 16 bytes")
@@ -45,6 +41,59 @@ func originFlags(cfg *origin.Config, logLevel *string, stderr io.Writer) *flags 
 	f.string(&cfg.EdgeAdminToken, "edge-admin-token", "STREAMFRONT_EDGE_ADMIN_TOKEN", "", "the edges' admin token (their STREAMFRONT_ADMIN_TOKEN), required with -edges")
 	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
 	return f
+}
+
+func workerFlags(cfg *origin.WorkerConfig, logLevel *string, stderr io.Writer) *flags {
+	f := newFlags("worker", stderr)
+	f.string(&cfg.Name, "name", "STREAMFRONT_WORKER_NAME", "", "worker name in logs and in NATS (default: host name and process ID)")
+	f.string(&cfg.Addr, "addr", "STREAMFRONT_ADDR", ":8094", "listen address of /metrics and /healthz")
+	f.string(&cfg.Queue.URL, "nats-url", "STREAMFRONT_NATS_URL", "", "NATS server (JetStream) to take encode jobs from, e.g. nats://nats:4222 (required)")
+	s3Flags(f, &cfg.S3)
+	f.int(&cfg.MaxEncodes, "max-encodes", "STREAMFRONT_MAX_ENCODES", 1, "encodes run at once on this worker")
+	f.int(&cfg.Threads, "threads", "STREAMFRONT_THREADS", 0, "threads of each ffmpeg run; 0 lets ffmpeg choose (about one per core)")
+	f.string(&cfg.WorkDir, "work-dir", "STREAMFRONT_WORK_DIR", "", "scratch directory for transcodes (default: system temp)")
+	f.value(ladderFlag{&cfg.Ladder}, "ladder", "STREAMFRONT_LADDER",
+		`ABR ladder below the source, "name:shortSide:bitrate,…" or "none" (default 1080p:1080:5M,720p:720:3M,480p:480:1400k,360p:360:800k)`)
+	f.bool(&cfg.WriteAhead, "write-ahead", "STREAMFRONT_WRITE_AHEAD", false, "also store every playlist and segment in S3 under its URL path, so the bucket alone can serve finished videos")
+	f.string(logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "info", "debug, info, warn or error")
+	return f
+}
+
+// natsConfig is the queue server role's configuration.
+type natsConfig struct{ addr, storeDir string }
+
+func natsFlags(cfg *natsConfig, stderr io.Writer) *flags {
+	f := newFlags("nats", stderr)
+	f.string(&cfg.addr, "addr", "STREAMFRONT_ADDR", ":4222", "NATS client listen address")
+	f.string(&cfg.storeDir, "store-dir", "STREAMFRONT_NATS_STORE_DIR", "nats", "directory of JetStream's streams (queued jobs survive a restart)")
+	return f
+}
+
+// runNATS runs a single NATS server with JetStream, the queue of the demo
+// stack; production points origins and workers at a NATS cluster.
+func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg natsConfig
+	if err := natsFlags(&cfg, stderr).parse(args); err != nil {
+		return err
+	}
+	ns, err := natsserver.Start(natsserver.Config{Addr: cfg.addr, StoreDir: cfg.storeDir})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "NATS (JetStream) listening at %s\n", ns.URL())
+	<-ctx.Done()
+	ns.Close()
+	return nil
+}
+
+// s3Flags are the S3 settings every role that stores media reads.
+func s3Flags(f *flags, cfg *store.Config) {
+	f.string(&cfg.Endpoint, "s3-endpoint", "STREAMFRONT_S3_ENDPOINT", "", "S3 endpoint URL; empty means AWS")
+	f.string(&cfg.Region, "s3-region", "STREAMFRONT_S3_REGION", "us-east-1", "S3 region")
+	f.string(&cfg.Bucket, "s3-bucket", "STREAMFRONT_S3_BUCKET", "streamfront", "bucket (created when missing)")
+	f.string(&cfg.AccessKey, "s3-access-key", "STREAMFRONT_S3_ACCESS_KEY", "", "S3 access key; empty uses the AWS default credential chain")
+	f.string(&cfg.SecretKey, "s3-secret-key", "STREAMFRONT_S3_SECRET_KEY", "", "S3 secret key")
+	f.bool(&cfg.PathStyle, "s3-path-style", "STREAMFRONT_S3_PATH_STYLE", false, "path-style bucket addressing (MinIO, versitygw)")
 }
 
 func edgeFlags(cfg *edge.Config, accessLog, logLevel *string, stderr io.Writer) *flags {
@@ -170,6 +219,20 @@ func runOrigin(ctx context.Context, args []string, _, stderr io.Writer) error {
 	return o.Run(ctx)
 }
 
+func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
+	var cfg origin.WorkerConfig
+	var logLevel string
+	if err := workerFlags(&cfg, &logLevel, stderr).parse(args); err != nil {
+		return err
+	}
+	cfg.Logger = newLogger(stderr, logLevel)
+	w, err := origin.NewWorker(cfg)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
 func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg edge.Config
 	var accessLog, logLevel string
@@ -228,7 +291,7 @@ func runWeb(ctx context.Context, args []string, _, stderr io.Writer) error {
 	return s.Run(ctx)
 }
 
-// ladderFlag sets an origin's ABR ladder from text (transcode.ParseLadder).
+// ladderFlag sets a worker's ABR ladder from text (transcode.ParseLadder).
 type ladderFlag struct{ dst *[]transcode.Rung }
 
 func (l ladderFlag) String() string {

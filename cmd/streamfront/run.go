@@ -15,12 +15,14 @@ import (
 const usage = `streamfront — an open-source video CDN
 
 Usage:
-  streamfront all      every role in one process: S3 server, origin, two edges, web
-  streamfront origin   upload API, packaging, and the origin edges pull from
+  streamfront all      every role in one process: S3 server, NATS, origin, worker, two edges, router, web
+  streamfront origin   upload API, packaging (playable at once), and the origin edges pull from
+  streamfront worker   encodes (ABR ladder, thumbnails) taken from the queue; run any number
   streamfront edge     a caching edge in front of the origin
   streamfront router   sends each viewer to the nearest healthy edge (HLS content steering, redirects)
   streamfront web      the site: library, upload and watch pages
   streamfront upload   upload a file from the command line, with a progress bar
+  streamfront nats     a NATS server with JetStream, the job queue (demo stack; use a NATS cluster at scale)
   streamfront health   check that a URL answers (container health checks)
 
 Each command takes -h for its flags. Every flag can also be set through the
@@ -36,6 +38,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"all":    runAll,
 		"origin": runOrigin,
+		"worker": runWorker,
+		"nats":   runNATS,
 		"edge":   runEdge,
 		"router": runRouter,
 		"web":    runWeb,
@@ -92,6 +96,11 @@ func (f *flags) value(v flag.Value, name, env, help string) {
 
 func (f *flags) duration(p *time.Duration, name, env string, def time.Duration, help string) {
 	f.DurationVar(p, name, def, help+" ($"+env+")")
+	f.env[name] = env
+}
+
+func (f *flags) int(p *int, name, env string, def int, help string) {
+	f.IntVar(p, name, def, help+" ($"+env+")")
 	f.env[name] = env
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
+	"github.com/streamfront/streamfront/internal/natsserver"
+	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/s3server"
 	"github.com/streamfront/streamfront/origin"
 	"github.com/streamfront/streamfront/origin/store"
@@ -23,7 +25,8 @@ import (
 // Config describes the stack. Addresses left empty get a free port on
 // 127.0.0.1 (what tests want); `streamfront all` sets the well-known ones.
 type Config struct {
-	// DataDir holds the S3 data (s3/) and the edges' disk caches (cache/).
+	// DataDir holds the S3 data (s3/), the queue (nats/) and the edges'
+	// disk caches (cache/).
 	// Required.
 	DataDir string
 	// S3Addr, OriginAddr, WebAddr, RouterAddr and EdgeAddrs are listen
@@ -32,6 +35,12 @@ type Config struct {
 	EdgeAddrs                               []string
 	// Edges is how many edges run. It defaults to 2.
 	Edges int
+	// NATSAddr is the embedded NATS server's client address.
+	NATSAddr string
+	// Workers is how many encoding workers run. It defaults to 1.
+	Workers int
+	// Worker adjusts each worker's configuration (ladder, encodes at once).
+	Worker func(*origin.WorkerConfig)
 	// PublicHost is the host name put in URLs viewers follow. It defaults
 	// to the listen host (127.0.0.1 for free ports).
 	PublicHost string
@@ -66,8 +75,13 @@ type Stack struct {
 	EdgeURLs  []string
 	S3        *s3server.Server
 
+	NATS   *natsserver.Server
 	Origin *origin.Server
-	Edges  []*edge.Edge
+	// Workers encode; a test may stop one (WorkerStops) to see its jobs
+	// go to another.
+	Workers     []*origin.Worker
+	WorkerStops []context.CancelFunc
+	Edges       []*edge.Edge
 	Router *steering.Router
 	Web    *web.Server
 
@@ -90,6 +104,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	if cfg.Edges == 0 {
 		cfg.Edges = 2
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 1
 	}
 	if cfg.Bucket == "" {
 		cfg.Bucket = "streamfront"
@@ -123,6 +140,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	st.S3 = s3
+	if st.NATS, err = natsserver.Start(natsserver.Config{StoreDir: filepath.Join(cfg.DataDir, "nats"), Addr: cfg.NATSAddr}); err != nil {
+		return nil, err
+	}
+	s3cfg := store.Config{Endpoint: s3.Endpoint(), Bucket: cfg.Bucket, AccessKey: s3.AccessKey(), SecretKey: s3.SecretKey(), PathStyle: true}
 
 	// Listen first, so every URL is known before the roles are configured.
 	originLn, err := listen(cfg.OriginAddr)
@@ -161,7 +182,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 
 	st.Origin, err = origin.New(origin.Config{
-		S3:             store.Config{Endpoint: s3.Endpoint(), Bucket: cfg.Bucket, AccessKey: s3.AccessKey(), SecretKey: s3.SecretKey(), PathStyle: true},
+		S3:             s3cfg,
+		Queue:          queue.Config{URL: st.NATS.URL()},
 		APIKey:         cfg.APIKey,
 		MediaURL:       st.RouterURL,
 		WebURL:         st.WebURL,
@@ -174,6 +196,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for i := range cfg.Workers {
+		wc := origin.WorkerConfig{Name: fmt.Sprintf("worker-%d", i+1), Addr: "-", S3: s3cfg,
+			Queue: queue.Config{URL: st.NATS.URL()}, Logger: cfg.Logger}
+		if cfg.Worker != nil {
+			cfg.Worker(&wc)
+		}
+		w, err := origin.NewWorker(wc)
+		if err != nil {
+			return nil, err
+		}
+		st.Workers = append(st.Workers, w)
 	}
 	for i := range edgeLns {
 		e, err := edge.New(edge.Config{
@@ -204,6 +238,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 
 	st.serve(ctx, "origin", func(ctx context.Context) error { return st.Origin.Serve(ctx, originLn) })
+	for i, w := range st.Workers {
+		// A worker stopped on its own (WorkerStops) does not stop the stack.
+		wctx, stop := context.WithCancel(ctx)
+		st.WorkerStops = append(st.WorkerStops, stop)
+		st.serve(ctx, fmt.Sprintf("worker-%d", i+1), func(context.Context) error { return w.Run(wctx) })
+	}
 	for i, e := range st.Edges {
 		st.serve(ctx, fmt.Sprintf("edge-%d", i+1), func(ctx context.Context) error { return e.Serve(ctx, edgeLns[i]) })
 	}
@@ -229,6 +269,9 @@ func (st *Stack) serve(ctx context.Context, name string, run func(context.Contex
 // Wait blocks until every role has stopped and returns their errors.
 func (st *Stack) Wait() error {
 	st.wg.Wait()
+	if st.NATS != nil {
+		st.NATS.Close()
+	}
 	if st.S3 != nil {
 		st.S3.Close()
 	}

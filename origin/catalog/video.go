@@ -42,9 +42,22 @@ type Video struct {
 	// stops changing.
 	Final bool `json:"final"`
 	// Thumbs are the poster and storyboard, once made.
-	Thumbs    *Thumbs   `json:"thumbs,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Thumbs *Thumbs `json:"thumbs,omitempty"`
+	// Queue says where the video's encode job waits (or waited).
+	Queue *QueuePlace `json:"queue,omitempty"`
+	// EncodeStarted is when a worker last started encoding the video (for
+	// the estimate of when it will be complete).
+	EncodeStarted time.Time `json:"encode_started,omitzero"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// QueuePlace is an encode job on the queue: its kind of work and its
+// sequence number there, from which its place in line is read.
+type QueuePlace struct {
+	Kind string    `json:"kind"`
+	Seq  uint64    `json:"seq"`
+	At   time.Time `json:"at"`
 }
 
 // Audio is one entry of the HLS audio group.

@@ -1,0 +1,163 @@
+package origin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/streamfront/streamfront/internal/queue"
+	"github.com/streamfront/streamfront/origin/store"
+	"github.com/streamfront/streamfront/packager/transcode"
+)
+
+// WorkerConfig is everything an encoding worker needs.
+type WorkerConfig struct {
+	// Name identifies the worker in logs and in NATS. It defaults to the
+	// host name and process ID.
+	Name string
+	// Addr serves /metrics and /healthz. It defaults to ":8094"; "-"
+	// serves nothing (a worker inside `streamfront all`).
+	Addr string
+	// S3 says where everything is stored. Required.
+	S3 store.Config
+	// Queue is the job queue the worker takes encodes from. Queue.URL is
+	// required.
+	Queue queue.Config
+	// MaxEncodes is how many encodes this worker runs at once. It defaults
+	// to 1: one ffmpeg already uses every core it is given.
+	MaxEncodes int
+	// Threads bounds the threads of each ffmpeg run; 0 lets ffmpeg choose
+	// (about one per core).
+	Threads int
+	// Ladder is the ABR ladder: renditions encoded below the source (never
+	// above its size or bitrate). It defaults to transcode.DefaultLadder
+	// (1080p, 720p, 480p, 360p).
+	Ladder []transcode.Rung
+	// SegmentTarget must be the origins' SegmentTarget. It defaults to 6 s.
+	SegmentTarget time.Duration
+	// WriteAhead stores every playlist and segment in S3 under the paths of
+	// their URLs once a video is complete, so the bucket alone can serve it.
+	// It defaults to off.
+	WriteAhead bool
+	// WorkDir holds transcoder scratch files. It defaults to os.TempDir().
+	WorkDir string
+	// FFmpeg and FFprobe are the executables. They default to "ffmpeg" and
+	// "ffprobe" looked up in PATH.
+	FFmpeg, FFprobe string
+	// TranscodeTimeout bounds one ffmpeg run. It defaults to 6 h.
+	TranscodeTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Worker takes encode jobs from the queue: first renditions of videos
+// that cannot play yet before anything else, then ladders.
+type Worker struct {
+	*core
+	cfg      WorkerConfig
+	registry *prometheus.Registry
+}
+
+// NewWorker checks cfg and builds a worker; nothing runs yet.
+func NewWorker(cfg WorkerConfig) (*Worker, error) {
+	if cfg.Name == "" {
+		host, _ := os.Hostname()
+		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = ":8094"
+	}
+	if cfg.MaxEncodes == 0 {
+		cfg.MaxEncodes = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	var errs []error
+	if cfg.Queue.URL == "" {
+		errs = append(errs, errors.New("worker: Queue.URL is required (the NATS server, set STREAMFRONT_NATS_URL)"))
+	}
+	if cfg.S3.Bucket == "" {
+		errs = append(errs, errors.New("worker: S3.Bucket is required"))
+	}
+	if cfg.MaxEncodes < 0 || cfg.Threads < 0 {
+		errs = append(errs, errors.New("worker: MaxEncodes and Threads cannot be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	cfg.Queue.Name = cfg.Name
+	log := cfg.Logger.With(slog.String("role", "worker"), slog.String("worker", cfg.Name))
+	c, err := newCore(media{
+		SegmentTarget: cfg.SegmentTarget, Ladder: cfg.Ladder, WriteAhead: cfg.WriteAhead, WorkDir: cfg.WorkDir,
+		FFmpeg: cfg.FFmpeg, FFprobe: cfg.FFprobe, TranscodeTimeout: cfg.TranscodeTimeout, Threads: cfg.Threads,
+	}, cfg.S3, cfg.Queue, log)
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{core: c, cfg: cfg, registry: prometheus.NewRegistry()}
+	w.registry.MustRegister(c.jobm.collectors()...)
+	w.registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return w, nil
+}
+
+// Run connects to the queue and encodes until ctx is done; then it stops
+// its encodes and gives their jobs back to the queue for another worker.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.openQueue(ctx); err != nil {
+		return err
+	}
+	defer w.closeQueue()
+	var srv *http.Server
+	if w.cfg.Addr != "-" {
+		ln, err := net.Listen("tcp", w.cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("worker: listen %s: %w", w.cfg.Addr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(w.registry, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) { _, _ = rw.Write([]byte("ok\n")) })
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+		go func() { _ = srv.Serve(ln) }()
+		w.log.Info("worker metrics listening", slog.String("addr", ln.Addr().String()))
+	}
+	w.log.Info("worker taking encode jobs", slog.Int("max_encodes", w.cfg.MaxEncodes), slog.Int("threads", w.cfg.Threads))
+	pool := queue.Pool{Kinds: []*queue.Kind{w.kinds.first, w.kinds.ladder}, Slots: w.cfg.MaxEncodes,
+		Handle: w.handleEncode, AckWait: w.queue.AckWait(), Logger: w.log}
+	err := pool.Run(ctx)
+	if srv != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}
+	return err
+}
+
+// handleEncode runs one encode job.
+func (w *Worker) handleEncode(ctx context.Context, j *queue.Job) {
+	b, ok := w.readJob(ctx, j)
+	if !ok {
+		return
+	}
+	w.jobm.inFlight.Inc()
+	defer w.jobm.inFlight.Dec()
+	start := time.Now()
+	w.log.Info("encode started", slog.String("id", b.ID), slog.String("task", b.Task), slog.Int("attempt", j.Attempt))
+	err := w.encode(ctx, b.ID, b.Task)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	w.jobm.encodes.WithLabelValues(b.Task, outcome).Observe(time.Since(start).Seconds())
+	w.log.Info("encode ended", slog.String("id", b.ID), slog.String("task", b.Task), slog.Duration("took", time.Since(start)), slog.Any("err", err))
+	w.settle(ctx, j, b.ID, err, "encoding")
+}
