@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/streamfront/streamfront/packager/index"
@@ -45,8 +46,10 @@ type Analysis struct {
 func (a *Analysis) Remux() bool { return !a.NotMP4 && len(a.Transcode) == 0 }
 
 // Analyze probes the source and, when it can be served as it is, prepares
-// its faststart layout and its index. Errors that are the file's fault are
-// *InputError.
+// its faststart layout and its index. A source with a stream that cannot be
+// served as it is (ProRes or DNxHD video, PCM audio, 10-bit H.264…) is an
+// Analysis whose Transcode says why, even when none of its streams can be.
+// Errors that are the file's fault are *InputError.
 func Analyze(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Analysis, error) {
 	opt.setDefaults()
 	m, err := probe.Probe(ctx, r, size, opt.Probe)
@@ -95,6 +98,9 @@ func IndexRendition(ctx context.Context, r io.ReaderAt, size int64, boundaries [
 	m, err := probe.Probe(ctx, r, size, opt.Probe)
 	if err != nil {
 		return nil, fmt.Errorf("index rendition: %w", err)
+	}
+	if len(m.Index.Tracks) == 0 {
+		return nil, fmt.Errorf("index rendition: no track can be served: %s", strings.Join(m.Transcode, "; "))
 	}
 	if len(boundaries) > 0 {
 		err = m.Index.PlanAt(boundaries)

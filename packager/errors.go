@@ -35,6 +35,8 @@ func explainProbe(err error) error {
 		return &InputError{Reason: "The file has no movie header (moov): it is incomplete or was not written to the end. Upload the complete file again.", Err: err}
 	case errors.Is(err, probe.ErrNoStreams):
 		return &InputError{Reason: "The file has no video or audio stream to play.", Err: err}
+	case errors.Is(err, probe.ErrEncrypted):
+		return &InputError{Reason: "The file is encrypted (DRM-protected), so its video cannot be decoded. Upload a copy without DRM, e.g. the original export.", Err: err}
 	}
 	return err
 }

@@ -82,8 +82,8 @@ type Stack struct {
 	Workers     []*origin.Worker
 	WorkerStops []context.CancelFunc
 	Edges       []*edge.Edge
-	Router *steering.Router
-	Web    *web.Server
+	Router      *steering.Router
+	Web         *web.Server
 
 	// EdgeSecret and AdminToken are the values in use (Config's, or the
 	// random ones), for tests and tools that talk to the origin or the

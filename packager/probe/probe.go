@@ -58,13 +58,18 @@ type Media struct {
 	// Ftyp is the raw ftyp box when the file starts with one.
 	Ftyp   []byte
 	Tracks []TrackInfo
-	// Index holds the tracks that will be served (the first playable video
-	// and audio track), offsets as in this file, edit lists baked in. Its
-	// segments are not planned yet.
+	// Index holds the tracks that will be served (the first video and the
+	// first audio track, those of them that can be remuxed), offsets as in
+	// this file, edit lists baked in. Its segments are not planned yet. It
+	// has no track when neither can be remuxed (ProRes with PCM audio).
 	Index *index.Index
 	// Transcode lists why the file cannot be served as it is (codec,
 	// rotation, edit list…); empty means it can be remuxed.
 	Transcode []string
+
+	// unservedEnd is the end of the last sample byte of the tracks that
+	// are re-encoded rather than served (see mediaEnd).
+	unservedEnd int64
 }
 
 // TrackInfo describes one track of the file, served or not.
@@ -80,6 +85,7 @@ type TrackInfo struct {
 	Duration  time.Duration
 	Remuxable bool
 	Why       string // why not remuxable
+	Encrypted bool   // a protected sample entry (encv, enca): nothing can decode it
 }
 
 // Errors a probe returns; each is wrapped with detail.
@@ -96,6 +102,9 @@ var (
 	ErrNoStreams = errors.New("no playable streams")
 	// ErrFragmented: a fragmented MP4 (moof), which the remuxer does not read.
 	ErrFragmented = errors.New("fragmented MP4")
+	// ErrEncrypted: the video or audio is encrypted (DRM); without its key
+	// neither we nor ffmpeg can decode it.
+	ErrEncrypted = errors.New("encrypted")
 )
 
 // TruncatedError means the file ends before its media does.
@@ -206,11 +215,12 @@ func decodeMoov(raw []byte) (moov *mp4.MoovBox, err error) {
 	return moov, nil
 }
 
-// mediaEnd is the end of the last sample byte of the served tracks.
+// mediaEnd is the end of the last sample byte of the served tracks and of
+// those re-encoded instead.
 func (m *Media) mediaEnd() int64 {
-	var end int64
+	end := m.unservedEnd
 	if m.Index == nil {
-		return 0
+		return end
 	}
 	for _, t := range m.Index.Tracks {
 		for _, s := range t.Samples {

@@ -7,18 +7,29 @@ import (
 	"time"
 
 	"github.com/Eyevinn/mp4ff/aac"
+	"github.com/Eyevinn/mp4ff/avc"
 	"github.com/Eyevinn/mp4ff/hevc"
 	"github.com/Eyevinn/mp4ff/mp4"
 
+	"github.com/streamfront/streamfront/packager/hls"
 	"github.com/streamfront/streamfront/packager/index"
 )
 
 // describe fills Tracks, Index and Transcode from the decoded moov.
+//
+// The first video track and the first audio track are the ones served, as
+// ffmpeg's defaults pick them too: when one of them cannot be remuxed (a
+// codec browsers do not play, an edit list we do not bake) the file is
+// re-encoded — its stream is never dropped in favour of serving the
+// others. When neither can be remuxed, Index has no track and Transcode
+// says why; only a file with no video or audio track at all is
+// ErrNoStreams.
 func (m *Media) describe(moov *mp4.MoovBox, rotations []int, opt Options) error {
 	movieScale := moov.Mvhd.Timescale
 	var video, audio *index.Track
-	var videoInfo, audioInfo *TrackInfo
 	var edits []edit
+	var reasons []string
+	seen := map[string]bool{}
 	for i, trak := range moov.Traks {
 		info, entry := trackInfo(trak)
 		if i < len(rotations) {
@@ -26,10 +37,16 @@ func (m *Media) describe(moov *mp4.MoovBox, rotations []int, opt Options) error 
 		}
 		m.Tracks = append(m.Tracks, info)
 		ti := &m.Tracks[len(m.Tracks)-1]
-		if entry == nil || (ti.Kind == "video" && video != nil) || (ti.Kind == "audio" && audio != nil) {
+		if (ti.Kind != "video" && ti.Kind != "audio") || seen[ti.Kind] {
 			continue
 		}
-		if ti.Kind != "video" && ti.Kind != "audio" {
+		seen[ti.Kind] = true
+		if ti.Encrypted {
+			return fmt.Errorf("%w: track %d (%s)", ErrEncrypted, ti.ID, ti.Format)
+		}
+		if entry == nil {
+			reasons = append(reasons, ti.Why)
+			m.noteUnserved(trak, opt)
 			continue
 		}
 		t, err := buildTrack(trak, ti, entry, opt)
@@ -39,11 +56,12 @@ func (m *Media) describe(moov *mp4.MoovBox, rotations []int, opt Options) error 
 		e, err := readEdit(trak, movieScale, t.Timescale)
 		if err != nil {
 			ti.Remuxable, ti.Why = false, err.Error()
+			reasons = append(reasons, ti.Why)
 		}
 		if ti.Kind == "video" {
-			video, videoInfo = t, ti
+			video = t
 		} else {
-			audio, audioInfo = t, ti
+			audio = t
 		}
 		edits = append(edits, e)
 	}
@@ -53,17 +71,30 @@ func (m *Media) describe(moov *mp4.MoovBox, rotations []int, opt Options) error 
 			ix.Tracks = append(ix.Tracks, t)
 		}
 	}
-	if len(ix.Tracks) == 0 {
+	if len(ix.Tracks) == 0 && len(reasons) == 0 {
 		return fmt.Errorf("%w: the file has no video or audio track", ErrNoStreams)
 	}
 	bakeEdits(ix.Tracks, edits, opt.VideoStart)
 	m.Index = ix
-	for _, ti := range []*TrackInfo{videoInfo, audioInfo} {
-		if ti != nil && !ti.Remuxable {
-			m.Transcode = append(m.Transcode, ti.Why)
-		}
-	}
+	m.Transcode = reasons
 	return nil
+}
+
+// noteUnserved reads the sample table of a track that is re-encoded, not
+// served, for one purpose: a file cut short is recognised as such (see
+// mediaEnd) even when none of its tracks is served. A table we cannot read
+// is left for ffmpeg to judge.
+func (m *Media) noteUnserved(trak *mp4.TrakBox, opt Options) {
+	if trak.Mdia == nil || trak.Mdia.Minf == nil || trak.Mdia.Minf.Stbl == nil {
+		return
+	}
+	samples, err := readSamples(trak.Mdia.Minf.Stbl, opt.MaxSamples)
+	if err != nil {
+		return
+	}
+	for _, s := range samples {
+		m.unservedEnd = max(m.unservedEnd, s.Offset+int64(s.Size))
+	}
 }
 
 // trackInfo reads what a track is; entry is its sample entry when it is a
@@ -92,6 +123,9 @@ func trackInfo(trak *mp4.TrakBox) (TrackInfo, mp4.Box) {
 			if vse.AvcC != nil {
 				d := vse.AvcC.DecConfRec
 				info.Codec = fmt.Sprintf("avc1.%02x%02x%02x", d.AVCProfileIndication, d.ProfileCompatibility, d.AVCLevelIndication)
+				if why := avcNotServable(d, info.Codec); why != "" {
+					info.Remuxable, info.Why = false, why
+				}
 			}
 		case stsd.HvcX != nil:
 			vse = stsd.HvcX
@@ -101,13 +135,16 @@ func trackInfo(trak *mp4.TrakBox) (TrackInfo, mp4.Box) {
 			}
 		default:
 			info.Format = firstEntryType(stsd)
+			info.Encrypted = info.Format == "encv"
 			info.Why = fmt.Sprintf("video codec %s is re-encoded to H.264", describeFormat(info.Format))
 			return info, nil
 		}
 		info.Format = vse.Type()
 		info.Width, info.Height = int(vse.Width), int(vse.Height)
 		if !info.Remuxable {
-			info.Why = fmt.Sprintf("video format %s lacks its decoder configuration", info.Format)
+			if info.Why == "" {
+				info.Why = fmt.Sprintf("video format %s lacks its decoder configuration", info.Format)
+			}
 			return info, nil
 		}
 		return info, vse
@@ -115,6 +152,7 @@ func trackInfo(trak *mp4.TrakBox) (TrackInfo, mp4.Box) {
 		info.Kind = "audio"
 		if stsd.Mp4a == nil {
 			info.Format = firstEntryType(stsd)
+			info.Encrypted = info.Format == "enca"
 			info.Why = fmt.Sprintf("audio codec %s is re-encoded to AAC", describeFormat(info.Format))
 			return info, nil
 		}
@@ -158,9 +196,43 @@ func firstEntryType(stsd *mp4.StsdBox) string {
 
 var formatNames = map[string]string{
 	"vp09": "VP9", "vp08": "VP8", "av01": "AV1", "mp4v": "MPEG-4 Part 2", "jpeg": "Motion JPEG",
-	"apch": "ProRes", "apcn": "ProRes", "apcs": "ProRes", "apco": "ProRes", "ap4h": "ProRes",
+	"apch": "ProRes 422 HQ", "apcn": "ProRes 422", "apcs": "ProRes 422 LT", "apco": "ProRes 422 Proxy",
+	"ap4h": "ProRes 4444", "ap4x": "ProRes 4444 XQ", "AVdn": "DNxHD", "AVdh": "DNxHR",
+	"dvc ": "DV", "dvcp": "DV", "dvpp": "DV", "dv5n": "DV", "dv5p": "DV",
+	"xdvc": "XDCAM HD", "xd5c": "XDCAM HD422", "mx5p": "IMX",
 	"Opus": "Opus", "ac-3": "AC-3", "ec-3": "E-AC-3", "fLaC": "FLAC", ".mp3": "MP3",
-	"lpcm": "PCM", "sowt": "PCM", "twos": "PCM", "ipcm": "PCM", "alac": "ALAC",
+	"lpcm": "PCM", "sowt": "PCM", "twos": "PCM", "ipcm": "PCM", "fpcm": "PCM",
+	"in24": "PCM", "in32": "PCM", "fl32": "PCM", "fl64": "PCM", "raw ": "PCM",
+	"alac": "ALAC", "ulaw": "µ-law", "alaw": "A-law",
+	"encv": "encrypted video", "enca": "encrypted audio",
+}
+
+// h264Profiles names the profile_idc values of H.264 that appear in
+// uploads.
+var h264Profiles = map[byte]string{
+	66: "Baseline", 77: "Main", 88: "Extended", 100: "High",
+	110: "High 10", 122: "High 4:2:2", 244: "High 4:4:4 Predictive", 44: "CAVLC 4:4:4 Intra",
+}
+
+// avcNotServable says why an H.264 stream cannot be served to browsers as
+// it is, or "" when it can: a profile Chromium does not decode (10-bit,
+// 4:2:2, 4:4:4), or interlaced coding, which browsers show combed.
+func avcNotServable(d avc.DecConfRec, codec string) string {
+	if !hls.BrowserDecodable(codec) {
+		name, ok := h264Profiles[d.AVCProfileIndication]
+		if !ok {
+			name = fmt.Sprintf("profile %d", d.AVCProfileIndication)
+		}
+		return fmt.Sprintf("H.264 %s (%s) is not played by browsers and is re-encoded to 8-bit 4:2:0 H.264", name, codec)
+	}
+	if len(d.SPSnalus) > 0 {
+		// frame_mbs_only_flag 0: pictures may be coded as fields (or MBAFF),
+		// which is how interlaced video is coded.
+		if sps, err := avc.ParseSPSNALUnit(d.SPSnalus[0], false); err == nil && !sps.FrameMbsOnlyFlag {
+			return "the H.264 video is coded interlaced and is re-encoded progressive"
+		}
+	}
+	return ""
 }
 
 func describeFormat(fourcc string) string {

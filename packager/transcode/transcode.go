@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -42,19 +43,58 @@ func (c Config) withDefaults() Config {
 // Source is what ffprobe found in an input.
 type Source struct {
 	Duration time.Duration
-	Video    *Stream
-	Audio    *Stream
+	// Video is the first video stream that is not a cover picture.
+	Video *Stream
+	// Audio is the audio every output carries unless it picks another
+	// (Output.AudioTrack): the first audio stream flagged default, else the
+	// first one. It is AudioTracks[0].
+	Audio *Stream
+	// AudioTracks are the input's audio streams: Audio first, then the
+	// others in the input's order (other languages, commentaries…). Encode
+	// one audio-only Output per extra track to offer it (see
+	// ExtraAudioOutputs).
+	AudioTracks []*Stream
+
+	// byIndex is set by Probe: streams are then selected by their Index.
+	// A Source built by hand selects the input's first video and first
+	// audio stream.
+	byIndex bool
 }
 
 // Stream is one elementary stream.
 type Stream struct {
-	Codec    string
-	Width    int // coded size
+	// Index is the stream's number in the input, as ffprobe and ffmpeg's
+	// -map count them.
+	Index    int
+	Codec    string // ffprobe's codec_name, e.g. "h264", "prores", "pcm_s24le"
+	Tag      string // the container's codec tag, e.g. "apch", "sowt"
+	Width    int    // coded size
 	Height   int
 	SAR      float64 // sample (pixel) aspect ratio; 1 for square pixels
 	Rotation int     // degrees
-	Channels int
-	Bitrate  int64
+	// PixFmt is the decoded picture format, e.g. "yuv420p" or
+	// "yuv422p10le"; "" when unknown.
+	PixFmt string
+	// FieldOrder is ffprobe's field_order: "progressive", "tt", "bb", "tb",
+	// "bt" (interlaced), or "" when unknown.
+	FieldOrder string
+	Channels   int
+	Bitrate    int64
+	// Language is the stream's language tag (ISO 639-2, e.g. "eng" or
+	// "fre"), "" when it has none.
+	Language string
+	// Title is the stream's title tag, e.g. "Director's commentary".
+	Title string
+}
+
+// Interlaced reports whether the video is interlaced: its encodes are
+// deinterlaced.
+func (s *Stream) Interlaced() bool {
+	switch s.FieldOrder {
+	case "tt", "bb", "tb", "bt":
+		return true
+	}
+	return false
 }
 
 // DisplaySize is the picture as viewers see it: pixel aspect applied,
@@ -74,20 +114,26 @@ type probeJSON struct {
 	Format struct {
 		Duration string `json:"duration"`
 	} `json:"format"`
-	Streams []struct {
-		CodecType   string            `json:"codec_type"`
-		CodecName   string            `json:"codec_name"`
-		SAR         string            `json:"sample_aspect_ratio"`
-		Width       int               `json:"width"`
-		Height      int               `json:"height"`
-		Channels    int               `json:"channels"`
-		BitRate     string            `json:"bit_rate"`
-		Tags        map[string]string `json:"tags"`
-		Disposition map[string]int    `json:"disposition"`
-		SideData    []struct {
-			Rotation float64 `json:"rotation"`
-		} `json:"side_data_list"`
-	} `json:"streams"`
+	Streams []probeStream `json:"streams"`
+}
+
+type probeStream struct {
+	Index       int               `json:"index"`
+	CodecType   string            `json:"codec_type"`
+	CodecName   string            `json:"codec_name"`
+	CodecTag    string            `json:"codec_tag_string"`
+	SAR         string            `json:"sample_aspect_ratio"`
+	Width       int               `json:"width"`
+	Height      int               `json:"height"`
+	PixFmt      string            `json:"pix_fmt"`
+	FieldOrder  string            `json:"field_order"`
+	Channels    int               `json:"channels"`
+	BitRate     string            `json:"bit_rate"`
+	Tags        map[string]string `json:"tags"`
+	Disposition map[string]int    `json:"disposition"`
+	SideData    []struct {
+		Rotation float64 `json:"rotation"`
+	} `json:"side_data_list"`
 }
 
 // Probe asks ffprobe what input holds.
@@ -109,36 +155,150 @@ func (c Config) Probe(ctx context.Context, input string) (*Source, error) {
 	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil {
 		return nil, fmt.Errorf("ffprobe output: %w", err)
 	}
-	src := &Source{}
+	src := &Source{byIndex: true}
 	if d, err := strconv.ParseFloat(p.Format.Duration, 64); err == nil {
 		src.Duration = time.Duration(d * float64(time.Second))
 	}
-	for _, s := range p.Streams {
-		st := &Stream{Codec: s.CodecName, Width: s.Width, Height: s.Height, Channels: s.Channels, SAR: 1}
-		var num, den float64
-		if _, err := fmt.Sscanf(s.SAR, "%g:%g", &num, &den); err == nil && num > 0 && den > 0 {
-			st.SAR = num / den
-		}
-		st.Bitrate, _ = strconv.ParseInt(s.BitRate, 10, 64)
-		if r, err := strconv.Atoi(s.Tags["rotate"]); err == nil {
-			st.Rotation = r
-		}
-		for _, sd := range s.SideData {
-			if sd.Rotation != 0 {
-				st.Rotation = int(-sd.Rotation+360) % 360
-			}
-		}
-		switch {
-		case s.CodecType == "video" && src.Video == nil && s.Disposition["attached_pic"] == 0:
-			src.Video = st
-		case s.CodecType == "audio" && src.Audio == nil:
-			src.Audio = st
-		}
-	}
-	if src.Video == nil && src.Audio == nil {
-		return nil, &packager.InputError{Reason: "The file has no video or audio stream that can be played."}
+	if err := src.pickStreams(p.Streams); err != nil {
+		return nil, err
 	}
 	return src, nil
+}
+
+// pickStreams sets Video, Audio and AudioTracks from ffprobe's streams.
+func (s *Source) pickStreams(streams []probeStream) error {
+	var undecodable *Stream // the first audio stream no decoder knows
+	flaggedDefault := false // s.Audio is flagged default
+	for _, ps := range streams {
+		st := ps.stream()
+		switch {
+		case ps.CodecType == "video" && s.Video == nil && ps.Disposition["attached_pic"] == 0:
+			if !known(st.Codec) {
+				return &packager.InputError{Reason: fmt.Sprintf("The video is in a format Streamfront cannot decode (codec tag %q). "+
+					"Export it as H.264, HEVC or ProRes 422 and upload it again.", st.Tag)}
+			}
+			s.Video = st
+		case ps.CodecType == "audio" && !known(st.Codec):
+			if undecodable == nil {
+				undecodable = st
+			}
+		case ps.CodecType == "audio":
+			if s.Audio == nil || (ps.Disposition["default"] == 1 && !flaggedDefault) {
+				s.Audio, flaggedDefault = st, ps.Disposition["default"] == 1
+			}
+			s.AudioTracks = append(s.AudioTracks, st)
+		}
+	}
+	// An extra audio track no decoder knows is left out; a film none of
+	// whose audio can be decoded is refused rather than made silent.
+	if undecodable != nil && s.Audio == nil {
+		return &packager.InputError{Reason: fmt.Sprintf("The audio is in a format Streamfront cannot decode (codec tag %q). "+
+			"Export it with AAC or PCM audio and upload it again.", undecodable.Tag)}
+	}
+	if s.Video == nil && s.Audio == nil {
+		return &packager.InputError{Reason: "The file has no video or audio stream that can be played."}
+	}
+	if s.Audio != nil {
+		// Audio first, the others in the input's order.
+		tracks := []*Stream{s.Audio}
+		for _, a := range s.AudioTracks {
+			if a != s.Audio {
+				tracks = append(tracks, a)
+			}
+		}
+		s.AudioTracks = tracks
+	}
+	return nil
+}
+
+// stream is what we keep of one of ffprobe's streams.
+func (s probeStream) stream() *Stream {
+	st := &Stream{Index: s.Index, Codec: s.CodecName, Tag: s.CodecTag, Width: s.Width, Height: s.Height,
+		PixFmt: s.PixFmt, FieldOrder: s.FieldOrder, Channels: s.Channels, SAR: 1,
+		Language: tag(s.Tags, "language"), Title: tag(s.Tags, "title")}
+	if st.Language == "und" {
+		st.Language = "" // undetermined
+	}
+	var num, den float64
+	if _, err := fmt.Sscanf(s.SAR, "%g:%g", &num, &den); err == nil && num > 0 && den > 0 {
+		st.SAR = num / den
+	}
+	st.Bitrate, _ = strconv.ParseInt(s.BitRate, 10, 64)
+	if r, err := strconv.Atoi(s.Tags["rotate"]); err == nil {
+		st.Rotation = r
+	}
+	for _, sd := range s.SideData {
+		if sd.Rotation != 0 {
+			st.Rotation = int(-sd.Rotation+360) % 360
+		}
+	}
+	return st
+}
+
+// known reports whether ffprobe recognised a codec (it names unknown ones
+// "unknown", or not at all): ffmpeg has no decoder for those.
+func known(codec string) bool {
+	return codec != "" && codec != "unknown" && codec != "none"
+}
+
+// tag reads a stream tag; containers spell the keys in either case
+// (Matroska "language", Ogg "LANGUAGE").
+func tag(tags map[string]string, key string) string {
+	if v, ok := tags[key]; ok {
+		return strings.TrimSpace(v)
+	}
+	for k, v := range tags {
+		if strings.EqualFold(k, key) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// ExtraAudioOutputs are the audio-only outputs that offer the source's
+// audio tracks beyond the first (other languages, commentaries), one per
+// track, stereo (or mono), named "audio1", "audio2"… after their place in
+// AudioTracks, and written in dir. Encode them in the same EncodeLadder run
+// as the ladder: each track's offset from the video is kept, so they line
+// up with every rendition.
+func (s *Source) ExtraAudioOutputs(dir string) []Output {
+	var outs []Output
+	for i := 1; i < len(s.AudioTracks); i++ {
+		name := fmt.Sprintf("audio%d", i)
+		outs = append(outs, Output{Path: filepath.Join(dir, name+".mp4"), Rung: Rung{Name: name}, AudioOnly: true, AudioTrack: i})
+	}
+	return outs
+}
+
+// audioFor is the audio stream output o carries, nil when the source has
+// none or o names a track it does not have.
+func (s *Source) audioFor(o Output) *Stream {
+	if len(s.AudioTracks) == 0 {
+		if o.AudioTrack == 0 {
+			return s.Audio
+		}
+		return nil
+	}
+	if o.AudioTrack < 0 || o.AudioTrack >= len(s.AudioTracks) {
+		return nil
+	}
+	return s.AudioTracks[o.AudioTrack]
+}
+
+// videoSpec is the -map (and filter graph input) specifier of the video.
+func (s *Source) videoSpec() string {
+	if s.byIndex && s.Video != nil {
+		return "0:" + strconv.Itoa(s.Video.Index)
+	}
+	return "0:v:0"
+}
+
+// audioSpec is the -map specifier of audio stream a.
+func (s *Source) audioSpec(a *Stream) string {
+	if s.byIndex {
+		return "0:" + strconv.Itoa(a.Index)
+	}
+	return "0:a:0"
 }
 
 // Rung is one step of an ABR ladder.
@@ -173,6 +333,9 @@ type Output struct {
 	// AudioChannels is the output's channel count; 0 means stereo (or mono
 	// for a mono source).
 	AudioChannels int
+	// AudioTrack picks the audio the output carries: an index into the
+	// source's AudioTracks. It defaults to 0, the source's Audio.
+	AudioTrack int
 }
 
 // LadderOptions apply to every output of one run.
@@ -205,6 +368,11 @@ func (c Config) Encode(ctx context.Context, input string, src *Source, out strin
 // and decoded once, split, and each copy scaled and encoded; so a ladder
 // costs one decode, not one per rung. progress gets the fraction done.
 func (c Config) EncodeLadder(ctx context.Context, input string, src *Source, outs []Output, opt LadderOptions, progress func(float64)) error {
+	for _, o := range outs {
+		if o.AudioTrack != 0 && src.audioFor(o) == nil {
+			return fmt.Errorf("output %s: the source has no audio track %d (it has %d)", o.Rung.Name, o.AudioTrack, len(src.AudioTracks))
+		}
+	}
 	c = c.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
@@ -228,8 +396,13 @@ func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []s
 	if branches := len(video) + 2*boolInt(th != nil); branches > 0 {
 		// One decode, split into one branch per output. Scaling works on the
 		// upright picture: ffmpeg applies the source's rotation first.
+		// Interlaced video is deinterlaced once, before the split.
 		var graph strings.Builder
-		fmt.Fprintf(&graph, "[0:v:0]split=%d", branches)
+		fmt.Fprintf(&graph, "[%s]", src.videoSpec())
+		if src.Video.Interlaced() {
+			graph.WriteString(deinterlaceFilter + ",")
+		}
+		fmt.Fprintf(&graph, "split=%d", branches)
 		for k := 0; k < branches; k++ {
 			fmt.Fprintf(&graph, "[s%d]", k)
 		}
@@ -250,16 +423,18 @@ func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []s
 				args = append(args, "-maxrate", strconv.FormatInt(o.Rung.VideoBitrate, 10), "-bufsize", strconv.FormatInt(2*o.Rung.VideoBitrate, 10))
 			}
 		}
-		if src.Audio != nil {
+		if a := src.audioFor(o); a != nil {
 			channels := o.AudioChannels
 			if channels == 0 {
-				channels = min(2, max(1, src.Audio.Channels))
+				channels = min(2, max(1, a.Channels))
 			}
 			bitrate := 64_000 * channels
 			if channels > 2 {
 				bitrate = 64_000 * (channels - 1) // the LFE channel needs little
 			}
-			args = append(args, "-map", "0:a:0", "-c:a", "aac", "-b:a", strconv.Itoa(bitrate),
+			// The stream's tags (language, title) go with it: the language
+			// lands in the MP4's mdhd, which the playlists name.
+			args = append(args, "-map", src.audioSpec(a), "-c:a", "aac", "-b:a", strconv.Itoa(bitrate),
 				"-ac", strconv.Itoa(channels), "-ar", "48000")
 		}
 		args = append(args, "-movflags", "+faststart", "-f", "mp4", o.Path)
@@ -269,6 +444,14 @@ func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []s
 	}
 	return args
 }
+
+// deinterlaceFilter turns interlaced frames into progressive ones: bwdif
+// (motion adaptive, sharper than yadif), one frame out per frame in, so the
+// frame rate, the forced keyframe times and the encode's cost stay as they
+// are. Every frame is deinterlaced, not only those flagged interlaced:
+// once ffprobe calls the stream interlaced, a frame left combed because of
+// a missing flag is worse than a progressive one slightly softened.
+const deinterlaceFilter = "bwdif=mode=send_frame:parity=auto:deint=all"
 
 // Thumbnails makes only the poster and storyboard, decoding keyframes only
 // (-skip_frame nokey): for sources that need no ladder it is several times
@@ -282,7 +465,7 @@ func (c Config) Thumbnails(ctx context.Context, input string, src *Source, th Th
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	var graph strings.Builder
-	graph.WriteString("[0:v:0]split=2[s0][s1]")
+	fmt.Fprintf(&graph, "[%s]split=2[s0][s1]", src.videoSpec())
 	writeThumbGraph(&graph, th.Plan, 0)
 	args := []string{"-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y",
 		"-skip_frame", "nokey", "-i", input, "-filter_complex", graph.String()}
@@ -385,6 +568,9 @@ func explain(stderr string, err error) error {
 		return &packager.InputError{Reason: "The file is not a video Streamfront can read: no audio or video could be decoded from it. Check that it is a complete video file.", Err: err}
 	case strings.Contains(stderr, "does not contain any stream"), strings.Contains(stderr, "Output file #0 does not contain any stream"):
 		return &packager.InputError{Reason: "The file has no video or audio stream that can be played.", Err: err}
+	case strings.Contains(stderr, "Decoder (codec"), strings.Contains(stderr, "no decoder found"):
+		// "Decoder (codec none) not found for input stream #0:0"
+		return &packager.InputError{Reason: "The file uses a codec Streamfront cannot decode. Export it as H.264, HEVC or ProRes 422 with AAC or PCM audio and upload it again.", Err: err}
 	}
 	return err
 }
