@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,7 +83,10 @@ func watchJob(ctx context.Context, o *originProcess, id string, created time.Tim
 	if err := resetPeakRSS(pid); err != nil {
 		return w, fmt.Errorf("reset the origin's VmHWM: %w", err)
 	}
-	s := &procSampler{pid: pid, peak: w.rssAtCreated}
+	s := &procSampler{pid: pid, groups: []int{pid}, peak: w.rssAtCreated}
+	if o.worker != nil { // encodes (ffmpeg) run under the worker
+		s.groups = append(s.groups, o.worker.pid())
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -170,9 +174,11 @@ func (w *jobWatch) ffmpegRuns() []*childRun {
 	return out
 }
 
-// procSampler reads an origin's memory and its child processes.
+// procSampler reads an origin's memory and the child processes of the
+// origin and its worker (process groups).
 type procSampler struct {
-	pid int
+	pid    int
+	groups []int
 
 	mu       sync.Mutex
 	peak     int64 // highest VmRSS sampled
@@ -205,8 +211,12 @@ func (s *procSampler) sample() {
 	for _, c := range s.children {
 		known[c.pid] = true
 	}
-	for _, pid := range groupMembers(s.pid) {
-		if pid == s.pid || known[pid] {
+	var members []int
+	for _, g := range s.groups {
+		members = append(members, groupMembers(g)...)
+	}
+	for _, pid := range members {
+		if slices.Contains(s.groups, pid) || known[pid] {
 			continue
 		}
 		c := &childRun{pid: pid, first: now}

@@ -10,10 +10,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/natsserver"
 	"github.com/streamfront/streamfront/internal/s3server"
 )
 
@@ -35,16 +37,32 @@ func startS3(ctx context.Context, dir string) (*s3server.Server, error) {
 }
 
 // originProcess is `streamfront origin` run as its own process, so its
-// memory can be read from /proc.
+// memory can be read from /proc, with the `streamfront worker` that
+// encodes for it (its own process too) and the NATS server between them.
 type originProcess struct {
 	*process
-	URL string
+	URL    string
+	worker *process
+	nats   *natsserver.Server
 }
 
-// startOrigin runs the origin against s3 in bucket, unpinned (packaging
-// may use every core, as ffmpeg does), with extraEnv added to its
-// environment (e.g. STREAMFRONT_LADDER=none). Configuration goes through
-// the environment, so the S3 secret does not show in `ps`.
+// stop stops the origin, its worker and their queue.
+func (o *originProcess) stop() {
+	if o == nil {
+		return
+	}
+	o.process.stop()
+	o.worker.stop()
+	if o.nats != nil {
+		o.nats.Close()
+	}
+}
+
+// startOrigin runs the origin and one worker against s3 in bucket, with a
+// NATS server of their own, unpinned (packaging may use every core, as
+// ffmpeg does), with extraEnv added to the worker's environment (e.g.
+// STREAMFRONT_LADDER=none). Configuration goes through the environment,
+// so the S3 secret does not show in `ps`.
 func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server, bucket string, extraEnv ...string) (*originProcess, error) {
 	port, err := freePort()
 	if err != nil {
@@ -55,11 +73,12 @@ func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server
 		return nil, err
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := []string{
-		"STREAMFRONT_ADDR=127.0.0.1:" + strconv.Itoa(port),
-		"STREAMFRONT_API_KEY=" + apiKey,
-		"STREAMFRONT_MEDIA_URL=" + base, // only used in hls_url/mp4_url, which the bench does not follow
-		"STREAMFRONT_WEB_URL=" + base,
+	ns, err := natsserver.Start(natsserver.Config{StoreDir: filepath.Join(dir, name+"-nats")})
+	if err != nil {
+		return nil, err
+	}
+	shared := []string{
+		"STREAMFRONT_NATS_URL=" + ns.URL(),
 		"STREAMFRONT_S3_ENDPOINT=" + s3.Endpoint(),
 		"STREAMFRONT_S3_BUCKET=" + bucket,
 		"STREAMFRONT_S3_ACCESS_KEY=" + s3.AccessKey(),
@@ -68,16 +87,36 @@ func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server
 		"STREAMFRONT_WORK_DIR=" + work,
 		"STREAMFRONT_LOG_LEVEL=warn",
 	}
-	env = append(env, extraEnv...)
+	env := append(slices.Clone(shared),
+		"STREAMFRONT_ADDR=127.0.0.1:"+strconv.Itoa(port),
+		"STREAMFRONT_API_KEY="+apiKey,
+		"STREAMFRONT_MEDIA_URL="+base, // only used in hls_url/mp4_url, which the bench does not follow
+		"STREAMFRONT_WEB_URL="+base)
 	p, err := startProcess(name, dir, placement{}, env, bin, "origin")
 	if err != nil {
+		ns.Close()
 		return nil, err
 	}
+	o := &originProcess{process: p, URL: base, nats: ns}
 	if err := p.waitHTTP(ctx, base+"/healthz", func(s int) bool { return s == http.StatusOK }); err != nil {
-		p.stop()
+		o.stop()
 		return nil, err
 	}
-	return &originProcess{process: p, URL: base}, nil
+	wport, err := freePort()
+	if err != nil {
+		o.stop()
+		return nil, err
+	}
+	wenv := append(slices.Clone(shared), "STREAMFRONT_ADDR=127.0.0.1:"+strconv.Itoa(wport))
+	if o.worker, err = startProcess(name+"-worker", dir, placement{}, append(wenv, extraEnv...), bin, "worker"); err != nil {
+		o.stop()
+		return nil, err
+	}
+	if err := o.worker.waitHTTP(ctx, "http://127.0.0.1:"+strconv.Itoa(wport)+"/healthz", func(s int) bool { return s == http.StatusOK }); err != nil {
+		o.stop()
+		return nil, err
+	}
+	return o, nil
 }
 
 // edgeProcess is `streamfront edge` run as its own process.

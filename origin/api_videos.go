@@ -61,7 +61,9 @@ func (s *Server) getVideo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, s.view(v))
+	out := s.view(v)
+	out.QueuePosition = s.queuePosition(r.Context(), v)
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // videoPatch is what PATCH may change; absent fields stay as they are.

@@ -104,6 +104,12 @@ func (s *core) encode(ctx context.Context, id, task string) error {
 	if v.Status == catalog.Failed || (v.Status == catalog.Ready && v.Final) {
 		return nil // done already (a redelivery after the work was stored)
 	}
+	if v, err = s.catalog.Update(ctx, id, func(v *catalog.Video) error {
+		v.EncodeStarted = time.Now().UTC()
+		return nil
+	}); err != nil {
+		return err
+	}
 	progress := s.progressReporter(id, cancel)
 	switch task {
 	case taskTranscode:

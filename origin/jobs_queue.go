@@ -33,6 +33,9 @@ const (
 	taskLadder    = "ladder"    // the rungs below a source that plays as it is
 )
 
+// stageQueued is the stage of a video whose encode waits for a worker.
+const stageQueued = "queued for encoding"
+
 // maxAttempts is how many times a job is tried before the video is marked
 // failed (a worker that died mid-job counts as a try).
 const maxAttempts = 3
@@ -80,7 +83,7 @@ func (s *core) queueEncode(ctx context.Context, v *catalog.Video, task string) (
 	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
 		v.Queue = &catalog.QueuePlace{Kind: kind.Name(), Seq: seq, At: time.Now().UTC()}
 		if v.Stage == "" || v.Stage == "queued" || v.Percent == 0 {
-			v.Stage, v.Percent = "queued for encoding", 0
+			v.Stage, v.Percent = stageQueued, 0
 		}
 		return nil
 	})
@@ -163,4 +166,29 @@ func (s *Server) handlePackage(ctx context.Context, j *queue.Job) {
 	}
 	s.metrics.packaged.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
 	s.settle(ctx, j, b.ID, err, "packaging")
+}
+
+// queuePosition is a waiting encode's place in line across every worker
+// (1: taken next), 0 when it is not waiting or the queue cannot say. A
+// ladder waits behind every first-rendition job too.
+func (s *core) queuePosition(ctx context.Context, v *catalog.Video) int {
+	if v.Queue == nil || v.Stage != stageQueued || s.queue == nil {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	kind := s.kinds.first
+	if v.Queue.Kind == kindLadder {
+		kind = s.kinds.ladder
+	}
+	pos, err := kind.Position(ctx, v.Queue.Seq)
+	if err != nil || pos == 0 {
+		return 0
+	}
+	if kind == s.kinds.ladder {
+		if waiting, _, err := s.kinds.first.Depth(ctx); err == nil {
+			pos += waiting
+		}
+	}
+	return pos
 }

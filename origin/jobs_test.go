@@ -57,27 +57,32 @@ func startOriginOn(t *testing.T, b *backend, leaseTTL time.Duration, options ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := origin.NewWorker(wc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
+	running := 1
 	go func() {
 		_ = o.Serve(ctx, ln)
 		done <- struct{}{}
 	}()
-	go func() {
-		_ = w.Run(ctx)
-		done <- struct{}{}
-	}()
+	if wc.MaxEncodes >= 0 { // noWorker sets -1
+		w, err := origin.NewWorker(wc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		running++
+		go func() {
+			_ = w.Run(ctx)
+			done <- struct{}{}
+		}()
+	}
 	stopped := false
 	stop := func() {
 		if !stopped {
 			stopped = true
 			cancel()
-			<-done
-			<-done
+			for range running {
+				<-done
+			}
 		}
 	}
 	t.Cleanup(stop)
@@ -90,8 +95,12 @@ func s3Config(s3 *testenv.S3) store.Config {
 
 type progressVideo struct {
 	video
-	Stage   string  `json:"stage"`
-	Percent float64 `json:"percent"`
+	Stage         string  `json:"stage"`
+	Percent       float64 `json:"percent"`
+	QueuePosition int     `json:"queue_position"`
+	Renditions    []struct {
+		Name string `json:"name"`
+	} `json:"renditions"`
 }
 
 func getVideo(t *testing.T, base, id string) (progressVideo, int) {

@@ -9,22 +9,27 @@ import (
 
 // videoView is the public Video JSON of DESIGN.md.
 type videoView struct {
-	ID           string          `json:"id"`
-	Title        string          `json:"title"`
-	Description  string          `json:"description"`
-	Tags         []string        `json:"tags"`
-	Visibility   string          `json:"visibility"`
-	Status       catalog.Status  `json:"status"`
-	Error        string          `json:"error,omitempty"`
-	Stage        string          `json:"stage,omitempty"`
-	Percent      float64         `json:"percent"`
-	DurationS    float64         `json:"duration_s"`
-	Width        int             `json:"width"`
-	Height       int             `json:"height"`
-	Renditions   []renditionView `json:"renditions"`
-	HLSURL       string          `json:"hls_url"`
-	MP4URL       string          `json:"mp4_url"`
-	ThumbnailURL string          `json:"thumbnail_url"`
+	ID          string         `json:"id"`
+	Title       string         `json:"title"`
+	Description string         `json:"description"`
+	Tags        []string       `json:"tags"`
+	Visibility  string         `json:"visibility"`
+	Status      catalog.Status `json:"status"`
+	Error       string         `json:"error,omitempty"`
+	Stage       string         `json:"stage,omitempty"`
+	Percent     float64        `json:"percent"`
+	// QueuePosition is the place in line of a video whose encode waits for
+	// a worker (1: next); EstimatedCompleteAt is when a running encode
+	// should end, from its pace so far. Both additive to DESIGN.md.
+	QueuePosition       int             `json:"queue_position,omitempty"`
+	EstimatedCompleteAt *time.Time      `json:"estimated_complete_at,omitempty"`
+	DurationS           float64         `json:"duration_s"`
+	Width               int             `json:"width"`
+	Height              int             `json:"height"`
+	Renditions          []renditionView `json:"renditions"`
+	HLSURL              string          `json:"hls_url"`
+	MP4URL              string          `json:"mp4_url"`
+	ThumbnailURL        string          `json:"thumbnail_url"`
 	// StoryboardURL is a WebVTT map of scrub thumbnails (additive to the
 	// DESIGN.md contract).
 	StoryboardURL string    `json:"storyboard_url,omitempty"`
@@ -51,6 +56,11 @@ func (s *Server) view(v *catalog.Video) videoView {
 	}
 	if out.Tags == nil {
 		out.Tags = []string{}
+	}
+	if v.Stage != "" && v.Stage != stageQueued && v.Percent >= 2 && v.Percent < 100 && !v.EncodeStarted.IsZero() {
+		elapsed := v.UpdatedAt.Sub(v.EncodeStarted)
+		eta := v.EncodeStarted.Add(time.Duration(float64(elapsed) * 100 / v.Percent)).Truncate(time.Second)
+		out.EstimatedCompleteAt = &eta
 	}
 	for _, r := range v.Renditions {
 		out.Renditions = append(out.Renditions, renditionView{Name: r.Name, Width: r.Width, Height: r.Height, Bandwidth: r.Bandwidth, Codecs: r.Codecs})
