@@ -434,7 +434,7 @@ func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []s
 			}
 			// The stream's tags (language, title) go with it: the language
 			// lands in the MP4's mdhd, which the playlists name.
-			args = append(args, "-map", src.audioSpec(a), "-c:a", "aac", "-b:a", strconv.Itoa(bitrate),
+			args = append(args, "-map", src.audioSpec(a), "-af", audioTimingFilter, "-c:a", "aac", "-b:a", strconv.Itoa(bitrate),
 				"-ac", strconv.Itoa(channels), "-ar", "48000")
 		}
 		args = append(args, "-movflags", "+faststart", "-f", "mp4", o.Path)
@@ -444,6 +444,15 @@ func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []s
 	}
 	return args
 }
+
+// audioTimingFilter keeps the audio where the source puts it against the
+// picture. Audio that starts after the video (a camera's, a recording's)
+// is preceded by silence from the start of the output's timeline: ffmpeg's
+// MP4 muxer would otherwise delay it with an edit list that forgets the
+// AAC encoder's priming, and place it 21 ms early. Gaps in the source's
+// audio (a broadcast recording's) are filled with silence too, so what
+// follows them stays in sync.
+const audioTimingFilter = "aresample=async=1:first_pts=0"
 
 // deinterlaceFilter turns interlaced frames into progressive ones: bwdif
 // (motion adaptive, sharper than yadif), one frame out per frame in, so the
