@@ -18,6 +18,8 @@ type event struct {
 	Stage   string     `json:"stage,omitempty"`
 	Percent float64    `json:"percent"`
 	Bytes   int64      `json:"bytes,omitempty"`
+	// QueuePosition is the encode's place in line while it waits.
+	QueuePosition int `json:"queue_position,omitempty"`
 	Error   string     `json:"error,omitempty"`
 	Video   *videoView `json:"video,omitempty"`
 }
@@ -109,6 +111,7 @@ func (s *Server) videoEvents(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	last := eventFor(v)
+	last.QueuePosition = s.queuePosition(r.Context(), v)
 	if err := send(last); err != nil || last.final() {
 		return nil
 	}
@@ -151,6 +154,7 @@ func (s *Server) videoEvents(w http.ResponseWriter, r *http.Request) error {
 				return nil
 			}
 			v, next = fresh, eventFor(fresh)
+			next.QueuePosition = s.queuePosition(r.Context(), fresh)
 			if next == last {
 				continue
 			}

@@ -126,6 +126,7 @@ func followEvents(ctx context.Context, api, id string, stdout io.Writer) error {
 			Stage   string  `json:"stage"`
 			Percent float64 `json:"percent"`
 			Error   string  `json:"error"`
+			Queue   int     `json:"queue_position"`
 			Video   struct {
 				PageURL string `json:"page_url"`
 				HLSURL  string `json:"hls_url"`
@@ -145,6 +146,10 @@ func followEvents(ctx context.Context, api, id string, stdout io.Writer) error {
 		case "failed":
 			return fmt.Errorf("packaging failed: %s", ev.Error)
 		default:
+			if ev.Queue > 0 {
+				fmt.Fprintf(stdout, "%s %s (#%d in line)\n", ev.Status, ev.Stage, ev.Queue)
+				continue
+			}
 			fmt.Fprintf(stdout, "%s %s %.0f%%\n", ev.Status, ev.Stage, ev.Percent)
 		}
 	}

@@ -169,7 +169,7 @@
       try { ev = JSON.parse(message.data); } catch (e) { return; }
       var v = ev.video || {};
       var pct = Math.max(0, Math.min(100, Math.round(ev.percent || 0)));
-      $(panel, 'stage').textContent = ev.stage || ev.status || 'working';
+      $(panel, 'stage').textContent = (ev.stage || ev.status || 'working') + (ev.queue_position ? ' (#' + ev.queue_position + ' in line)' : '');
       $(panel, 'processing-bar').value = pct;
       $(panel, 'processing-text').textContent = pct + '%';
       if (ev.status === 'ready') {
@@ -185,7 +185,7 @@
           result.replaceChildren('Your video is ready. ', link);
         }
         if (ev.stage) {
-          $(panel, 'stage').textContent = 'ready · ' + ev.stage;
+          $(panel, 'stage').textContent = 'ready · ' + ev.stage + (ev.queue_position ? ' (#' + ev.queue_position + ' in line)' : '');
           return;
         }
         finish(true);
