@@ -14,14 +14,14 @@ import (
 
 // event is one progress report on a video.
 type event struct {
-	Status  string     `json:"status"`
-	Stage   string     `json:"stage,omitempty"`
-	Percent float64    `json:"percent"`
-	Bytes   int64      `json:"bytes,omitempty"`
+	Status  string  `json:"status"`
+	Stage   string  `json:"stage,omitempty"`
+	Percent float64 `json:"percent"`
+	Bytes   int64   `json:"bytes,omitempty"`
 	// QueuePosition is the encode's place in line while it waits.
-	QueuePosition int `json:"queue_position,omitempty"`
-	Error   string     `json:"error,omitempty"`
-	Video   *videoView `json:"video,omitempty"`
+	QueuePosition int        `json:"queue_position,omitempty"`
+	Error         string     `json:"error,omitempty"`
+	Video         *videoView `json:"video,omitempty"`
 }
 
 func eventFor(v *catalog.Video) event {
