@@ -44,7 +44,7 @@ func (s *Server) readyVideo(w http.ResponseWriter, r *http.Request) (*catalog.Vi
 	if err != nil {
 		return nil, err
 	}
-	if v.Status != catalog.Ready || len(v.Renditions) == 0 {
+	if v.Status != catalog.Ready || len(v.Renditions) == 0 && v.Growing == nil {
 		return nil, errNotFound
 	}
 	markAccess(w, v)
@@ -90,6 +90,9 @@ func (s *core) masterPlaylist(ctx context.Context, v *catalog.Video) ([]byte, er
 		}
 		renditions = append(renditions, hls.Rendition{Name: rd.Name, Index: ix})
 	}
+	if len(renditions) == 0 && v.Growing != nil {
+		return growingMaster(v.Growing)
+	}
 	var audio []hls.Audio
 	for _, a := range v.Audio {
 		if ix := byName[a.Rendition]; ix != nil && ix.Track(index.Audio) != nil && hls.BrowserDecodable(ix.Track(index.Audio).Codec) {
@@ -125,6 +128,13 @@ func (s *Server) track(r *http.Request, v *catalog.Video, kindName string) (*cat
 }
 
 func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) error {
+	if chi.URLParam(r, "rendition") == growingName {
+		v, err := s.readyVideo(w, r)
+		if err != nil {
+			return err
+		}
+		return s.serveGrowing(w, r, v, chi.URLParam(r, "playlist"))
+	}
 	kindName, ok := strings.CutSuffix(chi.URLParam(r, "playlist"), ".m3u8")
 	if !ok {
 		return errNotFound

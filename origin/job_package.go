@@ -11,8 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
 	"github.com/streamfront/streamfront/origin/catalog"
 	"github.com/streamfront/streamfront/packager"
+	"github.com/streamfront/streamfront/packager/fmp4"
 	"github.com/streamfront/streamfront/packager/hls"
 	"github.com/streamfront/streamfront/packager/index"
 	"github.com/streamfront/streamfront/packager/thumbs"
@@ -113,7 +118,7 @@ func (s *core) encode(ctx context.Context, id, task string) error {
 	progress := s.progressReporter(id, cancel)
 	switch task {
 	case taskTranscode:
-		err = s.transcodeAll(ctx, v, progress)
+		err = s.transcodeFirst(ctx, v, progress)
 	case taskLadder:
 		if v.Rendition(srcName) == nil {
 			return fmt.Errorf("ladder job for %s without a source rendition", id)
@@ -228,7 +233,15 @@ func (s *core) markSource(ctx context.Context, v *catalog.Video, r catalog.Rendi
 // encodeLadder adds the lower renditions, the stereo audio a multichannel
 // source needs, the poster and the storyboard, then marks the video final.
 func (s *core) encodeLadder(ctx context.Context, v *catalog.Video, progress progressFunc) error {
-	top := v.Rendition(srcName)
+	// The reference rendition sets the cuts: the source served as it is, or
+	// else the first rendition encoded from it (transcodeFirst).
+	top, fromSource := v.Rendition(srcName), true
+	if top == nil {
+		top, fromSource = firstVideoRendition(v), false
+	}
+	if top == nil {
+		return fmt.Errorf("ladder job for %s without a rendition to follow", v.ID)
+	}
 	srcIx, err := s.indexes.get(ctx, top.IndexKey)
 	if err != nil {
 		return err
@@ -242,8 +255,12 @@ func (s *core) encodeLadder(ctx context.Context, v *catalog.Video, progress prog
 	var rungs []transcode.Rung
 	if vt := srcIx.Track(index.Video); vt != nil {
 		peak, _ := vt.Bitrates()
+		if !fromSource && src.Video != nil {
+			peak = src.Video.Bitrate
+		}
 		// A source players are not offered needs a rung at its own size.
-		rungs = transcode.ChooseLadder(s.opt.Ladder, src.ShortSide(), peak, hls.BrowserDecodable(top.Codecs))
+		rungs = transcode.ChooseLadder(s.opt.Ladder, src.ShortSide(), peak, fromSource && hls.BrowserDecodable(top.Codecs))
+		rungs = slices.DeleteFunc(rungs, func(r transcode.Rung) bool { return v.Rendition(r.Name) != nil }) // made already
 	}
 	outs := outputsFor(dir, rungs)
 	if at := srcIx.Track(index.Audio); at != nil && at.Channels > 2 && len(rungs) == 0 {
@@ -251,12 +268,17 @@ func (s *core) encodeLadder(ctx context.Context, v *catalog.Video, progress prog
 		// carry it, encode it alone.
 		outs = append(outs, transcode.Output{Path: filepath.Join(dir, "stereo.mp4"), Rung: transcode.Rung{Name: "stereo"}, AudioOnly: true})
 	}
+	for _, o := range src.ExtraAudioOutputs(dir) {
+		if v.Rendition(o.Rung.Name) == nil { // the first encode made them already
+			outs = append(outs, o)
+		}
+	}
 	th := s.thumbsFor(dir, src)
 	start := srcIx.VideoStart()
 	keyframes := transcode.KeyframeTimes(srcIx.Boundaries(), srcIx.Duration(), start)
 	progress(ctx, "encoding renditions", 0)
 	if len(outs) > 0 {
-		err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{KeyframeTimes: keyframes, Thumbs: th},
+		err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{KeyframeTimes: keyframes, Thumbs: th, Threads: s.opt.Threads},
 			func(p float64) { progress(ctx, "encoding renditions", p*95) })
 	} else if th != nil {
 		err = tc.Thumbnails(ctx, input, src, *th)
@@ -280,33 +302,52 @@ func (s *core) encodeLadder(ctx context.Context, v *catalog.Video, progress prog
 	})
 }
 
-// transcodeAll encodes a source that cannot be served as it is: every rung
-// in one ffmpeg run with keyframes every 2 s, the top rung's segment plan
-// applied to all.
-func (s *core) transcodeAll(ctx context.Context, v *catalog.Video, progress progressFunc) error {
+// transcodeFirst encodes a source that cannot be served as it is into its
+// first browser-playable rendition: the top rung only (keyframes every
+// 2 s), with its audio, and at the same time as growing HLS, stored as it
+// is made, so the video plays within seconds of the encode's start. The
+// other rungs, the poster and the storyboard follow as a ladder job, cut
+// where this rendition is. An audio-only source is complete here.
+func (s *core) transcodeFirst(ctx context.Context, v *catalog.Video, progress progressFunc) error {
 	progress(ctx, "probing", 2)
 	tc, input, src, dir, err := s.prepareEncode(ctx, v)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	var rungs []transcode.Rung
+	var outs []transcode.Output
 	if src.Video != nil {
-		rungs = transcode.ChooseLadder(s.opt.Ladder, src.ShortSide(), src.Video.Bitrate, false)
+		rungs := transcode.ChooseLadder(s.opt.Ladder, src.ShortSide(), src.Video.Bitrate, false)
+		outs = outputsFor(dir, rungs[:1])
+		outs[0].HLSDir = filepath.Join(dir, "hls")
+		if err := os.Mkdir(outs[0].HLSDir, 0o755); err != nil {
+			return err
+		}
 	} else {
-		rungs = []transcode.Rung{{Name: "audio"}}
-	}
-	outs := outputsFor(dir, rungs)
-	if src.Video == nil {
-		outs[0].AudioOnly = true
+		outs = []transcode.Output{{Path: filepath.Join(dir, "audio.mp4"), Rung: transcode.Rung{Name: "audio"}, AudioOnly: true}}
 	}
 	if src.Audio != nil && src.Audio.Channels > 2 {
 		outs = append(outs, transcode.Output{Path: filepath.Join(dir, "surround.mp4"), Rung: transcode.Rung{Name: "surround"},
 			AudioOnly: true, AudioChannels: min(src.Audio.Channels, 6)})
 	}
-	th := s.thumbsFor(dir, src)
-	err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{Thumbs: th},
+	outs = append(outs, src.ExtraAudioOutputs(dir)...)
+
+	// The growing HLS is stored while ffmpeg writes it; the video is ready
+	// once its first segment is.
+	var follow errgroup.Group
+	encoded := make(chan struct{})
+	if dir := outs[0].HLSDir; dir != "" {
+		g := &growingUploader{s: s, id: v.ID, dir: dir, sent: map[string]bool{}, first: func(ctx context.Context) error {
+			return s.markGrowing(ctx, v.ID, dir, src)
+		}}
+		follow.Go(func() error { return g.follow(ctx, encoded) })
+	}
+	err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{Threads: s.opt.Threads},
 		func(p float64) { progress(ctx, "transcoding", 3+p*90) })
+	close(encoded)
+	if ferr := follow.Wait(); err == nil && ferr != nil {
+		err = fmt.Errorf("store the growing HLS: %w", ferr)
+	}
 	if err != nil {
 		return err
 	}
@@ -315,20 +356,61 @@ func (s *core) transcodeAll(ctx context.Context, v *catalog.Video, progress prog
 	if err != nil {
 		return err
 	}
-	thumbRec, err := s.storeThumbs(ctx, v.ID, th)
-	if err != nil {
-		return err
-	}
 	topIx, err := s.indexes.get(ctx, added[0].rendition.IndexKey)
 	if err != nil {
 		return err
 	}
-	return s.finish(ctx, v, func(v *catalog.Video) {
+	complete := func(v *catalog.Video) {
 		v.Renditions = mergeRenditions(nil, added)
 		v.Audio = audioGroupFor(nil, added)
-		v.Thumbs = thumbRec
 		describe(v, topIx)
+	}
+	if src.Video == nil {
+		return s.finish(ctx, v, complete)
+	}
+	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+		complete(v)
+		v.Status, v.Stage, v.Percent, v.Error = catalog.Ready, stageQueued, 0, ""
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.events.publish(v.ID, eventFor(v))
+	_, err = s.queueEncode(ctx, v, taskLadder)
+	return err
+}
+
+// markGrowing makes a video ready on its growing HLS, once its first
+// segment is stored.
+func (s *core) markGrowing(ctx context.Context, id, dir string, src *transcode.Source) error {
+	f, err := os.Open(filepath.Join(dir, "init.mp4"))
+	if err != nil {
+		return err
+	}
+	d, err := fmp4.DescribeInit(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	g := &catalog.GrowingHLS{Codecs: d.Codecs, Width: d.Width, Height: d.Height, Bandwidth: src.Video.Bitrate}
+	if g.Bandwidth <= 0 || g.Bandwidth > 20_000_000 {
+		g.Bandwidth = 5_000_000 // a guess is enough for the one variant there is
+	}
+	v, err := s.catalog.Update(ctx, id, func(v *catalog.Video) error {
+		v.Growing = g
+		if v.Status == catalog.Processing {
+			v.Status = catalog.Ready
+			v.DurationS, v.Width, v.Height = src.Duration.Seconds(), d.Width, d.Height
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("playing while encoding", slog.String("id", id))
+	s.events.publish(id, eventFor(v))
+	return nil
 }
 
 // finish makes the last change of a job: the renditions and stills it
@@ -360,6 +442,7 @@ type stored struct {
 	rendition catalog.Rendition
 	audioOnly bool
 	channels  int
+	language  string // ISO 639-2 of the audio, "" when unknown
 }
 
 // storeOutputs indexes each encoded file (cut at boundaries, or the first
@@ -400,6 +483,9 @@ func (s *core) storeOutputs(ctx context.Context, id string, outs []transcode.Out
 		st := stored{rendition: r, audioOnly: o.AudioOnly}
 		if at := ix.Track(index.Audio); at != nil {
 			st.channels = int(at.Channels)
+			if at.Language != "und" {
+				st.language = at.Language
+			}
 		}
 		added = append(added, st)
 	}
@@ -506,6 +592,16 @@ func outputsFor(dir string, rungs []transcode.Rung) []transcode.Output {
 	return outs
 }
 
+// firstVideoRendition is the first rendition with a picture.
+func firstVideoRendition(v *catalog.Video) *catalog.Rendition {
+	for i := range v.Renditions {
+		if v.Renditions[i].Height > 0 {
+			return &v.Renditions[i]
+		}
+	}
+	return nil
+}
+
 // describe copies what viewers see of the video from its top index.
 func describe(v *catalog.Video, ix *index.Index) {
 	v.DurationS = ix.Duration().Seconds()
@@ -547,32 +643,37 @@ func audioGroup(have []catalog.Audio, ix *index.Index, name string) []catalog.Au
 	if at == nil {
 		return have
 	}
-	return append(have, catalog.Audio{Rendition: name, Name: hls.AudioName(at), Channels: int(at.Channels), Default: len(have) == 0})
+	lang := at.Language
+	if lang == "und" {
+		lang = ""
+	}
+	return append(have, catalog.Audio{Rendition: name, Name: audioName(int(at.Channels), lang), Channels: int(at.Channels),
+		Language: lang, Default: len(have) == 0})
 }
 
-// audioGroupFor completes the audio group with what the ladder made: a
-// stereo track is the default whenever there is one (every device plays
-// it), a multichannel track stays offered beside it.
+// audioGroupFor completes the audio group with what the encodes made: per
+// language, one stereo track (every rung carries the same, one is enough)
+// and a multichannel one beside it where the source has one. The default
+// is the first stereo track (every device plays it).
 func audioGroupFor(have []catalog.Audio, added []stored) []catalog.Audio {
 	out := slices.Clone(have)
-	hasStereo := slices.ContainsFunc(out, func(a catalog.Audio) bool { return a.Channels <= 2 })
+	stereoIn := map[string]bool{}
+	for _, a := range out {
+		if a.Channels <= 2 {
+			stereoIn[a.Language] = true
+		}
+	}
 	for _, a := range added {
 		if a.channels == 0 {
 			continue
 		}
 		stereo := a.channels <= 2
-		if stereo && hasStereo {
-			continue // one stereo track is enough; every rung carries the same
+		if stereo && stereoIn[a.language] {
+			continue
 		}
-		name := "Stereo"
-		switch {
-		case a.channels == 1:
-			name = "Mono"
-		case a.channels > 2:
-			name = fmt.Sprintf("Surround %d.1", a.channels-1)
-		}
-		out = append(out, catalog.Audio{Rendition: a.rendition.Name, Name: name, Channels: a.channels})
-		hasStereo = hasStereo || stereo
+		out = append(out, catalog.Audio{Rendition: a.rendition.Name, Name: audioName(a.channels, a.language),
+			Channels: a.channels, Language: a.language})
+		stereoIn[a.language] = stereoIn[a.language] || stereo
 	}
 	def := slices.IndexFunc(out, func(a catalog.Audio) bool { return a.Channels <= 2 })
 	if def < 0 && len(out) > 0 {
@@ -582,6 +683,32 @@ func audioGroupFor(have []catalog.Audio, added []stored) []catalog.Audio {
 		out[i].Default = i == def
 	}
 	return out
+}
+
+// audioName is what players show for a track: its language in English
+// where known, and its channels.
+func audioName(channels int, lang string) string {
+	name := "Stereo"
+	switch {
+	case channels == 1:
+		name = "Mono"
+	case channels > 2:
+		name = fmt.Sprintf("Surround %d.1", channels-1)
+	}
+	if lang == "" {
+		return name
+	}
+	tag, err := language.Parse(lang)
+	if err != nil {
+		return name
+	}
+	if n := display.English.Tags().Name(tag); n != "" {
+		if channels > 2 {
+			return n + " (" + name + ")"
+		}
+		return n
+	}
+	return name
 }
 
 // progressFunc reports a job's stage and percent.

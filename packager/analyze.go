@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamfront/streamfront/packager/hls"
 	"github.com/streamfront/streamfront/packager/index"
 	"github.com/streamfront/streamfront/packager/probe"
 )
@@ -64,7 +65,7 @@ func Analyze(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Anal
 	case err != nil:
 		return nil, explainProbe(err)
 	}
-	a := &Analysis{Media: m, Transcode: m.Transcode}
+	a := &Analysis{Media: m, Transcode: append(m.Transcode, notForBrowsers(m.Index)...)}
 	for _, t := range m.Tracks {
 		if t.Kind == "video" && t.Rotation != 0 {
 			a.Transcode = append(a.Transcode, fmt.Sprintf("the video is rotated %d° and is re-encoded upright", t.Rotation))
@@ -92,15 +93,21 @@ func Analyze(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Anal
 
 // IndexRendition probes a rendition file we wrote ourselves (faststart, no
 // layout to apply) and plans its segments at the given boundaries, or near
-// the target when boundaries is empty.
+// the target when boundaries is empty. A file with a stream that cannot be
+// served as it is (a stream copy of 10-bit or interlaced H.264) is an
+// error: it must be encoded instead.
 func IndexRendition(ctx context.Context, r io.ReaderAt, size int64, boundaries []time.Duration, opt Options) (*index.Index, error) {
 	opt.setDefaults()
 	m, err := probe.Probe(ctx, r, size, opt.Probe)
 	if err != nil {
 		return nil, fmt.Errorf("index rendition: %w", err)
 	}
-	if len(m.Index.Tracks) == 0 {
-		return nil, fmt.Errorf("index rendition: no track can be served: %s", strings.Join(m.Transcode, "; "))
+	if why := append(m.Transcode, notForBrowsers(m.Index)...); len(why) > 0 {
+		// A stream copy of what browsers do not play (10-bit H.264, or
+		// interlaced H.264 that ffprobe took for progressive) would be
+		// indexed without it, or served to players that fail on it: it
+		// must be encoded instead.
+		return nil, fmt.Errorf("index rendition: it cannot be served as it is: %s", strings.Join(why, "; "))
 	}
 	if len(boundaries) > 0 {
 		err = m.Index.PlanAt(boundaries)
@@ -122,4 +129,42 @@ func shiftOffsets(ix *index.Index, delta int64) {
 			t.Samples[i].Offset += delta
 		}
 	}
+}
+
+// notForBrowsers says why tracks of ix that would be served as they are
+// cannot be: their codec strings are not decodable by browsers (10-bit,
+// 4:2:2 or 4:4:4 H.264, AAC other than LC and HE). HEVC is exempt: it is
+// served to the players that take it, beside an H.264 ladder.
+func notForBrowsers(ix *index.Index) []string {
+	var why []string
+	for _, t := range ix.Tracks {
+		if strings.HasPrefix(t.Codec, "hvc1.") || strings.HasPrefix(t.Codec, "hev1.") || hls.BrowserDecodable(t.Codec) {
+			continue
+		}
+		switch {
+		case t.Kind == index.Video && (strings.HasPrefix(t.Codec, "avc1.") || strings.HasPrefix(t.Codec, "avc3.")):
+			why = append(why, fmt.Sprintf("H.264 %s (%s) is not played by browsers and is re-encoded to 8-bit 4:2:0 H.264", h264Profile(t.Codec), t.Codec))
+		case t.Kind == index.Video:
+			why = append(why, fmt.Sprintf("video codec %s is not played by browsers and is re-encoded to H.264", t.Codec))
+		default:
+			why = append(why, fmt.Sprintf("audio codec %s is not played by browsers and is re-encoded to AAC", t.Codec))
+		}
+	}
+	return why
+}
+
+// h264Profile names the profile of an H.264 codec string (avc1.PPCCLL).
+func h264Profile(codec string) string {
+	names := map[string]string{
+		"42": "Baseline", "4d": "Main", "58": "Extended", "64": "High",
+		"6e": "High 10", "7a": "High 4:2:2", "f4": "High 4:4:4 Predictive", "2c": "CAVLC 4:4:4 Intra",
+	}
+	_, rest, _ := strings.Cut(codec, ".")
+	if len(rest) < 2 {
+		return "profile unknown"
+	}
+	if n, ok := names[strings.ToLower(rest[:2])]; ok {
+		return n
+	}
+	return "profile 0x" + rest[:2]
 }

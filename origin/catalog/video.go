@@ -43,6 +43,10 @@ type Video struct {
 	Final bool `json:"final"`
 	// Thumbs are the poster and storyboard, once made.
 	Thumbs *Thumbs `json:"thumbs,omitempty"`
+	// Growing is the HLS a first encode writes as it goes, so a source
+	// that must be encoded plays within seconds of its upload; nil unless
+	// such an encode ran.
+	Growing *GrowingHLS `json:"growing,omitempty"`
 	// Queue says where the video's encode job waits (or waited).
 	Queue *QueuePlace `json:"queue,omitempty"`
 	// EncodeStarted is when a worker last started encoding the video (for
@@ -50,6 +54,15 @@ type Video struct {
 	EncodeStarted time.Time `json:"encode_started,omitzero"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// GrowingHLS describes the one variant of a growing playlist, stored under
+// videos/{id}/hls/encoding/ (stream.m3u8, init.mp4, seg-N.m4s).
+type GrowingHLS struct {
+	Codecs    string `json:"codecs"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	Bandwidth int64  `json:"bandwidth"`
 }
 
 // QueuePlace is an encode job on the queue: its kind of work and its
@@ -65,7 +78,9 @@ type Audio struct {
 	Rendition string `json:"rendition"` // whose audio track
 	Name      string `json:"name"`      // e.g. "Stereo"
 	Channels  int    `json:"channels"`
-	Default   bool   `json:"default"`
+	// Language is ISO 639-2 ("fra"), "" when unknown.
+	Language string `json:"language,omitempty"`
+	Default  bool   `json:"default"`
 }
 
 // Thumbs are a video's still images: a poster, and a storyboard (a grid of

@@ -1,6 +1,8 @@
 package hls
 
 import (
+	"golang.org/x/text/language"
+
 	"bytes"
 	"fmt"
 	"math"
@@ -207,7 +209,7 @@ func (m mediaTags) Encode() *bytes.Buffer {
 			def = "YES"
 		}
 		fmt.Fprintf(&b, `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="%s",NAME="%s",DEFAULT=%s,AUTOSELECT=YES`, audioGroup, quoted(a.Name), def)
-		if l := a.Track.Language; l != "" && l != "und" {
+		if l := LanguageTag(a.Track.Language); l != "" {
 			fmt.Fprintf(&b, `,LANGUAGE="%s"`, quoted(l))
 		}
 		if a.Track.Channels > 0 {
@@ -219,6 +221,24 @@ func (m mediaTags) Encode() *bytes.Buffer {
 }
 
 func (m mediaTags) String() string { return m.Encode().String() }
+
+// LanguageTag is an MP4 language (ISO 639-2, "fra") as RFC 8216 wants it:
+// an RFC 5646 tag, its shortest form ("fr"); "" when unknown.
+func LanguageTag(iso6392 string) string {
+	if iso6392 == "" || iso6392 == "und" {
+		return ""
+	}
+	tag, err := language.Parse(iso6392)
+	if err != nil {
+		return ""
+	}
+	// "fre" and "ger" (bibliographic codes, as Matroska files carry) too.
+	if c, err := language.All.Canonicalize(tag); err == nil {
+		tag = c
+	}
+	base, _ := tag.Base()
+	return base.String()
+}
 
 // comment is a playlist comment line ("#" without "EXT" is not a tag).
 type comment string

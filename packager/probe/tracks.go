@@ -11,7 +11,6 @@ import (
 	"github.com/Eyevinn/mp4ff/hevc"
 	"github.com/Eyevinn/mp4ff/mp4"
 
-	"github.com/streamfront/streamfront/packager/hls"
 	"github.com/streamfront/streamfront/packager/index"
 )
 
@@ -123,8 +122,8 @@ func trackInfo(trak *mp4.TrakBox) (TrackInfo, mp4.Box) {
 			if vse.AvcC != nil {
 				d := vse.AvcC.DecConfRec
 				info.Codec = fmt.Sprintf("avc1.%02x%02x%02x", d.AVCProfileIndication, d.ProfileCompatibility, d.AVCLevelIndication)
-				if why := avcNotServable(d, info.Codec); why != "" {
-					info.Remuxable, info.Why = false, why
+				if avcInterlaced(d) {
+					info.Remuxable, info.Why = false, "the H.264 video is coded interlaced and is re-encoded progressive"
 				}
 			}
 		case stsd.HvcX != nil:
@@ -207,32 +206,15 @@ var formatNames = map[string]string{
 	"encv": "encrypted video", "enca": "encrypted audio",
 }
 
-// h264Profiles names the profile_idc values of H.264 that appear in
-// uploads.
-var h264Profiles = map[byte]string{
-	66: "Baseline", 77: "Main", 88: "Extended", 100: "High",
-	110: "High 10", 122: "High 4:2:2", 244: "High 4:4:4 Predictive", 44: "CAVLC 4:4:4 Intra",
-}
-
-// avcNotServable says why an H.264 stream cannot be served to browsers as
-// it is, or "" when it can: a profile Chromium does not decode (10-bit,
-// 4:2:2, 4:4:4), or interlaced coding, which browsers show combed.
-func avcNotServable(d avc.DecConfRec, codec string) string {
-	if !hls.BrowserDecodable(codec) {
-		name, ok := h264Profiles[d.AVCProfileIndication]
-		if !ok {
-			name = fmt.Sprintf("profile %d", d.AVCProfileIndication)
-		}
-		return fmt.Sprintf("H.264 %s (%s) is not played by browsers and is re-encoded to 8-bit 4:2:0 H.264", name, codec)
+// avcInterlaced reports whether an H.264 stream is coded for interlace
+// (frame_mbs_only_flag 0: pictures may be fields, or MBAFF frames), which
+// browsers show combed.
+func avcInterlaced(d avc.DecConfRec) bool {
+	if len(d.SPSnalus) == 0 {
+		return false
 	}
-	if len(d.SPSnalus) > 0 {
-		// frame_mbs_only_flag 0: pictures may be coded as fields (or MBAFF),
-		// which is how interlaced video is coded.
-		if sps, err := avc.ParseSPSNALUnit(d.SPSnalus[0], false); err == nil && !sps.FrameMbsOnlyFlag {
-			return "the H.264 video is coded interlaced and is re-encoded progressive"
-		}
-	}
-	return ""
+	sps, err := avc.ParseSPSNALUnit(d.SPSnalus[0], false)
+	return err == nil && !sps.FrameMbsOnlyFlag
 }
 
 func describeFormat(fourcc string) string {

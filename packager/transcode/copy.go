@@ -7,8 +7,8 @@ import (
 // Copyable reports whether src's streams can be served as they are once
 // they sit in an MP4: H.264 (8-bit 4:2:0, as browsers decode it) or HEVC
 // video, progressive and shown as stored (no rotation to apply), and AAC
-// audio. MKV, WebM or fragmented MP4 uploads of such
-// streams then need a stream copy, seconds, instead of an encode.
+// audio. MKV, WebM or fragmented MP4 uploads of such streams then need a
+// stream copy, seconds, instead of an encode.
 func (s *Source) Copyable() bool {
 	if s.Video == nil && s.Audio == nil {
 		return false

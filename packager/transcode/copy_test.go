@@ -19,6 +19,11 @@ func TestCopyable(t *testing.T) {
 		{"VP9", Source{Video: &Stream{Codec: "vp9"}, Audio: aac}, false},
 		{"Opus", Source{Video: h264, Audio: &Stream{Codec: "opus"}}, false},
 		{"rotated", Source{Video: &Stream{Codec: "h264", Rotation: 90}, Audio: aac}, false},
+		{"H.264 8-bit 4:2:0", Source{Video: &Stream{Codec: "h264", PixFmt: "yuv420p", FieldOrder: "progressive"}, Audio: aac}, true},
+		{"H.264 High 10", Source{Video: &Stream{Codec: "h264", PixFmt: "yuv420p10le"}, Audio: aac}, false},
+		{"H.264 4:2:2", Source{Video: &Stream{Codec: "h264", PixFmt: "yuv422p"}, Audio: aac}, false},
+		{"HEVC Main 10", Source{Video: &Stream{Codec: "hevc", PixFmt: "yuv420p10le"}, Audio: aac}, true},
+		{"interlaced H.264", Source{Video: &Stream{Codec: "h264", PixFmt: "yuv420p", FieldOrder: "tt"}, Audio: aac}, false},
 		{"nothing", Source{}, false},
 	}
 	for _, tc := range tests {

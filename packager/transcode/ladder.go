@@ -27,8 +27,8 @@ func ParseLadder(s string) ([]Rung, error) {
 				return nil, fmt.Errorf("ladder rung %q: the name may hold letters, digits, - and _ only (it becomes part of URLs)", item)
 			}
 		}
-		if parts[0] == "src" {
-			return nil, fmt.Errorf("ladder rung %q: \"src\" is the source's own name", item)
+		if parts[0] == "src" || parts[0] == "encoding" {
+			return nil, fmt.Errorf("ladder rung %q: %q is a name of our own (the source, the HLS of an encode under way)", item, parts[0])
 		}
 		side, err := strconv.Atoi(parts[1])
 		if err != nil || side < 16 || side > 8192 {

@@ -336,7 +336,17 @@ type Output struct {
 	// AudioTrack picks the audio the output carries: an index into the
 	// source's AudioTracks. It defaults to 0, the source's Audio.
 	AudioTrack int
+	// HLSDir, when set, also writes the output as it is encoded as CMAF
+	// HLS in this directory: stream.m3u8 (an EVENT playlist, each segment
+	// listed once ffmpeg has closed it, ENDLIST at the end), init.mp4 and
+	// seg-N.m4s of GrowingSegment each (keyframes are forced there). The
+	// same encode feeds both files (ffmpeg's tee muxer): no second encode.
+	HLSDir string
 }
+
+// GrowingSegment is the segment duration of an output's growing HLS: short,
+// so a player can start soon after the encode does.
+const GrowingSegment = 2 * time.Second
 
 // LadderOptions apply to every output of one run.
 type LadderOptions struct {
@@ -347,6 +357,9 @@ type LadderOptions struct {
 	// Thumbs, when set, makes the poster and storyboard sprites in the same
 	// run (the frames are decoded anyway).
 	Thumbs *Thumbs
+	// Threads bounds the threads ffmpeg uses to decode, filter and encode
+	// each output. 0 lets ffmpeg choose (about one per core).
+	Threads int
 }
 
 // Thumbs asks for a poster and storyboard sprite sheets.
@@ -382,7 +395,14 @@ func (c Config) EncodeLadder(ctx context.Context, input string, src *Source, out
 // LadderArgs is the ffmpeg command line (without the program name) that
 // EncodeLadder runs: benchmarks time the same command run by hand.
 func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []string {
-	args := []string{"-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y", "-i", input}
+	args := []string{"-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y"}
+	threads := []string{}
+	if opt.Threads > 0 {
+		n := strconv.Itoa(opt.Threads)
+		threads = []string{"-threads", n}
+		args = append(args, "-threads", n, "-filter_complex_threads", n)
+	}
+	args = append(args, "-i", input)
 	var video []int
 	for i, o := range outs {
 		if !o.AudioOnly && src.Video != nil {
@@ -422,6 +442,7 @@ func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []s
 			if o.Rung.VideoBitrate > 0 {
 				args = append(args, "-maxrate", strconv.FormatInt(o.Rung.VideoBitrate, 10), "-bufsize", strconv.FormatInt(2*o.Rung.VideoBitrate, 10))
 			}
+			args = append(args, threads...)
 		}
 		if a := src.audioFor(o); a != nil {
 			channels := o.AudioChannels
@@ -437,12 +458,29 @@ func LadderArgs(input string, src *Source, outs []Output, opt LadderOptions) []s
 			args = append(args, "-map", src.audioSpec(a), "-af", audioTimingFilter, "-c:a", "aac", "-b:a", strconv.Itoa(bitrate),
 				"-ac", strconv.Itoa(channels), "-ar", "48000")
 		}
+		if o.HLSDir != "" {
+			args = append(args, growingOutput(o)...)
+			continue
+		}
 		args = append(args, "-movflags", "+faststart", "-f", "mp4", o.Path)
 	}
 	if th != nil {
 		args = append(args, thumbOutputs(th)...)
 	}
 	return args
+}
+
+// growingOutput writes o to its MP4 and, from the same encoded streams, to
+// growing HLS in o.HLSDir (ffmpeg's tee muxer; both formats need the codec
+// headers out of band, hence global_header).
+func growingOutput(o Output) []string {
+	esc := func(p string) string { // tee's own syntax: escape its specials
+		return strings.NewReplacer(`\`, `\\`, `|`, `\|`, `[`, `\[`, `]`, `\]`, `:`, `\:`).Replace(p)
+	}
+	hls := fmt.Sprintf("[f=hls:hls_time=%g:hls_playlist_type=event:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:"+
+		"hls_segment_filename=%s:hls_flags=independent_segments+temp_file]%s",
+		GrowingSegment.Seconds(), esc(filepath.Join(o.HLSDir, "seg-%d.m4s")), esc(filepath.Join(o.HLSDir, "stream.m3u8")))
+	return []string{"-flags", "+global_header", "-f", "tee", "[f=mp4:movflags=+faststart]" + esc(o.Path) + "|" + hls}
 }
 
 // audioTimingFilter keeps the audio where the source puts it against the
