@@ -17,10 +17,11 @@ const (
 	StepSlowViewers = "slowviewers"
 	StepHitRatio    = "hitratio"
 	StepUploadMem   = "uploadmem"
+	StepPipeline    = "pipeline"
 )
 
 // AllSteps lists every step in run order.
-var AllSteps = []string{StepPackaging, StepLadder, StepPackageMem, StepEdgeHits, StepSlowViewers, StepHitRatio, StepUploadMem}
+var AllSteps = []string{StepPackaging, StepLadder, StepPackageMem, StepEdgeHits, StepSlowViewers, StepHitRatio, StepUploadMem, StepPipeline}
 
 // Config says what to measure and for how long. Zero values take the
 // documented defaults; Quick gives a short smoke run.

@@ -42,6 +42,7 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
 		{StepSlowViewers, e.measureSlowViewers},
 		{StepHitRatio, e.measureHitRatio},
 		{StepUploadMem, e.measureUploadMemory},
+		{StepPipeline, e.measurePipeline},
 	}
 	var failed []string
 	for _, st := range steps {

@@ -41,9 +41,10 @@ func startS3(ctx context.Context, dir string) (*s3server.Server, error) {
 // encodes for it (its own process too) and the NATS server between them.
 type originProcess struct {
 	*process
-	URL    string
-	worker *process
-	nats   *natsserver.Server
+	URL          string
+	worker       *process
+	extraWorkers []*process
+	nats         *natsserver.Server
 }
 
 // stop stops the origin, its worker and their queue.
@@ -53,6 +54,9 @@ func (o *originProcess) stop() {
 	}
 	o.process.stop()
 	o.worker.stop()
+	for _, w := range o.extraWorkers {
+		w.stop()
+	}
 	if o.nats != nil {
 		o.nats.Close()
 	}
@@ -64,6 +68,12 @@ func (o *originProcess) stop() {
 // STREAMFRONT_LADDER=none). Configuration goes through the environment,
 // so the S3 secret does not show in `ps`.
 func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server, bucket string, extraEnv ...string) (*originProcess, error) {
+	return startOriginWorkers(ctx, name, dir, bin, s3, bucket, []placement{{}}, extraEnv...)
+}
+
+// startOriginWorkers is startOrigin with one worker per placement (the
+// first is originProcess.worker, the others in extraWorkers).
+func startOriginWorkers(ctx context.Context, name, dir, bin string, s3 *s3server.Server, bucket string, workers []placement, extraEnv ...string) (*originProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -102,19 +112,27 @@ func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server
 		o.stop()
 		return nil, err
 	}
-	wport, err := freePort()
-	if err != nil {
-		o.stop()
-		return nil, err
-	}
-	wenv := append(slices.Clone(shared), "STREAMFRONT_ADDR=127.0.0.1:"+strconv.Itoa(wport))
-	if o.worker, err = startProcess(name+"-worker", dir, placement{}, append(wenv, extraEnv...), bin, "worker"); err != nil {
-		o.stop()
-		return nil, err
-	}
-	if err := o.worker.waitHTTP(ctx, "http://127.0.0.1:"+strconv.Itoa(wport)+"/healthz", func(s int) bool { return s == http.StatusOK }); err != nil {
-		o.stop()
-		return nil, err
+	for i, pl := range workers {
+		wport, err := freePort()
+		if err != nil {
+			o.stop()
+			return nil, err
+		}
+		wenv := append(slices.Clone(shared), "STREAMFRONT_ADDR=127.0.0.1:"+strconv.Itoa(wport), fmt.Sprintf("STREAMFRONT_WORKER_NAME=%s-worker-%d", name, i+1))
+		w, err := startProcess(fmt.Sprintf("%s-worker-%d", name, i+1), dir, pl, append(wenv, extraEnv...), bin, "worker")
+		if err != nil {
+			o.stop()
+			return nil, err
+		}
+		if i == 0 {
+			o.worker = w
+		} else {
+			o.extraWorkers = append(o.extraWorkers, w)
+		}
+		if err := w.waitHTTP(ctx, "http://127.0.0.1:"+strconv.Itoa(wport)+"/healthz", func(s int) bool { return s == http.StatusOK }); err != nil {
+			o.stop()
+			return nil, err
+		}
 	}
 	return o, nil
 }
