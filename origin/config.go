@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/streamfront/streamfront/internal/queue"
@@ -104,26 +103,10 @@ func (c *Config) setDefaults() {
 	if c.PackageSlots == 0 {
 		c.PackageSlots = 4
 	}
-	if c.SegmentTarget == 0 {
-		c.SegmentTarget = 6 * time.Second
-	}
-	if c.WorkDir == "" {
-		c.WorkDir = os.TempDir()
-	}
-	if c.FFmpeg == "" {
-		c.FFmpeg = "ffmpeg"
-	}
-	if c.FFprobe == "" {
-		c.FFprobe = "ffprobe"
-	}
-	if c.TranscodeTimeout == 0 {
-		c.TranscodeTimeout = 6 * time.Hour
-	}
+	// SegmentTarget, WorkDir, FFmpeg, FFprobe, TranscodeTimeout and
+	// IndexCacheBytes default where the worker's do: media.setDefaults.
 	if c.LeaseTTL == 0 {
 		c.LeaseTTL = 90 * time.Second
-	}
-	if c.IndexCacheBytes == 0 {
-		c.IndexCacheBytes = 256 << 20
 	}
 	if c.SignedURLTTL == 0 {
 		c.SignedURLTTL = 6 * time.Hour

@@ -158,7 +158,7 @@ func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) erro
 	if iframes {
 		body, err = hls.IFrames(t, hls.InitURI(t.Kind))
 	} else {
-		body, err = hls.Media(t, s.cfg.SegmentTarget, hls.InitURI(t.Kind), func(n int) string { return hls.SegmentURI(t.Kind, n) })
+		body, err = hls.Media(t, s.opt.SegmentTarget, hls.InitURI(t.Kind), func(n int) string { return hls.SegmentURI(t.Kind, n) })
 	}
 	if err != nil {
 		return err

@@ -120,7 +120,7 @@ func (s *Server) serveTSPlaylist(w http.ResponseWriter, r *http.Request, v *cata
 	if ref == nil {
 		return errNotFound
 	}
-	body, err := hls.MediaTS(ref, s.cfg.SegmentTarget, func(n int) string { return hls.TSSegmentURI(rd.Name, audioName, n) })
+	body, err := hls.MediaTS(ref, s.opt.SegmentTarget, func(n int) string { return hls.TSSegmentURI(rd.Name, audioName, n) })
 	if err != nil {
 		return err
 	}

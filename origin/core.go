@@ -42,12 +42,7 @@ func (m *media) setDefaults() {
 	if m.WorkDir == "" {
 		m.WorkDir = os.TempDir()
 	}
-	if m.FFmpeg == "" {
-		m.FFmpeg = "ffmpeg"
-	}
-	if m.FFprobe == "" {
-		m.FFprobe = "ffprobe"
-	}
+	// FFmpeg and FFprobe default in transcode.Config.
 	if m.TranscodeTimeout == 0 {
 		m.TranscodeTimeout = 6 * time.Hour
 	}

@@ -102,6 +102,22 @@ func TestPipeline_ReadyNeverWaitsForTheEncodePool(t *testing.T) {
 	if d := testenv.Decode(t, ready.HLSURL); d < 2.9 || d > 3.1 {
 		t.Errorf("decodes to %.3f s, want 3", d)
 	}
+	// The queue as /metrics shows it: one ladder encoding, one waiting.
+	resp, err := http.Get(o.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`streamfront_queue_jobs{kind="encode-ladder",state="in_flight"} 1`,
+		`streamfront_queue_jobs{kind="encode-ladder",state="waiting"} 1`,
+		`streamfront_queue_jobs{kind="package",state="waiting"} 0`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 
 	os.Remove(hold) // the pool goes on: both complete
 	for _, id := range []string{busy.ID, v.ID} {
