@@ -20,6 +20,7 @@ import (
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 
 	"github.com/streamfront/streamfront/internal/testenv"
+	"github.com/streamfront/streamfront/packager/hls"
 )
 
 // corpusCase is one kind of upload people make, and what must come of it.
@@ -131,6 +132,23 @@ func corpus() []corpusCase {
 			}},
 		{name: "video only", make: clip(testenv.Video{Name: "silent.mp4", Seconds: 6, ACodec: "none"}), video: true},
 		{name: "audio only", make: clip(testenv.Video{Name: "song.m4a", Seconds: 7, VCodec: "none"}), audio: true},
+		// Sources that must be encoded (issue 7's inputs).
+		{name: "ProRes 422 + PCM (MOV)", make: input("prores-pcm16.mov"), video: true, audio: true},
+		{name: "MPEG-2 interlaced (TS)", make: input("mpeg2-interlaced.ts"), video: true, audio: true},
+		{name: "AV1 + Opus (WebM)", make: input("av1-opus.webm"), video: true, audio: true},
+		{name: "H.264 High 10 (10-bit)", make: input("h264-high10.mkv"), video: true, audio: true},
+		{name: "audio 0.5 s after the picture (MOV)", make: input("prores-audio-late.mov"), video: true, audio: true},
+		{name: "MP3 with cover art", make: input("audio.mp3"), audio: true},
+		{name: "two languages (MKV)", make: input("vp9-languages.mkv"), video: true, audio: true,
+			check: func(t *testing.T, c *corpusResult) {
+				langs := map[string]bool{}
+				for _, r := range c.playlist.Renditions {
+					langs[r.Language] = true
+				}
+				if !langs["en"] || !langs["fr"] {
+					t.Errorf("want audio renditions in en and fr, the master has %v:\n%s", langs, c.master)
+				}
+			}},
 		{name: "truncated", fail: "ends early", make: func(t *testing.T, dir string) string {
 			p := testenv.MakeVideo(t, dir, testenv.Video{Name: "whole.mp4", Seconds: 6, Faststart: true})
 			data, _ := os.ReadFile(p)
@@ -152,6 +170,16 @@ func corpus() []corpusCase {
 			_ = os.WriteFile(p, []byte(strings.Repeat("not a video at all\n", 100)), 0o644)
 			return p
 		}},
+	}
+}
+
+// input is one of the packager's input kinds, 6 s long (the player check
+// seeks and switches levels: a 2 s clip ends first).
+func input(name string) func(*testing.T, string) string {
+	return func(t *testing.T, dir string) string {
+		in := testenv.InputKind(t, name)
+		in.Seconds = 6
+		return testenv.MakeInput(t, dir, in)
 	}
 }
 
@@ -277,6 +305,12 @@ func judge(t *testing.T, c corpusCase, res *corpusResult) {
 		t.Fatalf("master is not a multivariant playlist")
 	}
 	res.playlist = mv
+	// Players are offered only what browsers decode (8-bit 4:2:0 H.264…).
+	for _, vr := range mv.Variants {
+		if !hls.BrowserDecodable(strings.Join(vr.Codecs, ",")) {
+			t.Errorf("the master offers %s (%v), which browsers do not decode", vr.URI, vr.Codecs)
+		}
+	}
 	base := strings.TrimSuffix(v.HLSURL, "master.m3u8")
 	uris := []string{}
 	for _, vr := range mv.Variants {
