@@ -103,7 +103,9 @@ func (e *env) readyUnderLoad(ctx context.Context, s *section, clip string) error
 			return o.failed(err)
 		}
 		ours = append(ours, time.Since(created))
-		load = append(load, loadSummary())
+		if l := loadSummary(); !slices.Contains(load, l) {
+			load = append(load, l)
+		}
 	}
 	// ffmpeg remuxing the same clip to HLS, on the same busy machine.
 	var plain []time.Duration

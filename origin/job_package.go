@@ -93,7 +93,13 @@ func (s *core) makePlayable(ctx context.Context, id string) error {
 		_, err = s.queueEncode(ctx, v, taskTranscode)
 		return err
 	}
-	_, err = s.queueEncode(ctx, v, taskLadder)
+	// A source browsers cannot decode (HEVC) gets its first H.264 rendition
+	// the way an encoded source does: playing while it encodes.
+	task := taskLadder
+	if v.Status != catalog.Ready {
+		task = taskTranscode
+	}
+	_, err = s.queueEncode(ctx, v, task)
 	return err
 }
 
@@ -233,11 +239,14 @@ func (s *core) markSource(ctx context.Context, v *catalog.Video, r catalog.Rendi
 // encodeLadder adds the lower renditions, the stereo audio a multichannel
 // source needs, the poster and the storyboard, then marks the video final.
 func (s *core) encodeLadder(ctx context.Context, v *catalog.Video, progress progressFunc) error {
-	// The reference rendition sets the cuts: the source served as it is, or
-	// else the first rendition encoded from it (transcodeFirst).
+	// The reference rendition sets the cuts: the source served as it is
+	// when players get it, or else the first rendition encoded from it
+	// (transcodeFirst), so every rung players switch between cuts alike.
 	top, fromSource := v.Rendition(srcName), true
-	if top == nil {
-		top, fromSource = firstVideoRendition(v), false
+	if top == nil || !hls.BrowserDecodable(top.Codecs) {
+		if enc := firstVideoRendition(v, srcName); enc != nil {
+			top, fromSource = enc, false
+		}
 	}
 	if top == nil {
 		return fmt.Errorf("ladder job for %s without a rendition to follow", v.ID)
@@ -361,8 +370,8 @@ func (s *core) transcodeFirst(ctx context.Context, v *catalog.Video, progress pr
 		return err
 	}
 	complete := func(v *catalog.Video) {
-		v.Renditions = mergeRenditions(nil, added)
-		v.Audio = audioGroupFor(nil, added)
+		v.Renditions = mergeRenditions(v.Renditions, added) // beside the source, when it is served as it is
+		v.Audio = audioGroupFor(v.Audio, added)
 		describe(v, topIx)
 	}
 	if src.Video == nil {
@@ -592,10 +601,11 @@ func outputsFor(dir string, rungs []transcode.Rung) []transcode.Output {
 	return outs
 }
 
-// firstVideoRendition is the first rendition with a picture.
-func firstVideoRendition(v *catalog.Video) *catalog.Rendition {
+// firstVideoRendition is the first rendition with a picture, other than
+// skip.
+func firstVideoRendition(v *catalog.Video, skip string) *catalog.Rendition {
 	for i := range v.Renditions {
-		if v.Renditions[i].Height > 0 {
+		if v.Renditions[i].Height > 0 && v.Renditions[i].Name != skip {
 			return &v.Renditions[i]
 		}
 	}

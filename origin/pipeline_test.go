@@ -204,7 +204,7 @@ func startWorker(t *testing.T, b *backend, mutate func(*origin.WorkerConfig)) {
 // was ever listed.
 func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 	b := startBackend(t)
-	bin := buildStreamfront(t)
+	bin := testenv.BuildStreamfront(t)
 	const ackWait = 3 * time.Second
 	o := startOriginOn(t, b, 0, func(c *origin.Config, w *origin.WorkerConfig) {
 		c.Queue.AckWait = ackWait
@@ -257,17 +257,6 @@ func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 
 // noWorker starts the origin without a worker of its own.
 func noWorker(_ *origin.Config, w *origin.WorkerConfig) { w.MaxEncodes = -1 }
-
-func buildStreamfront(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "streamfront")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/streamfront")
-	cmd.Dir = testenv.RepoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 func freePort(t *testing.T) string {
 	t.Helper()

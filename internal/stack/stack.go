@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
@@ -41,6 +42,9 @@ type Config struct {
 	Workers int
 	// Worker adjusts each worker's configuration (ladder, encodes at once).
 	Worker func(*origin.WorkerConfig)
+	// JobAckWait is how long a job whose process died waits for another
+	// (the queue's AckWait). It defaults to queue.Config's 30 s.
+	JobAckWait time.Duration
 	// PublicHost is the host name put in URLs viewers follow. It defaults
 	// to the listen host (127.0.0.1 for free ports).
 	PublicHost string
@@ -183,7 +187,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 	st.Origin, err = origin.New(origin.Config{
 		S3:             s3cfg,
-		Queue:          queue.Config{URL: st.NATS.URL()},
+		Queue:          queue.Config{URL: st.NATS.URL(), AckWait: cfg.JobAckWait},
 		APIKey:         cfg.APIKey,
 		MediaURL:       st.RouterURL,
 		WebURL:         st.WebURL,
@@ -199,7 +203,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	for i := range cfg.Workers {
 		wc := origin.WorkerConfig{Name: fmt.Sprintf("worker-%d", i+1), Addr: "-", S3: s3cfg,
-			Queue: queue.Config{URL: st.NATS.URL()}, Logger: cfg.Logger}
+			Queue: queue.Config{URL: st.NATS.URL(), AckWait: cfg.JobAckWait}, Logger: cfg.Logger}
 		if cfg.Worker != nil {
 			cfg.Worker(&wc)
 		}

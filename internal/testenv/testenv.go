@@ -75,3 +75,17 @@ func ArtifactDir(t testing.TB) string {
 	}
 	return t.TempDir()
 }
+
+// BuildStreamfront builds the streamfront binary into a temporary
+// directory, for tests that run a role as its own process (to kill it
+// like a crash would).
+func BuildStreamfront(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "streamfront")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/streamfront")
+	cmd.Dir = RepoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}

@@ -1,0 +1,92 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streamfront/streamfront/internal/stack"
+	"github.com/streamfront/streamfront/internal/testenv"
+)
+
+// A worker process killed with SIGKILL mid-ladder: no rendition of the
+// killed run is ever in the master, another worker process finishes the
+// job once its lease runs out, and hls.js in Chromium plays the result
+// and switches between every rendition without a stall.
+func TestStack_WorkerKilledMidEncode(t *testing.T) {
+	testenv.Require(t, "ffmpeg")
+	const ackWait = 3 * time.Second
+	st, err := stack.Start(context.Background(), stack.Config{DataDir: t.TempDir(), APIKey: apiKey, JobAckWait: ackWait,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	st.WorkerStops[0]() // this test's workers are processes of their own
+	bin := testenv.BuildStreamfront(t)
+	worker := func(name string) *exec.Cmd {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		cmd := exec.Command(bin, "worker")
+		cmd.Env = append(os.Environ(), "STREAMFRONT_ADDR="+addr, "STREAMFRONT_WORKER_NAME="+name,
+			"STREAMFRONT_NATS_URL="+st.NATS.URL(), "STREAMFRONT_JOB_ACK_WAIT="+ackWait.String(),
+			"STREAMFRONT_S3_ENDPOINT="+st.S3.Endpoint(), "STREAMFRONT_S3_BUCKET=streamfront",
+			"STREAMFRONT_S3_ACCESS_KEY="+st.S3.AccessKey(), "STREAMFRONT_S3_SECRET_KEY="+st.S3.SecretKey(),
+			"STREAMFRONT_S3_PATH_STYLE=true", "STREAMFRONT_THREADS=1", "STREAMFRONT_LOG_LEVEL=warn")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its ffmpeg dies with it, as on a lost machine
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+		return cmd
+	}
+	doomed := worker("doomed")
+
+	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Name: "kill.mp4", Seconds: 12, Width: 1280, Height: 720})
+	code, v, body := uploadRaw(t, st.WebURL, src)
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var p struct {
+			Stage   string  `json:"stage"`
+			Percent float64 `json:"percent"`
+		}
+		_, b := get(t, st.WebURL+"/api/v1/videos/"+v.ID, nil)
+		_ = json.Unmarshal(b, &p)
+		if p.Stage == "encoding renditions" && p.Percent > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ladder never started (stage %q)", p.Stage)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := syscall.Kill(-doomed.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, master := get(t, st.EdgeURLs[0]+"/videos/"+v.ID+"/master.m3u8", nil)
+	if strings.Contains(string(master), "480p") || strings.Contains(string(master), "360p") {
+		t.Fatalf("a rendition of the killed encode is in the master:\n%s", master)
+	}
+	worker("survivor")
+	done := waitComplete(t, st.WebURL, v.ID)
+	if done.Status != "ready" || len(done.Renditions) != 3 {
+		t.Fatalf("ended %s (%s) with %+v, want src, 480p and 360p", done.Status, done.Error, done.Renditions)
+	}
+	playInChromium(t, done)
+}
