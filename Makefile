@@ -55,9 +55,14 @@ run: build tools
 ## test: unit, integration, end-to-end (real S3, ffmpeg, Chromium) and short fuzzing
 test: build tools test-go fuzz
 
+# Packages whose heart is concurrency also run under the race detector
+# (the rest waits for issue 9's -race across the tree).
+RACE_PACKAGES := ./internal/queue/...
+
 test-go:
 	mkdir -p test-artifacts
 	STREAMFRONT_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -count=1 -timeout 12m ./...
+	$(GO) test -race -count=1 -timeout 5m $(RACE_PACKAGES)
 
 # Go 1.26's fuzz coordinator can report "context deadline exceeded" as the
 # -fuzztime deadline passes, with no failing input (go.dev/issue/75804,
