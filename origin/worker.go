@@ -113,6 +113,9 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 // its encodes and gives their jobs back to the queue for another worker.
 func (w *Worker) Run(ctx context.Context) error {
 	if err := w.openQueue(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return err
 	}
 	defer w.closeQueue()

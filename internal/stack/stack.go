@@ -246,7 +246,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		// A worker stopped on its own (WorkerStops) does not stop the stack.
 		wctx, stop := context.WithCancel(ctx)
 		st.WorkerStops = append(st.WorkerStops, stop)
-		st.serve(ctx, fmt.Sprintf("worker-%d", i+1), func(context.Context) error { return w.Run(wctx) })
+		st.serve(ctx, fmt.Sprintf("worker-%d", i+1), func(context.Context) error {
+			if err := w.Run(wctx); err != nil && (wctx.Err() == nil || ctx.Err() != nil) {
+				return err
+			}
+			return nil
+		})
 	}
 	for i, e := range st.Edges {
 		st.serve(ctx, fmt.Sprintf("edge-%d", i+1), func(ctx context.Context) error { return e.Serve(ctx, edgeLns[i]) })

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,8 +21,10 @@ import (
 
 // A worker process killed with SIGKILL mid-ladder: no rendition of the
 // killed run is ever in the master, another worker process finishes the
-// job once its lease runs out, and hls.js in Chromium plays the result
-// and switches between every rendition without a stall.
+// job once its lease runs out, every rendition is cut at the same
+// instants (what lets hls.js switch without a stall; the corpus switches
+// levels in Chromium) and decodes through an edge, and the watch page
+// plays in Chromium.
 func TestStack_WorkerKilledMidEncode(t *testing.T) {
 	testenv.Require(t, "ffmpeg")
 	const ackWait = 3 * time.Second
@@ -88,5 +91,38 @@ func TestStack_WorkerKilledMidEncode(t *testing.T) {
 	if done.Status != "ready" || len(done.Renditions) != 3 {
 		t.Fatalf("ended %s (%s) with %+v, want src, 480p and 360p", done.Status, done.Error, done.Renditions)
 	}
-	playInChromium(t, done)
+	var cuts []string
+	for _, r := range done.Renditions {
+		u := st.EdgeURLs[0] + "/videos/" + v.ID + "/hls/" + r.Name + "/video.m3u8"
+		_, body := get(t, u, nil)
+		var durations []string
+		for _, line := range strings.Split(string(body), "\n") {
+			if d, ok := strings.CutPrefix(line, "#EXTINF:"); ok {
+				durations = append(durations, d)
+			}
+		}
+		cuts = append(cuts, strings.Join(durations, " "))
+		if d := testenv.Decode(t, u); d < 11.9 || d > 12.1 {
+			t.Errorf("rendition %s decodes to %.3f s through the edge, want 12", r.Name, d)
+		}
+	}
+	for i := range cuts {
+		if cuts[i] != cuts[0] {
+			t.Errorf("rendition %s is cut at %q, %s at %q: not aligned", done.Renditions[i].Name, cuts[i], done.Renditions[0].Name, cuts[0])
+		}
+	}
+	playOnly(t, done)
+}
+
+// playOnly plays the watch page and seeks, without switching levels.
+func playOnly(t *testing.T, v fullVideo) {
+	t.Helper()
+	node := testenv.Require(t, "node")
+	testenv.Require(t, "chromium")
+	shot := filepath.Join(testenv.ArtifactDir(t), "killed-worker-"+v.ID+".png")
+	cmd := exec.Command(node, filepath.Join(testenv.RepoRoot(t), "player", "e2e", "play.mjs"),
+		"--url", v.PageURL, "--screenshot", shot, "--timeout-ms", "90000")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("Chromium playback failed: %v\n%s", err, out)
+	}
 }
