@@ -38,11 +38,14 @@ func TestStack_PlaysWhileEncoding(t *testing.T) {
 	if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=1" && !strings.Contains(cc, "max-age=60") {
 		t.Errorf("growing playlist Cache-Control %q", cc)
 	}
-	cmd := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-live_start_index", "0", "-i", growing, "-t", "10", "-f", "null", "-")
+	// The video's own hls_url, through an edge: its master names the
+	// growing playlist (ffmpeg starts a live playlist at its first segment
+	// when told to; players start where the stream starts on their own).
+	cmd := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-live_start_index", "0", "-i", master, "-t", "10", "-f", "null", "-")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-		t.Fatalf("the growing HLS does not decode through the edge: %v %s", err, stderr.String())
+		t.Fatalf("the master of a video still encoding does not decode through the edge: %v %s", err, stderr.String())
 	}
 
 	done := waitComplete(t, st.WebURL, v.ID)
