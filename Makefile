@@ -20,7 +20,9 @@ FUZZ_TARGETS := \
 	./packager/probe:FuzzProbe \
 	./packager/mpegts:FuzzNewSegment_SampleEntry \
 	./edge/steering:FuzzParseAttrList \
-	./edge/steering:FuzzSteerMaster
+	./edge/steering:FuzzSteerMaster \
+	./packager/fmp4:FuzzDescribeInit \
+	./origin:FuzzGrowingFiles
 FUZZTIME ?= 8s
 # Each new interesting input is minimised for up to this long (Go's default
 # is 60 s): with multi-kilobyte MP4 seeds the default spent a short run

@@ -1,6 +1,7 @@
 package fmp4_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,4 +36,20 @@ func TestDescribeInit_NamesWhatFFmpegWrote(t *testing.T) {
 	if d.Codecs != "avc1.64000d,mp4a.40.2" || d.Width != 320 || d.Height != 240 {
 		t.Fatalf("described %+v", d)
 	}
+}
+
+// FuzzDescribeInit: hostile init segments get an error, never a panic.
+func FuzzDescribeInit(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "init.mp4"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add(seed[:len(seed)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := fmp4.DescribeInit(bytes.NewReader(b))
+		if err == nil && d.Codecs == "" {
+			t.Fatal("no error and no codecs")
+		}
+	})
 }
