@@ -150,19 +150,33 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	s3cfg := store.Config{Endpoint: s3.Endpoint(), Bucket: cfg.Bucket, AccessKey: s3.AccessKey(), SecretKey: s3.SecretKey(), PathStyle: true}
 
 	// Listen first, so every URL is known before the roles are configured.
-	originLn, err := listen(cfg.OriginAddr)
+	// Until a role serves on its listener, the listener is ours to close
+	// if anything below fails.
+	var pending []net.Listener
+	defer func() {
+		if !ok {
+			for _, ln := range pending {
+				ln.Close()
+			}
+		}
+	}()
+	listenOn := func(addr string) (net.Listener, error) {
+		ln, err := listen(addr)
+		if err == nil {
+			pending = append(pending, ln)
+		}
+		return ln, err
+	}
+	originLn, err := listenOn(cfg.OriginAddr)
 	if err != nil {
 		return nil, err
 	}
-	webLn, err := listen(cfg.WebAddr)
+	webLn, err := listenOn(cfg.WebAddr)
 	if err != nil {
-		originLn.Close()
 		return nil, err
 	}
-	routerLn, err := listen(cfg.RouterAddr)
+	routerLn, err := listenOn(cfg.RouterAddr)
 	if err != nil {
-		originLn.Close()
-		webLn.Close()
 		return nil, err
 	}
 	edgeLns := make([]net.Listener, cfg.Edges)
@@ -171,10 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		if i < len(cfg.EdgeAddrs) {
 			addr = cfg.EdgeAddrs[i]
 		}
-		if edgeLns[i], err = listen(addr); err != nil {
-			originLn.Close()
-			webLn.Close()
-			routerLn.Close()
+		if edgeLns[i], err = listenOn(addr); err != nil {
 			return nil, err
 		}
 	}
