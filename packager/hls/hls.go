@@ -153,7 +153,7 @@ func vod(t *index.Track, ver uint8, initURI string, target time.Duration, segURI
 	p.TargetDuration = max(1, math.Round(longest))
 	if t.Kind == index.Video && longest > 1.5*target.Seconds() {
 		p.SetCustomTag(comment(fmt.Sprintf(
-			"## Segments start on the source's keyframes, which are up to %.1f s apart, so they are longer than the %.0f s target. Re-encode with a shorter keyframe interval for finer seeking.",
+			"## Segments start on the source's keyframes, which are up to %.1f s apart, so they are longer than the %g s target. Re-encode with a shorter keyframe interval for finer seeking.",
 			longest, target.Seconds())))
 	}
 	p.Close()
