@@ -139,7 +139,7 @@ func vod(t *index.Track, ver uint8, initURI string, target time.Duration, segURI
 	if initURI != "" {
 		p.SetDefaultMap(initURI, 0, 0)
 	}
-	p.SetCustomTag(independentSegments{})
+	tags := tagLines{independentSegments{}}
 	longest := 0.0
 	for i := 0; i < n; i++ {
 		d := t.SegmentDuration(i).Seconds()
@@ -152,10 +152,11 @@ func vod(t *index.Track, ver uint8, initURI string, target time.Duration, segURI
 	// exceed the target duration.
 	p.TargetDuration = max(1, math.Round(longest))
 	if t.Kind == index.Video && longest > 1.5*target.Seconds() {
-		p.SetCustomTag(comment(fmt.Sprintf(
+		tags = append(tags, comment(fmt.Sprintf(
 			"## Segments start on the source's keyframes, which are up to %.1f s apart, so they are longer than the %g s target. Re-encode with a shorter keyframe interval for finer seeking.",
 			longest, target.Seconds())))
 	}
+	p.SetCustomTag(tags)
 	p.Close()
 	return p.Encode().Bytes(), nil
 }
@@ -239,6 +240,26 @@ func LanguageTag(iso6392 string) string {
 	base, _ := tag.Base()
 	return base.String()
 }
+
+// tagLines are custom tags written one after the other in this order.
+// grafov keeps a playlist's custom tags in a map: two set separately came
+// out in either order, so one playlist had two spellings (and two ETags).
+type tagLines []m3u8.CustomTag
+
+func (l tagLines) TagName() string { return l[0].TagName() }
+
+func (l tagLines) Encode() *bytes.Buffer {
+	var b bytes.Buffer
+	for i, t := range l {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.Write(t.Encode().Bytes())
+	}
+	return &b
+}
+
+func (l tagLines) String() string { return l.Encode().String() }
 
 // comment is a playlist comment line ("#" without "EXT" is not a tag).
 type comment string
