@@ -105,7 +105,7 @@ func (q *Queue) AckWait() time.Duration { return q.cfg.AckWait }
 func (q *Queue) Kind(ctx context.Context, name string) (*Kind, error) {
 	stream := q.cfg.Stream + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
 	subject := "jobs." + name
-	s, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	scfg := jetstream.StreamConfig{
 		Name:      stream,
 		Subjects:  []string{subject},
 		Retention: jetstream.WorkQueuePolicy, // a job is gone once acknowledged
@@ -118,17 +118,43 @@ func (q *Queue) Kind(ctx context.Context, name string) (*Kind, error) {
 		// fails (the upload answers 503) instead of queueing without end.
 		MaxMsgs: 1_000_000,
 		Discard: jetstream.DiscardNew,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue: stream %s: %w", stream, err)
 	}
-	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	ccfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       q.cfg.AckWait,
 		MaxDeliver:    q.cfg.MaxDeliver,
 		MaxAckPending: 10_000,
-	})
+	}
+	// Existing streams and consumers are opened, not updated: every process
+	// opens every kind at start, and an update of a stream racing another
+	// process's consumer creation is a data race inside nats-server
+	// v2.15.2 (found by -race). A consumer is updated only when this
+	// process's AckWait or MaxDeliver differs from the one in force.
+	s, err := q.js.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = q.js.CreateStream(ctx, scfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = q.js.Stream(ctx, stream) // another process made it first
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: stream %s: %w", stream, err)
+	}
+	c, err := s.Consumer(ctx, name)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		c, err = s.CreateConsumer(ctx, ccfg)
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			c, err = s.Consumer(ctx, name)
+		}
+	case err == nil:
+		if got := c.CachedInfo().Config; got.AckWait != ccfg.AckWait || got.MaxDeliver != ccfg.MaxDeliver {
+			q.cfg.Logger.Warn("job settings differ between processes; this one's now apply",
+				slog.String("kind", name), slog.Duration("ack_wait", ccfg.AckWait), slog.Duration("was", got.AckWait))
+			c, err = s.UpdateConsumer(ctx, ccfg)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("queue: consumer %s: %w", name, err)
 	}
