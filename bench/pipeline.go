@@ -249,4 +249,3 @@ func waitVideo(ctx context.Context, apiURL, id string, timeout time.Duration, co
 		}
 	}
 }
-

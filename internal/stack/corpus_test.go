@@ -440,13 +440,18 @@ func startTime(t *testing.T, url, stream string) (float64, float64) {
 }
 
 // playInChromium plays the watch page, seeks, and forces every level.
-func playInChromium(t *testing.T, v fullVideo) {
+func playInChromium(t *testing.T, v fullVideo) { playPage(t, v, "corpus-", "--switch-levels") }
+
+// playPage plays the watch page and seeks (play.mjs), with extra options;
+// its screenshot is named with prefix.
+func playPage(t *testing.T, v fullVideo, prefix string, extra ...string) {
 	t.Helper()
 	node := testenv.Require(t, "node")
 	testenv.Require(t, "chromium")
-	shot := filepath.Join(testenv.ArtifactDir(t), "corpus-"+v.ID+".png")
-	cmd := exec.Command(node, filepath.Join(testenv.RepoRoot(t), "player", "e2e", "play.mjs"),
-		"--url", v.PageURL, "--screenshot", shot, "--switch-levels", "--timeout-ms", "90000")
+	shot := filepath.Join(testenv.ArtifactDir(t), prefix+v.ID+".png")
+	args := append([]string{filepath.Join(testenv.RepoRoot(t), "player", "e2e", "play.mjs"),
+		"--url", v.PageURL, "--screenshot", shot, "--timeout-ms", "90000"}, extra...)
+	cmd := exec.Command(node, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

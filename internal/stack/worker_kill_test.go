@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,18 +110,5 @@ func TestStack_WorkerKilledMidEncode(t *testing.T) {
 			t.Errorf("rendition %s is cut at %q, %s at %q: not aligned", done.Renditions[i].Name, cuts[i], done.Renditions[0].Name, cuts[0])
 		}
 	}
-	playOnly(t, done)
-}
-
-// playOnly plays the watch page and seeks, without switching levels.
-func playOnly(t *testing.T, v fullVideo) {
-	t.Helper()
-	node := testenv.Require(t, "node")
-	testenv.Require(t, "chromium")
-	shot := filepath.Join(testenv.ArtifactDir(t), "killed-worker-"+v.ID+".png")
-	cmd := exec.Command(node, filepath.Join(testenv.RepoRoot(t), "player", "e2e", "play.mjs"),
-		"--url", v.PageURL, "--screenshot", shot, "--timeout-ms", "90000")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("Chromium playback failed: %v\n%s", err, out)
-	}
+	playPage(t, done, "killed-worker-") // switching: see the doc comment
 }
