@@ -343,19 +343,28 @@ func (s *core) transcodeFirst(ctx context.Context, v *catalog.Video, progress pr
 
 	// The growing HLS is stored while ffmpeg writes it; the video is ready
 	// once its first segment is.
+	// If storing it fails, the encode stops too: the job is retried whole.
 	var follow errgroup.Group
 	encoded := make(chan struct{})
+	encodeCtx, stopEncode := context.WithCancel(ctx)
+	defer stopEncode()
 	if dir := outs[0].HLSDir; dir != "" {
 		g := &growingUploader{s: s, id: v.ID, dir: dir, sent: map[string]bool{}, first: func(ctx context.Context) error {
 			return s.markGrowing(ctx, v.ID, dir, src)
 		}}
-		follow.Go(func() error { return g.follow(ctx, encoded) })
+		follow.Go(func() error {
+			err := g.follow(ctx, encoded)
+			if err != nil {
+				stopEncode()
+			}
+			return err
+		})
 	}
-	err = tc.EncodeLadder(ctx, input, src, outs, transcode.LadderOptions{Threads: s.opt.Threads},
+	err = tc.EncodeLadder(encodeCtx, input, src, outs, transcode.LadderOptions{Threads: s.opt.Threads},
 		func(p float64) { progress(ctx, "transcoding", 3+p*90) })
 	close(encoded)
-	if ferr := follow.Wait(); err == nil && ferr != nil {
-		err = fmt.Errorf("store the growing HLS: %w", ferr)
+	if ferr := follow.Wait(); ferr != nil && ctx.Err() == nil {
+		err = fmt.Errorf("store the growing HLS: %w", ferr) // the cause, not ffmpeg's "stopped"
 	}
 	if err != nil {
 		return err
