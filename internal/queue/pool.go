@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// priorityWait is how long a free slot waits on each kind but the last.
+const priorityWait = 50 * time.Millisecond
+
 // Pool works jobs from consumers with a fixed number of slots.
 type Pool struct {
 	// Kinds are taken from in order: a job of the first goes before any
@@ -84,7 +87,10 @@ func (p *Pool) take(ctx context.Context, poll time.Duration, log *slog.Logger) *
 		if ctx.Err() != nil {
 			return nil
 		}
-		wait := time.Duration(0)
+		// A kind ahead of others gets a short wait, not none: a no-wait
+		// fetch can come back empty while a job is there (seen right after
+		// publishing), which would let a lower kind's job jump ahead.
+		wait := priorityWait
 		if i == len(p.Kinds)-1 {
 			wait = poll
 		}

@@ -106,7 +106,9 @@ func TestQueue_JobOfDeadWorkerIsRedelivered(t *testing.T) {
 	defer close(release)
 	dead := &queue.Pool{Kinds: []*queue.Kind{c}, Poll: 50 * time.Millisecond, AckWait: time.Hour,
 		Handle: func(context.Context, *queue.Job) { close(taken); <-release }}
-	go func() { _ = dead.Run(context.Background()) }()
+	deadCtx, stopDead := context.WithCancel(context.Background())
+	defer stopDead() // ends its fetch loop (its handler ends with release)
+	go func() { _ = dead.Run(deadCtx) }()
 	<-taken
 
 	got := make(chan int, 1)
