@@ -235,6 +235,7 @@ func TestStack_Corpus(t *testing.T) {
 			if v.Status != "ready" {
 				t.Fatalf("got %s: %s", v.Status, v.Error)
 			}
+			waitFinalMaster(t, v)
 			res := &corpusResult{v: v}
 			judge(t, c, res)
 			if c.check != nil {
@@ -287,6 +288,26 @@ func waitComplete(t *testing.T, base, id string) fullVideo {
 	}
 	t.Fatalf("video %s not complete after 5 minutes", id)
 	return fullVideo{}
+}
+
+// waitFinalMaster waits until the video's master, as viewers get it, no
+// longer offers the growing HLS of its first encode: caches (edges, the
+// router) may keep the master of the encode under way for its max-age of
+// 2 s after the video is complete, which is right, but the checks judge
+// the finished renditions.
+func waitFinalMaster(t *testing.T, v fullVideo) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, body := get(t, v.HLSURL, nil)
+		if !strings.Contains(string(body), "hls/encoding/") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("15 s after completion the master still offers the growing HLS:\n%s", body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // judge applies the independent checks every ready video must pass.

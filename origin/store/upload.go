@@ -161,10 +161,37 @@ func (s *Store) multipart(ctx context.Context, key string, r *countingReader, fi
 	// cost storage until a lifecycle rule clears them.
 	abortCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer stop()
-	if _, aerr := s.client.AbortMultipartUpload(abortCtx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &key, UploadId: id}); aerr != nil {
+	if aerr := s.abort(abortCtx, key, id); aerr != nil {
 		err = fmt.Errorf("%w (and aborting the multipart upload failed: %v)", err, aerr)
 	}
 	return err
+}
+
+// abort aborts a multipart upload until S3 no longer knows it. A part
+// whose request was cancelled may still be written by the server after
+// the first abort and bring the upload back; S3's documentation says to
+// abort again in that case (seen with versitygw under load).
+func (s *Store) abort(ctx context.Context, key string, id *string) error {
+	backoff := 50 * time.Millisecond
+	for try := 0; ; try++ {
+		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &s.cfg.Bucket, Key: &key, UploadId: id})
+		if err != nil && try == 0 {
+			return err
+		}
+		parts, lerr := s.client.ListParts(ctx, &s3.ListPartsInput{Bucket: &s.cfg.Bucket, Key: &key, UploadId: id})
+		if lerr != nil || len(parts.Parts) == 0 && try > 0 {
+			return nil // gone (NoSuchUpload), or empty after a second abort
+		}
+		if try == 3 {
+			return fmt.Errorf("the multipart upload still has %d parts after %d aborts", len(parts.Parts), try+1)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
 }
 
 // abortTimeout bounds the clean-up of a failed multipart upload.
