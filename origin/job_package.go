@@ -224,8 +224,8 @@ func (s *core) markSource(ctx context.Context, v *catalog.Video, r catalog.Rendi
 		describe(v, ix)
 		if ready {
 			// Ready, with more renditions coming: the stage says so until the
-			// last one is stored.
-			v.Status, v.Stage, v.Percent = catalog.Ready, "encoding renditions", 0
+			// last one is stored (queued first: queueEncode follows).
+			v.Status, v.Stage, v.Percent = catalog.Ready, stageQueued, 0
 		}
 		return nil
 	})

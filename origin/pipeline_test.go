@@ -2,11 +2,11 @@ package origin_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -96,9 +96,9 @@ func TestPipeline_ReadyNeverWaitsForTheEncodePool(t *testing.T) {
 	if busyNow, _ := getVideo(t, o.URL, busy.ID); busyNow.Stage == "" {
 		t.Fatalf("the held video is complete (%+v): the test did not hold the pool", busyNow)
 	}
-	if ready.QueuePosition != 1 {
-		t.Errorf("the ready video's ladder is at place %d in line, want 1 (behind the held encode)", ready.QueuePosition)
-	}
+	// Its ladder waits behind the held encode (the place is recorded just
+	// after ready).
+	waitFor(t, o.URL, v.ID, "its ladder to wait at place 1", func(p progressVideo) bool { return p.QueuePosition == 1 })
 	if d := testenv.Decode(t, ready.HLSURL); d < 2.9 || d > 3.1 {
 		t.Errorf("decodes to %.3f s, want 3", d)
 	}
@@ -210,10 +210,11 @@ func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 		c.Queue.AckWait = ackWait
 		w.Queue.AckWait = ackWait
 	}, noWorker)
-	port := freePort(t)
 	cmd := exec.Command(bin, "worker")
+	var workerLog bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &workerLog, &workerLog
 	cmd.Env = append(os.Environ(),
-		"STREAMFRONT_ADDR=127.0.0.1:"+port,
+		"STREAMFRONT_ADDR=127.0.0.1:0",
 		"STREAMFRONT_NATS_URL="+b.NATS,
 		"STREAMFRONT_JOB_ACK_WAIT="+ackWait.String(),
 		"STREAMFRONT_S3_ENDPOINT="+b.Endpoint, "STREAMFRONT_S3_BUCKET=streamfront",
@@ -223,7 +224,13 @@ func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("the killed worker's output:\n%s", workerLog.String())
+		}
+	})
 
 	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 12, Width: 960, Height: 540})
 	code, v, body := upload(t, o.URL, src, "")
@@ -231,6 +238,9 @@ func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 		t.Fatalf("upload: %d %s", code, body)
 	}
 	waitFor(t, o.URL, v.ID, "the encode to start", func(p progressVideo) bool {
+		if p.Status == "failed" {
+			t.Fatalf("failed before the kill: %s", p.Error)
+		}
 		return p.Stage == "encoding renditions" && p.Percent > 0
 	})
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
@@ -257,14 +267,3 @@ func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 
 // noWorker starts the origin without a worker of its own.
 func noWorker(_ *origin.Config, w *origin.WorkerConfig) { w.MaxEncodes = -1 }
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}

@@ -1,11 +1,11 @@
 package stack_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,14 +36,10 @@ func TestStack_WorkerKilledMidEncode(t *testing.T) {
 	st.WorkerStops[0]() // this test's workers are processes of their own
 	bin := testenv.BuildStreamfront(t)
 	worker := func(name string) *exec.Cmd {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
 		cmd := exec.Command(bin, "worker")
-		cmd.Env = append(os.Environ(), "STREAMFRONT_ADDR="+addr, "STREAMFRONT_WORKER_NAME="+name,
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.Env = append(os.Environ(), "STREAMFRONT_ADDR=127.0.0.1:0", "STREAMFRONT_WORKER_NAME="+name,
 			"STREAMFRONT_NATS_URL="+st.NATS.URL(), "STREAMFRONT_JOB_ACK_WAIT="+ackWait.String(),
 			"STREAMFRONT_S3_ENDPOINT="+st.S3.Endpoint(), "STREAMFRONT_S3_BUCKET=streamfront",
 			"STREAMFRONT_S3_ACCESS_KEY="+st.S3.AccessKey(), "STREAMFRONT_S3_SECRET_KEY="+st.S3.SecretKey(),
@@ -52,7 +48,13 @@ func TestStack_WorkerKilledMidEncode(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+		t.Cleanup(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+			if t.Failed() {
+				t.Logf("worker %s said:\n%s", name, out.String())
+			}
+		})
 		return cmd
 	}
 	doomed := worker("doomed")
