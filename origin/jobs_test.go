@@ -119,14 +119,15 @@ func getVideo(t *testing.T, base, id string) (progressVideo, int) {
 func waitFor(t *testing.T, base, id, what string, cond func(progressVideo) bool) progressVideo {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
+	var v progressVideo
 	for time.Now().Before(deadline) {
-		v, _ := getVideo(t, base, id)
+		v, _ = getVideo(t, base, id)
 		if cond(v) {
 			return v
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("video %s: %s did not happen within 3 minutes", id, what)
+	t.Fatalf("video %s: %s did not happen within 3 minutes (last seen: %s, stage %q, %.0f%%, error %q)", id, what, v.Status, v.Stage, v.Percent, v.Error)
 	return progressVideo{}
 }
 
