@@ -2,14 +2,12 @@ package origin_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -210,27 +208,12 @@ func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 		c.Queue.AckWait = ackWait
 		w.Queue.AckWait = ackWait
 	}, noWorker)
-	cmd := exec.Command(bin, "worker")
-	var workerLog bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &workerLog, &workerLog
-	cmd.Env = append(os.Environ(),
-		"STREAMFRONT_ADDR=127.0.0.1:0",
+	cmd := testenv.StartWorkerProcess(t, bin,
 		"STREAMFRONT_NATS_URL="+b.NATS,
 		"STREAMFRONT_JOB_ACK_WAIT="+ackWait.String(),
 		"STREAMFRONT_S3_ENDPOINT="+b.Endpoint, "STREAMFRONT_S3_BUCKET=streamfront",
 		"STREAMFRONT_S3_ACCESS_KEY="+b.AccessKey, "STREAMFRONT_S3_SECRET_KEY="+b.SecretKey, "STREAMFRONT_S3_PATH_STYLE=true",
 		"STREAMFRONT_LADDER=360p:360:600k,240p:240:300k", "STREAMFRONT_THREADS=1", "STREAMFRONT_LOG_LEVEL=info")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // kill its ffmpeg too, as a crash of the machine would
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("the killed worker's output:\n%s", workerLog.String())
-		}
-	})
 
 	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 24, Width: 960, Height: 540})
 	code, v, body := upload(t, o.URL, src, "")

@@ -1,13 +1,11 @@
 package stack_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -36,26 +34,11 @@ func TestStack_WorkerKilledMidEncode(t *testing.T) {
 	st.WorkerStops[0]() // this test's workers are processes of their own
 	bin := testenv.BuildStreamfront(t)
 	worker := func(name string) *exec.Cmd {
-		cmd := exec.Command(bin, "worker")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		cmd.Env = append(os.Environ(), "STREAMFRONT_ADDR=127.0.0.1:0", "STREAMFRONT_WORKER_NAME="+name,
+		return testenv.StartWorkerProcess(t, bin, "STREAMFRONT_WORKER_NAME="+name,
 			"STREAMFRONT_NATS_URL="+st.NATS.URL(), "STREAMFRONT_JOB_ACK_WAIT="+ackWait.String(),
 			"STREAMFRONT_S3_ENDPOINT="+st.S3.Endpoint(), "STREAMFRONT_S3_BUCKET=streamfront",
 			"STREAMFRONT_S3_ACCESS_KEY="+st.S3.AccessKey(), "STREAMFRONT_S3_SECRET_KEY="+st.S3.SecretKey(),
 			"STREAMFRONT_S3_PATH_STYLE=true", "STREAMFRONT_THREADS=1", "STREAMFRONT_LOG_LEVEL=warn")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its ffmpeg dies with it, as on a lost machine
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			_ = cmd.Wait()
-			if t.Failed() {
-				t.Logf("worker %s said:\n%s", name, out.String())
-			}
-		})
-		return cmd
 	}
 	doomed := worker("doomed")
 

@@ -1,11 +1,13 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 
 	"github.com/streamfront/streamfront/internal/s3server"
@@ -88,4 +90,29 @@ func BuildStreamfront(t testing.TB) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// StartWorkerProcess runs `streamfront worker` (bin) as its own process
+// group, listening on a free loopback port, with env added to the
+// environment. The test may SIGKILL the group (-pid) to crash it as a lost
+// machine would, ffmpeg included; the group is killed at cleanup anyway,
+// and what the worker printed is shown if the test failed.
+func StartWorkerProcess(t testing.TB, bin string, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "worker")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(append(os.Environ(), "STREAMFRONT_ADDR=127.0.0.1:0"), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the worker: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("the worker process (pid %d) said:\n%s", cmd.Process.Pid, out.String())
+		}
+	})
+	return cmd
 }

@@ -69,8 +69,10 @@ func TestEncodeLadder_EveryInputKindBecomesBrowserPlayable(t *testing.T) {
 
 // originPlan takes the origin's decisions on an upload at path: it is not
 // served as it is (Analyze), nor copied into an MP4 (Copyable), but
-// encoded; the outputs are those its transcode (or, for an HEVC source
-// served as it is, its ladder) job makes. It mirrors origin/job_package.go.
+// encoded; the outputs are those its two encode jobs make between them
+// (the first rendition, then the rest of the ladder with the thumbnails),
+// here in one run: each output's arguments are the same either way. It
+// follows origin/job_package.go.
 func originPlan(t *testing.T, path string, src *Source) ([]Output, LadderOptions) {
 	t.Helper()
 	f, err := os.Open(path)
