@@ -257,3 +257,10 @@ func compileGlob(pattern string) (*regexp.Regexp, error) {
 	b.WriteString("$")
 	return regexp.Compile(b.String())
 }
+
+// Check says what is wrong with cfg, as New would, without opening
+// anything (`streamfront config check`).
+func (cfg Config) Check() error {
+	_, err := cfg.withDefaults()
+	return err
+}

@@ -156,3 +156,10 @@ func (c *Config) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Check says what is wrong with c, as New would, without connecting to
+// anything (`streamfront config check`).
+func (c Config) Check() error {
+	c.setDefaults()
+	return c.validate()
+}

@@ -271,3 +271,10 @@ func validPathwayID(s string) bool {
 	}
 	return true
 }
+
+// Check says what is wrong with cfg, as New would, without probing
+// anything (`streamfront config check`).
+func (cfg Config) Check() error {
+	_, err := cfg.withDefaults()
+	return err
+}

@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,25 +23,43 @@ func ParseLadder(s string) ([]Rung, error) {
 		if len(parts) != 3 || parts[0] == "" {
 			return nil, fmt.Errorf("ladder rung %q: want name:shortSide:bitrate, e.g. 720p:720:3M", item)
 		}
-		for _, c := range parts[0] {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return nil, fmt.Errorf("ladder rung %q: the name may hold letters, digits, - and _ only (it becomes part of URLs)", item)
-			}
-		}
-		if parts[0] == "src" || parts[0] == "encoding" {
-			return nil, fmt.Errorf("ladder rung %q: %q is a name of our own (the source, the HLS of an encode under way)", item, parts[0])
-		}
 		side, err := strconv.Atoi(parts[1])
-		if err != nil || side < 16 || side > 8192 {
+		if err != nil {
 			return nil, fmt.Errorf("ladder rung %q: the short side must be a number of lines from 16 to 8192", item)
 		}
 		rate, err := parseBitrate(parts[2])
 		if err != nil {
 			return nil, fmt.Errorf("ladder rung %q: %w", item, err)
 		}
-		out = append(out, Rung{Name: parts[0], ShortSide: side, VideoBitrate: rate})
+		r := Rung{Name: parts[0], ShortSide: side, VideoBitrate: rate}
+		if err := r.Check(); err != nil {
+			return nil, fmt.Errorf("ladder rung %q: %w", item, err)
+		}
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Check says what is wrong with a rung of a configured ladder.
+func (r Rung) Check() error {
+	if r.Name == "" {
+		return errors.New("a rung needs a name")
+	}
+	for _, c := range r.Name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return errors.New("the name may hold letters, digits, - and _ only (it becomes part of URLs)")
+		}
+	}
+	if r.Name == "src" || r.Name == "encoding" {
+		return fmt.Errorf("%q is a name of our own (the source, the HLS of an encode under way)", r.Name)
+	}
+	if r.ShortSide < 16 || r.ShortSide > 8192 {
+		return errors.New("the short side must be a number of lines from 16 to 8192")
+	}
+	if r.VideoBitrate <= 0 || r.VideoBitrate > 1e10 {
+		return errors.New("the bitrate must be a positive number of bits/s up to 10G")
+	}
+	return nil
 }
 
 func parseBitrate(s string) (int64, error) {

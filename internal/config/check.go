@@ -1,0 +1,258 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/streamfront/streamfront/internal/urlsign"
+	"github.com/streamfront/streamfront/packager/transcode"
+)
+
+// Roles are the parts of a deployment Check can check.
+func Roles() []string { return []string{"origin", "worker", "edge", "router", "web"} }
+
+// validate checks what must hold whichever role reads the file.
+func (l *Loaded) validate() error {
+	var ps Problems
+	add := func(key, format string, args ...any) { ps = append(ps, l.problem(key, format, args...)) }
+	f := l.File
+
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(f.LogLevel)) {
+		add("log_level", "%q is not a log level: debug, info, warn or error", f.LogLevel)
+	}
+	for key, u := range map[string]string{
+		"site.web_url": f.Site.WebURL, "site.media_url": f.Site.MediaURL,
+		"origin.url": f.Origin.URL, "s3.endpoint": f.S3.Endpoint,
+	} {
+		if u != "" && !httpURL(u) {
+			add(key, "%q must be an absolute http(s) URL, e.g. http://localhost:8090", u)
+		}
+	}
+	if f.S3.Bucket == "" {
+		add("s3.bucket", "is required")
+	}
+	if (f.S3.AccessKey == "") != (f.S3.SecretKey == "") {
+		add("s3.secret_key", "access_key and secret_key go together (both empty use the AWS default credential chain)")
+	}
+
+	l.validateSigning(add)
+	l.validateEdges(add)
+
+	names := map[string]bool{}
+	for i, r := range f.Worker.Ladder {
+		key := fmt.Sprintf("worker.ladder[%d]", i)
+		tr := transcode.Rung{Name: r.Name, ShortSide: r.ShortSide, VideoBitrate: int64(r.Bitrate)}
+		if err := tr.Check(); err != nil {
+			add(key, "%v", err)
+		}
+		if names[r.Name] {
+			add(key+".name", "%q is used twice", r.Name)
+		}
+		names[r.Name] = true
+	}
+	for key, n := range map[string]int{
+		"origin.package_slots": f.Origin.PackageSlots, "worker.max_encodes": f.Worker.MaxEncodes,
+		"router.fail_after": f.Router.FailAfter, "router.recover_after": f.Router.RecoverAfter,
+		"router.master_cache_entries": f.Router.MasterCacheEntries, "queue.replicas": f.Queue.Replicas,
+		"queue.max_deliver": f.Queue.MaxDeliver, "s3.upload_concurrency": f.S3.UploadConcurrency,
+	} {
+		if n < 1 {
+			add(key, "%d must be at least 1", n)
+		}
+	}
+	for key, n := range map[string]int{"worker.threads": f.Worker.Threads, "local.workers": f.Local.Workers} {
+		if n < 0 {
+			add(key, "%d must not be negative", n)
+		}
+	}
+	if f.Router.RTTWeight <= 0 || f.Router.RTTWeight > 1 {
+		add("router.rtt_weight", "%v must be above 0 and at most 1", f.Router.RTTWeight)
+	}
+	if f.S3.PartSize < 5<<20 {
+		add("s3.part_size", "%v is below S3's smallest multipart part, 5MiB", f.S3.PartSize)
+	}
+	for key, d := range map[string]Duration{
+		"media.segment_target": f.Media.SegmentTarget, "queue.ack_wait": f.Queue.AckWait,
+		"origin.lease_ttl": f.Origin.LeaseTTL, "router.steering_ttl": f.Router.SteeringTTL,
+	} {
+		if d <= 0 {
+			add(key, "must be more than 0")
+		}
+	}
+	if f.Edge.MaxTTL < f.Edge.MinTTL {
+		add("edge.max_ttl", "%v is below edge.min_ttl %v", f.Edge.MaxTTL.D(), f.Edge.MinTTL.D())
+	}
+	if f.Edge.SliceSize < 64<<10 || f.Edge.SliceSize > 64<<20 {
+		add("edge.slice_size", "must be from 64KiB to 64MiB")
+	}
+	for i, p := range f.Edge.SlicedPaths {
+		if !strings.HasPrefix(p, "/") {
+			add(fmt.Sprintf("edge.sliced_paths[%d]", i), "pattern %q must start with /", p)
+		}
+	}
+	for i, b := range f.Edge.Behaviors {
+		key := fmt.Sprintf("edge.behaviors[%d]", i)
+		if !strings.HasPrefix(b.Pattern, "/") {
+			add(key+".pattern", "pattern %q must start with /", b.Pattern)
+		}
+		if b.MaxTTL != 0 && b.MaxTTL < b.MinTTL {
+			add(key+".max_ttl", "%v is below min_ttl %v", b.MaxTTL.D(), b.MinTTL.D())
+		}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+func (l *Loaded) validateSigning(add func(string, string, ...any)) {
+	s := l.Secrets
+	ids := map[string]bool{}
+	for i, k := range append([]SigningKey{s.SigningKey}, s.PreviousSigningKeys...) {
+		key := "secrets.signing_key"
+		if i > 0 {
+			key = fmt.Sprintf("secrets.previous_signing_keys[%d]", i-1)
+		}
+		if i == 0 && k.ID == "" && k.Secret == "" {
+			continue // private videos get unsigned URLs, which edges refuse
+		}
+		if err := urlsign.CheckKey(k.ID, []byte(k.Secret)); err != nil {
+			add(key, "%v", err)
+		}
+		if ids[k.ID] {
+			add(key+".id", "%q is used twice", k.ID)
+		}
+		ids[k.ID] = true
+	}
+}
+
+func (l *Loaded) validateEdges(add func(string, string, ...any)) {
+	names, urls := map[string]bool{}, map[string]bool{}
+	for _, n := range l.Edges {
+		names[n.Name] = true
+	}
+	seen := map[string]bool{}
+	for i, n := range l.Edges {
+		key := fmt.Sprintf("edges[%d]", i)
+		if !pathwayID(n.Name) {
+			add(key+".name", "%q must be 1 to 64 letters, digits, '.', '-' or '_' (it is the HLS pathway ID and X-Edge)", n.Name)
+		} else if seen[n.Name] {
+			add(key+".name", "%q is used twice", n.Name)
+		}
+		seen[n.Name] = true
+		switch {
+		case n.URL == "":
+			add(key+".url", "is required: how viewers reach this edge")
+		case !httpURL(n.URL):
+			add(key+".url", "%q must be an absolute http(s) URL", n.URL)
+		case urls[n.URL]:
+			add(key+".url", "%q is used twice", n.URL)
+		}
+		urls[n.URL] = true
+		if n.InternalURL != "" && !httpURL(n.InternalURL) {
+			add(key+".internal_url", "%q must be an absolute http(s) URL", n.InternalURL)
+		}
+		for j, sh := range n.Shields {
+			switch {
+			case sh == n.Name:
+				add(fmt.Sprintf("%s.shields[%d]", key, j), "an edge cannot be its own shield")
+			case !names[sh]:
+				add(fmt.Sprintf("%s.shields[%d]", key, j), "%q is not the name of an edge in edges", sh)
+			}
+		}
+		if (n.TLSCert == "") != (n.TLSKey == "") {
+			add(key+".tls_key", "tls_cert and tls_key go together")
+		}
+	}
+}
+
+// Check says what stops the given roles (all of Roles() when none) from
+// starting with this deployment: every problem, each at its key. It runs
+// each role's own check too, without connecting to anything.
+func (l *Loaded) Check(roles ...string) error {
+	if len(roles) == 0 {
+		roles = Roles()
+	}
+	var ps Problems
+	add := func(key, format string, args ...any) { ps = append(ps, l.problem(key, format, args...)) }
+	if err := l.validate(); err != nil {
+		ps = append(ps, err.(Problems)...)
+	}
+	f := l.File
+	need := func(role, key, value, why string) {
+		if value == "" {
+			add(key, "is required by the %s: %s", role, why)
+		}
+	}
+	for _, role := range roles {
+		switch role {
+		case "origin":
+			need(role, "secrets.api_key", string(f.Secrets.APIKey), "it authorises uploads (or set STREAMFRONT_API_KEY)")
+			need(role, "site.web_url", f.Site.WebURL, "the site's public URL, for page_url")
+			need(role, "site.media_url", f.Site.MediaURL, "viewers' entry for media (the router), the base of hls_url")
+			need(role, "queue.url", f.Queue.URL, "the NATS server that carries jobs")
+			if len(f.Edges) > 0 {
+				need(role, "secrets.admin_token", string(f.Secrets.AdminToken), "it invalidates the edges' caches (or set STREAMFRONT_ADMIN_TOKEN)")
+			}
+		case "worker":
+			need(role, "queue.url", f.Queue.URL, "the NATS server it takes encodes from")
+		case "edge":
+			need(role, "origin.url", f.Origin.URL, "the origin the edges fill from")
+		case "router":
+			if len(f.Edges) == 0 {
+				add("edges", "the router needs at least one edge to send viewers to")
+			}
+		case "web":
+			need(role, "origin.url", f.Origin.URL, "the site reads the API there")
+		default:
+			ps = append(ps, Problem{File: l.Path, Msg: fmt.Sprintf("unknown role %q (roles: %s)", role, strings.Join(Roles(), ", "))})
+		}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	// The roles' own checks, as a last net: the file's checks above say
+	// where a mistake is, these only which role refuses.
+	for _, role := range roles {
+		var err error
+		switch role {
+		case "origin":
+			err = f.OriginConfig().Check()
+		case "edge":
+			for _, n := range f.Edges {
+				if err = f.EdgeConfig(n).Check(); err != nil {
+					break
+				}
+			}
+		case "router":
+			err = f.RouterConfig().Check()
+		}
+		if err != nil {
+			ps = append(ps, Problem{File: l.Path, Msg: fmt.Sprintf("the %s refuses it: %v", role, err)})
+		}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// pathwayID is the Content Steering specification's rule for pathway IDs.
+func pathwayID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

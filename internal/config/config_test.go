@@ -1,0 +1,119 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/streamfront/streamfront/internal/config"
+	"github.com/streamfront/streamfront/internal/testenv"
+)
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestLoad_TheCommittedFileIsGood(t *testing.T) {
+	l, err := config.Load(testenv.RepoRoot(t)+"/streamfront.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParse_ReportsEveryMistakeWithItsLine(t *testing.T) {
+	yaml := `log_level: info
+origin:
+  package_slot: 4
+  lease_ttl: -5s
+edge:
+  memory_size: lots
+edges:
+  - name: edge-1
+    url: http://localhost:8081
+    shields: [edge-9]
+`
+	_, err := config.Parse("deploy.yaml", []byte(yaml), noEnv)
+	if err == nil {
+		t.Fatal("a file with three mistakes loaded")
+	}
+	for _, want := range []string{
+		`deploy.yaml:3: origin.package_slot: unknown key "package_slot" (did you mean "package_slots"?)`,
+		`deploy.yaml:4: origin.lease_ttl: "-5s" is negative`,
+		`deploy.yaml:6: edge.memory_size: "lots" is not a size`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+
+	// Once the file reads, the deployment's own rules: shields name edges,
+	// and the origin needs its secret.
+	yaml = `edges:
+  - name: edge-1
+    url: http://localhost:8081
+    shields: [edge-9]
+`
+	l, err := config.Parse("deploy.yaml", []byte(yaml), noEnv)
+	if err == nil {
+		t.Fatal("an edge shielded by an unknown edge loaded")
+	}
+	if want := `deploy.yaml:4: edges[0].shields[0]: "edge-9" is not the name of an edge`; !strings.Contains(err.Error(), want) {
+		t.Errorf("error does not say %q:\n%v", want, err)
+	}
+	l, err = config.Parse("deploy.yaml", []byte("queue:\n  url: nats://q:4222\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = l.Check("origin")
+	for _, want := range []string{
+		"deploy.yaml: secrets.api_key: is required by the origin",
+		"deploy.yaml: site.web_url: is required by the origin",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check(origin) does not say %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestParse_ExpandsVariables(t *testing.T) {
+	env := map[string]string{"EDGE_SECRET": "from-env", "EMPTY": ""}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	l, err := config.Parse("d.yaml", []byte(`secrets:
+  edge_secret: ${EDGE_SECRET}
+  admin_token: ${EMPTY:-fallback}
+  api_key: "$$dollar${UNSET:-}"
+`), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(l.Secrets.EdgeSecret); got != "from-env" {
+		t.Errorf("edge_secret = %q", got)
+	}
+	if got := string(l.Secrets.AdminToken); got != "fallback" {
+		t.Errorf("admin_token = %q, want the default of an empty variable", got)
+	}
+	if got := string(l.Secrets.APIKey); got != "$dollar" {
+		t.Errorf("api_key = %q", got)
+	}
+	_, err = config.Parse("d.yaml", []byte("log_level: info\nsecrets:\n  api_key: ${NOT_SET}\n"), getenv)
+	if err == nil || !strings.Contains(err.Error(), "d.yaml:3: ${NOT_SET} is not set") {
+		t.Errorf("an unset variable without default: %v", err)
+	}
+}
+
+func TestSecrets_AreNeverPrinted(t *testing.T) {
+	l, err := config.Parse("d.yaml", []byte("secrets:\n  api_key: hunter2-hunter2\n  signing_key: {id: k1, secret: 0123456789abcdef0123}\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := l.Effective()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "hunter2") || strings.Contains(string(out), "0123456789abcdef") {
+		t.Errorf("the effective configuration shows a secret:\n%s", out)
+	}
+	if !strings.Contains(string(out), "api_key: (set)") || !strings.Contains(string(out), "id: k1") {
+		t.Errorf("the effective configuration does not say which secrets are set:\n%s", out)
+	}
+}

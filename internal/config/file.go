@@ -1,0 +1,249 @@
+package config
+
+// File is a deployment: what every role reads. Keys are snake_case; a key
+// left out takes the default written beside it (Default holds them all).
+type File struct {
+	// LogLevel is debug, info, warn or error.
+	LogLevel string  `yaml:"log_level"`
+	S3       S3      `yaml:"s3"`
+	Queue    Queue   `yaml:"queue"`
+	Secrets  Secrets `yaml:"secrets"`
+	Site     Site    `yaml:"site"`
+	Media    Media   `yaml:"media"`
+	Origin   Origin  `yaml:"origin"`
+	Worker   Worker  `yaml:"worker"`
+	// Edge holds the settings every edge shares; Edges lists the edges.
+	Edge   Edge       `yaml:"edge"`
+	Edges  []EdgeNode `yaml:"edges"`
+	Router Router     `yaml:"router"`
+	Web    Web        `yaml:"web"`
+	NATS   NATS       `yaml:"nats"`
+	Local  Local      `yaml:"local"`
+}
+
+// S3 is where everything is stored (store.Config).
+type S3 struct {
+	// Endpoint is the S3 base URL; empty means AWS. `streamfront all`
+	// runs its own S3 server there.
+	Endpoint string `yaml:"endpoint"`
+	Region   string `yaml:"region"`
+	Bucket   string `yaml:"bucket"`
+	// AccessKey and SecretKey are static credentials; both empty use the
+	// AWS default chain (environment, profile, instance role).
+	AccessKey Secret `yaml:"access_key"`
+	SecretKey Secret `yaml:"secret_key"`
+	// PathStyle addresses buckets as endpoint/bucket (MinIO, versitygw).
+	PathStyle bool `yaml:"path_style"`
+	// PartSize and UploadConcurrency bound one upload's memory:
+	// PartSize × (UploadConcurrency+1).
+	PartSize          Size `yaml:"part_size"`
+	UploadConcurrency int  `yaml:"upload_concurrency"`
+}
+
+// Queue is the job queue, NATS JetStream (queue.Config). Every origin and
+// worker must agree on it, which is why it is written once here.
+type Queue struct {
+	// URL is the NATS server or cluster (comma-separated). `streamfront
+	// all` runs its own NATS server there.
+	URL      string `yaml:"url"`
+	Stream   string `yaml:"stream"`
+	Replicas int    `yaml:"replicas"`
+	// AckWait is how long a job whose process died waits for another.
+	AckWait    Duration `yaml:"ack_wait"`
+	MaxDeliver int      `yaml:"max_deliver"`
+}
+
+// Secrets holds each secret once, by the name every role knows it by.
+type Secrets struct {
+	// APIKey authorises uploads and edits (Authorization: Bearer).
+	APIKey Secret `yaml:"api_key"`
+	// EdgeSecret is shared by the origin and the edges: edges sign their
+	// requests with it and the origin serves media to nobody else. Empty
+	// serves media to anyone.
+	EdgeSecret Secret `yaml:"edge_secret"`
+	// AdminToken guards the edges' invalidation API, which the origin
+	// calls. Required with more than zero edges.
+	AdminToken Secret `yaml:"admin_token"`
+	// SigningKey signs private videos' URLs at the origin and verifies
+	// them at the edges; PreviousSigningKeys are still verified by the
+	// edges while their tokens live (key rotation).
+	SigningKey          SigningKey   `yaml:"signing_key"`
+	PreviousSigningKeys []SigningKey `yaml:"previous_signing_keys"`
+}
+
+// SigningKey is one URL-signing key.
+type SigningKey struct {
+	ID     string `yaml:"id"`
+	Secret Secret `yaml:"secret"`
+}
+
+// Site is the public face of the deployment.
+type Site struct {
+	// WebURL is the site's public URL (page_url, canonical links).
+	WebURL string `yaml:"web_url"`
+	// MediaURL is the viewers' entry for media: the router (or one edge),
+	// the base of every hls_url and mp4_url.
+	MediaURL string `yaml:"media_url"`
+	// Name is shown in titles and link previews.
+	Name string `yaml:"name"`
+}
+
+// Media is shared by origins and workers, which must agree on it.
+type Media struct {
+	SegmentTarget    Duration `yaml:"segment_target"`
+	WorkDir          string   `yaml:"work_dir"`
+	FFmpeg           string   `yaml:"ffmpeg"`
+	FFprobe          string   `yaml:"ffprobe"`
+	TranscodeTimeout Duration `yaml:"transcode_timeout"`
+	// IndexCacheSize bounds the sample indexes an origin keeps in memory.
+	IndexCacheSize Size `yaml:"index_cache_size"`
+}
+
+// Origin is the upload API and the origin the edges pull from.
+type Origin struct {
+	Addr string `yaml:"addr"`
+	// URL is how edges and the site reach the origin.
+	URL                  string   `yaml:"url"`
+	MaxUploadSize        Size     `yaml:"max_upload_size"`
+	PackageSlots         int      `yaml:"package_slots"`
+	LeaseTTL             Duration `yaml:"lease_ttl"`
+	SignedURLTTL         Duration `yaml:"signed_url_ttl"`
+	InvalidationTimeout  Duration `yaml:"invalidation_timeout"`
+	InvalidationRetryFor Duration `yaml:"invalidation_retry_for"`
+}
+
+// Worker is every encoding worker's settings.
+type Worker struct {
+	// Addr serves /metrics and /healthz; "-" serves nothing.
+	Addr       string `yaml:"addr"`
+	MaxEncodes int    `yaml:"max_encodes"`
+	// Threads of each ffmpeg run; 0 lets ffmpeg choose.
+	Threads int `yaml:"threads"`
+	// Ladder is the ABR ladder below the source; an empty list encodes
+	// none, leaving it out takes 1080p/720p/480p/360p.
+	Ladder     []Rung `yaml:"ladder"`
+	WriteAhead bool   `yaml:"write_ahead"`
+}
+
+// Rung is one rendition of the ladder.
+type Rung struct {
+	Name      string  `yaml:"name"`
+	ShortSide int     `yaml:"short_side"`
+	Bitrate   Bitrate `yaml:"bitrate"`
+}
+
+// Edge is what every edge shares (edge.Config).
+type Edge struct {
+	MemorySize    Size     `yaml:"memory_size"`
+	DiskSize      Size     `yaml:"disk_size"`
+	SliceSize     Size     `yaml:"slice_size"`
+	SlicedPaths   []string `yaml:"sliced_paths"`
+	MaxObjectSize Size     `yaml:"max_object_size"`
+
+	OriginConnectTimeout   Duration `yaml:"origin_connect_timeout"`
+	OriginFirstByteTimeout Duration `yaml:"origin_first_byte_timeout"`
+	OriginReadTimeout      Duration `yaml:"origin_read_timeout"`
+
+	DefaultTTL           Duration    `yaml:"default_ttl"`
+	MinTTL               Duration    `yaml:"min_ttl"`
+	MaxTTL               Duration    `yaml:"max_ttl"`
+	NegativeTTL          Duration    `yaml:"negative_ttl"`
+	StaleWhileRevalidate Duration    `yaml:"stale_while_revalidate"`
+	StaleIfError         OptDuration `yaml:"stale_if_error"`
+	// Behaviors override the TTLs and the cache key by path (first match).
+	Behaviors []Behavior `yaml:"behaviors"`
+
+	CORSOrigin string `yaml:"cors_origin"`
+	// FastPath answers memory hits on HTTP/1.1 without net/http.
+	FastPath bool `yaml:"fast_path"`
+
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	WriteTimeout      Duration `yaml:"write_timeout"`
+	IdleTimeout       Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
+}
+
+// Behavior is edge.Behavior: zero TTLs take the edge's.
+type Behavior struct {
+	Pattern     string   `yaml:"pattern"`
+	DefaultTTL  Duration `yaml:"default_ttl"`
+	MinTTL      Duration `yaml:"min_ttl"`
+	MaxTTL      Duration `yaml:"max_ttl"`
+	NegativeTTL Duration `yaml:"negative_ttl"`
+	// QueryKeys are the query parameters in the cache key; left out keeps
+	// the whole query, an empty list ignores it.
+	QueryKeys *[]string `yaml:"query_keys"`
+}
+
+// EdgeNode is one edge of the fleet: the origin invalidates it, the router
+// steers viewers to it, other edges may use it as their shield.
+type EdgeNode struct {
+	// Name is its identity (X-Edge, the HLS pathway ID).
+	Name string `yaml:"name"`
+	// URL is how viewers reach it.
+	URL string `yaml:"url"`
+	// InternalURL is how the origin, the router and other edges reach it,
+	// when not by URL (containers, private networks).
+	InternalURL string `yaml:"internal_url"`
+	Addr        string `yaml:"addr"`
+	// CacheDir is its disk tier; empty keeps memory only (`streamfront
+	// all` puts it under local.data_dir).
+	CacheDir string `yaml:"cache_dir"`
+	// Shields are names of other edges it fills from (a mid tier).
+	Shields []string `yaml:"shields"`
+	// TLSCert and TLSKey make it serve HTTPS with HTTP/2.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// AccessLog is a file of JSON lines, "-" for standard output.
+	AccessLog string `yaml:"access_log"`
+}
+
+// Router steers each viewer to the nearest healthy edge (steering.Config);
+// its public URL is site.media_url.
+type Router struct {
+	Addr                 string      `yaml:"addr"`
+	HealthCheckInterval  Duration    `yaml:"health_check_interval"`
+	HealthCheckTimeout   Duration    `yaml:"health_check_timeout"`
+	FailAfter            int         `yaml:"fail_after"`
+	RecoverAfter         int         `yaml:"recover_after"`
+	LatencyProbeInterval OptDuration `yaml:"latency_probe_interval"`
+	RTTWeight            float64     `yaml:"rtt_weight"`
+	SteeringTTL          Duration    `yaml:"steering_ttl"`
+	SwitchMargin         OptDuration `yaml:"switch_margin"`
+	MasterCacheTTL       Duration    `yaml:"master_cache_ttl"`
+	MasterCacheEntries   int         `yaml:"master_cache_entries"`
+	MaxMasterSize        Size        `yaml:"max_master_size"`
+	EdgeConnectTimeout   Duration    `yaml:"edge_connect_timeout"`
+	EdgeFetchTimeout     Duration    `yaml:"edge_fetch_timeout"`
+	CORSOrigin           string      `yaml:"cors_origin"`
+	ReadHeaderTimeout    Duration    `yaml:"read_header_timeout"`
+	ReadTimeout          Duration    `yaml:"read_timeout"`
+	WriteTimeout         Duration    `yaml:"write_timeout"`
+	IdleTimeout          Duration    `yaml:"idle_timeout"`
+	ShutdownTimeout      Duration    `yaml:"shutdown_timeout"`
+}
+
+// Web is the site (web.Config); its public URL is site.web_url.
+type Web struct {
+	Addr string `yaml:"addr"`
+	// ShowAPIKey pre-fills the upload page's API key field: for a laptop
+	// only, never on a public site.
+	ShowAPIKey bool `yaml:"show_api_key"`
+}
+
+// NATS is the `streamfront nats` role: one NATS server with JetStream.
+type NATS struct {
+	Addr     string `yaml:"addr"`
+	StoreDir string `yaml:"store_dir"`
+}
+
+// Local is `streamfront all` (make run): every role in one process, with
+// its own S3 server at s3.endpoint and NATS server at queue.url.
+type Local struct {
+	// DataDir holds S3's data, the queue and edge caches without a
+	// cache_dir.
+	DataDir string `yaml:"data_dir"`
+	// Workers is how many encoding workers run in the process.
+	Workers int `yaml:"workers"`
+}

@@ -1,0 +1,324 @@
+package config
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Problem is one mistake in a deployment file, said where it is.
+type Problem struct {
+	File string
+	// Line is 0 when the key is not in the file (a required value left
+	// out).
+	Line int
+	// Key is the setting's path, e.g. "edges[1].url".
+	Key string
+	Msg string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(p.Line))
+	}
+	if p.Key != "" {
+		b.WriteString(": " + p.Key)
+	}
+	return b.String() + ": " + p.Msg
+}
+
+// Problems are every mistake found in one file, one per line.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Loaded is a deployment read from a file: the File, and where each key
+// was, so later checks can point at the line.
+type Loaded struct {
+	*File
+	// Path is the file's name as given.
+	Path  string
+	lines map[string]int
+}
+
+// problem makes a Problem at key, with the key's line when the file has
+// it.
+func (l *Loaded) problem(key, format string, args ...any) Problem {
+	return Problem{File: l.Path, Line: l.lines[key], Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Load reads a deployment file. Variables are expanded first
+// (${NAME}, ${NAME:-default}; $$ is a dollar), from getenv (os.LookupEnv
+// when nil). The error is Problems: every mistake, each with its line.
+func Load(path string, getenv func(string) (string, bool)) (*Loaded, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data, getenv)
+}
+
+// Parse is Load of bytes already read; name is used in messages.
+func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Loaded, error) {
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	l := &Loaded{File: Default(), Path: name, lines: map[string]int{}}
+	text, probs := expand(name, string(data), getenv)
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	f, err := parser.ParseBytes([]byte(text), 0)
+	if err != nil {
+		return nil, Problems{l.fromYAML(err)}
+	}
+	var body ast.Node
+	if len(f.Docs) > 1 {
+		return nil, Problems{{File: name, Msg: "holds more than one YAML document; a deployment is one"}}
+	}
+	if len(f.Docs) == 1 {
+		body = f.Docs[0].Body
+	}
+	if body == nil {
+		return l, l.validate()
+	}
+	w := walker{l: l}
+	w.walk(body, reflect.TypeFor[File](), "")
+	if len(w.probs) > 0 {
+		return nil, w.probs
+	}
+	if err := yaml.NodeToValue(body, l.File, yaml.DisallowUnknownField()); err != nil {
+		return nil, Problems{l.fromYAML(err)}
+	}
+	return l, l.validate()
+}
+
+// fromYAML turns the YAML library's error into a Problem at its line.
+func (l *Loaded) fromYAML(err error) Problem {
+	var ye yaml.Error
+	if errors.As(err, &ye) && ye.GetToken() != nil {
+		return Problem{File: l.Path, Line: ye.GetToken().Position.Line, Msg: ye.GetMessage()}
+	}
+	return Problem{File: l.Path, Msg: err.Error()}
+}
+
+// expand replaces ${NAME} and ${NAME:-default} by the variable's value,
+// line by line so lines keep their numbers. An unset variable without a
+// default is a mistake: a deployment should not run on a silent "".
+func expand(name, text string, getenv func(string) (string, bool)) (string, Problems) {
+	var out strings.Builder
+	var probs Problems
+	for n, line := range strings.SplitAfter(text, "\n") {
+		for {
+			i := strings.IndexByte(line, '$')
+			if i < 0 || i == len(line)-1 {
+				out.WriteString(line)
+				break
+			}
+			out.WriteString(line[:i])
+			switch line[i+1] {
+			case '$':
+				out.WriteByte('$')
+				line = line[i+2:]
+				continue
+			case '{':
+			default:
+				out.WriteByte('$')
+				line = line[i+1:]
+				continue
+			}
+			end := strings.IndexByte(line[i:], '}')
+			if end < 0 {
+				probs = append(probs, Problem{File: name, Line: n + 1, Msg: "${ is not closed by }"})
+				out.WriteString(line[i:])
+				line = ""
+				break
+			}
+			ref := line[i+2 : i+end]
+			line = line[i+end+1:]
+			v, def, hasDef := strings.Cut(ref, ":-")
+			if !validVarName(v) {
+				probs = append(probs, Problem{File: name, Line: n + 1, Msg: fmt.Sprintf("${%s}: %q is not a variable name", ref, v)})
+				continue
+			}
+			if val, ok := getenv(v); ok && (val != "" || !hasDef) {
+				out.WriteString(val)
+			} else if hasDef {
+				out.WriteString(def)
+			} else {
+				probs = append(probs, Problem{File: name, Line: n + 1, Msg: fmt.Sprintf("${%s} is not set; set it, or give a default as ${%s:-value}", v, v)})
+			}
+		}
+	}
+	return out.String(), probs
+}
+
+func validVarName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if c != '_' && (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// walker goes through the YAML tree beside the File type: it reports every
+// unknown key and every bad duration, size or bitrate at once (the YAML
+// library stops at the first), and records each key's line.
+type walker struct {
+	l     *Loaded
+	probs Problems
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+func (w *walker) add(line int, key, format string, args ...any) {
+	w.probs = append(w.probs, Problem{File: w.l.Path, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
+	for {
+		switch v := n.(type) {
+		case *ast.AnchorNode:
+			n = v.Value
+			continue
+		case *ast.TagNode:
+			n = v.Value
+			continue
+		}
+		break
+	}
+	if n == nil || n.Type() == ast.NullType || n.Type() == ast.AliasType {
+		return
+	}
+	line := n.GetToken().Position.Line
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		s, ok := n.(ast.ScalarNode)
+		if !ok {
+			w.add(line, path, "must be a single value, not a list or a map")
+			return
+		}
+		text := fmt.Sprint(s.GetValue())
+		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(text)); err != nil {
+			w.add(line, path, "%v", err)
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var pairs []*ast.MappingValueNode
+		switch m := n.(type) {
+		case *ast.MappingNode:
+			pairs = m.Values
+		case *ast.MappingValueNode:
+			pairs = []*ast.MappingValueNode{m}
+		default:
+			w.add(line, path, "must be a map of settings")
+			return
+		}
+		fields := yamlFields(t)
+		for _, p := range pairs {
+			key := strings.TrimSpace(p.Key.String())
+			if p.Key.IsMergeKey() {
+				continue
+			}
+			sub := join(path, key)
+			w.l.lines[sub] = p.Key.GetToken().Position.Line
+			f, ok := fields[key]
+			if !ok {
+				msg := fmt.Sprintf("unknown key %q", key)
+				if near := nearest(key, fields); near != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", near)
+				}
+				w.add(p.Key.GetToken().Position.Line, sub, "%s", msg)
+				continue
+			}
+			w.walk(p.Value, f.Type, sub)
+		}
+	case reflect.Slice:
+		seq, ok := n.(*ast.SequenceNode)
+		if !ok {
+			w.add(line, path, "must be a list")
+			return
+		}
+		for i, e := range seq.Values {
+			sub := fmt.Sprintf("%s[%d]", path, i)
+			if e != nil {
+				w.l.lines[sub] = e.GetToken().Position.Line
+			}
+			w.walk(e, t.Elem(), sub)
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// yamlFields maps a struct's YAML keys to its fields.
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	m := map[string]reflect.StructField{}
+	for f := range t.Fields() {
+		if key, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); key != "" && key != "-" {
+			m[key] = f
+		}
+	}
+	return m
+}
+
+// nearest is the known key closest to a mistyped one, if close enough to
+// be a typo.
+func nearest(key string, fields map[string]reflect.StructField) string {
+	best, bestD := "", 3
+	for k := range fields {
+		if d := editDistance(key, k); d < bestD || (d == bestD && best != "" && k < best) {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

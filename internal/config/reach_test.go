@@ -1,0 +1,84 @@
+package config_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/streamfront/streamfront/internal/config"
+)
+
+// fill sets every setting of v to a value that is not zero.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fill(v.Field(i))
+		}
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem())
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(v.Index(0))
+	case reflect.String:
+		v.SetString("edge-1")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Float64:
+		v.SetFloat(0.5)
+	}
+}
+
+// zeroFields lists the exported fields of a role's Config left zero,
+// following nested structs (S3, Queue).
+func zeroFields(v reflect.Value, path string, out *[]string) {
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			zeroFields(fv, path+f.Name+".", out)
+			continue
+		}
+		if fv.IsZero() {
+			*out = append(*out, path+f.Name)
+		}
+	}
+}
+
+// Every setting of every role's Config can be reached from the file: a
+// field added to a role and forgotten here fails this test.
+func TestEverySettingOfEveryRoleIsReachable(t *testing.T) {
+	f := config.Default()
+	fill(reflect.ValueOf(f).Elem())
+	f.Edge.FastPath = false // reaches the edge as DisableFastPath: true
+	// Set by the code, not by the deployment: loggers and writers are
+	// the process's, an HTTP client is a library user's, a test clock a
+	// test's.
+	notSettings := map[string]bool{"Logger": true, "AccessLog": true, "S3.HTTPClient": true, "Clock": true}
+	roles := map[string]any{
+		"origin": f.OriginConfig(),
+		"worker": f.WorkerConfig("worker-1"),
+		"edge":   f.EdgeConfig(f.Edges[0]),
+		"router": f.RouterConfig(),
+		"web":    f.WebConfig(),
+	}
+	for role, cfg := range roles {
+		var zero []string
+		zeroFields(reflect.ValueOf(cfg), "", &zero)
+		var missing []string
+		for _, name := range zero {
+			if !notSettings[name] && !strings.HasSuffix(name, ".Logger") {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("%s: no key of the deployment file reaches %s", role, strings.Join(missing, ", "))
+		}
+	}
+}
