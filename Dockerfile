@@ -26,10 +26,12 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home /var/lib/streamfront streamfront \
- && mkdir -p /var/lib/streamfront/cache /var/lib/streamfront/s3 /var/lib/streamfront/work \
+ && mkdir -p /var/lib/streamfront/cache /var/lib/streamfront/s3 /var/lib/streamfront/work /var/lib/streamfront/nats \
  && chown -R streamfront /var/lib/streamfront
 COPY --from=build /out/streamfront /usr/local/bin/streamfront
 COPY --from=go-deps /go/bin/versitygw /usr/local/bin/versitygw
+# The deployment file; docker-compose.yml mounts the repository's over it.
+COPY streamfront.yaml /etc/streamfront/streamfront.yaml
 USER streamfront
 WORKDIR /var/lib/streamfront
 ENTRYPOINT ["streamfront"]

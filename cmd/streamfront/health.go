@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -15,9 +16,9 @@ import (
 // S3 server refuses unsigned requests, but answering means it is up).
 func runHealth(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var anyStatus, tcp bool
-	f := newFlags("health", stderr)
-	f.bool(&anyStatus, "any-status", "STREAMFRONT_HEALTH_ANY_STATUS", false, "any HTTP answer is healthy")
-	f.bool(&tcp, "tcp", "STREAMFRONT_HEALTH_TCP", false, "the argument is host:port, healthy when it accepts a connection (NATS)")
+	f := newFlags("health", stderr, os.LookupEnv)
+	f.bool(&anyStatus, "any-status", "STREAMFRONT_HEALTH_ANY_STATUS", "any HTTP answer is healthy")
+	f.bool(&tcp, "tcp", "STREAMFRONT_HEALTH_TCP", "the argument is host:port, healthy when it accepts a connection (NATS)")
 	if err := f.parse(args); err != nil {
 		return err
 	}

@@ -2,29 +2,56 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
-
-	"github.com/streamfront/streamfront/edge"
 )
 
-func TestEdgeFlags_BehaviorsFromJSON(t *testing.T) {
-	var cfg edge.Config
-	var accessLog, level string
-	err := edgeFlags(&cfg, &accessLog, &level, io.Discard).parse([]string{"-behaviors",
-		`[{"pattern":"/videos/**.m3u8","max_ttl":"10s","query_keys":[]},{"pattern":"/videos/**","default_ttl":"1h"}]`})
+// A setting comes from the file, then the environment, then the flags.
+func TestRoleSetup_FlagsOverrideVariablesOverrideTheFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "d.yaml")
+	if err := os.WriteFile(file, []byte(`
+queue: {url: "nats://q:4222", ack_wait: 45s}
+edges:
+  - {name: edge-a, url: "http://a.example.com", addr: ":9001"}
+  - {name: edge-b, url: "http://b.example.com", addr: ":9002", shields: [edge-a]}
+edge:
+  behaviors:
+    - {pattern: "/videos/**.m3u8", max_ttl: 10s, query_keys: []}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"STREAMFRONT_CONFIG": file, "STREAMFRONT_EDGE_NAME": "edge-b", "STREAMFRONT_ADDR": ":9100"}
+	env := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+
+	s, err := edgeSetup([]string{"-memory-size", "64MiB"}, io.Discard, env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := cfg.Behaviors
-	if len(b) != 2 || b[0].MaxTTL != 10*time.Second || b[0].QueryKeys == nil || len(b[0].QueryKeys) != 0 ||
-		b[1].DefaultTTL != time.Hour || b[1].QueryKeys != nil {
-		t.Fatalf("parsed %+v", b)
+	if s.cfg.Name != "edge-b" || s.cfg.Addr != ":9100" || s.cfg.MemoryBytes != 64<<20 {
+		t.Errorf("edge-b: name %q addr %q memory %d; want the variable's address and the flag's size", s.cfg.Name, s.cfg.Addr, s.cfg.MemoryBytes)
 	}
-	for _, bad := range []string{`{"pattern":"x"}`, `[{"pattern":"x","max_ttl":"soon"}]`, `[{"pattern":"x","ttl":"1s"}]`} {
-		var c edge.Config
-		if err := edgeFlags(&c, &accessLog, &level, io.Discard).parse([]string{"-behaviors", bad}); err == nil {
-			t.Errorf("accepted %s", bad)
-		}
+	if len(s.cfg.Shields) != 1 || s.cfg.Shields[0] != "http://a.example.com" {
+		t.Errorf("edge-b shields %v, want edge-a's URL", s.cfg.Shields)
+	}
+	if b := s.cfg.Behaviors; len(b) != 1 || b[0].MaxTTL != 10*time.Second || b[0].QueryKeys == nil {
+		t.Errorf("behaviors %+v", b)
+	}
+	w, _, err := workerSetup([]string{"-job-ack-wait", "1m"}, io.Discard, env)
+	if err != nil || w.Queue.AckWait != time.Minute || w.Queue.URL != "nats://q:4222" {
+		t.Errorf("worker queue %+v, %v: want the file's URL and the flag's ack wait", w.Queue, err)
+	}
+
+	vars["STREAMFRONT_EDGE_NAME"] = "edge-z"
+	if _, err := edgeSetup(nil, io.Discard, env); err == nil || !strings.Contains(err.Error(), `edge "edge-z" is not in the file's edges`) {
+		t.Errorf("an edge the file does not list: %v", err)
+	}
+}
+
+func TestNewLogger_RefusesAnUnknownLevel(t *testing.T) {
+	if _, err := newLogger(io.Discard, "loud"); err == nil {
+		t.Error("log level \"loud\" accepted")
 	}
 }

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/streamfront/streamfront/internal/config"
 )
 
 const usage = `streamfront — an open-source video CDN
@@ -25,8 +26,11 @@ Usage:
   streamfront nats     a NATS server with JetStream, the job queue (demo stack; use a NATS cluster at scale)
   streamfront health   check that a URL answers (container health checks)
 
-Each command takes -h for its flags. Every flag can also be set through the
-environment variable named in its help (for containers).
+  streamfront config check -config FILE   check a deployment file and print it, secrets masked
+
+Every role reads its part of one deployment file (-config streamfront.yaml,
+or $STREAMFRONT_CONFIG); its flags, or the environment variables named in
+their help, override single settings. Each command takes -h.
 `
 
 // run is the program: main only wires signals and the exit code.
@@ -45,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"web":    runWeb,
 		"upload": runUpload,
 		"health": runHealth,
+		"config": runConfig,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -66,25 +71,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // flags wraps a FlagSet whose every flag may come from the environment:
-// the flag wins over the variable, the variable over the default.
+// the flag wins over the variable, the variable over what the flag's
+// variable held before (the deployment file's value, or the default).
 type flags struct {
 	*flag.FlagSet
-	env map[string]string // flag name → variable
+	env    map[string]string // flag name → variable
+	getenv func(string) (string, bool)
 }
 
-func newFlags(name string, stderr io.Writer) *flags {
+func newFlags(name string, stderr io.Writer, getenv func(string) (string, bool)) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return &flags{FlagSet: fs, env: map[string]string{}}
+	return &flags{FlagSet: fs, env: map[string]string{}, getenv: getenv}
 }
 
-func (f *flags) string(p *string, name, env, def, help string) {
-	f.StringVar(p, name, def, help+" ($"+env+")")
+// newRoleFlags makes a role's flags; every role takes -config, the
+// deployment file its settings start from.
+func newRoleFlags(name string, stderr io.Writer, getenv func(string) (string, bool)) *flags {
+	f := newFlags(name, stderr, getenv)
+	var path string
+	f.string(&path, "config", configEnv, "deployment file (YAML) this role reads its part of; flags and variables override single settings")
+	return f
+}
+
+func (f *flags) string(p *string, name, env, help string) {
+	f.StringVar(p, name, *p, help+" ($"+env+")")
 	f.env[name] = env
 }
 
-func (f *flags) bool(p *bool, name, env string, def bool, help string) {
-	f.BoolVar(p, name, def, help+" ($"+env+")")
+func (f *flags) bool(p *bool, name, env, help string) {
+	f.BoolVar(p, name, *p, help+" ($"+env+")")
 	f.env[name] = env
 }
 
@@ -94,26 +110,35 @@ func (f *flags) value(v flag.Value, name, env, help string) {
 	f.env[name] = env
 }
 
-func (f *flags) duration(p *time.Duration, name, env string, def time.Duration, help string) {
-	f.DurationVar(p, name, def, help+" ($"+env+")")
+func (f *flags) duration(p *time.Duration, name, env, help string) {
+	f.DurationVar(p, name, *p, help+" ($"+env+")")
 	f.env[name] = env
 }
 
-func (f *flags) int(p *int, name, env string, def int, help string) {
-	f.IntVar(p, name, def, help+" ($"+env+")")
+func (f *flags) int(p *int, name, env, help string) {
+	f.IntVar(p, name, *p, help+" ($"+env+")")
 	f.env[name] = env
 }
 
-func (f *flags) int64(p *int64, name, env string, def int64, help string) {
-	f.Int64Var(p, name, def, help+" ($"+env+")")
-	f.env[name] = env
+// size is a byte count flag written as in the file: "256MiB", or bytes.
+func (f *flags) size(p *int64, name, env, help string) {
+	f.value((*sizeFlag)(p), name, env, help)
 }
+
+type sizeFlag int64
+
+func (s *sizeFlag) String() string {
+	b, _ := config.Size(*s).MarshalText()
+	return string(b)
+}
+
+func (s *sizeFlag) Set(v string) error { return (*config.Size)(s).UnmarshalText([]byte(v)) }
 
 // parse reads the environment, then the command line.
 func (f *flags) parse(args []string) error {
 	var errs []error
 	f.VisitAll(func(fl *flag.Flag) {
-		if v, ok := os.LookupEnv(f.env[fl.Name]); ok && f.env[fl.Name] != "" {
+		if v, ok := f.getenv(f.env[fl.Name]); ok && f.env[fl.Name] != "" {
 			if err := fl.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("$%s: %w", f.env[fl.Name], err))
 			}
@@ -125,8 +150,50 @@ func (f *flags) parse(args []string) error {
 	return f.Parse(args)
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// configEnv names the deployment file when -config does not.
+const configEnv = "STREAMFRONT_CONFIG"
+
+// deployment reads the file named by -config (or $STREAMFRONT_CONFIG),
+// before the flags are parsed: its values are what the flags override.
+// Without one, a role starts from the defaults and its flags alone.
+func deployment(args []string, getenv func(string) (string, bool)) (*config.Loaded, error) {
+	path := argValue(args, "config")
+	if path == "" {
+		path, _ = getenv(configEnv)
+	}
+	if path == "" {
+		return config.Wrap(config.Default(), "(defaults)"), nil
+	}
+	return config.Load(path, getenv)
+}
+
+// argValue is the value of -name in args ("-name v", "-name=v", or with
+// two dashes), for the few flags that decide what the others start from.
+func argValue(args []string, name string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		key, val, hasVal := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		if !strings.HasPrefix(a, "-") || key != name {
+			continue
+		}
+		if hasVal {
+			return val
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// newLogger refuses a level it does not know rather than log at another.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
-	_ = l.UnmarshalText([]byte(strings.ToUpper(level)))
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }

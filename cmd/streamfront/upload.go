@@ -19,15 +19,17 @@ import (
 // runUpload sends a file to the API as multipart, with a progress bar, then
 // follows the video's events until it is ready or failed.
 func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var api, key, title, description, tags string
-	var wait bool
-	f := newFlags("upload", stderr)
-	f.string(&api, "api", "STREAMFRONT_API", "http://localhost:8080", "API base URL")
-	f.string(&key, "api-key", "STREAMFRONT_API_KEY", devAPIKey, "API key")
-	f.string(&title, "title", "STREAMFRONT_TITLE", "", "title (default: the file name)")
-	f.string(&description, "description", "STREAMFRONT_DESCRIPTION", "", "description")
-	f.string(&tags, "tags", "STREAMFRONT_TAGS", "", "comma-separated tags")
-	f.bool(&wait, "wait", "STREAMFRONT_WAIT", true, "wait until the video is ready or failed")
+	// The defaults are `make run`'s (streamfront.yaml).
+	api, key := "http://localhost:8080", "streamfront-dev-key"
+	var title, description, tags string
+	wait := true
+	f := newFlags("upload", stderr, os.LookupEnv)
+	f.string(&api, "api", "STREAMFRONT_API", "API base URL")
+	f.secret(&key, "api-key", "STREAMFRONT_API_KEY", "API key")
+	f.string(&title, "title", "STREAMFRONT_TITLE", "title (default: the file name)")
+	f.string(&description, "description", "STREAMFRONT_DESCRIPTION", "description")
+	f.string(&tags, "tags", "STREAMFRONT_TAGS", "comma-separated tags")
+	f.bool(&wait, "wait", "STREAMFRONT_WAIT", "wait until the video is ready or failed")
 	if err := f.parse(args); err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 
 func TestUpload_SendsTheFileAndFollowsItToReady(t *testing.T) {
 	st, err := stack.Start(context.Background(), stack.Config{
-		DataDir: t.TempDir(), APIKey: "cli-key", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Deployment: stack.Local(t.TempDir(), "cli-key"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,8 @@ func (l *Loaded) problem(key, format string, args ...any) Problem {
 // Load reads a deployment file. Variables are expanded first
 // (${NAME}, ${NAME:-default}; $$ is a dollar), from getenv (os.LookupEnv
 // when nil). The error is Problems: every mistake, each with its line.
+// With an error, the Loaded is nil, or (when only some values were
+// refused) what could be read, for Check to find the other mistakes.
 func Load(path string, getenv func(string) (string, bool)) (*Loaded, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -101,12 +103,31 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Loade
 	w := walker{l: l}
 	w.walk(body, reflect.TypeFor[File](), "")
 	if len(w.probs) > 0 {
-		return nil, w.probs
+		// Decode what can be decoded anyway, so the caller can say what
+		// else is wrong (a missing secret) in the same run: values the
+		// walker refused keep their defaults.
+		_ = yaml.NodeToValue(body, l.File, lenient[Duration](), lenient[OptDuration](), lenient[Size](), lenient[Bitrate](), lenient[Secret]())
+		return l, w.probs
 	}
 	if err := yaml.NodeToValue(body, l.File, yaml.DisallowUnknownField()); err != nil {
 		return nil, Problems{l.fromYAML(err)}
 	}
 	return l, l.validate()
+}
+
+// lenient decodes a T and ignores its mistakes (already reported).
+func lenient[T any, P interface {
+	*T
+	encoding.TextUnmarshaler
+}]() yaml.DecodeOption {
+	return yaml.CustomUnmarshaler(func(v *T, b []byte) error {
+		var s string
+		var t T
+		if yaml.Unmarshal(b, &s) == nil && P(&t).UnmarshalText([]byte(s)) == nil {
+			*v = t
+		}
+		return nil
+	})
 }
 
 // fromYAML turns the YAML library's error into a Problem at its line.
@@ -321,4 +342,10 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// Wrap is a deployment built in code (tests, the stack) ready for Check;
+// name stands for the file in messages.
+func Wrap(f *File, name string) *Loaded {
+	return &Loaded{File: f, Path: name, lines: map[string]int{}}
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/internal/stack"
 	"github.com/streamfront/streamfront/internal/testenv"
 	"github.com/streamfront/streamfront/internal/urlsign"
@@ -30,14 +31,10 @@ var (
 func startAccessStack(t *testing.T) *stack.Stack {
 	t.Helper()
 	testenv.Require(t, "ffmpeg")
-	st, err := stack.Start(context.Background(), stack.Config{
-		DataDir:      t.TempDir(),
-		APIKey:       apiKey,
-		EdgeSecret:   edgeSecret,
-		SigningKeyID: accessKey.ID,
-		SigningKey:   accessKey.Secret,
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	d := stack.Local(t.TempDir(), apiKey)
+	d.Secrets.EdgeSecret = config.Secret(edgeSecret)
+	d.Secrets.SigningKey = config.SigningKey{ID: accessKey.ID, Secret: config.Secret(accessKey.Secret)}
+	st, err := stack.Start(context.Background(), stack.Config{Deployment: d, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,64 +8,52 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
+	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/internal/natsserver"
-	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/s3server"
 	"github.com/streamfront/streamfront/origin"
-	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/web"
 )
 
-// Config describes the stack. Addresses left empty get a free port on
-// 127.0.0.1 (what tests want); `streamfront all` sets the well-known ones.
+// Config describes the stack.
 type Config struct {
-	// DataDir holds the S3 data (s3/), the queue (nats/) and the edges'
-	// disk caches (cache/).
-	// Required.
-	DataDir string
-	// S3Addr, OriginAddr, WebAddr, RouterAddr and EdgeAddrs are listen
-	// addresses.
-	S3Addr, OriginAddr, WebAddr, RouterAddr string
-	EdgeAddrs                               []string
-	// Edges is how many edges run. It defaults to 2.
-	Edges int
-	// NATSAddr is the embedded NATS server's client address.
-	NATSAddr string
-	// Workers is how many encoding workers run. It defaults to 1.
-	Workers int
-	// Worker adjusts each worker's configuration (ladder, encodes at once).
+	// Deployment is what runs, every role built from it through the same
+	// functions as `streamfront <role> -config` (internal/config). Its
+	// listen addresses left empty get a free port on 127.0.0.1, and its
+	// URLs left empty (origin.url, site.web_url, site.media_url, each
+	// edge's url) are the listeners'. S3 and NATS run in this process at
+	// s3.endpoint and queue.url (free ports when empty). Local returns one
+	// for tests. Required.
+	Deployment *config.File
+	// Worker adjusts each worker's configuration (tests).
 	Worker func(*origin.WorkerConfig)
-	// JobAckWait is how long a job whose process died waits for another
-	// (the queue's AckWait). It defaults to queue.Config's 30 s.
-	JobAckWait time.Duration
-	// PublicHost is the host name put in URLs viewers follow. It defaults
-	// to the listen host (127.0.0.1 for free ports).
-	PublicHost string
-	// APIKey authorises uploads. Required.
-	APIKey string
-	// Bucket defaults to "streamfront".
-	Bucket string
-	// EdgeMemoryBytes is each edge's memory tier. It defaults to 256 MiB.
-	EdgeMemoryBytes int64
-	// EdgeSecret is shared by the origin and the edges: edges sign their
-	// requests with it and the origin serves media to nobody else.
-	// SigningKeyID and SigningKey sign private videos' URLs at the origin
-	// and verify them at the edges. AdminToken guards the edges'
-	// invalidation API, which the origin calls. Each defaults to a random
-	// value made at Start, so signed URLs do not outlive a run.
-	EdgeSecret   string
-	SigningKeyID string
-	SigningKey   []byte
-	AdminToken   string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+}
+
+// Local is a deployment for tests: every role on a free port of
+// 127.0.0.1, two edges, one worker, data under dataDir, random secrets
+// (so signed URLs do not outlive a run).
+func Local(dataDir, apiKey string) *config.File {
+	d := config.Default()
+	d.Local.DataDir = dataDir
+	d.Secrets.APIKey = config.Secret(apiKey)
+	d.Secrets.EdgeSecret = config.Secret(randomHex(32))
+	d.Secrets.AdminToken = config.Secret(randomHex(32))
+	d.Secrets.SigningKey = config.SigningKey{ID: "run-" + randomHex(4), Secret: config.Secret(randomHex(32))}
+	d.S3.AccessKey, d.S3.SecretKey, d.S3.PathStyle = "streamfront", "streamfront-secret", true
+	d.Origin.Addr, d.Router.Addr, d.Web.Addr = "", "", ""
+	d.Edges = []config.EdgeNode{{Name: "edge-1"}, {Name: "edge-2"}}
+	d.Web.ShowAPIKey = true
+	return d
 }
 
 // Stack is a running set of roles.
@@ -103,35 +91,16 @@ type Stack struct {
 
 // Start brings every role up; Close (or ctx ending) brings them down.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
-	if cfg.DataDir == "" || cfg.APIKey == "" {
-		return nil, errors.New("stack: DataDir and APIKey are required")
+	if cfg.Deployment == nil || cfg.Deployment.Local.DataDir == "" {
+		return nil, errors.New("stack: a Deployment with local.data_dir is required")
 	}
-	if cfg.Edges == 0 {
-		cfg.Edges = 2
-	}
-	if cfg.Workers == 0 {
-		cfg.Workers = 1
-	}
-	if cfg.Bucket == "" {
-		cfg.Bucket = "streamfront"
-	}
+	d := *cfg.Deployment // filled in below; the caller's stays as given
+	d.Edges = slices.Clone(d.Edges)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.EdgeSecret == "" {
-		cfg.EdgeSecret = randomHex(32)
-	}
-	if cfg.SigningKeyID == "" {
-		cfg.SigningKeyID = "run-" + randomHex(4)
-	}
-	if len(cfg.SigningKey) == 0 {
-		cfg.SigningKey = []byte(randomHex(32))
-	}
-	if cfg.AdminToken == "" {
-		cfg.AdminToken = randomHex(32)
-	}
 	ctx, cancel := context.WithCancel(ctx)
-	st := &Stack{cancel: cancel, EdgeSecret: cfg.EdgeSecret, AdminToken: cfg.AdminToken}
+	st := &Stack{cancel: cancel, EdgeSecret: string(d.Secrets.EdgeSecret), AdminToken: string(d.Secrets.AdminToken)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -139,15 +108,25 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 	}()
 
-	s3, err := s3server.Start(ctx, s3server.Config{DataDir: filepath.Join(cfg.DataDir, "s3"), Addr: cfg.S3Addr})
+	s3Addr, err := hostPort(d.S3.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("stack: s3.endpoint: %w", err)
+	}
+	s3, err := s3server.Start(ctx, s3server.Config{DataDir: filepath.Join(d.Local.DataDir, "s3"), Addr: s3Addr,
+		AccessKey: string(d.S3.AccessKey), SecretKey: string(d.S3.SecretKey)})
 	if err != nil {
 		return nil, err
 	}
 	st.S3 = s3
-	if st.NATS, err = natsserver.Start(natsserver.Config{StoreDir: filepath.Join(cfg.DataDir, "nats"), Addr: cfg.NATSAddr}); err != nil {
+	d.S3.Endpoint, d.S3.AccessKey, d.S3.SecretKey, d.S3.PathStyle = s3.Endpoint(), config.Secret(s3.AccessKey()), config.Secret(s3.SecretKey()), true
+	natsAddr, err := hostPort(d.Queue.URL)
+	if err != nil {
+		return nil, fmt.Errorf("stack: queue.url: %w", err)
+	}
+	if st.NATS, err = natsserver.Start(natsserver.Config{StoreDir: filepath.Join(d.Local.DataDir, "nats"), Addr: natsAddr}); err != nil {
 		return nil, err
 	}
-	s3cfg := store.Config{Endpoint: s3.Endpoint(), Bucket: cfg.Bucket, AccessKey: s3.AccessKey(), SecretKey: s3.SecretKey(), PathStyle: true}
+	d.Queue.URL = st.NATS.URL()
 
 	// Listen first, so every URL is known before the roles are configured.
 	// Until a role serves on its listener, the listener is ours to close
@@ -160,61 +139,54 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			}
 		}
 	}()
-	listenOn := func(addr string) (net.Listener, error) {
+	listenOn := func(addr string, url *string) (net.Listener, error) {
 		ln, err := listen(addr)
-		if err == nil {
-			pending = append(pending, ln)
-		}
-		return ln, err
-	}
-	originLn, err := listenOn(cfg.OriginAddr)
-	if err != nil {
-		return nil, err
-	}
-	webLn, err := listenOn(cfg.WebAddr)
-	if err != nil {
-		return nil, err
-	}
-	routerLn, err := listenOn(cfg.RouterAddr)
-	if err != nil {
-		return nil, err
-	}
-	edgeLns := make([]net.Listener, cfg.Edges)
-	for i := range edgeLns {
-		addr := ""
-		if i < len(cfg.EdgeAddrs) {
-			addr = cfg.EdgeAddrs[i]
-		}
-		if edgeLns[i], err = listenOn(addr); err != nil {
+		if err != nil {
 			return nil, err
 		}
+		pending = append(pending, ln)
+		if *url == "" {
+			*url = urlOf(ln)
+		}
+		return ln, nil
 	}
-	st.OriginURL = urlOf(originLn, cfg.PublicHost)
-	st.WebURL = urlOf(webLn, cfg.PublicHost)
-	st.RouterURL = urlOf(routerLn, cfg.PublicHost)
-	for _, ln := range edgeLns {
-		st.EdgeURLs = append(st.EdgeURLs, urlOf(ln, cfg.PublicHost))
-	}
-
-	st.Origin, err = origin.New(origin.Config{
-		S3:             s3cfg,
-		Queue:          queue.Config{URL: st.NATS.URL(), AckWait: cfg.JobAckWait},
-		APIKey:         cfg.APIKey,
-		MediaURL:       st.RouterURL,
-		WebURL:         st.WebURL,
-		EdgeSecret:     cfg.EdgeSecret,
-		SigningKeyID:   cfg.SigningKeyID,
-		SigningKey:     cfg.SigningKey,
-		Edges:          st.EdgeURLs,
-		EdgeAdminToken: cfg.AdminToken,
-		Logger:         cfg.Logger,
-	})
+	originLn, err := listenOn(d.Origin.Addr, &d.Origin.URL)
 	if err != nil {
 		return nil, err
 	}
-	for i := range cfg.Workers {
-		wc := origin.WorkerConfig{Name: fmt.Sprintf("worker-%d", i+1), Addr: "-", S3: s3cfg,
-			Queue: queue.Config{URL: st.NATS.URL(), AckWait: cfg.JobAckWait}, Logger: cfg.Logger}
+	webLn, err := listenOn(d.Web.Addr, &d.Site.WebURL)
+	if err != nil {
+		return nil, err
+	}
+	routerLn, err := listenOn(d.Router.Addr, &d.Site.MediaURL)
+	if err != nil {
+		return nil, err
+	}
+	edgeLns := make([]net.Listener, len(d.Edges))
+	for i := range d.Edges {
+		if edgeLns[i], err = listenOn(d.Edges[i].Addr, &d.Edges[i].URL); err != nil {
+			return nil, err
+		}
+		if d.Edges[i].CacheDir == "" {
+			d.Edges[i].CacheDir = filepath.Join(d.Local.DataDir, "cache", d.Edges[i].Name)
+		}
+	}
+	if err := config.Wrap(&d, "the stack's deployment").Check(); err != nil {
+		return nil, err
+	}
+	st.OriginURL, st.WebURL, st.RouterURL = d.Origin.URL, d.Site.WebURL, d.Site.MediaURL
+	for _, n := range d.Edges {
+		st.EdgeURLs = append(st.EdgeURLs, n.URL)
+	}
+
+	oc := d.OriginConfig()
+	oc.Logger = cfg.Logger
+	if st.Origin, err = origin.New(oc); err != nil {
+		return nil, err
+	}
+	for i := range d.Local.Workers {
+		wc := d.WorkerConfig(fmt.Sprintf("worker-%d", i+1))
+		wc.Addr, wc.Logger = "-", cfg.Logger // one process: the origin's /metrics is the stack's
 		if cfg.Worker != nil {
 			cfg.Worker(&wc)
 		}
@@ -224,31 +196,23 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		st.Workers = append(st.Workers, w)
 	}
-	for i := range edgeLns {
-		e, err := edge.New(edge.Config{
-			Name:         fmt.Sprintf("edge-%d", i+1),
-			Origin:       st.OriginURL,
-			CacheDir:     filepath.Join(cfg.DataDir, "cache", fmt.Sprintf("edge-%d", i+1)),
-			MemoryBytes:  cfg.EdgeMemoryBytes,
-			AdminToken:   cfg.AdminToken,
-			OriginSecret: cfg.EdgeSecret,
-			SigningKeys:  map[string][]byte{cfg.SigningKeyID: cfg.SigningKey},
-			Logger:       cfg.Logger,
-		})
+	for _, n := range d.Edges {
+		ec := d.EdgeConfig(n)
+		ec.Logger = cfg.Logger
+		e, err := edge.New(ec)
 		if err != nil {
 			return nil, err
 		}
 		st.Edges = append(st.Edges, e)
 	}
-	var routed []steering.Edge
-	for i, u := range st.EdgeURLs {
-		routed = append(routed, steering.Edge{Name: fmt.Sprintf("edge-%d", i+1), URL: u})
-	}
-	if st.Router, err = steering.New(steering.Config{Edges: routed, Logger: cfg.Logger}); err != nil {
+	rc := d.RouterConfig()
+	rc.Logger = cfg.Logger
+	if st.Router, err = steering.New(rc); err != nil {
 		return nil, err
 	}
-	st.Web, err = web.New(web.Config{APIURL: st.OriginURL, PublicURL: st.WebURL, DevAPIKey: cfg.APIKey, Logger: cfg.Logger})
-	if err != nil {
+	wc := d.WebConfig()
+	wc.Logger = cfg.Logger
+	if st.Web, err = web.New(wc); err != nil {
 		return nil, err
 	}
 
@@ -265,12 +229,25 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		})
 	}
 	for i, e := range st.Edges {
-		st.serve(ctx, fmt.Sprintf("edge-%d", i+1), func(ctx context.Context) error { return e.Serve(ctx, edgeLns[i]) })
+		st.serve(ctx, d.Edges[i].Name, func(ctx context.Context) error { return e.Serve(ctx, edgeLns[i]) })
 	}
 	st.serve(ctx, "router", func(ctx context.Context) error { return st.Router.Serve(ctx, routerLn) })
 	st.serve(ctx, "web", func(ctx context.Context) error { return st.Web.Serve(ctx, webLn) })
 	ok = true
 	return st, nil
+}
+
+// hostPort is the listen address of a server the stack runs at url
+// (empty: a free port).
+func hostPort(u string) (string, error) {
+	if u == "" {
+		return "", nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return "", fmt.Errorf("%q is not a URL with a host and port", u)
+	}
+	return p.Host, nil
 }
 
 func (st *Stack) serve(ctx context.Context, name string, run func(context.Context) error) {
@@ -317,11 +294,9 @@ func listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-func urlOf(ln net.Listener, publicHost string) string {
+func urlOf(ln net.Listener) string {
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	if publicHost != "" {
-		host = publicHost
-	} else if host == "::" || host == "0.0.0.0" || host == "" {
+	if host == "::" || host == "0.0.0.0" || host == "" {
 		host = "localhost"
 	}
 	if strings.Contains(host, ":") {

@@ -39,9 +39,8 @@ func startStack(t *testing.T) *stack.Stack {
 	t.Helper()
 	testenv.Require(t, "ffmpeg")
 	st, err := stack.Start(context.Background(), stack.Config{
-		DataDir: t.TempDir(),
-		APIKey:  apiKey,
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Deployment: stack.Local(t.TempDir(), apiKey),
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

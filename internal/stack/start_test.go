@@ -29,25 +29,23 @@ func TestStack_StartThatFailsClosesWhatItOpened(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	_, err = stack.Start(context.Background(), stack.Config{
-		DataDir: t.TempDir(), APIKey: apiKey, OriginAddr: originAddr, WebAddr: webAddr,
-		EdgeAddrs: []string{taken.Addr().String()},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	d := stack.Local(t.TempDir(), apiKey)
+	d.Origin.Addr, d.Web.Addr, d.Edges[0].Addr = originAddr, webAddr, taken.Addr().String()
+	_, err = stack.Start(context.Background(), stack.Config{Deployment: d, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("Start with an edge address in use: %v, want a listen error", err)
 	}
 	wantFree(t, originAddr, webAddr)
 
-	// Every listener opened, then the origin refuses its signing key.
+	// Every listener opened, then the deployment's check refuses its
+	// signing key.
 	originAddr, webAddr = free(), free()
-	_, err = stack.Start(context.Background(), stack.Config{
-		DataDir: t.TempDir(), APIKey: apiKey, OriginAddr: originAddr, WebAddr: webAddr,
-		SigningKey: []byte("short"),
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err == nil || !strings.Contains(err.Error(), "signing key") {
-		t.Fatalf("Start with a short signing key: %v, want the origin's refusal", err)
+	d = stack.Local(t.TempDir(), apiKey)
+	d.Origin.Addr, d.Web.Addr = originAddr, webAddr
+	d.Secrets.SigningKey.Secret = "short"
+	_, err = stack.Start(context.Background(), stack.Config{Deployment: d, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "secrets.signing_key") {
+		t.Fatalf("Start with a short signing key: %v, want the check's refusal", err)
 	}
 	wantFree(t, originAddr, webAddr)
 }

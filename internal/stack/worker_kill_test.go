@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/internal/stack"
 	"github.com/streamfront/streamfront/internal/testenv"
 )
@@ -25,8 +26,9 @@ import (
 func TestStack_WorkerKilledMidEncode(t *testing.T) {
 	testenv.Require(t, "ffmpeg")
 	const ackWait = 3 * time.Second
-	st, err := stack.Start(context.Background(), stack.Config{DataDir: t.TempDir(), APIKey: apiKey, JobAckWait: ackWait,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	d := stack.Local(t.TempDir(), apiKey)
+	d.Queue.AckWait = config.Duration(ackWait)
+	st, err := stack.Start(context.Background(), stack.Config{Deployment: d, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
