@@ -52,7 +52,7 @@ tools:
 
 ## run: S3 server, origin, two edges and the web site, in one process
 run: build tools
-	./$(BIN) all
+	./$(BIN) all -config streamfront.yaml
 
 ## test: unit, integration, end-to-end (real S3, ffmpeg, Chromium) and short fuzzing
 test: build tools test-go fuzz

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,9 +47,15 @@ func (e *env) measureLadder(ctx context.Context) *section {
 		s.err = fmt.Errorf("plan the ladder: %w", err)
 		return s
 	}
-	// The default ladder, spelled out: an STREAMFRONT_LADDER inherited from
-	// the environment must not change what is measured.
-	o, err := startOrigin(ctx, "origin-ladder", e.dir, e.bin, e.s3, "bench-ladder", "STREAMFRONT_LADDER="+formatLadder(transcode.DefaultLadder))
+	// The default ladder, spelled out in a deployment file of its own: a
+	// STREAMFRONT_CONFIG inherited from the environment must not change
+	// what is measured.
+	ladderEnv, err := ladderConfig(e.dir, "origin-ladder", transcode.DefaultLadder)
+	if err != nil {
+		s.err = err
+		return s
+	}
+	o, err := startOrigin(ctx, "origin-ladder", e.dir, e.bin, e.s3, "bench-ladder", ladderEnv)
 	if err != nil {
 		s.err = fmt.Errorf("start the ladder origin: %w", err)
 		return s
@@ -154,7 +159,7 @@ func (e *env) measureLadder(ctx context.Context) *section {
 		names = append(names, fmt.Sprintf("%s (cap %s)", r.Name, fmtBitrate(r.VideoBitrate)))
 	}
 	s.note("Ladder: the default (%s). For this source (%dx%d, its index's peak video rate %s) the origin keeps only rungs meaningfully below the source in size and rate, so the encode makes %s, plus the poster and the storyboard sprites in the same run; left out: %s.",
-		formatLadder(transcode.DefaultLadder), plan.src.Video.Width, plan.src.Video.Height, fmtBitrate(plan.peak), strings.Join(names, " and "), leftOut(transcode.DefaultLadder, plan))
+		strings.Join(rungNames(transcode.DefaultLadder), ", "), plan.src.Video.Width, plan.src.Video.Height, fmtBitrate(plan.peak), strings.Join(names, " and "), leftOut(transcode.DefaultLadder, plan))
 	if diff := compareArgs(ff.argv, plan.args, plainDir); diff != "" {
 		s.note("**The command by hand differs from the origin's:** %s.", diff)
 	} else {
@@ -246,13 +251,23 @@ func argAfter(argv []string, flag string) string {
 	return ""
 }
 
-// formatLadder writes a ladder as -ladder / STREAMFRONT_LADDER read it.
-func formatLadder(ladder []transcode.Rung) string {
-	parts := make([]string, len(ladder))
-	for i, r := range ladder {
-		parts[i] = r.Name + ":" + strconv.Itoa(r.ShortSide) + ":" + strconv.FormatInt(r.VideoBitrate, 10)
+// ladderConfig writes a deployment file that sets only the workers'
+// ladder (empty: none) and returns the variable that points a role at it.
+func ladderConfig(dir, name string, ladder []transcode.Rung) (string, error) {
+	var b strings.Builder
+	b.WriteString("worker:\n  ladder:")
+	if len(ladder) == 0 {
+		b.WriteString(" []")
 	}
-	return strings.Join(parts, ",")
+	b.WriteString("\n")
+	for _, r := range ladder {
+		fmt.Fprintf(&b, "    - {name: %s, short_side: %d, bitrate: %d}\n", r.Name, r.ShortSide, r.VideoBitrate)
+	}
+	path := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return "", err
+	}
+	return "STREAMFRONT_CONFIG=" + path, nil
 }
 
 func rungNames(rungs []transcode.Rung) []string {

@@ -5,16 +5,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/packager/transcode"
 )
 
-func TestFormatLadder_ParsesBackToTheSameLadder(t *testing.T) {
-	got, err := transcode.ParseLadder(formatLadder(transcode.DefaultLadder))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(got, transcode.DefaultLadder) {
-		t.Errorf("ParseLadder(formatLadder(DefaultLadder)) = %v, want %v", got, transcode.DefaultLadder)
+func TestLadderConfig_ReadsBackToTheSameLadder(t *testing.T) {
+	for _, ladder := range [][]transcode.Rung{transcode.DefaultLadder, {}} {
+		v, err := ladderConfig(t.TempDir(), "origin", ladder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := config.Load(strings.TrimPrefix(v, "STREAMFRONT_CONFIG="), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.WorkerConfig("w").Ladder; !slices.Equal(got, ladder) {
+			t.Errorf("the workers read %v, want %v", got, ladder)
+		}
 	}
 }
 

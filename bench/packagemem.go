@@ -42,7 +42,12 @@ func (e *env) measurePackageMemory(ctx context.Context) *section {
 		return s
 	}
 	const bucket = "bench-bigsource"
-	o, err := startOrigin(ctx, "origin-bigsource", e.dir, e.bin, e.s3, bucket, "STREAMFRONT_LADDER=none")
+	noLadder, err := ladderConfig(e.dir, "origin-bigsource", nil)
+	if err != nil {
+		s.err = err
+		return s
+	}
+	o, err := startOrigin(ctx, "origin-bigsource", e.dir, e.bin, e.s3, bucket, noLadder)
 	if err != nil {
 		s.err = fmt.Errorf("start the origin: %w", err)
 		return s
@@ -104,7 +109,7 @@ func (e *env) measurePackageMemory(ctx context.Context) *section {
 	g.add("origin peak RSS while packaging a 2 GB source", fmtBytes(w.peakToReady), "200 MB ("+fmtBytes(packageMemGoal)+")", verdict(w.peakToReady <= packageMemGoal))
 	s.tables = append(s.tables, g)
 
-	s.note("`streamfront origin` as its own fresh process with STREAMFRONT_LADDER=none, on a bucket of its own: packaging is the remux/index path only (probe the moov with ranged S3 reads, lay out the faststart head, plan segments, store head, index and record); no ffmpeg encode. The origin is stopped at ready: the keyframes-only thumbnails pass it starts next (a separate ffmpeg reading the source from S3) is not part of these figures.")
+	s.note("`streamfront origin` as its own fresh process with no ladder (a deployment file with `ladder: []`), on a bucket of its own: packaging is the remux/index path only (probe the moov with ranged S3 reads, lay out the faststart head, plan segments, store head, index and record); no ffmpeg encode. The origin is stopped at ready: the keyframes-only thumbnails pass it starts next (a separate ffmpeg reading the source from S3) is not part of these figures.")
 	s.note("Peak RSS is VmHWM after clear_refs at the 201, or the highest VmRSS sampled every 50 ms if higher; the upload's own peak (VmHWM reset before the POST, read at the 201) is its own row, as the upload-memory section measures it. Time to ready is polled every 20 ms.")
 	if bs.Made > 0 {
 		s.note("The source was made in this run in %s and is kept in %s for later runs.", fmtDuration(bs.Made.Round(100*time.Millisecond)), filepath.Dir(bs.Path))

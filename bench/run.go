@@ -211,7 +211,11 @@ func (e *env) ensureOrigin(ctx context.Context) error {
 	if e.origin != nil {
 		return nil
 	}
-	o, err := startOrigin(ctx, "origin", e.dir, e.bin, e.s3, "streamfront", "STREAMFRONT_LADDER=none")
+	noLadder, err := ladderConfig(e.dir, "origin", nil)
+	if err != nil {
+		return err
+	}
+	o, err := startOrigin(ctx, "origin", e.dir, e.bin, e.s3, "streamfront", noLadder)
 	if err != nil {
 		return fmt.Errorf("start the origin: %w", err)
 	}

@@ -65,7 +65,7 @@ func (o *originProcess) stop() {
 // startOrigin runs the origin and one worker against s3 in bucket, with a
 // NATS server of their own, unpinned (packaging may use every core, as
 // ffmpeg does), with extraEnv added to the worker's environment (e.g.
-// STREAMFRONT_LADDER=none). Configuration goes through the environment,
+// no ladder (a deployment file with `ladder: []`)). Configuration goes through the environment,
 // so the S3 secret does not show in `ps`.
 func startOrigin(ctx context.Context, name, dir, bin string, s3 *s3server.Server, bucket string, extraEnv ...string) (*originProcess, error) {
 	return startOriginWorkers(ctx, name, dir, bin, s3, bucket, []placement{{}}, extraEnv...)
@@ -157,7 +157,7 @@ func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes i
 		"STREAMFRONT_ADDR=127.0.0.1:" + strconv.Itoa(port),
 		"STREAMFRONT_ORIGIN_URL=" + originURL,
 		"STREAMFRONT_CACHE_DIR=" + cacheDir,
-		"STREAMFRONT_CACHE_MEMORY_BYTES=" + strconv.FormatInt(memBytes, 10),
+		"STREAMFRONT_MEMORY_SIZE=" + strconv.FormatInt(memBytes, 10),
 		"STREAMFRONT_LOG_LEVEL=warn",
 	}
 	p, err := startProcess(name, dir, pl, env, bin, "edge")

@@ -263,7 +263,7 @@ type denial struct {
 // is a malformed token.
 var denials = []denial{
 	{errNoToken, "no_token", "This video is private: open it from its page, which gives a signed link."},
-	{errSigningDisabled, "not_configured", "This video is private and this edge is not configured for private videos (it has no signing keys); ask the operator to set STREAMFRONT_SIGNING_KEYS, or use another edge."},
+	{errSigningDisabled, "not_configured", "This video is private and this edge is not configured for private videos (it has no signing keys); ask the operator to give this edge the signing key (secrets.signing_key in the deployment file), or use another edge."},
 	{urlsign.ErrExpired, "expired", "This link has expired; reload the page to get a new one."},
 	{urlsign.ErrNotYetValid, "not_yet_valid", "This link is not valid yet; check your device's clock, or try again in a moment."},
 	{urlsign.ErrWrongPath, "wrong_path", "This link is for another video; open this video from its own page."},
