@@ -47,7 +47,7 @@ Streamfront is running (%s).
   Open        %s
   API         %s/api/v1/videos   (API key: %s)
   Router      %s   (hls_url and mp4_url point here)
-  Edges      %s
+  Edges     %s
   Origin      %s   (%d encoding worker(s) in this process)
   S3          %s  (data in %s)
   NATS        %s  (jobs)
