@@ -118,17 +118,7 @@ func getVideo(t *testing.T, base, id string) (progressVideo, int) {
 // waitFor polls the video until cond holds (bounded).
 func waitFor(t *testing.T, base, id, what string, cond func(progressVideo) bool) progressVideo {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	var v progressVideo
-	for time.Now().Before(deadline) {
-		v, _ = getVideo(t, base, id)
-		if cond(v) {
-			return v
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("video %s: %s did not happen within 3 minutes (last seen: %s, stage %q, %.0f%%, error %q)", id, what, v.Status, v.Stage, v.Percent, v.Error)
-	return progressVideo{}
+	return testenv.WaitVideo(t, base, id, what, 3*time.Minute, cond)
 }
 
 // slowSource is a clip ffmpeg needs several seconds to transcode.

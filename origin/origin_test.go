@@ -58,22 +58,7 @@ func upload(t *testing.T, base, path string, query string) (int, video, string) 
 
 func waitDone(t *testing.T, base, id string) video {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/api/v1/videos/" + id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var v video
-		_ = json.NewDecoder(resp.Body).Decode(&v)
-		resp.Body.Close()
-		if v.Status == "ready" || v.Status == "failed" {
-			return v
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("video %s neither ready nor failed after 90 s", id)
-	return video{}
+	return testenv.WaitVideo(t, base, id, "ready or failed", 90*time.Second, func(v video) bool { return v.Status == "ready" || v.Status == "failed" })
 }
 
 func TestOrigin_UploadRemuxAndServe(t *testing.T) {

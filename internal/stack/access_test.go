@@ -76,25 +76,18 @@ func patchVideo(t *testing.T, base, id, body string) apiVideo {
 // rendition).
 func waitFinal(t *testing.T, base, id string) apiVideo {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		resp, body := get(t, base+"/api/v1/videos/"+id, nil)
-		var v struct {
-			apiVideo
-			Stage   string  `json:"stage"`
-			Percent float64 `json:"percent"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET video: %d %s", resp.StatusCode, body)
-		}
-		if v.Status == "ready" && v.Stage == "" && v.Percent == 100 {
-			return v.apiVideo
-		}
-		if v.Status == "failed" || time.Now().After(deadline) {
-			t.Fatalf("video %s not final: %s %q %.0f%% %s", id, v.Status, v.Stage, v.Percent, v.Error)
-		}
-		time.Sleep(100 * time.Millisecond)
+	type final struct {
+		apiVideo
+		Stage   string  `json:"stage"`
+		Percent float64 `json:"percent"`
 	}
+	v := testenv.WaitVideo(t, base, id, "final (ready, no stage, 100%) or failed", 2*time.Minute, func(v final) bool {
+		return v.Status == "failed" || (v.Status == "ready" && v.Stage == "" && v.Percent == 100)
+	})
+	if v.Status == "failed" {
+		t.Fatalf("video %s failed: %s", id, v.Error)
+	}
+	return v.apiVideo
 }
 
 // wantForbidden checks a 403 JSON refusal that says want.

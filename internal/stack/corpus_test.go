@@ -274,20 +274,9 @@ func uploadRaw(t *testing.T, base, path string) (int, video, string) {
 // rendition stored (no stage left).
 func waitComplete(t *testing.T, base, id string) fullVideo {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for time.Now().Before(deadline) {
-		_, body := get(t, base+"/api/v1/videos/"+id, nil)
-		var v fullVideo
-		if err := json.Unmarshal(body, &v); err != nil {
-			t.Fatalf("bad video JSON %s: %v", body, err)
-		}
-		if v.Status == "failed" || (v.Status == "ready" && v.Stage == "") {
-			return v
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("video %s not complete after 5 minutes", id)
-	return fullVideo{}
+	return testenv.WaitVideo(t, base, id, "complete or failed", 5*time.Minute, func(v fullVideo) bool {
+		return v.Status == "failed" || (v.Status == "ready" && v.Stage == "")
+	})
 }
 
 // waitFinalMaster waits until the video's master, as viewers get it, no
