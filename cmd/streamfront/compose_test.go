@@ -42,21 +42,6 @@ func loadCompose(t *testing.T) *types.Project {
 	return p
 }
 
-// roleVars lists the environment variables each role reads.
-func roleVars() map[string]*flags {
-	var lvl string
-	none := func(string) (string, bool) { return "", false }
-	ef, _ := edgeFlags(&edgeSetting{}, io.Discard, none)
-	return map[string]*flags{
-		"origin": originFlags(&origin.Config{}, &lvl, io.Discard, none),
-		"worker": workerFlags(&origin.WorkerConfig{}, &lvl, io.Discard, none),
-		"nats":   natsFlags(&natsSetting{}, io.Discard, none),
-		"edge":   ef,
-		"router": routerFlags(&steering.Config{}, &lvl, io.Discard, none),
-		"web":    webFlags(&web.Config{}, &lvl, io.Discard, none),
-	}
-}
-
 func env(s types.ServiceConfig, name string) string {
 	if v, ok := s.Environment[name]; ok && v != nil {
 		return *v

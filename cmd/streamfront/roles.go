@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
@@ -129,6 +131,44 @@ func natsFlags(cfg *natsSetting, stderr io.Writer, env getenv) *flags {
 	return f
 }
 
+// roleVars lists the environment variables each role reads.
+func roleVars() map[string]*flags {
+	var lvl string
+	none := func(string) (string, bool) { return "", false }
+	ef, _ := edgeFlags(&edgeSetting{}, io.Discard, none)
+	return map[string]*flags{
+		"origin": originFlags(&origin.Config{}, &lvl, io.Discard, none),
+		"worker": workerFlags(&origin.WorkerConfig{}, &lvl, io.Discard, none),
+		"nats":   natsFlags(&natsSetting{}, io.Discard, none),
+		"edge":   ef,
+		"router": routerFlags(&steering.Config{}, &lvl, io.Discard, none),
+		"web":    webFlags(&web.Config{}, &lvl, io.Discard, none),
+	}
+}
+
+// warnUnread logs every STREAMFRONT_* variable set in the environment
+// that neither the role nor its deployment file reads: a misspelt or
+// retired name (STREAMFRONT_ORIGIN_SECRET became STREAMFRONT_EDGE_SECRET)
+// would otherwise be ignored without a word.
+func warnUnread(log *slog.Logger, role string, args []string) {
+	known := map[string]bool{}
+	for _, v := range roleVars()[role].env {
+		known[v] = true
+	}
+	if d, _ := deployment(args, os.LookupEnv); d != nil {
+		for _, v := range d.Vars {
+			known[v] = true
+		}
+	}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "STREAMFRONT_") && !known[name] {
+			log.Warn("an environment variable is set that nothing reads; see `streamfront "+role+" -h` for the variables it reads, or set the setting in the deployment file",
+				slog.String("variable", name), slog.String("role", role))
+		}
+	}
+}
+
 // The setups: file, then variables, then flags.
 
 func originSetup(args []string, stderr io.Writer, env getenv) (origin.Config, string, error) {
@@ -222,6 +262,7 @@ func runOrigin(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if cfg.Logger, err = newLogger(stderr, level); err != nil {
 		return err
 	}
+	warnUnread(cfg.Logger, "origin", args)
 	o, err := origin.New(cfg)
 	if err != nil {
 		return err
@@ -237,6 +278,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if cfg.Logger, err = newLogger(stderr, level); err != nil {
 		return err
 	}
+	warnUnread(cfg.Logger, "worker", args)
 	w, err := origin.NewWorker(cfg)
 	if err != nil {
 		return err
@@ -270,6 +312,7 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if cfg.Logger, err = newLogger(stderr, s.logLevel); err != nil {
 		return err
 	}
+	warnUnread(cfg.Logger, "edge", args)
 	switch s.accessLog {
 	case "":
 	case "-":
@@ -297,6 +340,7 @@ func runRouter(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if cfg.Logger, err = newLogger(stderr, level); err != nil {
 		return err
 	}
+	warnUnread(cfg.Logger, "router", args)
 	rt, err := steering.New(cfg)
 	if err != nil {
 		return err
@@ -312,6 +356,7 @@ func runWeb(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if cfg.Logger, err = newLogger(stderr, level); err != nil {
 		return err
 	}
+	warnUnread(cfg.Logger, "web", args)
 	s, err := web.New(cfg)
 	if err != nil {
 		return err

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,5 +55,18 @@ edge:
 func TestNewLogger_RefusesAnUnknownLevel(t *testing.T) {
 	if _, err := newLogger(io.Discard, "loud"); err == nil {
 		t.Error("log level \"loud\" accepted")
+	}
+}
+
+func TestWarnUnread_NamesARetiredVariable(t *testing.T) {
+	t.Setenv("STREAMFRONT_ORIGIN_SECRET", "old-name")
+	t.Setenv("STREAMFRONT_EDGE_SECRET", "new-name")
+	var buf bytes.Buffer
+	warnUnread(slog.New(slog.NewTextHandler(&buf, nil)), "edge", nil)
+	if !strings.Contains(buf.String(), "variable=STREAMFRONT_ORIGIN_SECRET") {
+		t.Errorf("no warning for a variable the edge does not read:\n%s", buf.String())
+	}
+	if strings.Contains(buf.String(), "variable=STREAMFRONT_EDGE_SECRET") {
+		t.Errorf("a warning for a variable the edge reads:\n%s", buf.String())
 	}
 }

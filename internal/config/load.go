@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,7 +54,9 @@ func (ps Problems) Error() string {
 type Loaded struct {
 	*File
 	// Path is the file's name as given.
-	Path  string
+	Path string
+	// Vars are the environment variables the file refers to (${NAME}).
+	Vars  []string
 	lines map[string]int
 }
 
@@ -82,7 +85,8 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Loade
 		getenv = os.LookupEnv
 	}
 	l := &Loaded{File: Default(), Path: name, lines: map[string]int{}}
-	text, probs := expand(name, string(data), getenv)
+	text, vars, probs := expand(name, string(data), getenv)
+	l.Vars = vars
 	if len(probs) > 0 {
 		return nil, probs
 	}
@@ -142,9 +146,10 @@ func (l *Loaded) fromYAML(err error) Problem {
 // expand replaces ${NAME} and ${NAME:-default} by the variable's value,
 // line by line so lines keep their numbers. An unset variable without a
 // default is a mistake: a deployment should not run on a silent "".
-func expand(name, text string, getenv func(string) (string, bool)) (string, Problems) {
+func expand(name, text string, getenv func(string) (string, bool)) (string, []string, Problems) {
 	var out strings.Builder
 	var probs Problems
+	var vars []string
 	for n, line := range strings.SplitAfter(text, "\n") {
 		for {
 			i := strings.IndexByte(line, '$')
@@ -178,6 +183,9 @@ func expand(name, text string, getenv func(string) (string, bool)) (string, Prob
 				probs = append(probs, Problem{File: name, Line: n + 1, Msg: fmt.Sprintf("${%s}: %q is not a variable name", ref, v)})
 				continue
 			}
+			if !slices.Contains(vars, v) {
+				vars = append(vars, v)
+			}
 			if val, ok := getenv(v); ok && (val != "" || !hasDef) {
 				out.WriteString(val)
 			} else if hasDef {
@@ -187,7 +195,7 @@ func expand(name, text string, getenv func(string) (string, bool)) (string, Prob
 			}
 		}
 	}
-	return out.String(), probs
+	return out.String(), vars, probs
 }
 
 func validVarName(s string) bool {
