@@ -117,3 +117,37 @@ func TestSecrets_AreNeverPrinted(t *testing.T) {
 		t.Errorf("the effective configuration does not say which secrets are set:\n%s", out)
 	}
 }
+
+// A variable's value never changes the file's structure: a secret with
+// YAML's characters in it stays one secret.
+func TestParse_VariablesCannotChangeTheStructure(t *testing.T) {
+	env := map[string]string{"HOSTILE": `a #b: c"d'e`, "DIGITS": "12345", "HOST": "0.0.0.0"}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	l, err := config.Parse("d.yaml", []byte(`# ${UNSET_IN_A_COMMENT} is not expanded
+secrets:
+  api_key: ${HOSTILE}   # the whole value: quoted
+  edge_secret: "x-${HOSTILE}"
+  admin_token: 'y-${HOSTILE}'
+  signing_key: {id: k, secret: ${DIGITS}${DIGITS}${DIGITS}${DIGITS}}
+origin:
+  addr: ${HOST}:8090
+`), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for got, want := range map[string]string{
+		string(l.Secrets.APIKey):            `a #b: c"d'e`,
+		string(l.Secrets.EdgeSecret):        `x-a #b: c"d'e`,
+		string(l.Secrets.AdminToken):        `y-a #b: c"d'e`,
+		string(l.Secrets.SigningKey.Secret): "12345123451234512345",
+		l.Origin.Addr:                       "0.0.0.0:8090",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	_, err = config.Parse("d.yaml", []byte("origin:\n  addr: ${HOSTILE}:8090\n"), getenv)
+	if err == nil || !strings.Contains(err.Error(), "d.yaml:2: the value of HOSTILE holds characters YAML gives meaning to") {
+		t.Errorf("a hostile value inside a plain value: %v", err)
+	}
+}

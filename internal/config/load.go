@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -146,56 +147,114 @@ func (l *Loaded) fromYAML(err error) Problem {
 // expand replaces ${NAME} and ${NAME:-default} by the variable's value,
 // line by line so lines keep their numbers. An unset variable without a
 // default is a mistake: a deployment should not run on a silent "".
+//
+// A value never changes the file's structure: inside quotes it is
+// escaped, and a value YAML would read as more than text (a secret with
+// " #" or ": ") is quoted when it is the whole value of a key, refused
+// when it is part of one. Comments are left as they are.
 func expand(name, text string, getenv func(string) (string, bool)) (string, []string, Problems) {
 	var out strings.Builder
 	var probs Problems
 	var vars []string
 	for n, line := range strings.SplitAfter(text, "\n") {
-		for {
-			i := strings.IndexByte(line, '$')
-			if i < 0 || i == len(line)-1 {
-				out.WriteString(line)
-				break
-			}
-			out.WriteString(line[:i])
-			switch line[i+1] {
-			case '$':
+		problem := func(format string, args ...any) {
+			probs = append(probs, Problem{File: name, Line: n + 1, Msg: fmt.Sprintf(format, args...)})
+		}
+		var quote byte // the quote we are inside, 0 outside
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			switch {
+			case quote == 0 && c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+				out.WriteString(line[i:]) // a comment
+				i = len(line)
+				continue
+			case quote == 0 && (c == '"' || c == '\''):
+				quote = c
+			case quote == '"' && c == '\\' && i+1 < len(line):
+				out.WriteString(line[i : i+2])
+				i++
+				continue
+			case quote != 0 && c == quote:
+				if quote == '\'' && i+1 < len(line) && line[i+1] == '\'' {
+					out.WriteString("''")
+					i++
+					continue
+				}
+				quote = 0
+			case c == '$' && i+1 < len(line) && line[i+1] == '$':
 				out.WriteByte('$')
-				line = line[i+2:]
+				i++
 				continue
-			case '{':
-			default:
-				out.WriteByte('$')
-				line = line[i+1:]
+			case c == '$' && i+1 < len(line) && line[i+1] == '{':
+				end := strings.IndexByte(line[i:], '}')
+				if end < 0 {
+					problem("${ is not closed by }")
+					out.WriteString(line[i:])
+					i = len(line)
+					continue
+				}
+				ref := line[i+2 : i+end]
+				whole := quote == 0 && wholeValue(line[:i], line[i+end+1:])
+				i += end
+				v, def, hasDef := strings.Cut(ref, ":-")
+				if !validVarName(v) {
+					problem("${%s}: %q is not a variable name", ref, v)
+					continue
+				}
+				if !slices.Contains(vars, v) {
+					vars = append(vars, v)
+				}
+				val, ok := getenv(v)
+				switch {
+				case ok && (val != "" || !hasDef):
+				case hasDef:
+					val = def
+				default:
+					problem("${%s} is not set; set it, or give a default as ${%s:-value}", v, v)
+					continue
+				}
+				switch {
+				case quote == '"':
+					q, _ := json.Marshal(val)
+					out.Write(q[1 : len(q)-1])
+				case quote == '\'':
+					out.WriteString(strings.ReplaceAll(val, "'", "''"))
+				case plainSafe(val):
+					out.WriteString(val)
+				case whole:
+					q, _ := json.Marshal(val)
+					out.Write(q)
+				default:
+					problem("the value of %s holds characters YAML gives meaning to; put the whole value in double quotes: \"...${%s}...\"", v, v)
+				}
 				continue
 			}
-			end := strings.IndexByte(line[i:], '}')
-			if end < 0 {
-				probs = append(probs, Problem{File: name, Line: n + 1, Msg: "${ is not closed by }"})
-				out.WriteString(line[i:])
-				line = ""
-				break
-			}
-			ref := line[i+2 : i+end]
-			line = line[i+end+1:]
-			v, def, hasDef := strings.Cut(ref, ":-")
-			if !validVarName(v) {
-				probs = append(probs, Problem{File: name, Line: n + 1, Msg: fmt.Sprintf("${%s}: %q is not a variable name", ref, v)})
-				continue
-			}
-			if !slices.Contains(vars, v) {
-				vars = append(vars, v)
-			}
-			if val, ok := getenv(v); ok && (val != "" || !hasDef) {
-				out.WriteString(val)
-			} else if hasDef {
-				out.WriteString(def)
-			} else {
-				probs = append(probs, Problem{File: name, Line: n + 1, Msg: fmt.Sprintf("${%s} is not set; set it, or give a default as ${%s:-value}", v, v)})
-			}
+			out.WriteByte(c)
 		}
 	}
 	return out.String(), vars, probs
+}
+
+// wholeValue says whether what stands before and after a ${...} leaves it
+// the whole plain value of a key or list item.
+func wholeValue(before, after string) bool {
+	b := strings.TrimRight(before, " \t")
+	a := strings.TrimLeft(after, " \t")
+	endsKey := strings.HasSuffix(b, ":") || strings.HasSuffix(b, "- ") || b == "-" || strings.HasSuffix(b, " -")
+	return endsKey && (a == "" || a == "\n" || a == "\r\n" || strings.HasPrefix(a, "#"))
+}
+
+// plainSafe says whether YAML reads s, written as it is in a plain value,
+// as the same text (no comment, key, flow or block indicator in it).
+func plainSafe(s string) bool {
+	if s == "" {
+		return true
+	}
+	if strings.ContainsAny(s, "\n\r\t\"'#,[]{}") || strings.Contains(s, ": ") || strings.HasSuffix(s, ":") ||
+		strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
+		return false
+	}
+	return !strings.ContainsAny(s[:1], "-?:&*!|>%@`")
 }
 
 func validVarName(s string) bool {
