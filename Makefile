@@ -22,7 +22,8 @@ FUZZ_TARGETS := \
 	./edge/steering:FuzzParseAttrList \
 	./edge/steering:FuzzSteerMaster \
 	./packager/fmp4:FuzzDescribeInit \
-	./origin:FuzzGrowingFiles
+	./origin:FuzzGrowingFiles \
+	./internal/config:FuzzParse
 FUZZTIME ?= 8s
 # Each new interesting input is minimised for up to this long (Go's default
 # is 60 s): with multi-kilobyte MP4 seeds the default spent a short run
