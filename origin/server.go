@@ -25,7 +25,9 @@ type Server struct {
 	jobs    *jobRunner
 	metrics *metrics
 	inval   *invalidator
-	router  http.Handler
+	// views is set once the queue is open (Serve).
+	views  *viewCounter
+	router http.Handler
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -67,6 +69,7 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireKey).Patch("/{id}", s.handle(s.patchVideo))
 		r.With(s.requireKey).Delete("/{id}", s.handle(s.deleteVideo))
 		r.Get("/{id}/events", s.handle(s.videoEvents))
+		r.Post("/{id}/views", s.handle(s.recordView))
 	})
 	r.With(s.requireKey).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
 	r.Route("/videos/{id}", func(r chi.Router) {
@@ -133,6 +136,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	defer s.closeQueue()
+	kv, err := s.queue.KeyValue(ctx, viewBucket, time.Hour)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s.views = newViewCounter(kv, s.catalog, s.log)
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -144,10 +153,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		s.jobs.run(jobsCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.views.run(jobsCtx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -159,7 +172,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("origin listening", slog.String("addr", ln.Addr().String()))
 
-	var err error
+	err = nil
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

@@ -34,6 +34,7 @@ type videoView struct {
 	// DESIGN.md contract).
 	StoryboardURL string    `json:"storyboard_url,omitempty"`
 	PageURL       string    `json:"page_url"`
+	Views         int64     `json:"views"`
 	CreatedAt     time.Time `json:"created_at"`
 }
 
@@ -52,6 +53,7 @@ func (s *Server) view(v *catalog.Video) videoView {
 		DurationS: v.DurationS, Width: v.Width, Height: v.Height,
 		Renditions: []renditionView{},
 		PageURL:    s.cfg.WebURL + "/watch/" + v.ID,
+		Views:      v.Views,
 		CreatedAt:  v.CreatedAt,
 	}
 	if out.Tags == nil {

@@ -271,3 +271,21 @@ func (j *Job) giveBack() {
 // heartbeat tells JetStream the job is still being worked, so it is not
 // given to another worker.
 func (j *Job) heartbeat() error { return j.msg.InProgress() }
+
+// KeyValue opens (creating it if missing) a JetStream key-value bucket
+// whose keys expire after ttl: small shared state of the processes that
+// use the queue (e.g. which viewers were counted this hour). Like streams,
+// an existing bucket is opened, not updated.
+func (q *Queue) KeyValue(ctx context.Context, bucket string, ttl time.Duration) (jetstream.KeyValue, error) {
+	kv, err := q.js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = q.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, TTL: ttl, Storage: jetstream.FileStorage, Replicas: q.cfg.Replicas})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = q.js.KeyValue(ctx, bucket) // another process made it first
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: key-value bucket %s: %w", bucket, err)
+	}
+	return kv, nil
+}

@@ -52,8 +52,11 @@ type Video struct {
 	// EncodeStarted is when a worker last started encoding the video (for
 	// the estimate of when it will be complete).
 	EncodeStarted time.Time `json:"encode_started,omitzero"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	// Views counts viewers who watched (the player's reports, one per
+	// viewer per hour).
+	Views     int64     `json:"views,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // GrowingHLS describes the one variant of a growing playlist, stored under
