@@ -63,6 +63,7 @@ type video struct {
 	// StoryboardURL is the WebVTT map of scrub thumbnails, when made.
 	StoryboardURL string    `json:"storyboard_url"`
 	PageURL       string    `json:"page_url"`
+	Views         int64     `json:"views"`
 	CreatedAt     time.Time `json:"created_at"`
 }
 

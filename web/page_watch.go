@@ -41,6 +41,19 @@ type videoObject struct {
 	Keywords     string `json:"keywords,omitempty"`
 	Width        int    `json:"width,omitempty"`
 	Height       int    `json:"height,omitempty"`
+	// InteractionStatistic is the view count, as schema.org says it: a
+	// WatchAction counter.
+	InteractionStatistic *interactionCounter `json:"interactionStatistic,omitempty"`
+}
+
+type interactionCounter struct {
+	Type            string     `json:"@type"`
+	InteractionType typedThing `json:"interactionType"`
+	Count           int64      `json:"userInteractionCount"`
+}
+
+type typedThing struct {
+	Type string `json:"@type"`
 }
 
 // watch renders a video's page. Everything a search engine or a link
@@ -181,6 +194,9 @@ func (s *Server) watchPage(v *video) *page {
 			Keywords:     p.Keywords,
 			Width:        v.Width,
 			Height:       v.Height,
+			InteractionStatistic: &interactionCounter{
+				Type: "InteractionCounter", InteractionType: typedThing{Type: "WatchAction"}, Count: v.Views,
+			},
 		}
 	}
 	return p

@@ -63,12 +63,30 @@ type jsonLDVideo struct {
 	Keywords     string `json:"keywords"`
 	Width        int    `json:"width"`
 	Height       int    `json:"height"`
+	// InteractionStatistic is the view count.
+	InteractionStatistic ldCounter `json:"interactionStatistic"`
+}
+
+type ldCounter struct {
+	Type            string `json:"@type"`
+	InteractionType struct {
+		Type string `json:"@type"`
+	} `json:"interactionType"`
+	Count int64 `json:"userInteractionCount"`
+}
+
+// watched is the counter of n views.
+func watched(n int64) ldCounter {
+	c := ldCounter{Type: "InteractionCounter", Count: n}
+	c.InteractionType.Type = "WatchAction"
+	return c
 }
 
 const hostileTitle = `</script><script>alert(1)</script>`
 
 func TestWatch_RendersSEOTagsAndVideoObject(t *testing.T) {
 	ready := readyVideo("ready00000000001", fixtureTime(0))
+	ready.Views = 12345
 
 	hostile := readyVideo("hostile000000001", fixtureTime(1))
 	hostile.Title = hostileTitle
@@ -122,22 +140,25 @@ func TestWatch_RendersSEOTagsAndVideoObject(t *testing.T) {
 				"twitter:player:stream": ready.MP4URL,
 			},
 			wantLD: &jsonLDVideo{
-				Context:      "https://schema.org",
-				Type:         "VideoObject",
-				Name:         "Big Buck Bunny ready00000000001",
-				Description:  "A giant rabbit meets three bullies.\nSecond line.",
-				ThumbnailURL: ready.ThumbnailURL,
-				UploadDate:   "2026-03-14T15:09:26Z",
-				Duration:     "PT1M3.5S",
-				ContentURL:   ready.MP4URL,
-				EmbedURL:     testPublicURL + "/embed/ready00000000001",
-				URL:          testPublicURL + "/watch/ready00000000001",
-				Keywords:     "animation, open movie",
-				Width:        1280,
-				Height:       720,
+				Context:              "https://schema.org",
+				Type:                 "VideoObject",
+				Name:                 "Big Buck Bunny ready00000000001",
+				Description:          "A giant rabbit meets three bullies.\nSecond line.",
+				ThumbnailURL:         ready.ThumbnailURL,
+				UploadDate:           "2026-03-14T15:09:26Z",
+				Duration:             "PT1M3.5S",
+				ContentURL:           ready.MP4URL,
+				EmbedURL:             testPublicURL + "/embed/ready00000000001",
+				URL:                  testPublicURL + "/watch/ready00000000001",
+				Keywords:             "animation, open movie",
+				Width:                1280,
+				Height:               720,
+				InteractionStatistic: watched(12345),
 			},
 			wantBodyHas: []string{
 				`data-streamfront-hls="http://localhost:8081/videos/ready00000000001/master.m3u8"`,
+				`<span class="views">12,345 views</span>`,
+				`data-streamfront-views="/api/v1/videos/ready00000000001/views"`,
 				`href="http://localhost:8081/videos/ready00000000001/r/v720.mp4" download`,
 				`<script src="/player/player.js?v=`,
 			},
@@ -152,19 +173,20 @@ func TestWatch_RendersSEOTagsAndVideoObject(t *testing.T) {
 				"keywords":    `"><script>x()</script>, ok`,
 			},
 			wantLD: &jsonLDVideo{
-				Context:      "https://schema.org",
-				Type:         "VideoObject",
-				Name:         hostileTitle,
-				Description:  `He said "<b>hi</b>" & left. </SCRIPT><!--`,
-				ThumbnailURL: hostile.ThumbnailURL,
-				UploadDate:   "2026-03-14T15:08:26Z",
-				Duration:     "PT1M3.5S",
-				ContentURL:   hostile.MP4URL,
-				EmbedURL:     testPublicURL + "/embed/hostile000000001",
-				URL:          testPublicURL + "/watch/hostile000000001",
-				Keywords:     `"><script>x()</script>, ok`,
-				Width:        1280,
-				Height:       720,
+				Context:              "https://schema.org",
+				Type:                 "VideoObject",
+				Name:                 hostileTitle,
+				Description:          `He said "<b>hi</b>" & left. </SCRIPT><!--`,
+				ThumbnailURL:         hostile.ThumbnailURL,
+				UploadDate:           "2026-03-14T15:08:26Z",
+				Duration:             "PT1M3.5S",
+				ContentURL:           hostile.MP4URL,
+				EmbedURL:             testPublicURL + "/embed/hostile000000001",
+				URL:                  testPublicURL + "/watch/hostile000000001",
+				Keywords:             `"><script>x()</script>, ok`,
+				Width:                1280,
+				Height:               720,
+				InteractionStatistic: watched(0),
 			},
 		},
 		{
@@ -200,17 +222,18 @@ func TestWatch_RendersSEOTagsAndVideoObject(t *testing.T) {
 				"twitter:card": "summary",
 			},
 			wantLD: &jsonLDVideo{
-				Context:     "https://schema.org",
-				Type:        "VideoObject",
-				Name:        "Untitled video",
-				Description: "Watch Untitled video on Streamfront.",
-				UploadDate:  "2026-03-14T15:05:26Z",
-				Duration:    "PT1M3.5S",
-				ContentURL:  untitled.MP4URL,
-				EmbedURL:    testPublicURL + "/embed/untitled00000001",
-				URL:         testPublicURL + "/watch/untitled00000001",
-				Width:       1280,
-				Height:      720,
+				Context:              "https://schema.org",
+				Type:                 "VideoObject",
+				Name:                 "Untitled video",
+				Description:          "Watch Untitled video on Streamfront.",
+				UploadDate:           "2026-03-14T15:05:26Z",
+				Duration:             "PT1M3.5S",
+				ContentURL:           untitled.MP4URL,
+				EmbedURL:             testPublicURL + "/embed/untitled00000001",
+				URL:                  testPublicURL + "/watch/untitled00000001",
+				Width:                1280,
+				Height:               720,
+				InteractionStatistic: watched(0),
 			},
 		},
 	}

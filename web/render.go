@@ -27,6 +27,19 @@ var templateFuncs = template.FuncMap{
 	"mbps":        func(bps int64) string { return strconv.FormatFloat(float64(bps)/1e6, 'f', 1, 64) + " Mbps" },
 	"percent":     func(p float64) string { return strconv.Itoa(int(math.Round(math.Max(0, math.Min(100, p))))) },
 	"statusLabel": statusLabel,
+	"views":       viewCount,
+}
+
+// viewCount is "1 view", "12,345 views".
+func viewCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if n == 1 {
+		return s + " view"
+	}
+	return s + " views"
 }
 
 func parsePages() (map[string]*template.Template, error) {

@@ -11,6 +11,7 @@
 import Hls from 'hls.js';
 
 import { parseStoryboard, storyboardCueAt } from './storyboard.js';
+import { createViewTracker, sendView } from './views.js';
 import {
   createSteeringProbe, probeTargets, steeringDefaults, steeringLoader,
 } from './steering.js';
@@ -51,7 +52,7 @@ const messages = {
  * destroys the first player.
  *
  * @param {HTMLElement} element box to fill; its content is replaced.
- * @param {{hls?: string, mp4?: string, poster?: string, storyboard?: string,
+ * @param {{hls?: string, mp4?: string, poster?: string, storyboard?: string, views?: string,
  *          autoplay?: boolean, title?: string, hlsConfig?: object,
  *          steering?: {samples?: number, timeoutMs?: number, maxAgeMs?: number,
  *                      startupHoldMs?: number}}} options
@@ -135,6 +136,14 @@ export function mount(element, options = {}) {
   };
 
   listen(video, 'waiting', () => { state.stalls += 1; });
+
+  // The view report (opts.views, the video's /views URL): once per mount,
+  // after enough playback (views.js).
+  if (opts.views) {
+    const views = createViewTracker(() => sendView(opts.views));
+    state.views = views;
+    listen(video, 'timeupdate', () => views.update(video.currentTime, video.duration, !video.paused));
+  }
 
   listen(video, 'error', () => {
     // With hls.js the element's source is a MediaSource blob; hls.js reports
@@ -293,6 +302,7 @@ function optionsFromDataset(element) {
   if (d.streamfrontPoster) opts.poster = d.streamfrontPoster;
   if (d.streamfrontStoryboard) opts.storyboard = d.streamfrontStoryboard;
   if (d.streamfrontTitle) opts.title = d.streamfrontTitle;
+  if (d.streamfrontViews) opts.views = d.streamfrontViews;
   if (d.streamfrontAutoplay !== undefined) opts.autoplay = d.streamfrontAutoplay !== 'false';
   return opts;
 }
