@@ -442,8 +442,14 @@ func (s *core) finish(ctx context.Context, v *catalog.Video, complete func(*cata
 			return err
 		}
 	}
-	v, err := s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
+	storage, err := s.measureStorage(ctx, v)
+	if err != nil {
+		// The count is for the operator's bill; the video is fine without it.
+		s.log.Warn("storage not measured", slog.String("id", v.ID), slog.Any("err", err))
+	}
+	v, err = s.catalog.Update(ctx, v.ID, func(v *catalog.Video) error {
 		complete(v)
+		v.Storage = storage
 		v.Final = true
 		v.Status, v.Stage, v.Percent, v.Error = catalog.Ready, "", 100, ""
 		return nil

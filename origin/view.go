@@ -32,10 +32,13 @@ type videoView struct {
 	ThumbnailURL        string          `json:"thumbnail_url"`
 	// StoryboardURL is a WebVTT map of scrub thumbnails (additive to the
 	// DESIGN.md contract).
-	StoryboardURL string    `json:"storyboard_url,omitempty"`
-	PageURL       string    `json:"page_url"`
-	Views         int64     `json:"views"`
-	CreatedAt     time.Time `json:"created_at"`
+	StoryboardURL string `json:"storyboard_url,omitempty"`
+	PageURL       string `json:"page_url"`
+	Views         int64  `json:"views"`
+	// Storage is what the video keeps in S3 (once complete), and its
+	// minutes, the unit of per-minute storage plans.
+	Storage   *storageView `json:"storage,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
 }
 
 type renditionView struct {
@@ -54,6 +57,7 @@ func (s *Server) view(v *catalog.Video) videoView {
 		Renditions: []renditionView{},
 		PageURL:    s.cfg.WebURL + "/watch/" + v.ID,
 		Views:      v.Views,
+		Storage:    storageOf(v),
 		CreatedAt:  v.CreatedAt,
 	}
 	if out.Tags == nil {
@@ -102,4 +106,17 @@ func progressiveRendition(v *catalog.Video) *catalog.Rendition {
 		best = &v.Renditions[0]
 	}
 	return best
+}
+
+type storageView struct {
+	catalog.Storage
+	TotalBytes int64   `json:"total_bytes"`
+	Minutes    float64 `json:"minutes"`
+}
+
+func storageOf(v *catalog.Video) *storageView {
+	if v.Storage == nil {
+		return nil
+	}
+	return &storageView{Storage: *v.Storage, TotalBytes: v.Storage.Total(), Minutes: v.DurationS / 60}
 }

@@ -52,6 +52,9 @@ type Video struct {
 	// EncodeStarted is when a worker last started encoding the video (for
 	// the estimate of when it will be complete).
 	EncodeStarted time.Time `json:"encode_started,omitzero"`
+	// Storage is what the video keeps in S3, measured when it became
+	// final; nil before.
+	Storage *Storage `json:"storage,omitempty"`
 	// Views counts viewers who watched (the player's reports, one per
 	// viewer per hour).
 	Views     int64     `json:"views,omitempty"`
@@ -139,4 +142,20 @@ func (v *Video) Rendition(name string) *Rendition {
 		}
 	}
 	return nil
+}
+
+// Storage is the bytes a video keeps in S3, by what they are.
+type Storage struct {
+	SourceBytes    int64 `json:"source_bytes"`
+	RenditionBytes int64 `json:"rendition_bytes"` // progressive MP4s and any stored HLS
+	ThumbnailBytes int64 `json:"thumbnail_bytes"` // poster and storyboard
+	// OtherBytes are sample indexes and the record itself.
+	OtherBytes int64     `json:"other_bytes"`
+	Objects    int       `json:"objects"`
+	MeasuredAt time.Time `json:"measured_at"`
+}
+
+// Total is every byte of the video.
+func (s Storage) Total() int64 {
+	return s.SourceBytes + s.RenditionBytes + s.ThumbnailBytes + s.OtherBytes
 }

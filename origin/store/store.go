@@ -288,6 +288,23 @@ func (s *Store) ListPage(ctx context.Context, prefix, startAfter, delimiter stri
 	return keys, aws.ToBool(out.IsTruncated), nil
 }
 
+// Sizes calls fn with the key and size of every object below prefix,
+// page by page (1000 keys a request): memory stays one page however many
+// objects there are.
+func (s *Store) Sizes(ctx context.Context, prefix string, fn func(key string, size int64)) error {
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.cfg.Bucket, Prefix: &prefix})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return s.wrap("list", prefix, err)
+		}
+		for _, obj := range out.Contents {
+			fn(aws.ToString(obj.Key), aws.ToInt64(obj.Size))
+		}
+	}
+	return nil
+}
+
 // PresignGet returns a URL that reads key without credentials until ttl
 // passes; ffmpeg reads sources through it (with Range seeks).
 func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
