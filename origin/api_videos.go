@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/streamfront/streamfront/origin/catalog"
+	"github.com/streamfront/streamfront/origin/openapi"
 )
 
 // Limits on metadata, so a record stays small whatever a client sends.
@@ -198,3 +199,15 @@ func splitTags(s string) *[]string {
 }
 
 var errEmptyUpload = errors.New("empty upload")
+
+// serveOpenAPI is the API's contract (origin/openapi).
+func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) error {
+	doc, err := openapi.JSON()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err = w.Write(doc)
+	return err
+}

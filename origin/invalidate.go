@@ -219,7 +219,7 @@ func (s *Server) createInvalidation(w http.ResponseWriter, r *http.Request) erro
 		}
 	}
 	if len(s.inval.edges) == 0 {
-		return errorf(http.StatusConflict, "This origin knows no edges (set STREAMFRONT_EDGES); nothing was invalidated.")
+		return errorf(http.StatusConflict, "This origin knows no edges (list them under edges in the deployment file); nothing was invalidated.")
 	}
 	results := s.inval.fanOut(context.WithoutCancel(r.Context()), req.Paths)
 	return writeJSON(w, http.StatusAccepted, struct {

@@ -157,7 +157,7 @@ func TestOrigin_WrongEdgeAdminTokenIsReportedNotRetried(t *testing.T) {
 func TestOrigin_InvalidationWithoutEdgesSaysSo(t *testing.T) {
 	base := startOriginWith(t, nil)
 	var ans invalidationAnswer
-	if code := apiDo(t, http.MethodPost, base+"/api/v1/invalidations", `{"paths":["/videos/abc/*"]}`, &ans); code != http.StatusConflict || !strings.Contains(ans.Error, "STREAMFRONT_EDGES") {
+	if code := apiDo(t, http.MethodPost, base+"/api/v1/invalidations", `{"paths":["/videos/abc/*"]}`, &ans); code != http.StatusConflict || !strings.Contains(ans.Error, "list them under edges") {
 		t.Fatalf("%d %+v", code, ans)
 	}
 }

@@ -72,6 +72,7 @@ func (s *Server) routes() http.Handler {
 		r.Post("/{id}/views", s.handle(s.recordView))
 	})
 	r.With(s.requireKey).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
+	r.Get("/api/v1/openapi.json", s.handle(s.serveOpenAPI))
 	r.Route("/videos/{id}", func(r chi.Router) {
 		r.Use(s.requireEdge) // only edges may fetch media, when EdgeSecret is set
 		r.Get("/master.m3u8", s.handle(s.serveMaster))

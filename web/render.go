@@ -18,7 +18,7 @@ var templateFiles embed.FS
 // pageNames are the templates in templates/ that are whole pages; each is
 // parsed together with layout.html into its own set, so the blocks every
 // page defines ("content", "head") never clash.
-var pageNames = []string{"library", "upload", "watch", "embed", "error"}
+var pageNames = []string{"library", "upload", "watch", "embed", "error", "apidocs"}
 
 var templateFuncs = template.FuncMap{
 	"clock":       clock,

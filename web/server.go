@@ -71,7 +71,9 @@ type Server struct {
 	player    *player.Assets
 	static    *staticAssets
 	pages     map[string]*template.Template
-	router    chi.Router
+	// apiDocsView is the API reference, read from the OpenAPI document.
+	apiDocsView apiDocsView
+	router      chi.Router
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -117,17 +119,22 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	docs, err := buildAPIDocs()
+	if err != nil {
+		return nil, err
+	}
 
 	transport := newTransport()
 	s := &Server{
-		cfg:       cfg,
-		publicURL: publicURL,
-		logger:    cfg.Logger,
-		api:       &apiClient{base: apiURL, client: &http.Client{Transport: transport, Timeout: apiTimeout}},
-		proxy:     newAPIProxy(apiURL, transport, cfg.Logger),
-		player:    playerAssets,
-		static:    static,
-		pages:     pages,
+		cfg:         cfg,
+		publicURL:   publicURL,
+		logger:      cfg.Logger,
+		api:         &apiClient{base: apiURL, client: &http.Client{Transport: transport, Timeout: apiTimeout}},
+		proxy:       newAPIProxy(apiURL, transport, cfg.Logger),
+		player:      playerAssets,
+		static:      static,
+		pages:       pages,
+		apiDocsView: docs,
 	}
 	if !playerAssets.Built() {
 		cfg.Logger.Warn("web: the player is not built into this binary, so watch pages cannot play; run `make build`")
@@ -146,6 +153,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/upload", s.handle(s.upload))
 	r.Get("/watch/{id}", s.handle(s.watch))
 	r.Get("/embed/{id}", s.handle(s.embed))
+	r.Get("/docs/api", s.handle(s.apiDocs))
 	r.Get("/robots.txt", s.handle(s.robots))
 	r.Get("/sitemap.xml", s.handle(s.sitemap))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {

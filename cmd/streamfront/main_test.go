@@ -1,0 +1,12 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/streamfront/streamfront/internal/testenv"
+)
+
+// Every API exchange of these tests (the upload command's) is checked
+// against the OpenAPI document.
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithAPIContract(m)) }
