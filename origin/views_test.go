@@ -50,7 +50,7 @@ func TestViews_OnePerViewerPerHour(t *testing.T) {
 		counted  bool
 	}{
 		{"player/1", "192.0.2.1", true},
-		{"player/1", "192.0.2.1", false},             // the same viewer again
+		{"player/1", "192.0.2.1", false},              // the same viewer again
 		{"player/1", "203.0.113.9, 192.0.2.1", false}, // a forged first entry changes nothing
 		{"player/2", "192.0.2.1", true},               // another browser at that address
 		{"player/1", "192.0.2.2", true},               // another address
