@@ -1,5 +1,7 @@
 // Command streamfront is the one binary of Streamfront: every role in one
-// process (all), or one role each (origin, edge, web), or the upload client.
+// process (all), or one role each (origin, worker, edge, router, web,
+// nats), the upload client, the health check of containers, and the check
+// of a deployment file (config check).
 package main
 
 import (

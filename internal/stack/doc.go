@@ -1,6 +1,9 @@
-// Package stack runs every Streamfront role in one process: an S3 server
-// (versitygw on a data directory), the origin, two edges and the web site.
-// It is what `streamfront all` (and so `make run`) starts, and what the
-// end-to-end tests start, so both exercise the same topology that the
-// docker-compose file runs as separate services.
+// Package stack runs a whole deployment in one process: an S3 server
+// (versitygw on a data directory, as a child process), NATS with
+// JetStream, the origin, the encoding workers, the edges, the router and
+// the web site, each built from the deployment file (internal/config)
+// through the same functions the separate roles use. It is what
+// `streamfront all` (and so `make run`) starts, and what the end-to-end
+// tests start, so both exercise the topology docker-compose runs as
+// separate services.
 package stack
