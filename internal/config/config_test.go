@@ -53,14 +53,14 @@ edges:
     url: http://localhost:8081
     shields: [edge-9]
 `
-	l, err := config.Parse("deploy.yaml", []byte(yaml), noEnv)
+	_, err = config.Parse("deploy.yaml", []byte(yaml), noEnv)
 	if err == nil {
 		t.Fatal("an edge shielded by an unknown edge loaded")
 	}
 	if want := `deploy.yaml:4: edges[0].shields[0]: "edge-9" is not the name of an edge`; !strings.Contains(err.Error(), want) {
 		t.Errorf("error does not say %q:\n%v", want, err)
 	}
-	l, err = config.Parse("deploy.yaml", []byte("queue:\n  url: nats://q:4222\n"), noEnv)
+	l, err := config.Parse("deploy.yaml", []byte("queue:\n  url: nats://q:4222\n"), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
