@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,11 @@ type Config struct {
 	// and final (origin/usagestore compacts hours past it for good). It
 	// defaults to 24 h.
 	MaxReportAge time.Duration
+	// MaxRowsPerReport splits an hour's flush into several reports (each
+	// its own seq) past this many rows, so one report stays below NATS's
+	// default 1 MB message limit (about 150 bytes of JSON a row). It
+	// defaults to 4,000.
+	MaxRowsPerReport int
 	// RetryMin and RetryMax bound the backoff between attempts at a
 	// failing Sink. They default to 1 s and 1 min.
 	RetryMin, RetryMax time.Duration
@@ -77,6 +83,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxReportAge <= 0 {
 		c.MaxReportAge = 24 * time.Hour
+	}
+	if c.MaxRowsPerReport <= 0 {
+		c.MaxRowsPerReport = 4000
 	}
 	if c.RetryMin <= 0 {
 		c.RetryMin = time.Second
@@ -200,11 +209,13 @@ func (m *Meter) Flush() {
 	for _, h := range hours {
 		rows := byHour[h]
 		sortReportRows(rows)
-		m.seq++
-		r := &Report{Edge: m.cfg.Edge, Run: m.run, Seq: m.seq, Hour: time.Unix(h*3600, 0).UTC(),
-			From: m.lastFlush.UTC(), To: now.UTC(), Rows: rows}
-		if err := m.out.push(r, now); err != nil {
-			m.cfg.Logger.Error("usage report dropped", slog.String("report", r.ID()), slog.Any("err", err))
+		for chunk := range slices.Chunk(rows, m.cfg.MaxRowsPerReport) {
+			m.seq++
+			r := &Report{Edge: m.cfg.Edge, Run: m.run, Seq: m.seq, Hour: time.Unix(h*3600, 0).UTC(),
+				From: m.lastFlush.UTC(), To: now.UTC(), Rows: chunk}
+			if err := m.out.push(r, now); err != nil {
+				m.cfg.Logger.Error("usage report dropped", slog.String("report", r.ID()), slog.Any("err", err))
+			}
 		}
 	}
 	m.lastFlush = now
