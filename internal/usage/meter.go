@@ -180,7 +180,11 @@ func (m *Meter) Run() string { return m.run }
 // in the current interval, and it never waits for the Sink. Events added
 // after Close are not reported.
 func (m *Meter) Add(e Event) {
-	hour := m.cfg.Now().Unix() / 3600
+	at := e.At
+	if at.IsZero() {
+		at = m.cfg.Now()
+	}
+	hour := at.Unix() / 3600
 	m.stripeFor().add(meterKey{hour: hour, video: e.Video, kind: e.Kind, result: e.Result},
 		Counts{Requests: 1, BytesOut: e.BytesOut, OriginBytes: e.OriginBytes, DeliveredNanos: int64(e.Delivered)},
 		m.cfg.MaxKeys, &m.overflowed)

@@ -1,0 +1,97 @@
+package usage_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/streamfront/streamfront/internal/usage"
+)
+
+// discard is a Sink that accepts everything (benchmarks measure Add).
+type discard struct{}
+
+func (discard) Put(context.Context, *usage.Report) error { return nil }
+
+func benchMeter(b *testing.B) *usage.Meter {
+	m, err := usage.New(usage.Config{Edge: "edge-1", Sink: discard{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = m.Close(context.Background()) })
+	return m
+}
+
+var benchVideos = func() []string {
+	v := make([]string, 1000)
+	for i := range v {
+		v[i] = fmt.Sprintf("0vq5m2k9c1a3b%05d", i)
+	}
+	return v
+}()
+
+// BenchmarkMeterAdd is one goroutine adding (the edge's hit path on one
+// core); the key set is warm, as in the steady state.
+func BenchmarkMeterAdd(b *testing.B) {
+	m := benchMeter(b)
+	ev := usage.Event{Kind: usage.KindSegment, Result: usage.ResultHit, BytesOut: 1 << 20, Delivered: 2 * time.Second}
+	for _, v := range benchVideos {
+		ev.Video = v
+		m.Add(ev)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ev.Video = benchVideos[i%len(benchVideos)]
+		m.Add(ev)
+	}
+}
+
+// BenchmarkMeterAddAt is BenchmarkMeterAdd with the time given by the
+// caller, as the edge's fast path can (it reads the clock anyway).
+func BenchmarkMeterAddAt(b *testing.B) {
+	m := benchMeter(b)
+	ev := usage.Event{Kind: usage.KindSegment, Result: usage.ResultHit, BytesOut: 1 << 20, Delivered: 2 * time.Second, At: time.Now()}
+	for _, v := range benchVideos {
+		ev.Video = v
+		m.Add(ev)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ev.Video = benchVideos[i%len(benchVideos)]
+		m.Add(ev)
+	}
+}
+
+// BenchmarkMeterAddParallel is every core adding at once: one hot video
+// (the worst case for contention) and 1,000 videos.
+func BenchmarkMeterAddParallel(b *testing.B) {
+	for _, tc := range []struct {
+		n  int
+		at bool
+	}{{1, false}, {1000, false}, {1, true}, {1000, true}} {
+		n, at := tc.n, tc.at
+		b.Run(fmt.Sprintf("videos=%d/at=%v", n, at), func(b *testing.B) {
+			m := benchMeter(b)
+			for _, v := range benchVideos[:n] {
+				m.Add(usage.Event{Video: v, Kind: usage.KindSegment, Result: usage.ResultHit})
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				ev := usage.Event{Kind: usage.KindSegment, Result: usage.ResultHit, BytesOut: 1 << 20, Delivered: 2 * time.Second}
+				if at {
+					ev.At = time.Now()
+				}
+				i := 0
+				for pb.Next() {
+					ev.Video = benchVideos[i%n]
+					m.Add(ev)
+					i++
+				}
+			})
+		})
+	}
+}
