@@ -51,6 +51,10 @@ func (o *outbox) push(r *Report, now time.Time) error {
 	size := reportSize(r)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.closed {
+		o.countDropLocked(r)
+		return fmt.Errorf("the meter is closed")
+	}
 	if o.bytes+size > o.max {
 		o.countDropLocked(r)
 		return fmt.Errorf("%d bytes of reports already wait for the sink (MaxPendingBytes %d)", o.bytes, o.max)

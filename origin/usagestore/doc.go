@@ -20,6 +20,7 @@
 // and folds a day into one object once none of its hours can change any
 // more: reports older than usage.Config.MaxReportAge are never sent, so an
 // hour is final Horizon after its end. A query reads one object per closed
-// day and, for days still open, the hour's object plus the raw reports not
-// folded yet: a month is ~30 reads of days plus about a day of hours.
+// day and, for days still open, one per hour, plus the raw reports not
+// folded yet of the last two hours: a month is about 30 + 26 reads and two
+// listings, whatever the number of edges.
 package usagestore

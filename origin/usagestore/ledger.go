@@ -25,7 +25,12 @@ type Config struct {
 	// folded into one object. It defaults to 25 h (the Meter's default
 	// MaxReportAge is 24 h).
 	Horizon time.Duration
-	// CompactEvery is how often Run folds new reports. It defaults to 1 min.
+	// CompactEvery is how often Run folds new reports; a report that
+	// arrives more than an hour late shows in queries after the next round
+	// (the last two hours are always read with their raw reports). Each
+	// round reads every hour of the days not final yet (24 to 50 hours with
+	// the default Horizon): one GET and one LIST per 1,000 reports of the
+	// hour, plus the new reports. It defaults to 5 min.
 	CompactEvery time.Duration
 	// DayLookback is how many closed days before the horizon Run checks for
 	// a missing day object (after an origin was down). It defaults to 3.
@@ -61,7 +66,7 @@ func New(cfg Config) (*Ledger, error) {
 		cfg.Horizon = 25 * time.Hour
 	}
 	if cfg.CompactEvery <= 0 {
-		cfg.CompactEvery = time.Minute
+		cfg.CompactEvery = 5 * time.Minute
 	}
 	if cfg.DayLookback <= 0 {
 		cfg.DayLookback = 3
@@ -118,7 +123,9 @@ func (st *hourState) records() []usage.Record {
 	return out
 }
 
-func (l *Ledger) readHour(ctx context.Context, hour time.Time) (*hourState, error) {
+// readHour reads the hour's object and, when listRaw or there is no
+// object yet, the raw reports it does not fold yet.
+func (l *Ledger) readHour(ctx context.Context, hour time.Time, listRaw bool) (*hourState, error) {
 	st := &hourState{obj: hourObject{Hour: hour, Folded: seqSet{}}}
 	body, etag, err := l.cfg.Store.Get(ctx, hourlyKey(hour), l.cfg.MaxObjectBytes)
 	switch {
@@ -133,6 +140,9 @@ func (l *Ledger) readHour(ctx context.Context, hour time.Time) (*hourState, erro
 			st.obj.Folded = seqSet{}
 		}
 		st.etag = etag
+		if !listRaw {
+			return st, nil
+		}
 	}
 	prefix := rawPrefix(hour)
 	var todo []rawID
@@ -202,7 +212,7 @@ func (l *Ledger) readRaw(ctx context.Context, hour time.Time, id rawID) (*usage.
 func (l *Ledger) CompactHour(ctx context.Context, hour time.Time) error {
 	hour = usage.HourOf(hour)
 	for attempt := 0; ; attempt++ {
-		st, err := l.readHour(ctx, hour)
+		st, err := l.readHour(ctx, hour, true)
 		if err != nil {
 			return err
 		}
@@ -254,7 +264,7 @@ func (l *Ledger) CompactDay(ctx context.Context, day time.Time) error {
 	g.SetLimit(l.cfg.Parallel)
 	for i := range hours {
 		g.Go(func() error {
-			st, err := l.readHour(gctx, day.Add(time.Duration(i)*time.Hour))
+			st, err := l.readHour(gctx, day.Add(time.Duration(i)*time.Hour), true)
 			if err == nil {
 				hours[i] = st.records()
 			}
@@ -294,7 +304,9 @@ func (l *Ledger) Run(ctx context.Context) error {
 // the next round.
 func (l *Ledger) CompactRecent(ctx context.Context) {
 	now := l.cfg.Now()
-	for h := usage.HourOf(now.Add(-l.cfg.Horizon)); !h.After(now); h = h.Add(time.Hour) {
+	// Every hour of the days not final yet: queries read those days hour
+	// by hour, so each hour should be one object.
+	for h := usage.DayOf(now.Add(-l.cfg.Horizon)); !h.After(now); h = h.Add(time.Hour) {
 		if err := l.CompactHour(ctx, h); err != nil && ctx.Err() == nil {
 			l.log.Warn("usage: compact hour", slog.Time("hour", h), slog.Any("err", err))
 		}
@@ -311,8 +323,8 @@ func (l *Ledger) CompactRecent(ctx context.Context) {
 }
 
 // Query answers q from S3: a closed day's object where there is one, else
-// the day's hours (objects plus raw reports not folded yet), so answers
-// are current to the last flush of every edge.
+// the day's hour objects, plus the raw reports not folded yet of the last
+// two hours, so answers are current to the last flush of every edge.
 func (l *Ledger) Query(ctx context.Context, q usage.Query) (usage.Answer, error) {
 	q, err := q.Normalize()
 	if err != nil {
@@ -372,12 +384,16 @@ func (l *Ledger) Query(ctx context.Context, q usage.Query) (usage.Answer, error)
 			hours = append(hours, h)
 		}
 	}
+	// Raw reports are listed for the last two hours only (and for hours
+	// with no object yet): older ones are in their hour's object, or will
+	// be after the Compactor's next round (a late report).
+	recent := usage.HourOf(now).Add(-time.Hour)
 	perHour := make([][]usage.Record, len(hours))
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(l.cfg.Parallel)
 	for i, h := range hours {
 		g.Go(func() error {
-			st, err := l.readHour(gctx, h)
+			st, err := l.readHour(gctx, h, !h.Before(recent))
 			if err == nil {
 				perHour[i] = st.records()
 			}
