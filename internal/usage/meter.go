@@ -134,6 +134,7 @@ type Meter struct {
 	flushMu   sync.Mutex // one flush at a time: seq and lastFlush follow each other
 	seq       uint64
 	lastFlush time.Time
+	drainBuf  []drained // reused by each flush
 
 	out outbox
 
@@ -198,10 +199,21 @@ func (m *Meter) Flush() {
 	defer m.flushMu.Unlock()
 	now := m.cfg.Now()
 	byHour := map[int64][]ReportRow{}
-	merged := map[meterKey]*Counts{}
+	buf := m.drainBuf[:0]
 	for i := range m.stripes {
-		m.stripes[i].drain(merged)
+		buf = m.stripes[i].drain(buf)
 	}
+	merged := make(map[meterKey]*Counts, len(buf))
+	for _, d := range buf {
+		if c := merged[d.k]; c != nil {
+			c.add(d.c)
+		} else {
+			c := d.c
+			merged[d.k] = &c
+		}
+	}
+	clear(buf) // drop the video strings of keys that may leave
+	m.drainBuf = buf[:0]
 	for k, c := range merged {
 		byHour[k.hour] = append(byHour[k.hour], ReportRow{Video: k.video, Kind: k.kind, Result: k.result, Counts: *c})
 	}

@@ -95,3 +95,23 @@ func BenchmarkMeterAddParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMeterFlush is one flush of 10,000 keys (1,000 videos × kinds ×
+// results): Adds that pick the stripe being drained wait this long divided
+// by the number of stripes.
+func BenchmarkMeterFlush(b *testing.B) {
+	m := benchMeter(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for _, v := range benchVideos {
+			for k := range 2 {
+				for r := range 5 {
+					m.Add(usage.Event{Video: v, Kind: usage.Kind(k), Result: usage.Result(r), BytesOut: 1})
+				}
+			}
+		}
+		b.StartTimer()
+		m.Flush()
+	}
+}

@@ -64,11 +64,18 @@ func (s *stripe) insert(k meterKey, maxKeys int, overflowed *atomic.Int64) *Coun
 	return p
 }
 
-// drain moves the stripe's counts into into and zeroes them. A key that
-// saw nothing during the whole interval is deleted, so keys of past hours
-// and gone videos leave memory, while busy keys keep their entry and Add
-// stays allocation-free.
-func (s *stripe) drain(into map[meterKey]*Counts) {
+// drained is one key's counts taken out of a stripe.
+type drained struct {
+	k meterKey
+	c Counts
+}
+
+// drain appends the stripe's counts to buf and zeroes them. A key that saw
+// nothing during the whole interval is deleted, so keys of past hours and
+// gone videos leave memory, while busy keys keep their entry and Add stays
+// allocation-free. Only copying happens under the lock (Adds that pick
+// this stripe wait for it); merging is the caller's, after.
+func (s *stripe) drain(buf []drained) []drained {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, p := range s.counts {
@@ -76,12 +83,8 @@ func (s *stripe) drain(into map[meterKey]*Counts) {
 			delete(s.counts, k)
 			continue
 		}
-		if q := into[k]; q != nil {
-			q.add(*p)
-		} else {
-			c := *p
-			into[k] = &c
-		}
+		buf = append(buf, drained{k, *p})
 		*p = Counts{}
 	}
+	return buf
 }

@@ -74,6 +74,9 @@ func (q Query) Normalize() (Query, error) {
 
 // Row is one answer row: one period and one group.
 type Row struct {
+	// Start is the period's start, a UTC hour or day (a daily row of a
+	// query that starts mid-day still starts at midnight, and counts from
+	// the query's From).
 	Start time.Time `json:"start"`
 	// Exactly one of Video, Edge and Kind is set: the query's GroupBy.
 	Video string `json:"video,omitempty"`
@@ -171,7 +174,8 @@ func Aggregate(q Query, records []Record) Answer {
 	}
 	a.Totals.finish()
 	slices.SortFunc(a.Rows, func(x, y Row) int {
-		return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.Video+x.Edge+x.Kind, y.Video+y.Edge+y.Kind))
+		// Only the group's field is set, so comparing all three compares it.
+		return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.Video, y.Video), cmp.Compare(x.Edge, y.Edge), cmp.Compare(x.Kind, y.Kind))
 	})
 	return a
 }
