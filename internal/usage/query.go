@@ -32,6 +32,9 @@ type Query struct {
 	From, To    time.Time
 	Granularity Granularity
 	GroupBy     GroupBy
+	// Video, when set, keeps that video's deliveries only (a video's own
+	// usage object).
+	Video string
 }
 
 // MaxQuerySpan bounds a query's period (the issue's dashboard shows 60
@@ -121,6 +124,7 @@ type Answer struct {
 	To          time.Time   `json:"to"`
 	Granularity Granularity `json:"granularity"`
 	GroupBy     GroupBy     `json:"group_by"`
+	Video       string      `json:"video,omitempty"`
 	Rows        []Row       `json:"rows"`
 	Totals      Totals      `json:"totals"`
 }
@@ -133,9 +137,9 @@ func Aggregate(q Query, records []Record) Answer {
 		group string
 	}
 	rows := map[rowKey]*Row{}
-	a := Answer{From: q.From, To: q.To, Granularity: q.Granularity, GroupBy: q.GroupBy, Rows: []Row{}}
+	a := Answer{From: q.From, To: q.To, Granularity: q.Granularity, GroupBy: q.GroupBy, Video: q.Video, Rows: []Row{}}
 	for _, r := range records {
-		if r.Hour.Before(q.From) || !r.Hour.Before(q.To) {
+		if r.Hour.Before(q.From) || !r.Hour.Before(q.To) || (q.Video != "" && r.Video != q.Video) {
 			continue
 		}
 		start := r.Hour.UTC()

@@ -95,6 +95,15 @@ func checkRows(t *testing.T, a usage.Answer, want []rowWant) {
 	}
 }
 
+func TestAggregate_OneVideo(t *testing.T) {
+	q, _ := usage.Query{From: dayEdge.Add(-time.Hour), To: dayEdge.Add(2 * time.Hour), Granularity: usage.Daily, GroupBy: usage.ByEdge, Video: "v2"}.Normalize()
+	a := usage.Aggregate(q, sampleRecords())
+	checkRows(t, a, []rowWant{
+		{dayEdge.Add(-24 * time.Hour), "edge-2", 4, 40, 4, 1},
+		{dayEdge, "edge-2", 1, 100, 10, 1},
+	})
+}
+
 func TestQuery_NormalizeRefuses(t *testing.T) {
 	for _, q := range []usage.Query{
 		{From: dayEdge, To: dayEdge.Add(time.Hour), Granularity: "week"},

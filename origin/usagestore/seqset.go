@@ -10,7 +10,7 @@ type seqSet map[string][][2]uint64
 
 func (s seqSet) has(id rawID) bool {
 	rs := s[id.stream()]
-	i, found := slices.BinarySearchFunc(rs, id.seq, func(r [2]uint64, seq uint64) int {
+	_, found := slices.BinarySearchFunc(rs, id.seq, func(r [2]uint64, seq uint64) int {
 		switch {
 		case r[1] < seq:
 			return -1
@@ -19,7 +19,6 @@ func (s seqSet) has(id rawID) bool {
 		}
 		return 0
 	})
-	_ = i
 	return found
 }
 
