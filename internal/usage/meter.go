@@ -37,7 +37,8 @@ type Config struct {
 	// video "" (Stats.Overflowed says how many), so totals stay exact while
 	// a flood of made-up video IDs cannot exhaust memory. Memory is at most
 	// about MaxKeys × stripes × 200 bytes (stripes: twice GOMAXPROCS,
-	// rounded up to a power of two, at most 64). It defaults to 20,000.
+	// rounded up to a power of two, at most 16: 16 MB on 2 cores, 64 MB on
+	// 8 or more). It defaults to 20,000.
 	MaxKeys int
 	// MaxPendingBytes bounds the encoded reports waiting for the Sink (it is
 	// down or slow). A report that would pass it is dropped and counted in
@@ -281,7 +282,9 @@ func (m *Meter) tick() {
 
 func stripeCount(procs int) int {
 	n := 1
-	for n < 2*procs && n < 64 {
+	// Past 16 stripes, two cores rarely pick the same one anyway, and each
+	// stripe may hold every busy key once more.
+	for n < 2*procs && n < 16 {
 		n <<= 1
 	}
 	return n
