@@ -132,12 +132,33 @@ type Answer struct {
 // Aggregate answers q (normalized) from records; records outside q's
 // period are ignored. Rows come by start, then group key.
 func Aggregate(q Query, records []Record) Answer {
-	type rowKey struct {
-		start int64
-		group string
-	}
-	rows := map[rowKey]*Row{}
-	a := Answer{From: q.From, To: q.To, Granularity: q.Granularity, GroupBy: q.GroupBy, Video: q.Video, Rows: []Row{}}
+	a := NewAggregator(q)
+	a.Add(records)
+	return a.Answer()
+}
+
+// Aggregator sums records into an answer as they are read, so a query
+// holds its rows rather than every record of its period. It is not safe
+// for concurrent use.
+type Aggregator struct {
+	q      Query
+	rows   map[rowKey]*Row
+	totals Totals
+}
+
+type rowKey struct {
+	start int64
+	group string
+}
+
+// NewAggregator starts an answer to q (normalized).
+func NewAggregator(q Query) *Aggregator {
+	return &Aggregator{q: q, rows: map[rowKey]*Row{}}
+}
+
+// Add sums records into the answer.
+func (a *Aggregator) Add(records []Record) {
+	q := a.q
 	for _, r := range records {
 		if r.Hour.Before(q.From) || !r.Hour.Before(q.To) || (q.Video != "" && r.Video != q.Video) {
 			continue
@@ -156,7 +177,7 @@ func Aggregate(q Query, records []Record) Answer {
 			group = r.Video
 		}
 		k := rowKey{start.Unix(), group}
-		row := rows[k]
+		row := a.rows[k]
 		if row == nil {
 			row = &Row{Start: start}
 			switch q.GroupBy {
@@ -167,21 +188,29 @@ func Aggregate(q Query, records []Record) Answer {
 			default:
 				row.Video = group
 			}
-			rows[k] = row
+			a.rows[k] = row
 		}
 		row.add(r)
-		a.Totals.add(r)
+		a.totals.add(r)
 	}
-	for _, row := range rows {
-		row.finish()
-		a.Rows = append(a.Rows, *row)
+}
+
+// Answer is the answer so far.
+func (a *Aggregator) Answer() Answer {
+	q := a.q
+	out := Answer{From: q.From, To: q.To, Granularity: q.Granularity, GroupBy: q.GroupBy, Video: q.Video,
+		Rows: make([]Row, 0, len(a.rows)), Totals: a.totals}
+	for _, row := range a.rows {
+		r := *row
+		r.finish()
+		out.Rows = append(out.Rows, r)
 	}
-	a.Totals.finish()
-	slices.SortFunc(a.Rows, func(x, y Row) int {
+	out.Totals.finish()
+	slices.SortFunc(out.Rows, func(x, y Row) int {
 		// Only the group's field is set, so comparing all three compares it.
 		return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.Video, y.Video), cmp.Compare(x.Edge, y.Edge), cmp.Compare(x.Kind, y.Kind))
 	})
-	return a
+	return out
 }
 
 func sortRecords(rs []Record) {

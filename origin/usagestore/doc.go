@@ -23,4 +23,9 @@
 // day and, for days still open, one per hour, plus the raw reports not
 // folded yet of the last two hours: a month is about 30 + 26 reads and two
 // listings, whatever the number of edges.
+//
+// Nothing here deletes: raw reports and hour objects of final days are not
+// read again once their day object exists, so an S3 lifecycle rule may
+// expire usage/raw/ and usage/hourly/ after a week (longer than Horizon
+// plus the Compactor's DayLookback).
 package usagestore

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -338,7 +339,15 @@ func (l *Ledger) Query(ctx context.Context, q usage.Query) (usage.Answer, error)
 	// First the closed days' objects, then the hours of the days without
 	// one: two rounds, since a task of a limited errgroup must not wait
 	// for a slot of the same group.
-	perDay := make([][]usage.Record, len(days))
+	// Objects are summed into the answer as they arrive: the query holds
+	// its rows and the objects being read, not the whole period's records.
+	var mu sync.Mutex
+	agg := usage.NewAggregator(q)
+	add := func(rs []usage.Record) {
+		mu.Lock()
+		agg.Add(rs)
+		mu.Unlock()
+	}
 	missing := make([]bool, len(days))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(l.cfg.Parallel)
@@ -360,7 +369,7 @@ func (l *Ledger) Query(ctx context.Context, q usage.Query) (usage.Answer, error)
 			if err := json.Unmarshal(body, &d); err != nil {
 				return fmt.Errorf("usagestore: %s: %w", dailyKey(day), err)
 			}
-			perDay[i] = d.Records
+			add(d.Records)
 			return nil
 		})
 	}
@@ -388,14 +397,13 @@ func (l *Ledger) Query(ctx context.Context, q usage.Query) (usage.Answer, error)
 	// with no object yet): older ones are in their hour's object, or will
 	// be after the Compactor's next round (a late report).
 	recent := usage.HourOf(now).Add(-time.Hour)
-	perHour := make([][]usage.Record, len(hours))
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(l.cfg.Parallel)
-	for i, h := range hours {
+	for _, h := range hours {
 		g.Go(func() error {
 			st, err := l.readHour(gctx, h, !h.Before(recent))
 			if err == nil {
-				perHour[i] = st.records()
+				add(st.records())
 			}
 			return err
 		})
@@ -403,10 +411,5 @@ func (l *Ledger) Query(ctx context.Context, q usage.Query) (usage.Answer, error)
 	if err := g.Wait(); err != nil {
 		return usage.Answer{}, err
 	}
-	records := append(perDay, perHour...)
-	var all []usage.Record
-	for _, rs := range records {
-		all = append(all, rs...)
-	}
-	return usage.Aggregate(q, all), nil
+	return agg.Answer(), nil
 }
