@@ -109,6 +109,9 @@ type hourState struct {
 	obj   hourObject
 	etag  string // "" when the object does not exist
 	fresh []freshReport
+	// unreadable are raw keys whose content is not the report the key
+	// names: CompactHour marks them folded so they are not read again.
+	unreadable []rawID
 }
 
 type freshReport struct {
@@ -147,6 +150,7 @@ func (l *Ledger) readHour(ctx context.Context, hour time.Time, listRaw bool) (*h
 	}
 	prefix := rawPrefix(hour)
 	var todo []rawID
+	var todoKeys []string
 	after := ""
 	for {
 		keys, more, err := l.cfg.Store.ListPage(ctx, prefix, after, "", 1000)
@@ -156,6 +160,7 @@ func (l *Ledger) readHour(ctx context.Context, hour time.Time, listRaw bool) (*h
 		for _, k := range keys {
 			if id, ok := parseRawKey(prefix, k); ok && !st.obj.Folded.has(id) {
 				todo = append(todo, id)
+				todoKeys = append(todoKeys, k)
 			}
 		}
 		if !more || len(keys) == 0 {
@@ -168,7 +173,7 @@ func (l *Ledger) readHour(ctx context.Context, hour time.Time, listRaw bool) (*h
 	g.SetLimit(l.cfg.Parallel)
 	for i, id := range todo {
 		g.Go(func() error {
-			r, err := l.readRaw(gctx, hour, id)
+			r, err := l.readRaw(gctx, todoKeys[i], hour, id)
 			fresh[i] = freshReport{id: id, r: r}
 			return err
 		})
@@ -179,6 +184,8 @@ func (l *Ledger) readHour(ctx context.Context, hour time.Time, listRaw bool) (*h
 	for _, f := range fresh {
 		if f.r != nil {
 			st.fresh = append(st.fresh, f)
+		} else {
+			st.unreadable = append(st.unreadable, f.id)
 		}
 	}
 	return st, nil
@@ -186,8 +193,7 @@ func (l *Ledger) readHour(ctx context.Context, hour time.Time, listRaw bool) (*h
 
 // readRaw reads one report; nil (no error) for one that is not what its
 // key says, which is logged and left out rather than counted wrongly.
-func (l *Ledger) readRaw(ctx context.Context, hour time.Time, id rawID) (*usage.Report, error) {
-	key := fmt.Sprintf("%s%s/%s-%08d.json", rawPrefix(hour), id.edge, id.run, id.seq)
+func (l *Ledger) readRaw(ctx context.Context, key string, hour time.Time, id rawID) (*usage.Report, error) {
 	body, _, err := l.cfg.Store.Get(ctx, key, maxRawBytes)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil // removed since the listing (an expiry rule)
@@ -217,11 +223,14 @@ func (l *Ledger) CompactHour(ctx context.Context, hour time.Time) error {
 		if err != nil {
 			return err
 		}
-		if len(st.fresh) == 0 {
+		if len(st.fresh) == 0 && len(st.unreadable) == 0 {
 			return nil
 		}
 		for _, f := range st.fresh {
 			st.obj.Folded.add(f.id)
+		}
+		for _, id := range st.unreadable {
+			st.obj.Folded.add(id) // considered, counted as nothing
 		}
 		st.obj.Records = usage.Fold(st.records())
 		body, err := json.Marshal(st.obj)

@@ -273,6 +273,15 @@ func TestLedger_IgnoresReportUnlikeItsKey(t *testing.T) {
 	if a := query(t, l, midnight, midnight.Add(time.Hour), usage.Hourly, usage.ByEdge); a.Totals.Requests != 1 {
 		t.Fatalf("totals %+v", a.Totals)
 	}
+	// Compaction marks the bad one considered (not read again) and counts
+	// nothing of it.
+	clk.set(midnight.Add(3 * time.Hour))
+	if err := l.CompactHour(ctx, midnight); err != nil {
+		t.Fatal(err)
+	}
+	if a := query(t, l, midnight, midnight.Add(time.Hour), usage.Hourly, usage.ByEdge); a.Totals.Requests != 1 {
+		t.Fatalf("after compaction: totals %+v", a.Totals)
+	}
 	bad := report("../x", "abc", 1, midnight, "v1", 1, 1)
 	if err := l.Sink().Put(ctx, bad); err == nil {
 		t.Fatal("stored a report whose edge name is a path")
