@@ -3,6 +3,7 @@ package usage_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,4 +115,44 @@ func BenchmarkMeterFlush(b *testing.B) {
 		b.StartTimer()
 		m.Flush()
 	}
+}
+
+// oneLock is the naive meter the striped one is measured against: one
+// mutex and one map for every core.
+type oneLock struct {
+	mu sync.Mutex
+	m  map[string]*usage.Counts
+}
+
+func (o *oneLock) add(video string, bytes int64) {
+	o.mu.Lock()
+	c := o.m[video]
+	if c == nil {
+		c = new(usage.Counts)
+		o.m[video] = c
+	}
+	c.Requests++
+	c.BytesOut += bytes
+	o.mu.Unlock()
+}
+
+// BenchmarkOneLockParallel is the baseline for BenchmarkMeterAddParallel:
+// compare the two at -cpu 2 and more. Its key is a bare string (no hour,
+// kind or result), so it is cheaper alone; stripes earn their keep only
+// where many cores add at once, which the shared 2-core machine of the
+// first measurements (load 5-7) could not show: measure on an edge's
+// hardware.
+func BenchmarkOneLockParallel(b *testing.B) {
+	o := &oneLock{m: map[string]*usage.Counts{}}
+	for _, v := range benchVideos {
+		o.add(v, 0)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			o.add(benchVideos[i%len(benchVideos)], 1<<20)
+			i++
+		}
+	})
 }
