@@ -23,7 +23,8 @@ FUZZ_TARGETS := \
 	./edge/steering:FuzzSteerMaster \
 	./packager/fmp4:FuzzDescribeInit \
 	./origin:FuzzGrowingFiles \
-	./internal/config:FuzzParse
+	./internal/config:FuzzParse \
+	./internal/usage:FuzzClassify
 FUZZTIME ?= 8s
 # Each new interesting input is minimised for up to this long (Go's default
 # is 60 s): with multi-kilobyte MP4 seeds the default spent a short run
@@ -61,7 +62,7 @@ test: build tools test-go fuzz
 # Packages whose heart is concurrency also run under the race detector
 # (edge waits for issue 9: under -race its fast-path timeout tests are
 # too slow for their short timeouts; no race was reported there).
-RACE_PACKAGES := ./internal/queue/... ./origin/... ./edge/steering/...
+RACE_PACKAGES := ./internal/queue/... ./internal/usage/... ./origin/... ./edge/steering/...
 
 test-go:
 	mkdir -p test-artifacts
