@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -64,6 +65,11 @@ func (s *Server) getVideo(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := s.view(v)
 	out.QueuePosition = s.queuePosition(r.Context(), v)
+	if u, err := s.videoUsage.of(r.Context(), v.ID); err == nil {
+		out.Usage = u
+	} else if r.Context().Err() == nil {
+		s.log.Warn("video usage not read", slog.String("id", v.ID), slog.Any("err", err))
+	}
 	return writeJSON(w, http.StatusOK, out)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/urlsign"
+	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/origin/store"
 )
 
@@ -89,6 +90,9 @@ type Config struct {
 	// retried in the background (with backoff up to 30 s) before it is
 	// given up and logged as an error. It defaults to 10 min.
 	InvalidationRetryFor time.Duration
+	// Prices price the usage of GET /api/v1/usage's estimate. It defaults
+	// to usage.DefaultPrices (CloudFront-like and Cloudflare-Stream-like).
+	Prices usage.Prices
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -116,6 +120,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.InvalidationRetryFor == 0 {
 		c.InvalidationRetryFor = 10 * time.Minute
+	}
+	if c.Prices.Transfer == nil {
+		c.Prices = usage.DefaultPrices()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

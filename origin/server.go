@@ -16,6 +16,8 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/streamfront/streamfront/internal/queue"
+	"github.com/streamfront/streamfront/internal/usage"
+	"github.com/streamfront/streamfront/origin/usagestore"
 )
 
 // Server is an origin process.
@@ -26,8 +28,11 @@ type Server struct {
 	metrics *metrics
 	inval   *invalidator
 	// views is set once the queue is open (Serve).
-	views  *viewCounter
-	router http.Handler
+	views *viewCounter
+	// ledger keeps the edges' usage reports; videoUsage caches a video's.
+	ledger     *usagestore.Ledger
+	videoUsage *videoUsage
+	router     http.Handler
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -52,6 +57,10 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.registry.MustRegister(c.jobm.collectors()...)
 	s.jobs = newJobRunner(s)
 	s.inval = newInvalidator(cfg, s.log)
+	if s.ledger, err = usagestore.New(usagestore.Config{Store: c.store, Logger: log}); err != nil {
+		return nil, err
+	}
+	s.videoUsage = &videoUsage{ledger: s.ledger}
 	s.router = s.routes()
 	return s, nil
 }
@@ -73,6 +82,7 @@ func (s *Server) routes() http.Handler {
 	})
 	r.With(s.requireKey).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
 	r.Get("/api/v1/openapi.json", s.handle(s.serveOpenAPI))
+	r.With(s.requireKey).Get("/api/v1/usage", s.handle(s.getUsage))
 	r.Route("/videos/{id}", func(r chi.Router) {
 		r.Use(s.requireEdge) // only edges may fetch media, when EdgeSecret is set
 		r.Get("/master.m3u8", s.handle(s.serveMaster))
@@ -143,6 +153,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	s.views = newViewCounter(kv, s.catalog, s.log)
+	usageKind, err := s.queue.Kind(ctx, usage.QueueKind)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -154,7 +169,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(5)
+	go func() {
+		defer wg.Done()
+		_ = s.ledger.Consume(jobsCtx, usageKind)
+	}()
+	go func() {
+		defer wg.Done()
+		_ = s.ledger.Run(jobsCtx)
+	}()
 	go func() {
 		defer wg.Done()
 		s.jobs.run(jobsCtx)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/origin/catalog"
 )
 
@@ -37,8 +38,11 @@ type videoView struct {
 	Views         int64  `json:"views"`
 	// Storage is what the video keeps in S3 (once complete), and its
 	// minutes, the unit of per-minute storage plans.
-	Storage   *storageView `json:"storage,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
+	Storage *storageView `json:"storage,omitempty"`
+	// Usage is what the edges delivered of the video over the last 30
+	// days (GET of one video only).
+	Usage     *usage.Totals `json:"usage,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
 }
 
 type renditionView struct {

@@ -81,6 +81,25 @@ func (l *Loaded) validate() error {
 			add(key, "must be more than 0")
 		}
 	}
+	p := f.Prices
+	for key, v := range map[string]float64{"prices.per_10k_requests": p.Per10kRequests, "prices.per_invalidation_path": p.PerInvalidationPath,
+		"prices.per_1k_minutes_stored": p.Per1kMinutesStored, "prices.per_1k_minutes_delivered": p.Per1kMinutesDelivered} {
+		if v < 0 {
+			add(key, "%v must not be negative", v)
+		}
+	}
+	for i, t := range p.Transfer {
+		key := fmt.Sprintf("prices.transfer[%d]", i)
+		if t.PerGB < 0 || t.UpToGB < 0 {
+			add(key, "prices and volumes must not be negative")
+		}
+		if i > 0 && t.UpToGB != 0 && t.UpToGB <= p.Transfer[i-1].UpToGB {
+			add(key+".up_to_gb", "%v must be above the tier before it (%v); 0 means no end and comes last", t.UpToGB, p.Transfer[i-1].UpToGB)
+		}
+		if t.UpToGB == 0 && i != len(p.Transfer)-1 {
+			add(key+".up_to_gb", "only the last tier may be without end (0)")
+		}
+	}
 	if f.Edge.MaxTTL < f.Edge.MinTTL {
 		add("edge.max_ttl", "%v is below edge.min_ttl %v", f.Edge.MaxTTL.D(), f.Edge.MinTTL.D())
 	}

@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/streamfront/streamfront/internal/usage"
+)
 
 // Default is the deployment a file starts from: every key a file leaves
 // out has the value here. They are the roles' own defaults, written out so
@@ -69,8 +73,9 @@ func Default() *File {
 			IdleTimeout:          Duration(120 * time.Second),
 			ShutdownTimeout:      Duration(10 * time.Second),
 		},
-		Web:   Web{Addr: ":8080"},
-		NATS:  NATS{Addr: ":4222", StoreDir: "nats"},
-		Local: Local{DataDir: ".data", Workers: 1},
+		Web:    Web{Addr: ":8080"},
+		NATS:   NATS{Addr: ":4222", StoreDir: "nats"},
+		Local:  Local{DataDir: ".data", Workers: 1},
+		Prices: usage.DefaultPrices(),
 	}
 }

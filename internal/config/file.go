@@ -1,5 +1,7 @@
 package config
 
+import "github.com/streamfront/streamfront/internal/usage"
+
 // File is a deployment: what every role reads. Keys are snake_case; a key
 // left out takes the default written beside it (Default holds them all).
 type File struct {
@@ -19,6 +21,9 @@ type File struct {
 	Web    Web        `yaml:"web"`
 	NATS   NATS       `yaml:"nats"`
 	Local  Local      `yaml:"local"`
+	// Prices price usage in GET /api/v1/usage's estimate: CloudFront-like
+	// transfer tiers, requests and invalidations, and a per-minute plan.
+	Prices usage.Prices `yaml:"prices"`
 }
 
 // S3 is where everything is stored (store.Config).

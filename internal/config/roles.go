@@ -54,6 +54,7 @@ func (f *File) OriginConfig() origin.Config {
 		SignedURLTTL:        o.SignedURLTTL.D(),
 		EdgeAdminToken:      string(f.Secrets.AdminToken),
 		InvalidationTimeout: o.InvalidationTimeout.D(), InvalidationRetryFor: o.InvalidationRetryFor.D(),
+		Prices: f.Prices,
 	}
 	for _, n := range f.Edges {
 		cfg.Edges = append(cfg.Edges, n.edgeBase())
