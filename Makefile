@@ -4,6 +4,12 @@
 GO        ?= go
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
+# golangci-lint is installed into a directory named by its version, so a
+# different golangci-lint found on PATH or in GOBIN is never the one used,
+# and changing the pin installs the new version.
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT_DIR     := $(shell $(GO) env GOPATH)/tools/golangci-lint-$(GOLANGCI_LINT_VERSION)
+GOLANGCI_LINT         := $(GOLANGCI_LINT_DIR)/golangci-lint
 BIN       := bin/streamfront
 PLAYER    := player/dist/player.js
 
@@ -31,7 +37,7 @@ FUZZTIME ?= 8s
 # minimising instead of fuzzing (FuzzProbe: a few execs in 8 s).
 FUZZMINIMIZETIME ?= 1s
 
-.PHONY: all build run test test-go fuzz bench tools player clean
+.PHONY: all build run test test-go lint fuzz bench tools player clean
 
 all: build
 
@@ -48,16 +54,23 @@ $(PLAYER): player/node_modules $(wildcard player/src/*)
 
 player: $(PLAYER)
 
-## tools: the pinned S3 server used by `make run` and the tests
-tools:
+## tools: the pinned S3 server used by `make run` and the tests, and the pinned linter
+tools: $(GOLANGCI_LINT)
 	@command -v versitygw >/dev/null 2>&1 || test -x $(GOBIN)/versitygw || $(GO) install $(VERSITYGW)
+
+$(GOLANGCI_LINT):
+	GOBIN=$(GOLANGCI_LINT_DIR) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+## lint: golangci-lint with .golangci.yml (linters and gofmt/goimports), tests included
+lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
 
 ## run: S3 server, origin, two edges and the web site, in one process
 run: build tools
 	./$(BIN) all -config streamfront.yaml
 
 ## test: unit, integration, end-to-end (real S3, ffmpeg, Chromium) and short fuzzing
-test: build tools test-go fuzz
+test: build tools lint test-go fuzz
 
 # Packages whose heart is concurrency also run under the race detector
 # (edge waits for issue 9: under -race its fast-path timeout tests are

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -127,7 +126,7 @@ func (p *process) waitHTTP(ctx context.Context, url string, ok func(int) bool) e
 	client := &http.Client{Timeout: time.Second}
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
-	last := errors.New("no answer yet")
+	var last error // what the latest try got: an error or an unwanted status
 	for {
 		resp, err := client.Get(url)
 		if err == nil {

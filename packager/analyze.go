@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,7 +103,7 @@ func IndexRendition(ctx context.Context, r io.ReaderAt, size int64, boundaries [
 	if err != nil {
 		return nil, fmt.Errorf("index rendition: %w", err)
 	}
-	if why := append(m.Transcode, notForBrowsers(m.Index)...); len(why) > 0 {
+	if why := append(slices.Clone(m.Transcode), notForBrowsers(m.Index)...); len(why) > 0 {
 		// A stream copy of what browsers do not play (10-bit H.264, or
 		// interlaced H.264 that ffprobe took for progressive) would be
 		// indexed without it, or served to players that fail on it: it

@@ -38,15 +38,15 @@ func TestAssets_ServesFilesWithTypesCacheAndETag(t *testing.T) {
 		wantCache   string
 		wantBodyHas string
 	}{
-		{"script by version", "GET", "/player.js" + versioned, 200, "text/javascript; charset=utf-8", versionedCacheControl, "streamfront"},
-		{"script without version", "GET", "/player.js", 200, "text/javascript; charset=utf-8", unversionedCacheControl, "streamfront"},
-		{"script with an old version", "GET", "/player.js?v=0123456789ab", 200, "text/javascript; charset=utf-8", unversionedCacheControl, "streamfront"},
-		{"stylesheet", "GET", "/player.css" + versioned, 200, "text/css; charset=utf-8", versionedCacheControl, ".sf-player"},
-		{"source map", "GET", "/player.js.map", 200, "application/json; charset=utf-8", unversionedCacheControl, `"version"`},
+		{"script by version", http.MethodGet, "/player.js" + versioned, 200, "text/javascript; charset=utf-8", versionedCacheControl, "streamfront"},
+		{"script without version", http.MethodGet, "/player.js", 200, "text/javascript; charset=utf-8", unversionedCacheControl, "streamfront"},
+		{"script with an old version", http.MethodGet, "/player.js?v=0123456789ab", 200, "text/javascript; charset=utf-8", unversionedCacheControl, "streamfront"},
+		{"stylesheet", http.MethodGet, "/player.css" + versioned, 200, "text/css; charset=utf-8", versionedCacheControl, ".sf-player"},
+		{"source map", http.MethodGet, "/player.js.map", 200, "application/json; charset=utf-8", unversionedCacheControl, `"version"`},
 		{"head", "HEAD", "/player.css", 200, "text/css; charset=utf-8", unversionedCacheControl, ""},
-		{"dot-dot stays inside", "GET", "/../player.css", 200, "text/css; charset=utf-8", unversionedCacheControl, ".sf-player"},
-		{"gitkeep is not served", "GET", "/.gitkeep", 404, "", "", "no file"},
-		{"unknown file", "GET", "/nope.js", 404, "", "", "no file"},
+		{"dot-dot stays inside", http.MethodGet, "/../player.css", 200, "text/css; charset=utf-8", unversionedCacheControl, ".sf-player"},
+		{"gitkeep is not served", http.MethodGet, "/.gitkeep", 404, "", "", "no file"},
+		{"unknown file", http.MethodGet, "/nope.js", 404, "", "", "no file"},
 		{"writes refused", "POST", "/player.js", 405, "", "", "read-only"},
 	}
 	for _, tc := range tests {
@@ -86,10 +86,10 @@ func TestAssets_AnswersNotModifiedForItsETag(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := httptest.NewRecorder()
-	assets.ServeHTTP(first, httptest.NewRequest("GET", "/player.css", nil))
+	assets.ServeHTTP(first, httptest.NewRequest(http.MethodGet, "/player.css", nil))
 	etag := first.Result().Header.Get("ETag")
 
-	req := httptest.NewRequest("GET", "/player.css", nil)
+	req := httptest.NewRequest(http.MethodGet, "/player.css", nil)
 	req.Header.Set("If-None-Match", etag)
 	again := httptest.NewRecorder()
 	assets.ServeHTTP(again, req)
@@ -116,7 +116,7 @@ func TestAssets_CompressesForClientsThatAcceptGzip(t *testing.T) {
 	plain := strings.Repeat("console.log('streamfront');\n", 200)
 	for _, tc := range tests {
 		t.Run(tc.acceptEncoding, func(t *testing.T) {
-			req := httptest.NewRequest("GET", "/player.js", nil)
+			req := httptest.NewRequest(http.MethodGet, "/player.js", nil)
 			req.Header.Set("Accept-Encoding", tc.acceptEncoding)
 			rec := httptest.NewRecorder()
 			assets.ServeHTTP(rec, req)
@@ -156,7 +156,7 @@ func TestAssets_NotBuiltAnswers503WithTheBuildCommand(t *testing.T) {
 		t.Fatal("Built() = true for a dist folder holding only .gitkeep")
 	}
 	rec := httptest.NewRecorder()
-	assets.ServeHTTP(rec, httptest.NewRequest("GET", "/player.js", nil))
+	assets.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/player.js", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", rec.Code)
 	}

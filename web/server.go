@@ -216,7 +216,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.logger.Warn("web: requests still running after the shutdown grace period; closing them", "grace", shutdownGrace)
 		err = srv.Close()
 	}
-	<-served // http.ErrServerClosed once Shutdown or Close began
+	<-served //nolint:errcheck // http.ErrServerClosed once Shutdown or Close began; err above says how shutdown went
 	if err != nil {
 		return fmt.Errorf("web: shutdown: %w", err)
 	}

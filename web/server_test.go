@@ -110,7 +110,8 @@ func TestServer_ServesHealthStaticAndPlayerThenShutsDown(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Serve after cancel: %v, want nil", err)
 	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
+	if resp, err := http.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
 		t.Error("the site still answers after shutdown")
 	}
 }

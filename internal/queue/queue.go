@@ -220,7 +220,7 @@ func (k *Kind) next(wait time.Duration) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	for m := range batch.Messages() {
+	if m, ok := <-batch.Messages(); ok { // one message was asked for
 		attempt := 1
 		if md, err := m.Metadata(); err == nil {
 			attempt = int(md.NumDelivered)

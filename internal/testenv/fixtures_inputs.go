@@ -189,7 +189,6 @@ func inputArgs(in Input, out string) []string {
 		args = append(args, "-f", "lavfi", "-i", "color=c=orange:size=64x64:duration=0.04")
 		maps = append(maps, "-map", fmt.Sprintf("%d:v", inputs))
 		opts = append(opts, "-c:v", "mjpeg", "-disposition:v:0", "attached_pic")
-		inputs++
 	}
 	args = append(args, maps...)
 	args = append(args, opts...)

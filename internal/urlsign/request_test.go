@@ -21,49 +21,53 @@ func TestVerifyRequest(t *testing.T) {
 		req  func() *http.Request
 		ok   bool
 	}{
-		{"signed now", func() *http.Request { return signed("GET", "/videos/a/master.m3u8", testNow) }, true},
+		{"signed now", func() *http.Request { return signed(http.MethodGet, "/videos/a/master.m3u8", testNow) }, true},
 		{"query is not part of the signature", func() *http.Request {
-			r := signed("GET", "/videos/a/master.m3u8", testNow)
+			r := signed(http.MethodGet, "/videos/a/master.m3u8", testNow)
 			r.URL.RawQuery = "x=1"
 			return r
 		}, true},
-		{"clock skew inside the window", func() *http.Request { return signed("GET", "/videos/a/x", testNow.Add(MaxRequestSkew)) }, true},
-		{"signed too long ago", func() *http.Request { return signed("GET", "/videos/a/x", testNow.Add(-MaxRequestSkew-time.Second)) }, false},
-		{"signed in the future", func() *http.Request { return signed("GET", "/videos/a/x", testNow.Add(MaxRequestSkew+time.Second)) }, false},
+		{"clock skew inside the window", func() *http.Request { return signed(http.MethodGet, "/videos/a/x", testNow.Add(MaxRequestSkew)) }, true},
+		{"signed too long ago", func() *http.Request {
+			return signed(http.MethodGet, "/videos/a/x", testNow.Add(-MaxRequestSkew-time.Second))
+		}, false},
+		{"signed in the future", func() *http.Request {
+			return signed(http.MethodGet, "/videos/a/x", testNow.Add(MaxRequestSkew+time.Second))
+		}, false},
 		{"other path", func() *http.Request {
-			r := signed("GET", "/videos/a/x", testNow)
+			r := signed(http.MethodGet, "/videos/a/x", testNow)
 			r.URL.Path = "/videos/b/x"
 			return r
 		}, false},
 		{"escaped path differs", func() *http.Request {
-			r := signed("GET", "/videos/a/x", testNow)
-			r2 := httptest.NewRequest("GET", "/videos/%61/x", nil)
+			r := signed(http.MethodGet, "/videos/a/x", testNow)
+			r2 := httptest.NewRequest(http.MethodGet, "/videos/%61/x", nil)
 			r2.Header = r.Header
 			return r2
 		}, false},
 		{"other method", func() *http.Request {
-			r := signed("GET", "/videos/a/x", testNow)
+			r := signed(http.MethodGet, "/videos/a/x", testNow)
 			r.Method = "DELETE"
 			return r
 		}, false},
 		{"other secret", func() *http.Request {
-			r := httptest.NewRequest("GET", "/videos/a/x", nil)
+			r := httptest.NewRequest(http.MethodGet, "/videos/a/x", nil)
 			SignRequest(r, []byte("another secret entirely"), testNow)
 			return r
 		}, false},
-		{"no header", func() *http.Request { return httptest.NewRequest("GET", "/videos/a/x", nil) }, false},
+		{"no header", func() *http.Request { return httptest.NewRequest(http.MethodGet, "/videos/a/x", nil) }, false},
 		{"junk header", func() *http.Request {
-			r := httptest.NewRequest("GET", "/videos/a/x", nil)
+			r := httptest.NewRequest(http.MethodGet, "/videos/a/x", nil)
 			r.Header.Set(RequestHeader, "Bearer hunter2")
 			return r
 		}, false},
 		{"huge time", func() *http.Request {
-			r := httptest.NewRequest("GET", "/videos/a/x", nil)
+			r := httptest.NewRequest(http.MethodGet, "/videos/a/x", nil)
 			r.Header.Set(RequestHeader, "v1:-9223372036854775808:"+strings.Repeat("A", 43))
 			return r
 		}, false},
 		{"long header", func() *http.Request {
-			r := httptest.NewRequest("GET", "/videos/a/x", nil)
+			r := httptest.NewRequest(http.MethodGet, "/videos/a/x", nil)
 			r.Header.Set(RequestHeader, "v1:1:"+strings.Repeat("A", 500))
 			return r
 		}, false},

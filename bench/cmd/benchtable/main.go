@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,8 +18,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop() // os.Exit skips deferred calls
+	os.Exit(code)
 }
 
 // run parses the flags over the defaults (or -quick's) and runs the bench.
@@ -44,14 +46,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	uploadMiB := fs.Int64("upload-mib", 2048, "size of the upload-memory body, MiB")
 	bigSourceMB := fs.Int64("big-source-mb", 2000, "about the size of the package-memory step's source, MB (10^6 bytes; made once from copies of the fixture)")
 	viewers := fs.Int("viewers", 1000, "concurrent slow viewers")
-	viewerSeconds := fs.Duration("viewer-duration", 5*time.Second, "how long each slow viewer reads")
+	viewerDuration := fs.Duration("viewer-duration", 5*time.Second, "how long each slow viewer reads")
 	hitRequests := fs.Int("hitratio-requests", 60000, "length of the Zipf request stream")
 	hitBudgetMiB := fs.Int64("hitratio-budget-mib", 32, "edge memory budget of the hit-ratio step, MiB")
 	streamfront := fs.String("streamfront", "bin/streamfront", "the streamfront binary")
 	out := fs.String("out", "bench/out", "directory for results.md and fixtures/")
 	keep := fs.Bool("keep", false, "keep the temporary directory (logs, configs, S3 data)")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
@@ -97,7 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case "viewers":
 			cfg.Viewers = *viewers
 		case "viewer-duration":
-			cfg.ViewerDuration = *viewerSeconds
+			cfg.ViewerDuration = *viewerDuration
 		case "hitratio-requests":
 			cfg.HitRatioRequests = *hitRequests
 		case "hitratio-budget-mib":
