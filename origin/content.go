@@ -352,7 +352,7 @@ func serveRanged(w http.ResponseWriter, r *http.Request, size int64, ctype, cach
 	}
 	if err := write(r.Context(), w, off, n); err != nil {
 		if r.Context().Err() != nil {
-			return nil
+			return nil //nolint:nilerr // the client went away: nobody to answer
 		}
 		panic(http.ErrAbortHandler) // headers are out: only a broken connection tells the truth
 	}

@@ -36,7 +36,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		switch {
 		case errors.As(err, &he):
 		case errors.Is(err, catalog.ErrNotFound):
-			he = errNotFound.(*httpError)
+			he = errNotFound.(*httpError) //nolint:errorlint // errNotFound is our own *httpError, never wrapped
 		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 			return // the client went away; nobody to answer
 		default:

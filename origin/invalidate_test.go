@@ -40,7 +40,7 @@ func startRecordingEdge(t *testing.T, ln net.Listener) *recordingEdge {
 		}
 		if r.Header.Get("Authorization") != "Bearer "+testAdminToken {
 			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"error":"missing or wrong admin token"}`))
+			_, _ = w.Write([]byte(`{"error":"missing or wrong admin token"}`))
 			return
 		}
 		var req struct{ Paths []string }
@@ -52,9 +52,9 @@ func startRecordingEdge(t *testing.T, ln net.Listener) *recordingEdge {
 		re.seen = append(re.seen, req.Paths)
 		re.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"paths": req.Paths, "removed": 3})
+		_ = json.NewEncoder(w).Encode(map[string]any{"paths": req.Paths, "removed": 3})
 	})}
-	go srv.Serve(ln)
+	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
 	return re
 }

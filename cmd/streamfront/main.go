@@ -12,7 +12,13 @@ import (
 )
 
 func main() {
+	os.Exit(runWithSignals())
+}
+
+// runWithSignals is run with Ctrl-C and SIGTERM ending its context; the
+// signal handler is released before main exits.
+func runWithSignals() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }

@@ -177,7 +177,9 @@ func originSetup(args []string, stderr io.Writer, env getenv) (origin.Config, st
 		return origin.Config{}, "", err
 	}
 	cfg, level := d.OriginConfig(), d.LogLevel
-	return cfg, level, originFlags(&cfg, &level, stderr, env).parse(args)
+	// Parse first: the return values must be read after the flags set them.
+	err = originFlags(&cfg, &level, stderr, env).parse(args)
+	return cfg, level, err
 }
 
 func workerSetup(args []string, stderr io.Writer, env getenv) (origin.WorkerConfig, string, error) {
@@ -186,7 +188,9 @@ func workerSetup(args []string, stderr io.Writer, env getenv) (origin.WorkerConf
 		return origin.WorkerConfig{}, "", err
 	}
 	cfg, level := d.WorkerConfig(""), d.LogLevel
-	return cfg, level, workerFlags(&cfg, &level, stderr, env).parse(args)
+	// Parse first: the return values must be read after the flags set them.
+	err = workerFlags(&cfg, &level, stderr, env).parse(args)
+	return cfg, level, err
 }
 
 func edgeSetup(args []string, stderr io.Writer, env getenv) (edgeSetting, error) {
@@ -242,7 +246,9 @@ func webSetup(args []string, stderr io.Writer, env getenv) (web.Config, string, 
 		return web.Config{}, "", err
 	}
 	cfg, level := d.WebConfig(), d.LogLevel
-	return cfg, level, webFlags(&cfg, &level, stderr, env).parse(args)
+	// Parse first: the return values must be read after the flags set them.
+	err = webFlags(&cfg, &level, stderr, env).parse(args)
+	return cfg, level, err
 }
 
 func natsSetup(args []string, stderr io.Writer, env getenv) (natsSetting, error) {
@@ -251,7 +257,8 @@ func natsSetup(args []string, stderr io.Writer, env getenv) (natsSetting, error)
 		return natsSetting{}, err
 	}
 	cfg := natsSetting{addr: d.NATS.Addr, storeDir: d.NATS.StoreDir}
-	return cfg, natsFlags(&cfg, stderr, env).parse(args)
+	err = natsFlags(&cfg, stderr, env).parse(args)
+	return cfg, err
 }
 
 func runOrigin(ctx context.Context, args []string, _, stderr io.Writer) error {

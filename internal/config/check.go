@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -196,8 +197,9 @@ func (l *Loaded) Check(roles ...string) error {
 	}
 	var ps Problems
 	add := func(key, format string, args ...any) { ps = append(ps, l.problem(key, format, args...)) }
-	if err := l.validate(); err != nil {
-		ps = append(ps, err.(Problems)...)
+	var vps Problems
+	if errors.As(l.validate(), &vps) {
+		ps = append(ps, vps...)
 	}
 	f := l.File
 	need := func(role, key, value, why string) {

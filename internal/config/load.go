@@ -103,7 +103,8 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Loade
 		body = f.Docs[0].Body
 	}
 	if body == nil {
-		return l, l.validate()
+		err := l.validate()
+		return l, err
 	}
 	w := walker{l: l}
 	w.walk(body, reflect.TypeFor[File](), "")
@@ -117,7 +118,8 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Loade
 	if err := yaml.NodeToValue(body, l.File, yaml.DisallowUnknownField()); err != nil {
 		return nil, Problems{l.fromYAML(err)}
 	}
-	return l, l.validate()
+	err = l.validate()
+	return l, err
 }
 
 // lenient decodes a T and ignores its mistakes (already reported).

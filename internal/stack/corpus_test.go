@@ -38,7 +38,6 @@ type corpusResult struct {
 	v        fullVideo
 	master   string
 	playlist *playlist.Multivariant
-	fps      float64
 }
 
 type fullVideo struct {
@@ -441,7 +440,7 @@ func startTime(t *testing.T, url, stream string) (float64, float64) {
 	}
 	start, _ := strconv.ParseFloat(res.Streams[0].StartTime, 64)
 	var num, den float64
-	fmt.Sscanf(res.Streams[0].FrameRate, "%g/%g", &num, &den)
+	_, _ = fmt.Sscanf(res.Streams[0].FrameRate, "%g/%g", &num, &den) // den stays 0 when ffprobe gives none
 	fps := 0.0
 	if den > 0 {
 		fps = num / den

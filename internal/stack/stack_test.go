@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -151,8 +152,10 @@ func originSegmentFetches(t *testing.T, originURL string) int {
 	total := 0
 	for _, line := range strings.Split(string(body), "\n") {
 		if strings.HasPrefix(line, `streamfront_origin_requests_total{code="200",route="/videos/{id}/hls/{rendition}/{kind}/{file}"}`) {
-			var n float64
-			fmt.Sscanf(line[strings.LastIndexByte(line, ' ')+1:], "%g", &n)
+			n, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+			if err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
 			total += int(n)
 		}
 	}

@@ -117,8 +117,7 @@ func (s *Store) multipart(ctx context.Context, key string, r *countingReader, fi
 			break
 		}
 		wg.Add(1)
-		go send(num, buf, n)
-		buf = nil
+		go send(num, buf, n) // buf is send's now; the loop reads into a new one
 		if n < int(s.cfg.PartSize) {
 			break // that was the short last part
 		}
@@ -180,7 +179,7 @@ func (s *Store) abort(ctx context.Context, key string, id *string) error {
 		}
 		parts, lerr := s.client.ListParts(ctx, &s3.ListPartsInput{Bucket: &s.cfg.Bucket, Key: &key, UploadId: id})
 		if lerr != nil || len(parts.Parts) == 0 && try > 0 {
-			return nil // gone (NoSuchUpload), or empty after a second abort
+			return nil //nolint:nilerr // gone (NoSuchUpload), or empty after a second abort
 		}
 		if try == 3 {
 			return fmt.Errorf("the multipart upload still has %d parts after %d aborts", len(parts.Parts), try+1)

@@ -62,10 +62,12 @@ func TestUpload_StoresEveryByteWhateverTheSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := sha256.New()
-		io.Copy(got, body)
+		if _, err := io.Copy(got, body); err != nil {
+			t.Fatal(err)
+		}
 		body.Close()
 		want := sha256.New()
-		io.Copy(want, &patterned{n: size})
+		_, _ = io.Copy(want, &patterned{n: size})
 		if !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
 			t.Fatalf("%d bytes: stored bytes differ", size)
 		}
@@ -80,7 +82,7 @@ type failing struct {
 
 func (f *failing) Read(b []byte) (int, error) {
 	n, err := f.patterned.Read(b)
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return 0, f.err
 	}
 	return n, err

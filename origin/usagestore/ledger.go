@@ -202,7 +202,8 @@ func (l *Ledger) readRaw(ctx context.Context, key string, hour time.Time, id raw
 		return nil, err
 	}
 	var r usage.Report
-	if err := json.Unmarshal(body, &r); err == nil {
+	// A report that does not decode, or fails Validate, is ignored below.
+	if err = json.Unmarshal(body, &r); err == nil {
 		err = r.Validate()
 	}
 	if err != nil || r.Edge != id.edge || r.Run != id.run || r.Seq != id.seq || !r.Hour.Equal(hour) {
