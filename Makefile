@@ -47,6 +47,14 @@ $(PLAYER): player/node_modules $(wildcard player/src/*)
 
 player: $(PLAYER)
 
+# The public HTTP cache test suite (http-cache-tests, pinned), which
+# ./edge/cachetests runs against the edge in `make test`.
+CACHETESTS_NODE := edge/cachetests/node_modules
+
+$(CACHETESTS_NODE): edge/cachetests/package.json edge/cachetests/package-lock.json
+	cd edge/cachetests && npm ci --no-audit --no-fund
+	@touch $(CACHETESTS_NODE)
+
 ## tools: the pinned S3 server used by `make run` and the tests
 tools:
 	@command -v versitygw >/dev/null 2>&1 || test -x $(GOBIN)/versitygw || $(GO) install $(VERSITYGW)
@@ -63,7 +71,7 @@ test: build tools test-go fuzz
 # too slow for their short timeouts; no race was reported there).
 RACE_PACKAGES := ./internal/queue/... ./origin/... ./edge/steering/...
 
-test-go:
+test-go: $(CACHETESTS_NODE)
 	mkdir -p test-artifacts
 	STREAMFRONT_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -count=1 -timeout 12m ./...
 	$(GO) test -race -count=1 -timeout 5m $(RACE_PACKAGES)
