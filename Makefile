@@ -30,7 +30,7 @@ FUZZTIME ?= 8s
 # minimising instead of fuzzing (FuzzProbe: a few execs in 8 s).
 FUZZMINIMIZETIME ?= 1s
 
-.PHONY: all build run test test-go fuzz bench tools player clean
+.PHONY: all build run test test-go fuzz bench cachetests tools player clean
 
 all: build
 
@@ -100,6 +100,10 @@ fuzz:
 ## bench: side-by-side figures against nginx, Varnish and ffmpeg
 bench: build tools
 	$(GO) run ./bench/cmd/benchtable
+
+## cachetests: http-cache-tests against the edge, nginx and Varnish, side by side (about 75 s)
+cachetests: build $(CACHETESTS_NODE)
+	$(GO) run ./bench/cmd/cachetests
 
 clean:
 	rm -rf bin player/dist/*.js player/dist/*.css player/dist/*.map test-artifacts
