@@ -3,9 +3,12 @@ package cachetests
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,19 +20,18 @@ var update = flag.Bool("update", false, "write the measured outcomes to testdata
 
 const baselinePath = "testdata/baseline.json"
 
-// runs are the two ways the shipped edge is measured: at the root, which
-// it passes through uncached, and under /videos/, the only prefix it
-// caches (the suite server strips it, so the tests are the same).
-var runs = []struct{ name, prefix string }{
-	{"root", ""},
-	{"videos", "/videos"},
-}
-
 // TestEdge_CacheTestsNoRequiredRegression runs http-cache-tests against an
 // edge in this process and fails when a required test that passed in the
 // baseline no longer does.
 func TestEdge_CacheTestsNoRequiredRegression(t *testing.T) {
 	testenv.Require(t, "node")
+	// The two ways the shipped edge is measured: at the root, which it
+	// passes through uncached, and under /videos/, the only prefix it
+	// caches (the suite server strips it, so the tests are the same).
+	runs := []struct{ name, prefix string }{
+		{"root", ""},
+		{"videos", "/videos"},
+	}
 	ctx := t.Context()
 	srv, err := StartServer(ctx, ".", "/videos")
 	if err != nil {
@@ -58,6 +60,17 @@ func TestEdge_CacheTestsNoRequiredRegression(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("http-cache-tests against the edge:\n%s", table.String())
+	// Kept with the run's artifacts too, as go test shows a passing
+	// test's log only with -v.
+	var report strings.Builder
+	report.WriteString(table.String())
+	for i, r := range runs {
+		fmt.Fprintf(&report, "\n%s: required tests that do not pass:\n", r.name)
+		_ = WriteFailures(&report, results[i])
+	}
+	if err := os.WriteFile(filepath.Join(testenv.ArtifactDir(t), "cachetests-edge.md"), []byte(report.String()), 0o644); err != nil {
+		t.Error(err)
+	}
 
 	if *update {
 		base := Baseline{}

@@ -13,8 +13,9 @@
 // testdata/baseline.json no longer passes, and names the ones that now
 // pass so the baseline can be raised with -update
 // (go test ./edge/cachetests -update). The two runs take about 35 s in all,
-// almost all of it the suite's own 3 s pauses; -v lists every required
-// test that does not pass, with the suite's reason. The side-by-side run
+// almost all of it the suite's own 3 s pauses; the table and every
+// required test that does not pass, with the suite's reason, go to the
+// test log (-v) and to cachetests-edge.md in the artifacts directory. The side-by-side run
 // with nginx and Varnish is in bench (make cachetests).
 //
 // The suite needs node and `npm ci` in this folder (the Makefile's
