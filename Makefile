@@ -37,7 +37,7 @@ FUZZTIME ?= 8s
 # minimising instead of fuzzing (FuzzProbe: a few execs in 8 s).
 FUZZMINIMIZETIME ?= 1s
 
-.PHONY: all build run test test-go lint fuzz bench tools player clean
+.PHONY: all build run test test-go lint fuzz bench cachetests tools player clean
 
 all: build
 
@@ -53,6 +53,14 @@ $(PLAYER): player/node_modules $(wildcard player/src/*)
 	cd player && npm run build
 
 player: $(PLAYER)
+
+# The public HTTP cache test suite (http-cache-tests, pinned), which
+# ./edge/cachetests runs against the edge in `make test`.
+CACHETESTS_NODE := edge/cachetests/node_modules
+
+$(CACHETESTS_NODE): edge/cachetests/package.json edge/cachetests/package-lock.json
+	cd edge/cachetests && npm ci --no-audit --no-fund
+	@touch $(CACHETESTS_NODE)
 
 ## tools: the pinned S3 server used by `make run` and the tests, and the pinned linter
 tools: $(GOLANGCI_LINT)
@@ -77,7 +85,7 @@ test: build tools lint test-go fuzz
 # too slow for their short timeouts; no race was reported there).
 RACE_PACKAGES := ./internal/queue/... ./internal/usage/... ./origin/... ./edge/steering/...
 
-test-go:
+test-go: $(CACHETESTS_NODE)
 	mkdir -p test-artifacts
 	STREAMFRONT_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -count=1 -timeout 12m ./...
 	$(GO) test -race -count=1 -timeout 5m $(RACE_PACKAGES)
@@ -106,6 +114,10 @@ fuzz:
 ## bench: side-by-side figures against nginx, Varnish and ffmpeg
 bench: build tools
 	$(GO) run ./bench/cmd/benchtable
+
+## cachetests: http-cache-tests against the edge, nginx and Varnish, side by side (about 75 s)
+cachetests: build $(CACHETESTS_NODE)
+	$(GO) run ./bench/cmd/cachetests
 
 clean:
 	rm -rf bin player/dist/*.js player/dist/*.css player/dist/*.map test-artifacts

@@ -19,4 +19,10 @@
 // generator and parses its report; load.go records how busy the (possibly
 // shared) machine was and how much CPU other work took from a timed run;
 // table.go renders the report and run.go puts the steps in order.
+//
+// cachetests.go is apart from the steps: `make cachetests` (through
+// bench/cmd/cachetests) runs the public HTTP cache test suite
+// (edge/cachetests) against the edge, nginx proxy_cache and Varnish with
+// its default VCL, each configured for that run, and prints how many of
+// the suite's tests each passes: correctness, not speed.
 package bench

@@ -146,7 +146,7 @@ func TestOrigin_BadUploadsGetClearErrors(t *testing.T) {
 		})
 	}
 	// The server is still up.
-	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
+	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("origin is down after bad uploads: %v", err)
 	}
 }
