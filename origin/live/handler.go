@@ -1,0 +1,98 @@
+package live
+
+import (
+	"net/http"
+	"strings"
+)
+
+var _ http.Handler = (*Manager)(nil)
+
+// ServeHTTP serves the HLS of live broadcasts:
+//
+//	/live/{id}/index.m3u8            multivariant playlist
+//	/live/{id}/video1_stream.m3u8    video media playlist (LL-HLS for "low")
+//	/live/{id}/audio2_stream.m3u8    audio media playlist, when there is sound
+//	/live/{id}/{prefix}_{track}_init.mp4, _seg{n}.mp4, _part{n}.mp4
+//	                                 init segments, segments and parts
+//
+// The file names after /live/{id}/ are gohlslib's, listed by the
+// playlists; {prefix} is random per muxer, so a URL never names media of an
+// earlier broadcast (or of a muxer restarted for new codec parameters) and
+// segments can be cached as immutable. Media playlists of low-latency
+// streams answer blocking reloads (_HLS_msn, _HLS_part) and delta updates
+// (_HLS_skip=YES). A stream without a broadcast on answers 404.
+func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id, _, ok := livePath(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	mux := m.muxerFor(id)
+	if mux == nil {
+		http.Error(w, "no live broadcast on this stream", http.StatusNotFound)
+		return
+	}
+	// gohlslib's handler picks the file by the last path element and writes
+	// nothing at all for a name it does not know: say 404 then.
+	tw := &trackingWriter{ResponseWriter: w}
+	mux.Handle(tw, r)
+	if !tw.wrote {
+		http.NotFound(w, r)
+	}
+}
+
+// livePath splits /live/{id}/{file}. Both parts are plain names (letters,
+// digits, '_', '-', '.'; no "..") so nothing else reaches the muxer.
+func livePath(p string) (id, file string, ok bool) {
+	rest, ok := strings.CutPrefix(p, "/live/")
+	if !ok {
+		return "", "", false
+	}
+	id, file, ok = strings.Cut(rest, "/")
+	if !ok || !plainName(id) || !plainName(file) {
+		return "", "", false
+	}
+	return id, file, true
+}
+
+func plainName(s string) bool {
+	if s == "" || len(s) > 128 || strings.Contains(s, "..") {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// trackingWriter notes whether a handler wrote anything.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *trackingWriter) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *trackingWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets parts stream to the client as gohlslib writes them.
+func (w *trackingWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,336 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2"
+)
+
+// reconnectGap is the media time put between the last frame of an encoder
+// and the first frame of the same encoder reconnecting, so the muxer's
+// timeline keeps going forward across the break.
+const reconnectGap = 100 * time.Millisecond
+
+// Manager runs live streams for one origin process: the RTMP listener
+// (Run/Serve) and the HTTP handler for their HLS (ServeHTTP).
+type Manager struct {
+	cfg    Config
+	log    *slog.Logger
+	events *eventQueue
+
+	mu      sync.Mutex
+	streams map[string]*stream // by stream ID, kept across broadcasts
+	closed  bool               // Serve is shutting down: no new broadcasts, no timers
+}
+
+// stream is the manager's record of one live stream, kept across its
+// broadcasts. Every field is guarded by Manager.mu.
+type stream struct {
+	status Status
+	// muxer packages the current broadcast; nil when none is on.
+	muxer    *gohlslib.Muxer
+	encoding encoding // what muxer was built for
+	// publisher is the encoder connection that holds the key, from the
+	// key check on (through the analysis), or nil.
+	publisher *publisher
+	// timelineEnd is where the last connection's media ended on the
+	// muxer's timeline; a reconnection continues after it.
+	timelineEnd time.Duration
+	// endTimer ends the broadcast when the reconnect window passes.
+	endTimer *time.Timer
+	// endRequested makes the publisher's release end the broadcast at once.
+	endRequested bool
+}
+
+// New checks cfg and returns a Manager; nothing listens until Run or Serve.
+func New(cfg Config) (*Manager, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{
+		cfg:     cfg,
+		log:     cfg.Logger.With(slog.String("component", "live")),
+		events:  newEventQueue(),
+		streams: make(map[string]*stream),
+	}, nil
+}
+
+// Run listens for RTMP on cfg.RTMPAddr and serves until ctx is done.
+func (m *Manager) Run(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", m.cfg.RTMPAddr)
+	if err != nil {
+		return fmt.Errorf("live: listen %s: %w", m.cfg.RTMPAddr, err)
+	}
+	return m.Serve(ctx, ln)
+}
+
+// Serve accepts encoders on ln until ctx is done. Then it closes ln and
+// every encoder connection, waits for their goroutines, closes the muxers
+// (which answers the HLS requests blocked on them) and delivers the last
+// events. Broadcasts cut by shutdown do not get an EventEnded: they did not
+// end, the process did.
+func (m *Manager) Serve(ctx context.Context, ln net.Listener) error {
+	stopEvents := make(chan struct{})
+	var eventsDone sync.WaitGroup
+	eventsDone.Go(func() {
+		m.events.run(stopEvents, func(e Event) {
+			if m.cfg.OnEvent != nil {
+				m.cfg.OnEvent(e)
+			}
+		})
+	})
+
+	var conns sync.WaitGroup
+	var connsMu sync.Mutex
+	open := make(map[net.Conn]struct{})
+
+	stopAccept := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stopAccept()
+	m.log.Info("live: RTMP listening", slog.String("addr", ln.Addr().String()))
+
+	var err error
+	for {
+		conn, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil {
+				err = fmt.Errorf("live: accept: %w", aerr)
+			}
+			break
+		}
+		connsMu.Lock()
+		open[conn] = struct{}{}
+		connsMu.Unlock()
+		conns.Go(func() {
+			defer func() {
+				connsMu.Lock()
+				delete(open, conn)
+				connsMu.Unlock()
+			}()
+			m.handleConn(ctx, conn)
+		})
+	}
+
+	m.mu.Lock()
+	m.closed = true
+	for _, s := range m.streams {
+		if s.endTimer != nil {
+			// A timer whose function already started finds m.closed and
+			// does nothing.
+			s.endTimer.Stop()
+		}
+	}
+	m.mu.Unlock()
+
+	connsMu.Lock()
+	for c := range open {
+		c.Close()
+	}
+	connsMu.Unlock()
+	conns.Wait()
+
+	// No connection writes any more: the muxers can close.
+	m.mu.Lock()
+	for _, s := range m.streams {
+		if s.muxer != nil {
+			s.muxer.Close()
+			s.muxer = nil
+		}
+	}
+	m.mu.Unlock()
+
+	close(stopEvents)
+	eventsDone.Wait()
+	return err
+}
+
+// Status returns what the manager knows of stream id. A stream no encoder
+// has tried yet is idle, with Broadcast 0.
+func (m *Manager) Status(id string) Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.streams[id]; ok {
+		return s.status
+	}
+	return Status{ID: id, State: StateIdle}
+}
+
+// End ends the broadcast of stream id now: its encoder is disconnected and
+// its URLs stop answering. The API calls it when a stream is deleted or its
+// key reset. Ending a stream that is not broadcasting does nothing.
+func (m *Manager) End(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.streams[id]
+	if !ok || s.muxer == nil {
+		if ok && s.publisher != nil {
+			// Still in analysis: turn it away.
+			s.publisher.conn.Close()
+		}
+		return
+	}
+	if s.publisher != nil {
+		// The muxer must outlive its writer: the publisher's release
+		// ends the broadcast once its goroutine stopped writing.
+		s.endRequested = true
+		s.publisher.conn.Close()
+		return
+	}
+	m.endLocked(s)
+}
+
+// muxerFor returns the muxer serving stream id, or nil.
+func (m *Manager) muxerFor(id string) *gohlslib.Muxer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.streams[id]; ok {
+		return s.muxer
+	}
+	return nil
+}
+
+// errAlreadyPublishing turns away a second encoder on a live stream.
+var errAlreadyPublishing = errors.New("another encoder is already publishing to this stream; stop it, or wait until its connection times out")
+
+// claim gives p the stream's key, refusing a second publisher: one writer
+// per muxer is what gohlslib supports, and the broadcaster should know two
+// encoders use one key.
+func (m *Manager) claim(p *publisher) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errors.New("the server is shutting down")
+	}
+	s := m.streams[p.stream.ID]
+	if s == nil {
+		s = &stream{status: Status{ID: p.stream.ID, State: StateIdle, Latency: p.stream.Latency, Since: time.Now()}}
+		m.streams[p.stream.ID] = s
+	}
+	if s.publisher != nil {
+		m.refuseLocked(s, errAlreadyPublishing.Error())
+		return errAlreadyPublishing
+	}
+	s.publisher = p
+	return nil
+}
+
+// goLive starts (or continues) the broadcast with p's media: it returns the
+// muxer p writes to and where p's media starts on its timeline.
+func (m *Manager) goLive(p *publisher, enc encoding) (*gohlslib.Muxer, time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.streams[p.stream.ID]
+	if s.publisher != p || m.closed {
+		return nil, 0, errors.New("the stream was ended while the encoder connected")
+	}
+	if s.endTimer != nil {
+		s.endTimer.Stop()
+		s.endTimer = nil
+	}
+	reconnected := s.muxer != nil
+	start := time.Duration(0)
+	switch {
+	case reconnected && s.encoding.same(enc):
+		// Same codec parameters: the muxer goes on, its init segment still
+		// describes the media, and the new frames follow the old ones on
+		// one timeline; players see a short stall, not a new stream.
+		start = s.timelineEnd + reconnectGap
+	default:
+		if reconnected {
+			// New codec parameters need a new init segment, which a
+			// gohlslib muxer cannot change: start a new one under the same
+			// URLs. Players reload the playlist from scratch.
+			s.muxer.Close()
+			s.muxer = nil
+		}
+		mux, err := m.newMuxer(p.stream.Latency, enc)
+		if err != nil {
+			return nil, 0, err
+		}
+		s.muxer, s.encoding = mux, enc
+	}
+	if !reconnected {
+		s.status.Broadcast++
+		s.status.Connections = 0
+	}
+	s.status.Connections++
+	s.status.State = StateLive
+	s.status.Latency = p.stream.Latency
+	s.status.Reason = ""
+	s.status.Video, s.status.Audio = enc.videoName(), enc.audioName()
+	s.status.Since = time.Now()
+	m.events.push(Event{Kind: EventConnected, StreamID: s.status.ID, Broadcast: s.status.Broadcast,
+		Reconnected: reconnected, At: s.status.Since})
+	return s.muxer, start, nil
+}
+
+// release gives the key back when p's connection ends. A live publisher
+// leaves the stream idle for the reconnect window; one that never went live
+// leaves its refusal reason (if any) in the status.
+func (m *Manager) release(p *publisher, wasLive bool, timelineEnd time.Duration, reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.streams[p.stream.ID]
+	if s.publisher != p {
+		return
+	}
+	s.publisher = nil
+	if !wasLive {
+		if reason != "" {
+			m.refuseLocked(s, reason)
+		}
+		return
+	}
+	s.timelineEnd = timelineEnd
+	now := time.Now()
+	s.status.State, s.status.Since, s.status.Reason = StateIdle, now, reason
+	m.events.push(Event{Kind: EventDisconnected, StreamID: s.status.ID, Broadcast: s.status.Broadcast,
+		Reason: reason, At: now})
+	if s.endRequested || m.closed {
+		if !m.closed {
+			m.endLocked(s)
+		}
+		return
+	}
+	broadcast := s.status.Broadcast
+	s.endTimer = time.AfterFunc(m.cfg.ReconnectWindow, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		// The window may have closed on a reconnection (goLive stops the
+		// timer, but a timer that already fired waits here for the lock)
+		// or on shutdown: end only the idle broadcast the timer was for.
+		if m.closed || s.status.Broadcast != broadcast || s.status.State != StateIdle || s.publisher != nil {
+			return
+		}
+		m.endLocked(s)
+	})
+}
+
+// endLocked ends s's broadcast. No publisher may be writing to its muxer.
+func (m *Manager) endLocked(s *stream) {
+	if s.endTimer != nil {
+		s.endTimer.Stop()
+		s.endTimer = nil
+	}
+	if s.muxer != nil {
+		s.muxer.Close()
+		s.muxer = nil
+	}
+	s.endRequested = false
+	s.timelineEnd = 0
+	s.status.State, s.status.Since = StateEnded, time.Now()
+	m.events.push(Event{Kind: EventEnded, StreamID: s.status.ID, Broadcast: s.status.Broadcast, At: s.status.Since})
+}
+
+func (m *Manager) refuseLocked(s *stream, reason string) {
+	s.status.Reason = reason
+	m.events.push(Event{Kind: EventRefused, StreamID: s.status.ID, Broadcast: s.status.Broadcast,
+		Reason: reason, At: time.Now()})
+}
