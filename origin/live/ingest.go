@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
+	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 	"github.com/bluenviron/gortmplib"
 	"github.com/bluenviron/gortmplib/pkg/message"
 )
@@ -132,7 +133,7 @@ func (m *Manager) publish(sc *gortmplib.ServerConn, p *publisher) error {
 	if err != nil {
 		return err
 	}
-	w := newMuxWriter(mux, clock, start)
+	w := newMuxWriter(mux, clock, start, m.log.With(slog.String("stream", p.stream.ID)))
 	r.OnDataH264(enc.video, w.writeH264)
 	if enc.audio != nil {
 		r.OnDataMPEG4Audio(enc.audio, w.writeAAC)
@@ -229,15 +230,19 @@ type muxWriter struct {
 	offsetSet    bool
 	end          time.Duration
 	errs         int
+	log          *slog.Logger
+	params       parameterSets
 }
 
-func newMuxWriter(mux *gohlslib.Muxer, clock *mediaClock, start time.Duration) *muxWriter {
-	w := &muxWriter{mux: mux, clock: clock, start: start, end: start}
+func newMuxWriter(mux *gohlslib.Muxer, clock *mediaClock, start time.Duration, log *slog.Logger) *muxWriter {
+	w := &muxWriter{mux: mux, clock: clock, start: start, end: start, log: log}
 	// Tracks are looked up by pointer in the muxer: use its own.
 	w.video = mux.Tracks[0]
 	if len(mux.Tracks) > 1 {
 		w.audio = mux.Tracks[1]
 	}
+	h264 := w.video.Codec.(*codecs.H264)
+	w.params = parameterSets{sps: h264.SPS, pps: h264.PPS}
 	return w
 }
 
@@ -251,6 +256,10 @@ func (w *muxWriter) place(ts time.Duration) time.Duration {
 }
 
 func (w *muxWriter) writeH264(pts, dts time.Duration, au [][]byte) {
+	au = w.params.complete(au)
+	if au == nil {
+		return
+	}
 	w.place(dts)
 	err := w.mux.WriteH264(w.video, w.clock.wallclock(pts), ticks(pts+w.offset, videoClockRate), au)
 	w.noteErr(err)
@@ -267,10 +276,14 @@ func (w *muxWriter) writeAAC(pts time.Duration, au []byte) {
 
 // noteErr counts packaging errors: gohlslib refuses single samples (an
 // impossible timestamp) without breaking the stream, so one bad frame must
-// not disconnect the encoder.
+// not disconnect the encoder. The first is logged, the others counted.
 func (w *muxWriter) noteErr(err error) {
-	if err != nil {
-		w.errs++
+	if err == nil {
+		return
+	}
+	w.errs++
+	if w.errs == 1 {
+		w.log.Warn("live: a frame could not be packaged", slog.Any("err", err))
 	}
 }
 
