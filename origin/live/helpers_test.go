@@ -92,9 +92,15 @@ func h264AAC() []string {
 // with a tone, in real time (-re), to url, encoded with codecArgs.
 func push(t *testing.T, url string, seconds int, codecArgs []string) *encoder {
 	t.Helper()
+	return pushSized(t, url, seconds, "640x360", codecArgs)
+}
+
+// pushSized is push with another picture size.
+func pushSized(t *testing.T, url string, seconds int, size string, codecArgs []string) *encoder {
+	t.Helper()
 	ffmpeg := testenv.Require(t, "ffmpeg")
 	args := []string{"-nostdin", "-v", "error",
-		"-re", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+		"-re", "-f", "lavfi", "-i", "testsrc=size=" + size + ":rate=25",
 		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
 		"-t", strconv.Itoa(seconds)}
 	args = append(args, codecArgs...)
@@ -260,4 +266,16 @@ func (c *collect) add(video bool) {
 		close(c.full)
 		c.full = nil
 	}
+}
+
+// waitMSN returns the low-latency playlist at path once segment msn is in
+// progress, stepping with blocking reloads (a server refuses a reload more
+// than one segment ahead).
+func (l *live) waitMSN(t *testing.T, path string, msn int) *playlist.Media {
+	t.Helper()
+	pl := l.mediaPlaylist(t, path)
+	for pl.MediaSequence+len(pl.Segments) < msn {
+		pl = l.mediaPlaylist(t, fmt.Sprintf("%s?_HLS_msn=%d", path, pl.MediaSequence+len(pl.Segments)+1))
+	}
+	return pl
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 	"github.com/bluenviron/gortmplib"
 	"github.com/bluenviron/gortmplib/pkg/message"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 )
 
 // publishApp is the RTMP application encoders publish to:
@@ -228,14 +229,16 @@ type muxWriter struct {
 	start        time.Duration
 	offset       time.Duration
 	offsetSet    bool
-	end          time.Duration
-	errs         int
-	log          *slog.Logger
-	params       parameterSets
+	// lastVideo is the newest video DTS written, on the muxer's timeline,
+	// and videoStep the distance from the frame before it.
+	lastVideo, videoStep time.Duration
+	errs                 int
+	log                  *slog.Logger
+	params               parameterSets
 }
 
 func newMuxWriter(mux *gohlslib.Muxer, clock *mediaClock, start time.Duration, log *slog.Logger) *muxWriter {
-	w := &muxWriter{mux: mux, clock: clock, start: start, end: start, log: log}
+	w := &muxWriter{mux: mux, clock: clock, start: start, lastVideo: -1, log: log}
 	// Tracks are looked up by pointer in the muxer: use its own.
 	w.video = mux.Tracks[0]
 	if len(mux.Tracks) > 1 {
@@ -246,30 +249,35 @@ func newMuxWriter(mux *gohlslib.Muxer, clock *mediaClock, start time.Duration, l
 	return w
 }
 
-func (w *muxWriter) place(ts time.Duration) time.Duration {
-	if !w.offsetSet {
-		w.offset, w.offsetSet = w.start-ts, true
-	}
-	t := ts + w.offset
-	w.end = max(w.end, t)
-	return t
-}
-
 func (w *muxWriter) writeH264(pts, dts time.Duration, au [][]byte) {
 	au = w.params.complete(au)
 	if au == nil {
 		return
 	}
-	w.place(dts)
+	if !w.offsetSet {
+		// The connection's first keyframe lands exactly at start: on a
+		// reconnection one frame after the last one, and decodable on its
+		// own (frames before it reference pictures the muxer never had).
+		if !h264.IsRandomAccess(au) {
+			return
+		}
+		w.offset, w.offsetSet = w.start-dts, true
+	}
+	t := dts + w.offset
+	if w.lastVideo >= 0 && t > w.lastVideo {
+		w.videoStep = t - w.lastVideo
+	}
+	w.lastVideo = max(w.lastVideo, t)
 	err := w.mux.WriteH264(w.video, w.clock.wallclock(pts), ticks(pts+w.offset, videoClockRate), au)
 	w.noteErr(err)
 }
 
 func (w *muxWriter) writeAAC(pts time.Duration, au []byte) {
-	if w.audio == nil {
+	if w.audio == nil || !w.offsetSet {
+		// Sound before the first keyframe has no picture to go with.
 		return
 	}
-	t := w.place(pts)
+	t := pts + w.offset
 	err := w.mux.WriteMPEG4Audio(w.audio, w.clock.wallclock(pts), ticks(t, w.audio.ClockRate), [][]byte{au})
 	w.noteErr(err)
 }
@@ -287,7 +295,17 @@ func (w *muxWriter) noteErr(err error) {
 	}
 }
 
-func (w *muxWriter) timelineEnd() time.Duration { return w.end }
+// timelineEnd is where a reconnection's first frame goes: one frame after
+// the last, so the muxer sees no hole and no part grows longer than the
+// others (iOS refuses a stream whose part durations change). Audio, which
+// may run a few milliseconds past the video, overlaps by as much;
+// gohlslib shortens the overlapped audio frame.
+func (w *muxWriter) timelineEnd() time.Duration {
+	if w.lastVideo < 0 {
+		return w.start
+	}
+	return w.lastVideo + w.videoStep
+}
 
 // ticks converts d to a clock of rate Hz without overflowing for long
 // broadcasts.

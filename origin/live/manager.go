@@ -12,11 +12,6 @@ import (
 	"github.com/bluenviron/gohlslib/v2"
 )
 
-// reconnectGap is the media time put between the last frame of an encoder
-// and the first frame of the same encoder reconnecting, so the muxer's
-// timeline keeps going forward across the break.
-const reconnectGap = 100 * time.Millisecond
-
 // Manager runs live streams for one origin process: the RTMP listener
 // (Run/Serve) and the HTTP handler for their HLS (ServeHTTP).
 type Manager struct {
@@ -39,8 +34,9 @@ type stream struct {
 	// publisher is the encoder connection that holds the key, from the
 	// key check on (through the analysis), or nil.
 	publisher *publisher
-	// timelineEnd is where the last connection's media ended on the
-	// muxer's timeline; a reconnection continues after it.
+	// timelineEnd is where the last connection's video ended on the
+	// muxer's timeline (its last frame plus one frame duration); a
+	// reconnection continues there.
 	timelineEnd time.Duration
 	// endTimer ends the broadcast when the reconnect window passes.
 	endTimer *time.Timer
@@ -241,7 +237,7 @@ func (m *Manager) goLive(p *publisher, enc encoding) (*gohlslib.Muxer, time.Dura
 		// Same codec parameters: the muxer goes on, its init segment still
 		// describes the media, and the new frames follow the old ones on
 		// one timeline; players see a short stall, not a new stream.
-		start = s.timelineEnd + reconnectGap
+		start = s.timelineEnd
 	default:
 		if reconnected {
 			// New codec parameters need a new init segment, which a
