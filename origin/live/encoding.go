@@ -111,7 +111,7 @@ func describeAnalysisError(err error) string {
 			return fmt.Sprintf("%s codec %s is not supported. %s", kind, flvCodecName(kind, id), supportedHint)
 		}
 	}
-	return "the encoder's stream could not be read (" + msg + "). " + supportedHint
+	return "the encoder's stream could not be read as RTMP (" + msg + ")"
 }
 
 // flvCodecName names an FLV codec ID (FLV specification v10.1, E.4.2 and

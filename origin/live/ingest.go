@@ -94,7 +94,11 @@ func (m *Manager) serveEncoder(ctx context.Context, conn net.Conn, log *slog.Log
 
 // streamKey takes the key out of rtmp://host/live/{key}.
 func streamKey(u *url.URL) (string, bool) {
-	app, key, ok := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	return streamKeyFromPath(u.Path)
+}
+
+func streamKeyFromPath(p string) (string, bool) {
+	app, key, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	if !ok || app != publishApp || key == "" || len(key) > maxKeyLen || strings.Contains(key, "/") {
 		return "", false
 	}
