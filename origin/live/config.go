@@ -78,6 +78,10 @@ type Config struct {
 	// ReadTimeout disconnects an encoder that sends nothing for that long.
 	// It defaults to 10s.
 	ReadTimeout time.Duration
+	// Recorder, when set, receives every broadcast's init segments and
+	// segments as they are made, and the end of each broadcast, so the
+	// origin can keep a recording (in S3) that becomes a video.
+	Recorder Sink
 	// OnEvent, when set, receives every Event in the order they happened,
 	// from one goroutine the manager owns; a slow OnEvent delays later
 	// events, never ingest.

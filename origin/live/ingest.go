@@ -134,11 +134,14 @@ func (m *Manager) publish(sc *gortmplib.ServerConn, p *publisher) error {
 	if err != nil {
 		return &refusalError{reason: err.Error()}
 	}
-	mux, start, err := m.goLive(p, enc)
+	muxers, rec, start, err := m.goLive(p, enc)
 	if err != nil {
 		return err
 	}
-	w := newMuxWriter(mux, clock, start, m.log.With(slog.String("stream", p.stream.ID)))
+	w := newMuxWriter(muxers, clock, start, m.log.With(slog.String("stream", p.stream.ID)))
+	if rec != nil {
+		w.onKeyframe = rec.poke
+	}
 	r.OnDataH264(enc.video, w.writeH264)
 	if enc.audio != nil {
 		r.OnDataMPEG4Audio(enc.audio, w.writeAAC)
@@ -222,33 +225,44 @@ func (c *mediaClock) wallclock(ts time.Duration) time.Time {
 	return c.anchorWall.Add(ts - c.anchorTS)
 }
 
-// muxWriter writes one connection's media into a muxer, moved onto the
-// muxer's timeline: the first frame lands at start, the others keep their
-// distance to it, so video and audio stay in sync and a reconnection
-// continues where the last connection stopped.
+// muxWriter writes one connection's media into its muxers, moved onto the
+// muxers' timeline: the first keyframe lands at start, the other frames
+// keep their distance to it, so video and audio stay in sync and a
+// reconnection continues where the last connection stopped.
 type muxWriter struct {
-	mux          *gohlslib.Muxer
-	video, audio *gohlslib.Track
-	clock        *mediaClock
-	start        time.Duration
-	offset       time.Duration
-	offsetSet    bool
-	// lastVideo is the newest video DTS written, on the muxer's timeline,
+	targets   []muxTarget
+	clock     *mediaClock
+	start     time.Duration
+	offset    time.Duration
+	offsetSet bool
+	// lastVideo is the newest video DTS written, on the muxers' timeline,
 	// and videoStep the distance from the frame before it.
 	lastVideo, videoStep time.Duration
 	errs                 int
 	log                  *slog.Logger
 	params               parameterSets
+	// onKeyframe, when set, runs after each keyframe reached the muxers:
+	// the moments a segment can complete.
+	onKeyframe func()
 }
 
-func newMuxWriter(mux *gohlslib.Muxer, clock *mediaClock, start time.Duration, log *slog.Logger) *muxWriter {
-	w := &muxWriter{mux: mux, clock: clock, start: start, lastVideo: -1, log: log}
-	// Tracks are looked up by pointer in the muxer: use its own.
-	w.video = mux.Tracks[0]
-	if len(mux.Tracks) > 1 {
-		w.audio = mux.Tracks[1]
+// muxTarget is a muxer with its tracks (the muxer looks them up by
+// pointer, so each muxer's own are needed).
+type muxTarget struct {
+	mux          *gohlslib.Muxer
+	video, audio *gohlslib.Track
+}
+
+func newMuxWriter(muxers []*gohlslib.Muxer, clock *mediaClock, start time.Duration, log *slog.Logger) *muxWriter {
+	w := &muxWriter{clock: clock, start: start, lastVideo: -1, log: log}
+	for _, mux := range muxers {
+		t := muxTarget{mux: mux, video: mux.Tracks[0]}
+		if len(mux.Tracks) > 1 {
+			t.audio = mux.Tracks[1]
+		}
+		w.targets = append(w.targets, t)
 	}
-	h264 := w.video.Codec.(*codecs.H264)
+	h264 := w.targets[0].video.Codec.(*codecs.H264)
 	w.params = parameterSets{sps: h264.SPS, pps: h264.PPS}
 	return w
 }
@@ -272,18 +286,26 @@ func (w *muxWriter) writeH264(pts, dts time.Duration, au [][]byte) {
 		w.videoStep = t - w.lastVideo
 	}
 	w.lastVideo = max(w.lastVideo, t)
-	err := w.mux.WriteH264(w.video, w.clock.wallclock(pts), ticks(pts+w.offset, videoClockRate), au)
-	w.noteErr(err)
+	ntp, ts := w.clock.wallclock(pts), ticks(pts+w.offset, videoClockRate)
+	for _, tg := range w.targets {
+		w.noteErr(tg.mux.WriteH264(tg.video, ntp, ts, au))
+	}
+	if w.onKeyframe != nil && h264.IsRandomAccess(au) {
+		w.onKeyframe()
+	}
 }
 
 func (w *muxWriter) writeAAC(pts time.Duration, au []byte) {
-	if w.audio == nil || !w.offsetSet {
+	if !w.offsetSet {
 		// Sound before the first keyframe has no picture to go with.
 		return
 	}
-	t := pts + w.offset
-	err := w.mux.WriteMPEG4Audio(w.audio, w.clock.wallclock(pts), ticks(t, w.audio.ClockRate), [][]byte{au})
-	w.noteErr(err)
+	ntp := w.clock.wallclock(pts)
+	for _, tg := range w.targets {
+		if tg.audio != nil {
+			w.noteErr(tg.mux.WriteMPEG4Audio(tg.audio, ntp, ticks(pts+w.offset, tg.audio.ClockRate), [][]byte{au}))
+		}
+	}
 }
 
 // noteErr counts packaging errors: gohlslib refuses single samples (an

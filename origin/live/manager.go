@@ -22,6 +22,9 @@ type Manager struct {
 	mu      sync.Mutex
 	streams map[string]*stream // by stream ID, kept across broadcasts
 	closed  bool               // Serve is shutting down: no new broadcasts, no timers
+
+	// recorders are the recorder goroutines; Serve waits for them.
+	recorders sync.WaitGroup
 }
 
 // stream is the manager's record of one live stream, kept across its
@@ -31,6 +34,17 @@ type stream struct {
 	// muxer packages the current broadcast; nil when none is on.
 	muxer    *gohlslib.Muxer
 	encoding encoding // what muxer was built for
+	// recorder copies segments to Config.Recorder; nil without one. It
+	// follows recMuxer and closes it when told to finish.
+	recorder *recorder
+	// recMuxer is the muxer recorded: muxer itself for low latency; for
+	// standard latency a low-latency twin fed the same frames and never
+	// served, because only a low-latency muxer lists the parts of its
+	// unfinished segment, and the recording must not lose the last
+	// seconds.
+	recMuxer *gohlslib.Muxer
+	// generation counts the muxers of the current broadcast.
+	generation int
 	// publisher is the encoder connection that holds the key, from the
 	// key check on (through the analysis), or nil.
 	publisher *publisher
@@ -132,15 +146,14 @@ func (m *Manager) Serve(ctx context.Context, ln net.Listener) error {
 	connsMu.Unlock()
 	conns.Wait()
 
-	// No connection writes any more: the muxers can close.
+	// No connection writes any more: the muxers can close, after their
+	// recorders took what they hold.
 	m.mu.Lock()
 	for _, s := range m.streams {
-		if s.muxer != nil {
-			s.muxer.Close()
-			s.muxer = nil
-		}
+		m.closeMuxerLocked(s, false)
 	}
 	m.mu.Unlock()
+	m.recorders.Wait()
 
 	close(stopEvents)
 	eventsDone.Wait()
@@ -218,13 +231,14 @@ func (m *Manager) claim(p *publisher) error {
 }
 
 // goLive starts (or continues) the broadcast with p's media: it returns the
-// muxer p writes to and where p's media starts on its timeline.
-func (m *Manager) goLive(p *publisher, enc encoding) (*gohlslib.Muxer, time.Duration, error) {
+// muxers p writes to, the recorder (or nil), and where p's media starts on
+// the muxers' timeline.
+func (m *Manager) goLive(p *publisher, enc encoding) ([]*gohlslib.Muxer, *recorder, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.streams[p.stream.ID]
 	if s.publisher != p || m.closed {
-		return nil, 0, errors.New("the stream was ended while the encoder connected")
+		return nil, nil, 0, errors.New("the stream was ended while the encoder connected")
 	}
 	if s.endTimer != nil {
 		s.endTimer.Stop()
@@ -243,18 +257,32 @@ func (m *Manager) goLive(p *publisher, enc encoding) (*gohlslib.Muxer, time.Dura
 			// New codec parameters need a new init segment, which a
 			// gohlslib muxer cannot change: start a new one under the same
 			// URLs. Players reload the playlist from scratch.
-			s.muxer.Close()
-			s.muxer = nil
+			m.closeMuxerLocked(s, false)
 		}
-		mux, err := m.newMuxer(p.stream.Latency, enc)
+		mux, err := m.newMuxer(p.stream.Latency, m.segmentDuration(p.stream.Latency), enc)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		s.muxer, s.encoding = mux, enc
-	}
-	if !reconnected {
-		s.status.Broadcast++
-		s.status.Connections = 0
+		if !reconnected {
+			s.status.Broadcast++
+			s.status.Connections = 0
+			s.generation = 0
+		}
+		s.generation++
+		if m.cfg.Recorder != nil {
+			s.recMuxer = mux
+			if p.stream.Latency != LatencyLow {
+				if s.recMuxer, err = m.newMuxer(LatencyLow, m.segmentDuration(p.stream.Latency), enc); err != nil {
+					mux.Close()
+					s.muxer = nil
+					return nil, nil, 0, err
+				}
+			}
+			s.recorder = newRecorder(m.cfg.Recorder, s.recMuxer, s.status.ID, s.status.Broadcast, s.generation,
+				m.log.With(slog.String("stream", s.status.ID)))
+			m.recorders.Go(s.recorder.run)
+		}
 	}
 	s.status.Connections++
 	s.status.State = StateLive
@@ -264,7 +292,7 @@ func (m *Manager) goLive(p *publisher, enc encoding) (*gohlslib.Muxer, time.Dura
 	s.status.Since = time.Now()
 	m.events.push(Event{Kind: EventConnected, StreamID: s.status.ID, Broadcast: s.status.Broadcast,
 		Reconnected: reconnected, At: s.status.Since})
-	return s.muxer, start, nil
+	return s.writeTargets(), s.recorder, start, nil
 }
 
 // release gives the key back when p's connection ends. A live publisher
@@ -315,10 +343,7 @@ func (m *Manager) endLocked(s *stream) {
 		s.endTimer.Stop()
 		s.endTimer = nil
 	}
-	if s.muxer != nil {
-		s.muxer.Close()
-		s.muxer = nil
-	}
+	m.closeMuxerLocked(s, true)
 	s.endRequested = false
 	s.timelineEnd = 0
 	s.status.State, s.status.Since = StateEnded, time.Now()
@@ -329,4 +354,35 @@ func (m *Manager) refuseLocked(s *stream, reason string) {
 	s.status.Reason = reason
 	m.events.push(Event{Kind: EventRefused, StreamID: s.status.ID, Broadcast: s.status.Broadcast,
 		Reason: reason, At: time.Now()})
+}
+
+// closeMuxerLocked retires s's muxer: its URLs stop answering at once, and
+// the recorder (if any) takes the last media before closing it. ended says
+// the broadcast is over (not just this muxer). No publisher may be writing.
+func (m *Manager) closeMuxerLocked(s *stream, ended bool) {
+	if s.muxer == nil {
+		return
+	}
+	if s.recorder != nil {
+		s.recorder.finish(ended)
+	}
+	if s.recorder == nil || s.recMuxer != s.muxer {
+		s.muxer.Close()
+	}
+	s.muxer, s.recMuxer, s.recorder = nil, nil, nil
+}
+
+// writeTargets are the muxers a publisher of s writes to.
+func (s *stream) writeTargets() []*gohlslib.Muxer {
+	if s.recMuxer == nil || s.recMuxer == s.muxer {
+		return []*gohlslib.Muxer{s.muxer}
+	}
+	return []*gohlslib.Muxer{s.muxer, s.recMuxer}
+}
+
+func (m *Manager) segmentDuration(l Latency) time.Duration {
+	if l == LatencyStandard {
+		return m.cfg.StandardSegmentDuration
+	}
+	return m.cfg.LowLatencySegmentDuration
 }

@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
@@ -16,15 +17,16 @@ type muxerTracks struct {
 	video, audio *gohlslib.Track
 }
 
-// newMuxer starts the gohlslib muxer of one broadcast: LL-HLS for
-// LatencyLow, plain fMP4 HLS for LatencyStandard, both kept in RAM (the
-// playlists keep SegmentCount segments; recording goes elsewhere).
-func (m *Manager) newMuxer(latency Latency, enc encoding) (*gohlslib.Muxer, error) {
+// newMuxer starts a gohlslib muxer: LL-HLS for LatencyLow, plain fMP4 HLS
+// for LatencyStandard, cutting segments at the first keyframe after
+// segmentDuration, kept in RAM (the playlists keep SegmentCount segments;
+// recording goes to the Sink).
+func (m *Manager) newMuxer(latency Latency, segmentDuration time.Duration, enc encoding) (*gohlslib.Muxer, error) {
 	tracks := enc.muxerTracks()
 	mux := &gohlslib.Muxer{
 		Variant:            gohlslib.MuxerVariantLowLatency,
 		SegmentCount:       m.cfg.SegmentCount,
-		SegmentMinDuration: m.cfg.LowLatencySegmentDuration,
+		SegmentMinDuration: segmentDuration,
 		PartMinDuration:    m.cfg.PartDuration,
 		SegmentMaxSize:     m.cfg.MaxSegmentSize,
 		OnEncodeError: func(err error) {
@@ -33,7 +35,6 @@ func (m *Manager) newMuxer(latency Latency, enc encoding) (*gohlslib.Muxer, erro
 	}
 	if latency == LatencyStandard {
 		mux.Variant = gohlslib.MuxerVariantFMP4
-		mux.SegmentMinDuration = m.cfg.StandardSegmentDuration
 	}
 	mux.Tracks = append(mux.Tracks, tracks.video)
 	if tracks.audio != nil {
