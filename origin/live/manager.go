@@ -178,21 +178,20 @@ func (m *Manager) End(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.streams[id]
-	if !ok || s.muxer == nil {
-		if ok && s.publisher != nil {
-			// Still in analysis: turn it away.
-			s.publisher.conn.Close()
-		}
+	if !ok {
 		return
 	}
 	if s.publisher != nil {
-		// The muxer must outlive its writer: the publisher's release
-		// ends the broadcast once its goroutine stopped writing.
+		// The muxer must outlive its writer, and an encoder still in its
+		// analysis must not go live: the publisher's goLive refuses and
+		// its release ends the broadcast, once its goroutine stopped.
 		s.endRequested = true
 		s.publisher.conn.Close()
 		return
 	}
-	m.endLocked(s)
+	if s.muxer != nil {
+		m.endLocked(s)
+	}
 }
 
 // muxerFor returns the muxer serving stream id, or nil.
@@ -237,7 +236,7 @@ func (m *Manager) goLive(p *publisher, enc encoding) ([]*gohlslib.Muxer, *record
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.streams[p.stream.ID]
-	if s.publisher != p || m.closed {
+	if s.publisher != p || m.closed || s.endRequested {
 		return nil, nil, 0, errors.New("the stream was ended while the encoder connected")
 	}
 	if s.endTimer != nil {
@@ -307,6 +306,15 @@ func (m *Manager) release(p *publisher, wasLive bool, timelineEnd time.Duration,
 	}
 	s.publisher = nil
 	if !wasLive {
+		if s.endRequested {
+			// End came while this encoder was in its analysis (which is
+			// why it failed); a broadcast in its reconnect window ends now.
+			s.endRequested = false
+			if s.muxer != nil && !m.closed {
+				m.endLocked(s)
+			}
+			return
+		}
 		if reason != "" {
 			m.refuseLocked(s, reason)
 		}
@@ -323,18 +331,22 @@ func (m *Manager) release(p *publisher, wasLive bool, timelineEnd time.Duration,
 		}
 		return
 	}
-	broadcast := s.status.Broadcast
-	s.endTimer = time.AfterFunc(m.cfg.ReconnectWindow, func() {
+	var timer *time.Timer
+	timer = time.AfterFunc(m.cfg.ReconnectWindow, func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		// The window may have closed on a reconnection (goLive stops the
-		// timer, but a timer that already fired waits here for the lock)
-		// or on shutdown: end only the idle broadcast the timer was for.
-		if m.closed || s.status.Broadcast != broadcast || s.status.State != StateIdle || s.publisher != nil {
+		// timer, but one that already fired waits here for the lock, and
+		// by then the encoder may even have left again under a new timer)
+		// or on shutdown: end the broadcast only if this timer's window is
+		// still the current one. timer is assigned under m.mu, before
+		// this function can take it.
+		if m.closed || s.endTimer != timer {
 			return
 		}
 		m.endLocked(s)
 	})
+	s.endTimer = timer
 }
 
 // endLocked ends s's broadcast. No publisher may be writing to its muxer.
