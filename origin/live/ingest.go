@@ -26,8 +26,9 @@ const maxKeyLen = 256
 
 // publisher is one encoder connection that passed the key check.
 type publisher struct {
-	stream Stream
-	conn   net.Conn
+	stream   Stream
+	conn     net.Conn
+	counters ingestCounters
 }
 
 // handleConn serves one encoder connection until it ends.
@@ -134,11 +135,14 @@ func (m *Manager) publish(sc *gortmplib.ServerConn, p *publisher) error {
 	if err != nil {
 		return &refusalError{reason: err.Error()}
 	}
+	// Set before goLive: from then on Status reads the counters.
+	p.counters.bytes = sc.BytesReceived
 	muxers, rec, start, err := m.goLive(p, enc)
 	if err != nil {
 		return err
 	}
 	w := newMuxWriter(muxers, clock, start, m.log.With(slog.String("stream", p.stream.ID)))
+	w.counters = &p.counters
 	if rec != nil {
 		w.onKeyframe = rec.poke
 	}
@@ -244,6 +248,7 @@ type muxWriter struct {
 	// onKeyframe, when set, runs after each keyframe reached the muxers:
 	// the moments a segment can complete.
 	onKeyframe func()
+	counters   *ingestCounters
 }
 
 // muxTarget is a muxer with its tracks (the muxer looks them up by
@@ -290,7 +295,15 @@ func (w *muxWriter) writeH264(pts, dts time.Duration, au [][]byte) {
 	for _, tg := range w.targets {
 		w.noteErr(tg.mux.WriteH264(tg.video, ntp, ts, au))
 	}
-	if w.onKeyframe != nil && h264.IsRandomAccess(au) {
+	keyframe := h264.IsRandomAccess(au)
+	if w.counters != nil {
+		w.counters.frames.Add(1)
+		if keyframe {
+			w.counters.keyframes.Add(1)
+		}
+		w.counters.span.Store(int64(w.lastVideo - w.start))
+	}
+	if w.onKeyframe != nil && keyframe {
 		w.onKeyframe()
 	}
 }

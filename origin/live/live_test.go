@@ -27,6 +27,19 @@ func TestLive_LowLatency(t *testing.T) {
 	}
 	pl := l.waitSegments(t, "/live/s1/video1_stream.m3u8", 3, true)
 
+	t.Run("status shows the ingest", func(t *testing.T) {
+		in := l.m.Status("s1").Ingest
+		if in == nil {
+			t.Fatal("no ingest statistics while live")
+		}
+		t.Logf("ingest: %+v", *in)
+		// ffmpeg sends 25 fps with a keyframe every 25 frames.
+		if in.FrameRate < 24 || in.FrameRate > 26 || in.KeyframeInterval < 900*time.Millisecond ||
+			in.KeyframeInterval > 1100*time.Millisecond || in.Bitrate <= 0 {
+			t.Errorf("ingest statistics %+v, want 25 fps, a keyframe a second, some bitrate", *in)
+		}
+	})
+
 	t.Run("playlist is low-latency HLS", func(t *testing.T) {
 		if pl.ServerControl == nil || !pl.ServerControl.CanBlockReload || pl.ServerControl.CanSkipUntil == nil {
 			t.Errorf("EXT-X-SERVER-CONTROL %+v, want CAN-BLOCK-RELOAD and CAN-SKIP-UNTIL", pl.ServerControl)

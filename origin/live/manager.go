@@ -165,10 +165,16 @@ func (m *Manager) Serve(ctx context.Context, ln net.Listener) error {
 func (m *Manager) Status(id string) Status {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s, ok := m.streams[id]; ok {
-		return s.status
+	s, ok := m.streams[id]
+	if !ok {
+		return Status{ID: id, State: StateIdle}
 	}
-	return Status{ID: id, State: StateIdle}
+	st := s.status
+	if st.State == StateLive && s.publisher != nil {
+		in := s.publisher.counters.snapshot()
+		st.Ingest = &in
+	}
+	return st
 }
 
 // End ends the broadcast of stream id now: its encoder is disconnected and

@@ -36,4 +36,6 @@ type Status struct {
 	Audio string `json:"audio,omitempty"`
 	// Since is when State last changed.
 	Since time.Time `json:"since"`
+	// Ingest describes the encoder's stream while live.
+	Ingest *IngestStats `json:"ingest,omitempty"`
 }
