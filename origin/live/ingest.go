@@ -63,7 +63,8 @@ func (m *Manager) serveEncoder(ctx context.Context, conn net.Conn, log *slog.Log
 	key, ok := streamKey(sc.URL)
 	if !ok {
 		_ = sc.RejectAction()
-		return fmt.Errorf("refused: publish URL %q is not rtmp://host/%s/{stream_key}", sc.URL.Redacted(), publishApp)
+		// The URL is not logged: it may hold a key.
+		return fmt.Errorf("refused: the publish URL is not rtmp://host/%s/{stream_key}", publishApp)
 	}
 	st, err := m.cfg.Keys(ctx, key)
 	if err != nil {
@@ -153,7 +154,9 @@ func (m *Manager) publish(sc *gortmplib.ServerConn, p *publisher) error {
 
 	var readErr error
 	for {
-		if readErr = p.conn.SetReadDeadline(time.Now().Add(m.cfg.ReadTimeout)); readErr != nil {
+		// Reading writes too (acknowledgements, ping responses), so both
+		// deadlines move on, away from the handshake's.
+		if readErr = p.conn.SetDeadline(time.Now().Add(m.cfg.ReadTimeout)); readErr != nil {
 			break
 		}
 		if readErr = r.Read(); readErr != nil {

@@ -53,3 +53,27 @@ func TestIngest_RefusesNonH264WithReasonInStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestIngest_KeepsHighBitrateEncoder sends tens of megabytes (lossless
+// H.264 of a noisy picture) and the encoder must stay connected to the end.
+func TestIngest_KeepsHighBitrateEncoder(t *testing.T) {
+	l := startLive(t, LatencyLow, Config{HandshakeTimeout: 5 * time.Second})
+	lossless := []string{"-vf", "noise=alls=40:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "25",
+		"-pix_fmt", "yuv420p", "-c:a", "aac"}
+	enc := pushSized(t, l.rtmpURL+"/"+testKey, 10, "480x270", lossless)
+	l.waitEvent(t, EventConnected, 20*time.Second)
+	l.waitSegments(t, videoPlaylist, 6, true)
+	if in := l.m.Status("s1").Ingest; in != nil {
+		t.Logf("ingest after 6 segments: %+v", *in)
+	}
+	if err := enc.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, enc.stderr)
+	}
+	e := l.waitEvent(t, EventDisconnected, 20*time.Second)
+	if e.Reason != "" {
+		t.Errorf("the encoder was disconnected: %s", e.Reason)
+	}
+	if in := l.m.Status("s1"); in.Connections != 1 {
+		t.Errorf("status %+v, want one connection", in)
+	}
+}
