@@ -3,6 +3,9 @@ package live
 import (
 	"net/http"
 	"strings"
+
+	"github.com/bluenviron/gohlslib/v2"
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
 )
 
 var _ http.Handler = (*Manager)(nil)
@@ -22,7 +25,7 @@ var _ http.Handler = (*Manager)(nil)
 // streams answer blocking reloads (_HLS_msn, _HLS_part) and delta updates
 // (_HLS_skip=YES). A stream without a broadcast on answers 404.
 func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id, _, ok := livePath(r.URL.Path)
+	id, file, ok := livePath(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -32,9 +35,13 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	mux := m.muxerFor(id)
+	mux, dates := m.muxerFor(id)
 	if mux == nil {
 		http.Error(w, "no live broadcast on this stream", http.StatusNotFound)
+		return
+	}
+	if strings.HasSuffix(file, mediaPlaylistSuffix) {
+		serveDatedPlaylist(w, r, mux, dates)
 		return
 	}
 	// gohlslib's handler picks the file by the last path element and writes
@@ -43,6 +50,39 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mux.Handle(tw, r)
 	if !tw.wrote {
 		http.NotFound(w, r)
+	}
+}
+
+// mediaPlaylistSuffix ends the names of gohlslib's media playlists.
+const mediaPlaylistSuffix = "_stream.m3u8"
+
+// serveDatedPlaylist serves a media playlist with a program date-time on
+// every segment: gohlslib's playlist (after any blocking wait it does),
+// parsed, dated (see programDates) and written again.
+func serveDatedPlaylist(w http.ResponseWriter, r *http.Request, mux *gohlslib.Muxer, dates *programDates) {
+	resp := &memoryResponse{header: http.Header{}}
+	mux.Handle(resp, r)
+	if resp.code == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	body := resp.body.Bytes()
+	if resp.code == http.StatusOK {
+		if parsed, err := playlist.Unmarshal(body); err == nil {
+			if pl, ok := parsed.(*playlist.Media); ok {
+				dates.fill(pl)
+				if b, err := pl.Marshal(); err == nil {
+					body = b
+				}
+			}
+		}
+	}
+	for k, v := range resp.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.code)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
 	}
 }
 

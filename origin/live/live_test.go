@@ -51,14 +51,16 @@ func TestLive_LowLatency(t *testing.T) {
 			t.Error("no EXT-X-PRELOAD-HINT")
 		}
 		last := pl.Segments[len(pl.Segments)-1]
-		if last.DateTime == nil || len(last.Parts) == 0 {
-			t.Errorf("last segment %+v, want EXT-X-PROGRAM-DATE-TIME and its parts", last)
+		if len(last.Parts) == 0 {
+			t.Errorf("last segment %+v, want its parts", last)
 		}
+		checkDatedSegments(t, pl)
 		delta := l.mediaPlaylist(t, "/live/s1/video1_stream.m3u8?_HLS_skip=YES")
 		t.Logf("delta update: %d segments listed, skip %+v", len(delta.Segments), delta.Skip)
 		if delta.Skip == nil {
 			t.Error("_HLS_skip=YES answered without EXT-X-SKIP")
 		}
+		checkDatedSegments(t, delta)
 		if code, _ := l.get(t, "/live/s1/no_such_file.mp4"); code != http.StatusNotFound {
 			t.Errorf("unknown file answered %d, want 404", code)
 		}
@@ -201,5 +203,29 @@ func TestLive_StandardLatencyServesFMP4(t *testing.T) {
 	if pl.PartInf != nil || pl.PreloadHint != nil || pl.Map == nil || !strings.HasSuffix(pl.Map.URI, "_init.mp4") {
 		t.Errorf("standard playlist has PART-INF %v, PRELOAD-HINT %v, MAP %v: want plain fMP4 HLS", pl.PartInf, pl.PreloadHint, pl.Map)
 	}
+	checkDatedSegments(t, pl)
 	decode(t, l.http.URL+"/live/s1/index.m3u8", 3)
+}
+
+// checkDatedSegments wants EXT-X-PROGRAM-DATE-TIME on every segment that
+// holds media, each one its predecessor's date plus its duration (no
+// encoder reconnected here).
+func checkDatedSegments(t *testing.T, pl *playlist.Media) {
+	t.Helper()
+	var prev *playlist.MediaSegment
+	for i, s := range pl.Segments {
+		if s.Gap {
+			continue
+		}
+		if s.DateTime == nil {
+			t.Errorf("segment %d (%s) has no EXT-X-PROGRAM-DATE-TIME", pl.MediaSequence+i, s.URI)
+			continue
+		}
+		if prev != nil {
+			if d := s.DateTime.Sub(prev.DateTime.Add(prev.Duration)); d < -time.Millisecond || d > time.Millisecond {
+				t.Errorf("segment %d is dated %v after its predecessor's end", pl.MediaSequence+i, d)
+			}
+		}
+		prev = s
+	}
 }

@@ -34,6 +34,8 @@ type stream struct {
 	// muxer packages the current broadcast; nil when none is on.
 	muxer    *gohlslib.Muxer
 	encoding encoding // what muxer was built for
+	// dates keeps muxer's segment dates (see programDates).
+	dates *programDates
 	// recorder copies segments to Config.Recorder; nil without one. It
 	// follows recMuxer and closes it when told to finish.
 	recorder *recorder
@@ -200,14 +202,14 @@ func (m *Manager) End(id string) {
 	}
 }
 
-// muxerFor returns the muxer serving stream id, or nil.
-func (m *Manager) muxerFor(id string) *gohlslib.Muxer {
+// muxerFor returns the muxer serving stream id and its dates, or nil.
+func (m *Manager) muxerFor(id string) (*gohlslib.Muxer, *programDates) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s, ok := m.streams[id]; ok {
-		return s.muxer
+	if s, ok := m.streams[id]; ok && s.muxer != nil {
+		return s.muxer, s.dates
 	}
-	return nil
+	return nil, nil
 }
 
 // errAlreadyPublishing turns away a second encoder on a live stream.
@@ -268,7 +270,7 @@ func (m *Manager) goLive(p *publisher, enc encoding) ([]*gohlslib.Muxer, *record
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		s.muxer, s.encoding = mux, enc
+		s.muxer, s.encoding, s.dates = mux, enc, newProgramDates()
 		if !reconnected {
 			s.status.Broadcast++
 			s.status.Connections = 0
@@ -387,7 +389,7 @@ func (m *Manager) closeMuxerLocked(s *stream, ended bool) {
 	if s.recorder == nil || s.recMuxer != s.muxer {
 		s.muxer.Close()
 	}
-	s.muxer, s.recMuxer, s.recorder = nil, nil, nil
+	s.muxer, s.recMuxer, s.recorder, s.dates = nil, nil, nil, nil
 }
 
 // writeTargets are the muxers a publisher of s writes to.
