@@ -171,7 +171,10 @@ func (m *Manager) publish(sc *gortmplib.ServerConn, p *publisher) error {
 // for an ordinary end of stream.
 func disconnectReason(err error, readTimeout time.Duration) string {
 	var ne net.Error
+	var op *net.OpError
 	switch {
+	case errors.As(err, &op) && op.Op == "write" && op.Timeout():
+		return "the encoder did not read what the server sent for " + readTimeout.String() + " and was disconnected"
 	case errors.As(err, &ne) && ne.Timeout():
 		return "the encoder sent nothing for " + readTimeout.String() + " and was disconnected"
 	case errors.Is(err, net.ErrClosed):

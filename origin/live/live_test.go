@@ -172,8 +172,12 @@ func measurePartLatency(t *testing.T, l *live, path string, n int) {
 		return fmt.Sprintf("min %v, p50 %v, p95 %v, max %v", d[0].Round(time.Millisecond), d[len(d)/2].Round(time.Millisecond),
 			d[len(d)*95/100].Round(time.Millisecond), d[len(d)-1].Round(time.Millisecond))
 	}
-	t.Logf("newest part announced, %d blocking reloads, part target %v: after the part's end at ingest %s; after its first frame at ingest %s",
-		len(ages), pl.PartInf.PartTarget, pct(ages), pct(oldest))
+	holdBack := time.Duration(0)
+	if pl.ServerControl != nil && pl.ServerControl.PartHoldBack != nil {
+		holdBack = *pl.ServerControl.PartHoldBack
+	}
+	t.Logf("newest part announced, %d blocking reloads, part target %v: after the part's end at ingest %s; after its first frame at ingest %s; players then hold back %v (PART-HOLD-BACK)",
+		len(ages), pl.PartInf.PartTarget, pct(ages), pct(oldest), holdBack)
 }
 
 // newestPartEnd is the wall-clock end of the newest part of pl: the last
