@@ -1,6 +1,7 @@
 package live
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -44,6 +45,10 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveDatedPlaylist(w, r, mux, dates)
 		return
 	}
+	if track, ok := partTrack(file); ok {
+		m.servePart(w, r, mux, track, file)
+		return
+	}
 	// gohlslib's handler picks the file by the last path element and writes
 	// nothing at all for a name it does not know: say 404 then.
 	tw := &trackingWriter{ResponseWriter: w}
@@ -84,6 +89,114 @@ func serveDatedPlaylist(w http.ResponseWriter, r *http.Request, mux *gohlslib.Mu
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// partTrack returns the gohlslib stream ("video1") a part file
+// ({prefix}_{stream}_part{n}.mp4) belongs to.
+func partTrack(file string) (string, bool) {
+	rest, ok := strings.CutSuffix(file, ".mp4")
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndex(rest, "_part")
+	if i < 0 {
+		return "", false
+	}
+	_, track, ok := strings.Cut(rest[:i], "_")
+	return track, ok && track != ""
+}
+
+// servePart serves a part, waiting for it when it is the preload hint.
+//
+// gohlslib's own preload-hint handler returns without unlocking the
+// muxer's mutex when the muxer closes while it waits (gohlslib v2.4.1,
+// muxer_stream.go, rotateParts), which leaves every other request on that
+// muxer waiting forever: every broadcast that ends with a viewer waiting
+// for the next part would leak its waiting requests. So the hint is never
+// passed to it: the wait is a blocking playlist reload (whose handler
+// unlocks properly, and answers 500 when the muxer closes), and the part
+// is handed to gohlslib only once the playlist lists it, when its path
+// serves the finished part.
+func (m *Manager) servePart(w http.ResponseWriter, r *http.Request, mux *gohlslib.Muxer, track, file string) {
+	playlistName := track + mediaPlaylistSuffix
+	// A part becomes available at most once per wait; two rounds cover a
+	// hint announced just as the previous part completed.
+	for range 3 {
+		pl, code := mediaPlaylistOf(mux, playlistName)
+		if pl == nil {
+			http.Error(w, "no such part", code)
+			return
+		}
+		if !pl.listsPart(file) {
+			if pl.PreloadHint == nil || plainURI(pl.PreloadHint.URI) != file {
+				// Not announced: a part of an older segment (still served
+				// by gohlslib, without waiting) or nothing at all.
+				break
+			}
+			// The hint: wait for the next part.
+			msn, part := pl.MediaSequence+len(pl.Segments), len(pl.Parts)
+			if _, code := mediaPlaylistOf(mux, fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", playlistName, msn, part)); code != http.StatusOK {
+				http.Error(w, "the broadcast ended", http.StatusNotFound)
+				return
+			}
+			continue
+		}
+		break
+	}
+	tw := &trackingWriter{ResponseWriter: w}
+	mux.Handle(tw, r)
+	if !tw.wrote {
+		http.NotFound(w, r)
+	}
+}
+
+// mediaPlaylist is a parsed media playlist of a muxer.
+type mediaPlaylist struct{ *playlist.Media }
+
+// mediaPlaylistOf asks mux, in process, for a media playlist (name may
+// carry a query) and parses it.
+func mediaPlaylistOf(mux *gohlslib.Muxer, name string) (*mediaPlaylist, int) {
+	req, err := http.NewRequest(http.MethodGet, "/"+name, nil)
+	if err != nil {
+		return nil, http.StatusBadRequest
+	}
+	resp := &memoryResponse{header: http.Header{}}
+	mux.Handle(resp, req)
+	if resp.code != http.StatusOK && resp.code != 0 {
+		return nil, resp.code
+	}
+	parsed, err := playlist.Unmarshal(resp.body.Bytes())
+	if err != nil {
+		return nil, http.StatusInternalServerError
+	}
+	pl, ok := parsed.(*playlist.Media)
+	if !ok {
+		return nil, http.StatusInternalServerError
+	}
+	return &mediaPlaylist{pl}, http.StatusOK
+}
+
+// listsPart reports whether the playlist lists the finished part file.
+func (pl *mediaPlaylist) listsPart(file string) bool {
+	for _, p := range pl.Parts {
+		if plainURI(p.URI) == file {
+			return true
+		}
+	}
+	for _, s := range pl.Segments {
+		for _, p := range s.Parts {
+			if plainURI(p.URI) == file {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// plainURI drops the query gohlslib copies from requests into URIs.
+func plainURI(uri string) string {
+	u, _, _ := strings.Cut(uri, "?")
+	return u
 }
 
 // livePath splits /live/{id}/{file}. Both parts are plain names (letters,

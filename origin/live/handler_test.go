@@ -71,3 +71,22 @@ func TestStreamKey(t *testing.T) {
 		}
 	}
 }
+
+func TestPartTrack(t *testing.T) {
+	tests := []struct {
+		file, track string
+		ok          bool
+	}{
+		{"1e0b29440ca3_video1_part39.mp4", "video1", true},
+		{"1e0b29440ca3_audio2_part0.mp4", "audio2", true},
+		{"1e0b29440ca3_video1_seg3.mp4", "", false},
+		{"video1_stream.m3u8", "", false},
+		{"_part1.mp4", "", false},
+	}
+	for _, tt := range tests {
+		track, ok := partTrack(tt.file)
+		if track != tt.track || ok != tt.ok {
+			t.Errorf("partTrack(%q) = %q, %v; want %q, %v", tt.file, track, ok, tt.track, tt.ok)
+		}
+	}
+}

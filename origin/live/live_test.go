@@ -69,6 +69,14 @@ func TestLive_LowLatency(t *testing.T) {
 		}
 	})
 
+	t.Run("preload hint answers with the next part", func(t *testing.T) {
+		pl := l.mediaPlaylist(t, videoPlaylist)
+		code, body := l.get(t, "/live/s1/"+pl.PreloadHint.URI)
+		if code != http.StatusOK || len(body) == 0 {
+			t.Errorf("preload hint %s: %d, %d bytes", pl.PreloadHint.URI, code, len(body))
+		}
+	})
+
 	t.Run("part latency", func(t *testing.T) {
 		measurePartLatency(t, l, "/live/s1/video1_stream.m3u8", 20)
 	})
