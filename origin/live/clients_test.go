@@ -58,6 +58,12 @@ func followParts(hc *http.Client, url string, pl *playlist.Media, n int) error {
 			return err
 		}
 		next := parsed.(*playlist.Media)
+		// A segment may have completed with fewer parts than the client
+		// hoped: the server then answers for the next segment's first
+		// part (RFC 8216bis, 6.2.5.2), and so does the client.
+		if i := msn - next.MediaSequence; i >= 0 && i < len(next.Segments) && part >= len(next.Segments[i].Parts) {
+			msn, part = msn+1, 0
+		}
 		uri, ok := partURI(next, msn, part)
 		if !ok {
 			return fmt.Errorf("blocking reload for msn %d part %d returned a playlist without it", msn, part)
