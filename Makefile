@@ -30,7 +30,8 @@ FUZZ_TARGETS := \
 	./packager/fmp4:FuzzDescribeInit \
 	./origin:FuzzGrowingFiles \
 	./internal/config:FuzzParse \
-	./internal/usage:FuzzClassify
+	./internal/usage:FuzzClassify \
+	./origin/live:FuzzLivePath
 FUZZTIME ?= 8s
 # Each new interesting input is minimised for up to this long (Go's default
 # is 60 s): with multi-kilobyte MP4 seeds the default spent a short run
