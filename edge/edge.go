@@ -43,6 +43,9 @@ type Edge struct {
 	// fastSendfiles counts fast-path answers sent from the disk copy
 	// (fastpath_sendfile.go); tests read it.
 	fastSendfiles atomic.Uint64
+	// ownClock: Config.Now is not time.Now, so the fast path reads it
+	// besides the real clock (by default one time.Now serves both).
+	ownClock bool
 
 	// downUntil is when the origin is next tried for requests that can be
 	// answered stale (unix nanoseconds); see originDown.
@@ -67,6 +70,7 @@ var _ http.Handler = (*Edge)(nil)
 // New validates cfg, fills its defaults and opens (rebuilding the index
 // of) the disk tier.
 func New(cfg Config) (*Edge, error) {
+	ownClock := cfg.Now != nil
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -78,6 +82,7 @@ func New(cfg Config) (*Edge, error) {
 		originSecret: []byte(cfg.OriginSecret),
 		transport:    newOriginTransport(cfg),
 		hdrs:         newEdgeHeaders(cfg),
+		ownClock:     ownClock,
 		ttl: ttlPolicy{
 			defaultTTL: cfg.DefaultTTL, minTTL: cfg.MinTTL, maxTTL: cfg.MaxTTL,
 			negativeTTL: cfg.NegativeTTL, swr: cfg.StaleWhileRevalidate, sie: max(0, cfg.StaleIfError),
@@ -344,7 +349,7 @@ func (e *Edge) noteOriginFailure(err error, now time.Time) {
 func (e *Edge) noteOriginAnswer(status int) {
 	switch {
 	case status >= 500:
-		e.downUntil.Store(time.Now().Add(originDownFor).UnixNano())
+		e.downUntil.Store(e.cfg.Now().Add(originDownFor).UnixNano())
 	case e.downUntil.Load() != 0:
 		e.downUntil.Store(0)
 	}

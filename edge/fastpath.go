@@ -282,12 +282,16 @@ func (fc *fastConn) loop() (reason handoverReason, ok bool) {
 // when writing failed.
 func (fc *fastConn) answer(req *fastRequest) (reason handoverReason, answered bool, end time.Time, err error) {
 	start := time.Now()
-	a, reason, ok := fc.e.fastAnswerFor(req, func() string { return fc.cacheKey(req) }, start)
+	now := start // the cache's clock
+	if fc.e.ownClock {
+		now = fc.e.cfg.Now()
+	}
+	a, reason, ok := fc.e.fastAnswerFor(req, func() string { return fc.cacheKey(req) }, now)
 	if !ok {
 		return reason, false, start, nil
 	}
 	closing := req.close || fc.fs.shutting.Load()
-	fc.head = fc.fs.appendHead(fc.head[:0], &a, start, closing)
+	fc.head = fc.fs.appendHead(fc.head[:0], &a, now, start, closing)
 
 	// The one deadline of this request cycle (see the top of this file).
 	fc.conn.SetDeadline(deadlineAfter(start, fc.e.cfg.WriteTimeout))

@@ -216,8 +216,9 @@ func statusLine(code int) []byte {
 }
 
 // appendHead appends the status line and header of a to dst. The lines
-// that change per request follow the precomputed ones.
-func (fs *fastServer) appendHead(dst []byte, a *fastAnswer, now time.Time, closing bool) []byte {
+// that change per request follow the precomputed ones: Age at now on the
+// cache's clock, Date at date on the real one (as net/http writes it).
+func (fs *fastServer) appendHead(dst []byte, a *fastAnswer, now, date time.Time, closing bool) []byte {
 	fb := a.fb
 	switch a.status {
 	case http.StatusOK:
@@ -251,7 +252,7 @@ func (fs *fastServer) appendHead(dst []byte, a *fastAnswer, now time.Time, closi
 	}
 	dst = append(dst, "\r\n"...)
 	dst = append(dst, fs.xcacheHit...)
-	dst = append(dst, fs.date.line(now)...)
+	dst = append(dst, fs.date.line(date)...)
 	if closing {
 		dst = append(dst, "Connection: close\r\n"...)
 	}

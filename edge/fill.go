@@ -138,7 +138,7 @@ func (e *Edge) joinWholeFill(key, uri string, prev *cached) *fill {
 
 func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev *cached) {
 	defer e.flights.leave(key, f)
-	now := time.Now()
+	now := e.cfg.Now()
 	// Re-check the cache inside the flight. The race it closes: request A
 	// misses (or finds a stale copy) and heads for join; meanwhile the
 	// previous flight for this key stores its fresh answer and leaves the
@@ -158,7 +158,7 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 	e.metrics.originFetches.Inc()
 	resp, err := e.fetch(ctx, key, uri, conditionalHeaders(prevMeta))
 	if err != nil {
-		e.noteOriginFailure(err, time.Now())
+		e.noteOriginFailure(err, e.cfg.Now())
 		e.failFill(f, err)
 		return
 	}

@@ -315,3 +315,24 @@ func waitIdle(t *testing.T, e *Edge) {
 		return len(e.flights.flights) == 0
 	})
 }
+
+// testClock is a clock a test moves by hand (Config.Now), so that a TTL
+// passes without sleeping.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}

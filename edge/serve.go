@@ -38,7 +38,7 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
 // serveFill, which enforce the object's access requirement (access.go)
 // unless peer says another edge asks.
 func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, sliced, peer bool) error {
-	now := time.Now()
+	now := e.cfg.Now()
 	c, ok := e.lookup(key)
 	var prev *cached
 	if ok {

@@ -82,7 +82,7 @@ func (e *Edge) joinSliceFill(key, uri string, idx int64, prev *cached) *fill {
 
 func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri string, idx int64, prev *cached) {
 	defer e.flights.leave(flightKey, f)
-	now := time.Now()
+	now := e.cfg.Now()
 	// Re-check inside the flight, as in runWholeFill: a fill of this slice
 	// that ended between the caller's lookup and its join has already
 	// stored the metadata and the slice.
@@ -107,7 +107,7 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 		}
 	})
 	if err != nil {
-		e.noteOriginFailure(err, time.Now())
+		e.noteOriginFailure(err, e.cfg.Now())
 		e.failFill(f, err)
 		return
 	}
