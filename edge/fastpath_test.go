@@ -287,7 +287,7 @@ func TestFastPath_HitThenPostOnOneConnection(t *testing.T) {
 // that never sends a request.
 func TestFastPath_SlowlorisIsCut(t *testing.T) {
 	o := newTestOrigin(t)
-	_, base := startEdge(t, o.URL(), func(c *Config) { c.ReadHeaderTimeout = 200 * time.Millisecond })
+	_, base := startEdge(t, o.URL(), func(c *Config) { c.ReadHeaderTimeout = 200 * time.Millisecond * timeoutScale })
 
 	silent := dialRaw(t, base)
 	if !silent.closed() {
@@ -311,8 +311,8 @@ func TestFastPath_SlowlorisIsCut(t *testing.T) {
 // idle time is IdleTimeout, and after it the connection closes.
 func TestFastPath_KeepAliveOutlastsWriteTimeout(t *testing.T) {
 	p := newFastPathPair(t, func(c *Config) {
-		c.WriteTimeout = 50 * time.Millisecond
-		c.IdleTimeout = 5 * time.Second
+		c.WriteTimeout = 50 * time.Millisecond * timeoutScale
+		c.IdleTimeout = 5 * time.Second * timeoutScale
 	})
 	p.origin.put(hitPath, &testObject{body: pattern(600), contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=600"})
 	p.warm(t, hitPath)
@@ -322,14 +322,14 @@ func TestFastPath_KeepAliveOutlastsWriteTimeout(t *testing.T) {
 		if _, ok := rc.read("GET"); !ok {
 			t.Fatal("the keep-alive connection was closed before IdleTimeout")
 		}
-		time.Sleep(300 * time.Millisecond) // well past WriteTimeout
+		time.Sleep(300 * time.Millisecond * timeoutScale) // well past WriteTimeout
 	}
 	waitFor(t, "the answers to be counted", func() bool { return countsOf(p.fast).answered >= 2 })
 	if d := countsOf(p.fast); d.answered != 2 {
 		t.Fatalf("fast path answered %v, want 2", d.answered)
 	}
 
-	short := newFastPathPair(t, func(c *Config) { c.IdleTimeout = 100 * time.Millisecond })
+	short := newFastPathPair(t, func(c *Config) { c.IdleTimeout = 100 * time.Millisecond * timeoutScale })
 	short.origin.put(hitPath, &testObject{body: pattern(600), contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=600"})
 	short.warm(t, hitPath)
 	rc = dialRaw(t, short.fastBase)
@@ -345,7 +345,7 @@ func TestFastPath_KeepAliveOutlastsWriteTimeout(t *testing.T) {
 // TestFastPath_StalledReaderIsCut: a client that stops reading a large
 // hit is cut after WriteTimeout, and the answer is still counted.
 func TestFastPath_StalledReaderIsCut(t *testing.T) {
-	p := newFastPathPair(t, func(c *Config) { c.WriteTimeout = 300 * time.Millisecond })
+	p := newFastPathPair(t, func(c *Config) { c.WriteTimeout = 300 * time.Millisecond * timeoutScale })
 	p.origin.put("/videos/v1/big.m4s", &testObject{body: pattern(16 << 20), contentType: "video/mp4", cacheControl: "public, max-age=600"})
 	p.warm(t, "/videos/v1/big.m4s")
 	c, err := net.Dial("tcp", strings.TrimPrefix(p.fastBase, "http://"))
