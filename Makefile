@@ -11,7 +11,7 @@ PLAYER    := player/dist/player.js
 FUZZ_TARGETS := \
 	./internal/httprange:FuzzParse \
 	./edge:FuzzAddTokenToPlaylist \
-	./edge:FuzzReadRequest \
+	./edge/fastpath:FuzzReadRequest \
 	./internal/urlsign:FuzzVerify \
 	./packager/index:FuzzDecode \
 	./packager/mp4box:FuzzScanTop \

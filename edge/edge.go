@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/streamfront/streamfront/edge/fastpath"
 )
 
 // Edge is one edge cache: an http.Handler plus the server around it.
@@ -41,7 +43,7 @@ type Edge struct {
 	handler      http.Handler // the route table wrapped in logging middleware
 	accessLogMu  sync.Mutex   // serializes access log lines on Config.AccessLog
 	// fastSendfiles counts fast-path answers sent from the disk copy
-	// (fastpath_sendfile.go); tests read it.
+	// (package fastpath, sendfile.go); tests read it.
 	fastSendfiles atomic.Uint64
 	// ownClock: Config.Now is not time.Now, so the fast path reads it
 	// besides the real clock (by default one time.Now serves both).
@@ -217,7 +219,7 @@ func (e *Edge) Run(ctx context.Context) error {
 // (at most ShutdownTimeout), stops background fills and closes the Edge.
 //
 // With the fast path on (the default), connections start on the fast
-// path (fastpath.go) and the http.Server serves those it hands over;
+// path (package fastpath, answered by fastpath_answer.go) and the http.Server serves those it hands over;
 // without it, the http.Server serves ln itself.
 func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
@@ -239,13 +241,13 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
-	var fs *fastServer
+	var fs *fastpath.Server
 	httpLn := ln
 	acceptErr := make(chan error, 1)
 	if !e.cfg.DisableFastPath {
-		handoff := newHandoffListener(ln.Addr())
-		fs, httpLn = newFastServer(e, handoff), handoff
-		go func() { acceptErr <- fs.acceptLoop(ln) }()
+		handoff := fastpath.NewHandoffListener(ln.Addr())
+		fs, httpLn = e.newFastServer(handoff), handoff
+		go func() { acceptErr <- fs.Serve(ln) }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(httpLn) }()
@@ -265,12 +267,12 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	if fs != nil {
 		// Stop accepting, then let the fast path's answers finish before
 		// the http.Server stops taking the connections it hands over.
-		fs.shutting.Store(true)
+		fs.StopAccepting()
 		ln.Close()
 		if serveErr == nil {
 			serveErr = <-acceptErr
 		}
-		err = fs.shutdown(shutdownCtx)
+		err = fs.Shutdown(shutdownCtx)
 	}
 	if serveErr != nil {
 		srv.Close()

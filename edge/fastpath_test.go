@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/streamfront/streamfront/edge/fastpath"
 )
 
 // rawConn is a client connection that sends bytes as they are and reads
@@ -86,7 +87,7 @@ func counterValue(c prometheus.Counter) float64 {
 // connections handed over, by reason.
 type fastCounts struct {
 	answered  float64
-	handovers [handoverReasons]float64
+	handovers [fastpath.HandoverReasons]float64
 }
 
 func countsOf(e *Edge) fastCounts {
@@ -190,7 +191,7 @@ func TestFastPath_Decisions(t *testing.T) {
 		{"Expect: 100-continue", "GET " + hitPath + " HTTP/1.1\r\nHost: edge\r\nExpect: 100-continue\r\n\r\n", []string{"GET"}, 0, "request", false},
 		{"h2c upgrade", "GET " + hitPath + " HTTP/1.1\r\nHost: edge\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", []string{"GET"}, 0, "request", false},
 		{"percent-escaped path", "GET /videos/v1/%6Daster.m3u8 HTTP/1.1\r\nHost: edge\r\n\r\n", []string{"GET"}, 0, "request", false},
-		{"head over the limit", "GET " + hitPath + " HTTP/1.1\r\nHost: edge\r\nX-Big: " + strings.Repeat("b", fastMaxHead) + "\r\n\r\n", []string{"GET"}, 0, "request", false},
+		{"head over the limit", "GET " + hitPath + " HTTP/1.1\r\nHost: edge\r\nX-Big: " + strings.Repeat("b", fastpath.MaxHead) + "\r\n\r\n", []string{"GET"}, 0, "request", false},
 
 		{"hit, then a miss pipelined", hit + "GET /videos/nope/b.m3u8 HTTP/1.1\r\nHost: edge\r\n\r\n" + hit, []string{"GET", "GET", "GET"}, 1, "not_hit", false},
 		{"hit, then a POST pipelined", hit + "POST /api/v1/echo HTTP/1.1\r\nHost: edge\r\nContent-Length: 5\r\n\r\nhello" + hit, []string{"GET", "POST", "GET"}, 1, "request", false},
@@ -240,13 +241,13 @@ func TestFastPath_Decisions(t *testing.T) {
 			if int(d.answered) != tt.fast {
 				t.Fatalf("fast path answered %v requests, want %d", d.answered, tt.fast)
 			}
-			for i, l := range handoverLabels {
+			for r := range fastpath.HandoverReasons {
 				want := 0.0
-				if l == tt.reason {
+				if r.String() == tt.reason {
 					want = 1
 				}
-				if d.handovers[i] != want {
-					t.Fatalf("handovers for %s: %v, want %v", l, d.handovers[i], want)
+				if d.handovers[r] != want {
+					t.Fatalf("handovers for %s: %v, want %v", r, d.handovers[r], want)
 				}
 			}
 		})
@@ -277,8 +278,8 @@ func TestFastPath_HitThenPostOnOneConnection(t *testing.T) {
 		t.Fatalf("hit after the POST (net/http now): %d %q", a.status, a.header.Get("X-Cache"))
 	}
 	waitFor(t, "the answers to be counted", func() bool { return countsOf(p.fast).answered >= 3 })
-	if d := countsOf(p.fast); d.answered != 3 || d.handovers[handoverRequest] != 1 {
-		t.Fatalf("answered %v, handed over %v; want 3 and 1", d.answered, d.handovers[handoverRequest])
+	if d := countsOf(p.fast); d.answered != 3 || d.handovers[fastpath.HandoverRequest] != 1 {
+		t.Fatalf("answered %v, handed over %v; want 3 and 1", d.answered, d.handovers[fastpath.HandoverRequest])
 	}
 }
 
@@ -458,8 +459,8 @@ func TestFastPath_TLSGoesToNetHTTP(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 	}
-	if d := countsOf(e); d.answered != 0 || d.handovers[handoverTLS] < 1 {
-		t.Fatalf("answered %v, TLS handovers %v", d.answered, d.handovers[handoverTLS])
+	if d := countsOf(e); d.answered != 0 || d.handovers[fastpath.HandoverTLS] < 1 {
+		t.Fatalf("answered %v, TLS handovers %v", d.answered, d.handovers[fastpath.HandoverTLS])
 	}
 }
 

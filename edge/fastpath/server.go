@@ -1,10 +1,11 @@
-package edge
+package fastpath
 
 import (
 	"context"
 	"crypto/tls"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,19 +14,14 @@ import (
 	"time"
 )
 
-// The fast path: a lean HTTP/1.1 serving loop for memory hits, with
-// net/http for everything else (see doc.go for what it covers and why).
-//
-// Serve's accept loop gives every connection to a fastConn. It reads
-// requests with the strict reader (fastpath_reader.go) and answers those
-// that are fresh public memory hits (fastpath_answer.go) itself: one
-// writev of a mostly pre-serialised header and the cached body (large
-// bodies the disk tier also holds go out from the disk copy with
-// sendfile: fastpath_sendfile.go). At the
-// first request it does not answer, it hands the connection — with every
-// byte read so far, replayed first — to the edge's http.Server through a
-// listener (fastpath_handoff.go), which serves it for the rest of its
-// life exactly as before.
+// Server's accept loop gives every connection to a conn. It reads
+// requests with the strict reader (reader.go) and answers those its
+// Handler's Answerer answers: one writev of the answer's head and body
+// (a large body with a copy on disk goes out from it with sendfile:
+// sendfile.go). At the first request it does not answer, it hands the
+// connection — with every byte read so far, replayed first — to net/http
+// through a listener (handoff.go), which serves it for the rest of its
+// life.
 //
 // Timeouts, with one deadline call per request in the steady state:
 //
@@ -51,10 +47,24 @@ import (
 // shutting down) and closes, and Serve waits for them within
 // ShutdownTimeout before it shuts the http.Server down.
 
-// fastServer runs the fast path of one Serve call.
-type fastServer struct {
-	e       *Edge
-	handoff *handoffListener
+// Config configures a Server.
+type Config struct {
+	// Handler answers requests. Required.
+	Handler Handler
+	// Handoff receives the connections the fast path gives up on; an
+	// http.Server serves it. Required.
+	Handoff *HandoffListener
+	// ReadHeaderTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server's, applied as described at the top of this file. Zero
+	// or negative means none.
+	ReadHeaderTimeout, WriteTimeout, IdleTimeout time.Duration
+	// Logger receives accept errors. Required.
+	Logger *slog.Logger
+}
+
+// Server runs the fast path on one listener.
+type Server struct {
+	cfg Config
 
 	// idleShort: IdleTimeout ends before WriteTimeout (or there is no
 	// WriteTimeout), so the deadline set for an answer cannot also bound
@@ -63,33 +73,28 @@ type fastServer struct {
 
 	shutting atomic.Bool
 	mu       sync.Mutex
-	conns    map[*fastConn]struct{}
+	conns    map[*conn]struct{}
 	wg       sync.WaitGroup
 
-	// Precomputed lines.
-	status200, status206, status304, status416 []byte
-	xcacheHit                                  []byte
-	date                                       dateCache
-
-	bufs sync.Pool // read buffers of fastMaxHead bytes
+	date dateCache
+	bufs sync.Pool // read buffers of MaxHead bytes
 }
 
-func newFastServer(e *Edge, handoff *handoffListener) *fastServer {
-	idle, write := e.cfg.IdleTimeout, e.cfg.WriteTimeout
-	return &fastServer{
-		e: e, handoff: handoff,
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	idle, write := cfg.IdleTimeout, cfg.WriteTimeout
+	return &Server{
+		cfg:       cfg,
 		idleShort: idle > 0 && (write <= 0 || idle < write),
-		conns:     map[*fastConn]struct{}{},
-		status200: statusLine(http.StatusOK), status206: statusLine(http.StatusPartialContent),
-		status304: statusLine(http.StatusNotModified), status416: statusLine(http.StatusRequestedRangeNotSatisfiable),
-		xcacheHit: []byte("X-Cache: " + e.hdrs.xcache[xcacheHit][0] + "\r\n"),
-		bufs:      sync.Pool{New: func() any { b := make([]byte, fastMaxHead); return &b }},
+		conns:     map[*conn]struct{}{},
+		bufs:      sync.Pool{New: func() any { b := make([]byte, MaxHead); return &b }},
 	}
 }
 
-// acceptLoop serves ln until it fails. Temporary errors (too many open
-// files) are retried with net/http's backoff.
-func (fs *fastServer) acceptLoop(ln net.Listener) error {
+// Serve serves ln until it fails, or returns nil once StopAccepting was
+// called and ln closed. Temporary errors (too many open files) are
+// retried with net/http's backoff.
+func (fs *Server) Serve(ln net.Listener) error {
 	var delay time.Duration
 	for {
 		c, err := ln.Accept()
@@ -100,7 +105,7 @@ func (fs *fastServer) acceptLoop(ln net.Listener) error {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Temporary() { //nolint:staticcheck // as net/http does
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				fs.e.log.Warn("accept failed; retrying", "err", err, "in", delay)
+				fs.cfg.Logger.Warn("accept failed; retrying", "err", err, "in", delay)
 				t := time.NewTimer(delay)
 				<-t.C
 				continue
@@ -108,7 +113,7 @@ func (fs *fastServer) acceptLoop(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		fc := &fastConn{fs: fs, e: fs.e, conn: c}
+		fc := &conn{fs: fs, conn: c}
 		if !fs.track(fc) {
 			c.Close()
 			continue
@@ -117,8 +122,22 @@ func (fs *fastServer) acceptLoop(ln net.Listener) error {
 	}
 }
 
+// ServeConn serves one connection until it closes or is handed over.
+func (fs *Server) ServeConn(c net.Conn) {
+	fc := &conn{fs: fs, conn: c}
+	if !fs.track(fc) {
+		c.Close()
+		return
+	}
+	fc.serve()
+}
+
+// StopAccepting makes Serve return nil once its listener is closed, and
+// every connection loop close after its current answer.
+func (fs *Server) StopAccepting() { fs.shutting.Store(true) }
+
 // track registers a connection loop; it refuses once shutting down.
-func (fs *fastServer) track(fc *fastConn) bool {
+func (fs *Server) track(fc *conn) bool {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.shutting.Load() {
@@ -129,7 +148,7 @@ func (fs *fastServer) track(fc *fastConn) bool {
 	return true
 }
 
-func (fs *fastServer) untrack(fc *fastConn) {
+func (fs *Server) untrack(fc *conn) {
 	fs.mu.Lock()
 	delete(fs.conns, fc)
 	fs.mu.Unlock()
@@ -139,10 +158,10 @@ func (fs *fastServer) untrack(fc *fastConn) {
 // aLongTimeAgo is a deadline in the past: it wakes a blocked read.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// shutdown stops the connection loops: idle ones close at once, busy ones
+// Shutdown stops the connection loops: idle ones close at once, busy ones
 // after their answer. It waits for them until ctx ends, then closes the
-// rest. The accept loop must have stopped.
-func (fs *fastServer) shutdown(ctx context.Context) error {
+// rest. Serve must have returned.
+func (fs *Server) Shutdown(ctx context.Context) error {
 	fs.mu.Lock()
 	fs.shutting.Store(true)
 	for fc := range fs.conns {
@@ -168,24 +187,24 @@ func (fs *fastServer) shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// fastConn is one connection on the fast path.
-type fastConn struct {
-	fs   *fastServer
-	e    *Edge
-	conn net.Conn
+// conn is one connection on the fast path.
+type conn struct {
+	fs     *Server
+	conn   net.Conn
+	ans    Answerer
+	remote net.Addr // the client's, read once
 
-	fastReader
-	bufp *[]byte // buf, from fastServer.bufs
+	reader
+	bufp *[]byte // buf, from Server.bufs
 
-	head    []byte // the answer's status line and header, reused
-	iov     [2][]byte
-	out     net.Buffers
-	lr      io.LimitedReader // sendfile pieces, reused
-	lastKey string           // the cache key of the previous request, reused when equal
+	a   Answer // the current answer; its Head's capacity is reused
+	iov [2][]byte
+	out net.Buffers
+	lr  io.LimitedReader // sendfile pieces, reused
 }
 
 // serve runs the connection until it closes or is handed over.
-func (fc *fastConn) serve() {
+func (fc *conn) serve() {
 	handedOver := false
 	defer func() {
 		fc.fs.untrack(fc)
@@ -200,44 +219,46 @@ func (fc *fastConn) serve() {
 	if !ok {
 		return
 	}
-	fc.e.metrics.handovers[reason].Inc()
+	fc.fs.cfg.Handler.HandedOver(reason)
 	var c net.Conn = fc.conn
 	if fc.buffered() > 0 {
 		c = &replayConn{Conn: fc.conn, pending: fc.buf[fc.r:fc.w]} // the buffer goes with it
 	} else if fc.bufp != nil {
 		fc.fs.bufs.Put(fc.bufp)
 	}
-	if fc.fs.handoff.deliver(c) {
+	if fc.fs.cfg.Handoff.deliver(c) {
 		handedOver = true
 	}
 }
 
 // loop answers requests until the connection ends (ok false) or a request
 // is not the fast path's (ok true: hand the connection over).
-func (fc *fastConn) loop() (reason handoverReason, ok bool) {
+func (fc *conn) loop() (reason HandoverReason, ok bool) {
 	if _, isTLS := fc.conn.(*tls.Conn); isTLS {
-		return handoverTLS, true
+		return HandoverTLS, true
 	}
 	fc.bufp = fc.fs.bufs.Get().(*[]byte)
 	fc.buf = *fc.bufp
-	cfg := &fc.e.cfg
+	fc.ans = fc.fs.cfg.Handler.NewAnswerer()
+	fc.remote = fc.conn.RemoteAddr()
+	cfg := &fc.fs.cfg
 	fc.conn.SetReadDeadline(deadlineAfter(time.Now(), cfg.ReadHeaderTimeout))
 	headerTimed := true     // this request's ReadHeaderTimeout is running
 	var idleSince time.Time // end of the last answer; zero before the first
-	var req fastRequest
+	var req Request
 	for {
 		if fc.buffered() == 0 && fc.fs.shutting.Load() {
 			return 0, false
 		}
 		switch fc.parse(&req) {
 		case parseRefused:
-			return handoverRequest, true
+			return HandoverRequest, true
 		case parseOK:
 			reason, answered, end, err := fc.answer(&req)
 			if !answered {
 				return reason, true
 			}
-			if err != nil || req.close || fc.fs.shutting.Load() {
+			if err != nil || req.Close || fc.fs.shutting.Load() {
 				return 0, false
 			}
 			fc.consume(req.size)
@@ -277,32 +298,33 @@ func (fc *fastConn) loop() (reason handoverReason, ok bool) {
 	}
 }
 
-// answer answers req if it is the fast path's to answer (answered), and
-// says why not otherwise. end is when the answer was written; err is set
-// when writing failed.
-func (fc *fastConn) answer(req *fastRequest) (reason handoverReason, answered bool, end time.Time, err error) {
+// answer answers req if the Answerer does (answered), and says why not
+// otherwise. end is when the answer was written; err is set when writing
+// failed.
+func (fc *conn) answer(req *Request) (reason HandoverReason, answered bool, end time.Time, err error) {
 	start := time.Now()
-	now := start // the cache's clock
-	if fc.e.ownClock {
-		now = fc.e.cfg.Now()
-	}
-	a, reason, ok := fc.e.fastAnswerFor(req, func() string { return fc.cacheKey(req) }, now)
-	if !ok {
+	a := &fc.a
+	*a = Answer{Head: a.Head[:0]}
+	if reason, ok := fc.ans.Answer(req, start, a); !ok {
 		return reason, false, start, nil
 	}
-	closing := req.close || fc.fs.shutting.Load()
-	fc.head = fc.fs.appendHead(fc.head[:0], &a, now, start, closing)
+	a.Head = append(a.Head, fc.fs.date.line(start)...)
+	if req.Close || fc.fs.shutting.Load() {
+		a.Head = append(a.Head, "Connection: close\r\n"...)
+	}
+	a.Head = append(a.Head, "\r\n"...)
 
 	// The one deadline of this request cycle (see the top of this file).
-	fc.conn.SetDeadline(deadlineAfter(start, fc.e.cfg.WriteTimeout))
+	fc.conn.SetDeadline(deadlineAfter(start, fc.fs.cfg.WriteTimeout))
 	var sent int64
-	if f := fc.openDiskCopy(&a); f != nil {
-		sent, err = fc.sendFromFile(f, &a)
+	if f := fc.openFile(a); f != nil {
+		sent, err = fc.sendFromFile(f, a)
 		f.Close()
 	} else {
-		sent, err = fc.write(a.body)
+		sent, err = fc.write(a.Head, a.Body)
 	}
-	end = fc.record(req, &a, start, sent)
+	end = time.Now()
+	fc.ans.Answered(req, a, fc.remote, start, end, sent, err)
 	return 0, true, end, err
 }
 
@@ -315,23 +337,26 @@ func deadlineAfter(now time.Time, d time.Duration) time.Time {
 	return now.Add(d)
 }
 
-// write sends the prepared head and body: one writev for the head and the
-// body's first bodyWriteChunk bytes, then further pieces each with the
-// write deadline pushed forward, as bodyWriter does on the net/http path.
-// It returns the body bytes sent.
-func (fc *fastConn) write(body []byte) (int64, error) {
-	first := body[:min(len(body), bodyWriteChunk)]
-	fc.iov[0], fc.iov[1] = fc.head, first
+// writeChunk is how much of a body goes out per write deadline, as the
+// edge's bodyWriter writes on the net/http path.
+const writeChunk = 256 << 10
+
+// write sends head and body: one writev for the head and the body's first
+// writeChunk bytes, then further pieces each with the write deadline
+// pushed forward. It returns the body bytes sent.
+func (fc *conn) write(head, body []byte) (int64, error) {
+	first := body[:min(len(body), writeChunk)]
+	fc.iov[0], fc.iov[1] = head, first
 	fc.out = fc.iov[:]
 	if len(first) == 0 {
 		fc.out = fc.iov[:1]
 	}
 	n, err := fc.out.WriteTo(fc.conn)
-	sent := max(0, n-int64(len(fc.head)))
+	sent := max(0, n-int64(len(head)))
 	fc.iov[0], fc.iov[1] = nil, nil
 	for rest := body[len(first):]; err == nil && len(rest) > 0; {
-		chunk := rest[:min(len(rest), bodyWriteChunk)]
-		fc.conn.SetWriteDeadline(deadlineAfter(time.Now(), fc.e.cfg.WriteTimeout))
+		chunk := rest[:min(len(rest), writeChunk)]
+		fc.conn.SetWriteDeadline(deadlineAfter(time.Now(), fc.fs.cfg.WriteTimeout))
 		var m int
 		m, err = fc.conn.Write(chunk)
 		sent += int64(m)
@@ -340,46 +365,24 @@ func (fc *fastConn) write(body []byte) (int64, error) {
 	return sent, err
 }
 
-// cacheKey is the cache key of a fast request (which has no token
-// parameter; see Edge.keyOf). The previous request's key string is reused
-// for a query-less path that repeats, which spares an allocation per
-// request for a client that polls one playlist.
-func (fc *fastConn) cacheKey(req *fastRequest) string {
-	if len(req.query) > 0 {
-		return fc.e.keyOf(string(req.path), string(req.query))
-	}
-	if fc.lastKey != string(req.path) {
-		fc.lastKey = string(req.path)
-	}
-	return fc.lastKey
+// dateCache holds the Date line of the current second.
+type dateCache struct{ p atomic.Pointer[dateLine] }
+
+type dateLine struct {
+	sec  int64
+	line []byte
 }
 
-// record counts an answer in the metrics and the access log as the
-// accessLog middleware does, and returns the time it ended.
-func (fc *fastConn) record(req *fastRequest, a *fastAnswer, start time.Time, sent int64) time.Time {
-	end := time.Now()
-	elapsed := end.Sub(start)
-	m := fc.e.metrics
-	m.fastAnswered.Inc()
-	m.requests[xcacheHit].Inc()
-	m.duration[xcacheHit].Observe(elapsed.Seconds())
-	m.bytesServed.Add(float64(sent))
-	if fc.e.cfg.AccessLog == nil {
-		return end
+// line is the Date header line for now, made once a second.
+func (d *dateCache) line(now time.Time) []byte {
+	sec := now.Unix()
+	if l := d.p.Load(); l != nil && l.sec == sec {
+		return l.line
 	}
-	method := "GET"
-	if req.isHead {
-		method = "HEAD"
-	}
-	contentLength, contentRange := a.accessValues()
-	fc.e.writeAccessLog(&accessRecord{
-		start: start, elapsed: elapsed, result: resultLabels[xcacheHit],
-		remoteAddr: fc.conn.RemoteAddr().String(),
-		method:     method, host: string(req.host), path: string(req.path), rawQuery: string(req.query),
-		referer: string(req.referer), userAgent: string(req.userAgent), forwardedFor: string(req.forwardedFor),
-		proto:  "HTTP/1.1",
-		status: a.status, bytes: sent,
-		contentType: a.fb.contentTypeValue, contentLength: contentLength, contentRange: contentRange,
-	})
-	return end
+	b := make([]byte, 0, len("Date: \r\n")+len(http.TimeFormat))
+	b = append(b, "Date: "...)
+	b = now.UTC().AppendFormat(b, http.TimeFormat)
+	b = append(b, "\r\n"...)
+	d.p.Store(&dateLine{sec: sec, line: b})
+	return b
 }
