@@ -14,7 +14,7 @@
 //   - entry.go, freshness.go: cached metadata and RFC 9111 freshness
 //     (Cache-Control, Expires, Age, TTL floor/ceiling, negative TTL,
 //     stale-while-revalidate, stale-if-error).
-//   - flight.go: deduplication of concurrent fills of one key.
+//   - internal/flight: deduplication of concurrent fills of one key.
 //   - fill.go, fill_buffer.go: one origin fetch whose body is streamed to
 //     every waiting client while it arrives, then stored; a broken body is
 //     never stored and breaks every client's connection.

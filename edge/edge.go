@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/streamfront/streamfront/edge/fastpath"
+	"github.com/streamfront/streamfront/edge/internal/flight"
 )
 
 // Edge is one edge cache: an http.Handler plus the server around it.
@@ -34,7 +35,7 @@ type Edge struct {
 	proxy        *httputil.ReverseProxy
 	mem          *memoryTier
 	disk         *diskTier // nil without CacheDir
-	flights      flightGroup[fill]
+	flights      flight.Group[fill]
 	sliced       []slicedPattern
 	ttl          ttlPolicy
 	behaviors    []behavior // Config.Behaviors, compiled

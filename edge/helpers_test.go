@@ -310,9 +310,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 func waitIdle(t *testing.T, e *Edge) {
 	t.Helper()
 	waitFor(t, "fills to finish", func() bool {
-		e.flights.mu.Lock()
-		defer e.flights.mu.Unlock()
-		return len(e.flights.flights) == 0
+		return e.flights.Len() == 0
 	})
 }
 
