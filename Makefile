@@ -19,7 +19,8 @@ FUZZ_TARGETS := \
 	./packager/mp4box:FuzzNormalizeSound \
 	./packager/probe:FuzzProbe \
 	./packager/mpegts:FuzzNewSegment_SampleEntry \
-	./edge/steering:FuzzParseAttrList \
+	./internal/hlsattr:FuzzParse \
+	./internal/hlsattr:FuzzMapQuoted \
 	./edge/steering:FuzzSteerMaster \
 	./packager/fmp4:FuzzDescribeInit \
 	./origin:FuzzGrowingFiles
