@@ -7,7 +7,8 @@
 //   - config.go: Config, its defaults and validation.
 //   - edge.go: Edge, the route table (route), Run, Serve, Close, and the
 //     origin-health flag that lets stale copies answer at once.
-//   - cache.go, cache_memory.go, cache_disk.go: the memory tier (W-TinyLFU
+//   - cache.go, cache_memory.go, cache_disk.go (over internal/disktier):
+//     the memory tier (W-TinyLFU
 //     via otter, byte budget) over the disk tier (one file per item with a
 //     header, written to a temp name then renamed, index rebuilt by a scan
 //     on start, length checked at rebuild and on every open).

@@ -307,7 +307,7 @@ func (e *Edge) Close() error {
 		e.wg.Wait()
 		e.mem.close()
 		if e.disk != nil {
-			e.disk.close()
+			e.disk.Close()
 		}
 		e.transport.CloseIdleConnections()
 	})

@@ -158,7 +158,7 @@ func (fa *fastAnswerer) Answer(req *fastpath.Request, start time.Time, out *fast
 	out.Head = fa.h.appendHead(out.Head, &fa.cur, now)
 	out.Body = a.body
 	if a.disk != nil {
-		out.File = fastpath.File{Path: a.disk.file.path, Size: a.disk.file.size, Offset: a.disk.bodyOffset + a.offset}
+		out.File = fastpath.File{Path: a.disk.File.Path, Size: a.disk.File.Size, Offset: a.disk.BodyOffset + a.offset}
 	}
 	return 0, true
 }
@@ -182,7 +182,7 @@ func (fa *fastAnswerer) cacheKey(req *fastpath.Request) string {
 func (fa *fastAnswerer) Answered(req *fastpath.Request, out *fastpath.Answer, remote net.Addr, start, end time.Time, sent int64, err error) {
 	e, a := fa.h.e, &fa.cur
 	if out.FileErr != nil {
-		e.disk.drop(a.disk, fmt.Errorf("%w: %w", errCorrupt, out.FileErr))
+		e.disk.Drop(a.disk, fmt.Errorf("%w: %w", errCorrupt, out.FileErr))
 	}
 	if out.FromFile {
 		e.fastSendfiles.Add(1)
@@ -388,7 +388,7 @@ func (e *Edge) diskCopyFor(key string, m *entry, n int) *diskItem {
 	if e.disk == nil || n < fastSendfileMin {
 		return nil
 	}
-	if di, ok := e.disk.get(key); ok && di.meta == m {
+	if di, ok := e.disk.Get(key); ok && di.Meta == m {
 		return di
 	}
 	return nil

@@ -480,11 +480,11 @@ func TestFastPath_DiskCopyGoneOrDamaged(t *testing.T) {
 	}
 	waitIdle(t, e)
 	fileOf := func(path string) string {
-		di, ok := e.disk.get(path)
+		di, ok := e.disk.Get(path)
 		if !ok {
 			t.Fatalf("%s is not on disk", path)
 		}
-		return di.file.path
+		return di.File.Path
 	}
 	if err := os.Truncate(fileOf("/videos/v1/a.m4s"), 1000); err != nil {
 		t.Fatal(err)
@@ -500,7 +500,7 @@ func TestFastPath_DiskCopyGoneOrDamaged(t *testing.T) {
 			t.Fatalf("%s: %d %q, %d bytes", path, a.status, a.header.Get("X-Cache"), len(a.body))
 		}
 	}
-	if _, ok := e.disk.get("/videos/v1/a.m4s"); ok {
+	if _, ok := e.disk.Get("/videos/v1/a.m4s"); ok {
 		t.Fatal("the damaged disk copy is still in the index")
 	}
 	if n := e.fastSendfiles.Load(); n != 0 {

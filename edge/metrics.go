@@ -100,7 +100,7 @@ func newMetrics(e *Edge) *metrics {
 			Name:        "streamfront_edge_cache_bytes",
 			Help:        "Bytes held by each cache tier.",
 			ConstLabels: prometheus.Labels{"tier": "disk"},
-		}, func() float64 { return float64(e.disk.bytes()) }))
+		}, func() float64 { return float64(e.disk.Bytes()) }))
 	}
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return m

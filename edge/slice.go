@@ -288,10 +288,10 @@ func (s *slicedSource) slice(ctx context.Context, idx int64) (bodySource, error)
 			return bytesSource(it.body), nil
 		}
 		if s.e.disk != nil {
-			if it, ok := s.e.disk.get(key); ok {
-				body, err := s.e.disk.readBody(it)
+			if it, ok := s.e.disk.Get(key); ok {
+				body, err := s.e.disk.ReadBody(it)
 				if err == nil {
-					s.e.mem.set(&memItem{meta: it.meta, body: body})
+					s.e.mem.set(&memItem{meta: it.Meta, body: body})
 					return bytesSource(body), nil
 				}
 				// Corrupt: dropped by readBody; fetch it again below.
