@@ -29,8 +29,8 @@ import (
 //     request, as net/http.
 //   - When a request head is complete: SetDeadline(now+WriteTimeout),
 //     read and write at once. It bounds writing the answer; bodies longer
-//     than bodyWriteChunk push the write deadline forward before every
-//     further piece, as bodyWriter does.
+//     than writeChunk push the write deadline forward before every
+//     further piece, as the edge's bodyWriter does on the net/http path.
 //   - The same read deadline then bounds the wait for the next request.
 //     When it fires with nothing read, the connection is not idle for
 //     IdleTimeout yet, so the deadline is moved to the end of the idle
@@ -44,8 +44,9 @@ import (
 // Shutdown: the accept loop stops, idle connections are woken by a read
 // deadline in the past and close, a connection in the middle of an
 // answer finishes it (with Connection: close, as net/http does while
-// shutting down) and closes, and Serve waits for them within
-// ShutdownTimeout before it shuts the http.Server down.
+// shutting down) and closes; Shutdown waits for them until its context
+// ends (the edge gives it ShutdownTimeout, then shuts its http.Server
+// down).
 
 // Config configures a Server.
 type Config struct {
