@@ -189,10 +189,13 @@ func (fa *fastAnswerer) Answered(req *fastpath.Request, out *fastpath.Answer, re
 	}
 	elapsed := end.Sub(start)
 	m := e.metrics
-	m.fastAnswered.Inc()
+	// Bytes first: whoever sees the answer counted sees its bytes too
+	// (TestFastPath_StalledReaderIsCut read them in between once, under
+	// -race).
+	m.bytesServed.Add(float64(sent))
 	m.requests[xcacheHit].Inc()
 	m.duration[xcacheHit].Observe(elapsed.Seconds())
-	m.bytesServed.Add(float64(sent))
+	m.fastAnswered.Inc()
 	if e.cfg.AccessLog != nil {
 		method := "GET"
 		if req.IsHead {
