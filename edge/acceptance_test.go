@@ -22,7 +22,11 @@ func TestAcceptance_1000ConcurrentMissesMakeOneOriginFetch(t *testing.T) {
 	body := pattern(1 << 20)
 	o.put("/videos/v1/hls/src/video/3.m4s", &testObject{body: body, contentType: "video/mp4",
 		cacheControl: "public, max-age=31536000, immutable", etag: `"seg3"`})
-	_, base := startEdge(t, o.URL(), nil)
+	// A thousand client goroutines under -race on a loaded machine can take
+	// longer than the 10 s ReadHeaderTimeout between dialling and sending
+	// their request; the edge then closes the connection and the client
+	// reads EOF (seen twice in full -race runs, at load average 19).
+	_, base := startEdge(t, o.URL(), func(c *Config) { c.ReadHeaderTimeout = 10 * time.Second * timeoutScale })
 	tr := &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0, DisableCompression: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	c := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
