@@ -23,7 +23,7 @@ import (
 // (or its gzip variant), to a request for a path under /videos/ without
 // a token parameter and without this edge in Via: exactly the requests
 // for which route → serveCacheable → serveKey → serveEntry would call
-// writeObject with a bytesSource and X-Cache: Hit. fastAnswerFor makes
+// writeObject with a bytesSource and X-Cache: Hit. answerFor makes
 // the same decisions as writeObject (304, If-Range, one Range → 206, 416,
 // HEAD), through the same helpers (notModifiedBy, ifRangeAllowsValue,
 // httprange), and the header lines come from the same header map
@@ -60,15 +60,16 @@ type fastSlot struct{ p atomic.Pointer[fastBlocks] }
 
 // fastBlocksFor returns the blocks of m kept in slot, making them on first
 // use. Two racing first uses both make them; one result wins.
-func (e *Edge) fastBlocksFor(slot *fastSlot, m *entry) *fastBlocks {
+func (h *fastHandler) fastBlocksFor(slot *fastSlot, m *entry) *fastBlocks {
 	if fb := slot.p.Load(); fb != nil {
 		return fb
 	}
-	slot.p.CompareAndSwap(nil, e.newFastBlocks(m))
+	slot.p.CompareAndSwap(nil, h.newFastBlocks(m))
 	return slot.p.Load()
 }
 
-func (e *Edge) newFastBlocks(m *entry) *fastBlocks {
+func (fh *fastHandler) newFastBlocks(m *entry) *fastBlocks {
+	e := fh.e
 	_, haveType := m.header["Content-Type"]
 	fb := &fastBlocks{servable: haveType || m.header.Get("Content-Encoding") != ""}
 
@@ -150,7 +151,7 @@ func (fa *fastAnswerer) Answer(req *fastpath.Request, start time.Time, out *fast
 	if e.ownClock {
 		now = e.cfg.Now()
 	}
-	a, reason, ok := e.fastAnswerFor(req, func() string { return fa.cacheKey(req) }, now)
+	a, reason, ok := fa.h.answerFor(req, func() string { return fa.cacheKey(req) }, now)
 	if !ok {
 		return reason, false
 	}
@@ -232,11 +233,12 @@ type fastAnswer struct {
 	length       int64
 }
 
-// fastAnswerFor decides whether the fast path can answer req at now and
+// answerFor decides whether the fast path can answer req at now and
 // how, or why not.
-func (e *Edge) fastAnswerFor(req *fastpath.Request, key func() string, now time.Time) (fastAnswer, fastpath.HandoverReason, bool) {
+func (h *fastHandler) answerFor(req *fastpath.Request, key func() string, now time.Time) (fastAnswer, fastpath.HandoverReason, bool) {
+	e := h.e
 	if !bytes.HasPrefix(req.Path, []byte("/videos/")) ||
-		bytes.Contains(req.Query, []byte(urlsign.QueryParam)) || e.viaHasThisEdge(req) {
+		bytes.Contains(req.Query, []byte(urlsign.QueryParam)) || h.viaHasThisEdge(req) {
 		return fastAnswer{}, fastpath.HandoverRoute, false
 	}
 	k := key()
@@ -256,7 +258,7 @@ func (e *Edge) fastAnswerFor(req *fastpath.Request, key func() string, now time.
 			m, body, slot = v.meta, v.body, &v.fast
 		}
 	}
-	fb := e.fastBlocksFor(slot, m)
+	fb := h.fastBlocksFor(slot, m)
 	if !fb.servable {
 		return fastAnswer{}, fastpath.HandoverNotHit, false
 	}
@@ -285,15 +287,15 @@ func (e *Edge) fastAnswerFor(req *fastpath.Request, key func() string, now time.
 		a.body = nil
 	}
 	if m == it.meta { // not a compressed variant, which only memory holds
-		a.disk = e.diskCopyFor(k, m, len(a.body))
+		a.disk = h.diskCopyFor(k, m, len(a.body))
 	}
 	return a, 0, true
 }
 
 // viaHasThisEdge is isLoop for a fast request.
-func (e *Edge) viaHasThisEdge(req *fastpath.Request) bool {
+func (h *fastHandler) viaHasThisEdge(req *fastpath.Request) bool {
 	for _, v := range req.Via() {
-		if viaLineHas(string(v), e.hdrs.via[0]) {
+		if viaLineHas(string(v), h.e.hdrs.via[0]) {
 			return true
 		}
 	}
@@ -387,7 +389,8 @@ const fastSendfileMin = 256 << 10
 // The memory item and the disk item share their *entry, which only a
 // store of the same answer (or a promotion of the disk copy into memory)
 // gives them.
-func (e *Edge) diskCopyFor(key string, m *entry, n int) *diskItem {
+func (h *fastHandler) diskCopyFor(key string, m *entry, n int) *diskItem {
+	e := h.e
 	if e.disk == nil || n < fastSendfileMin {
 		return nil
 	}
