@@ -17,7 +17,7 @@ PLAYER    := player/dist/player.js
 FUZZ_TARGETS := \
 	./internal/httprange:FuzzParse \
 	./edge:FuzzAddTokenToPlaylist \
-	./edge:FuzzReadRequest \
+	./edge/fastpath:FuzzReadRequest \
 	./internal/urlsign:FuzzVerify \
 	./packager/index:FuzzDecode \
 	./packager/mp4box:FuzzScanTop \
@@ -25,7 +25,8 @@ FUZZ_TARGETS := \
 	./packager/mp4box:FuzzNormalizeSound \
 	./packager/probe:FuzzProbe \
 	./packager/mpegts:FuzzNewSegment_SampleEntry \
-	./edge/steering:FuzzParseAttrList \
+	./internal/hlsattr:FuzzParse \
+	./internal/hlsattr:FuzzMapQuoted \
 	./edge/steering:FuzzSteerMaster \
 	./packager/fmp4:FuzzDescribeInit \
 	./origin:FuzzGrowingFiles \
@@ -82,9 +83,10 @@ run: build tools
 test: build tools lint test-go fuzz
 
 # Packages whose heart is concurrency also run under the race detector
-# (edge waits for issue 9: under -race its fast-path timeout tests are
-# too slow for their short timeouts; no race was reported there).
-RACE_PACKAGES := ./internal/queue/... ./internal/usage/... ./origin/... ./edge/steering/...
+# (edge's timeout tests stretch their timeouts under -race: timeoutScale;
+# edge/cachetests only drives the suite and is left out).
+RACE_PACKAGES := ./internal/queue/... ./internal/usage/... ./origin/... \
+	./edge/ ./edge/fastpath/... ./edge/internal/... ./edge/steering/...
 
 test-go: $(CACHETESTS_NODE)
 	mkdir -p test-artifacts

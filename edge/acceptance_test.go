@@ -22,14 +22,17 @@ func TestAcceptance_1000ConcurrentMissesMakeOneOriginFetch(t *testing.T) {
 	body := pattern(1 << 20)
 	o.put("/videos/v1/hls/src/video/3.m4s", &testObject{body: body, contentType: "video/mp4",
 		cacheControl: "public, max-age=31536000, immutable", etag: `"seg3"`})
-	_, base := startEdge(t, o.URL(), nil)
+	// A thousand client goroutines under -race on a loaded machine can take
+	// longer than the 10 s ReadHeaderTimeout between dialling and sending
+	// their request; the edge then closes the connection and the client
+	// reads EOF (seen twice in full -race runs, at load average 19).
+	_, base := startEdge(t, o.URL(), func(c *Config) { c.ReadHeaderTimeout = 10 * time.Second * timeoutScale })
 	tr := &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0, DisableCompression: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	c := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
 
 	const clients = 1000
 	var wg sync.WaitGroup
-	bodies := make([][]byte, clients)
 	errs := make([]error, clients)
 	start := make(chan struct{})
 	for i := range clients {
@@ -41,10 +44,11 @@ func TestAcceptance_1000ConcurrentMissesMakeOneOriginFetch(t *testing.T) {
 				return
 			}
 			defer resp.Body.Close()
-			bodies[i], errs[i] = io.ReadAll(resp.Body)
-			if errs[i] == nil && resp.StatusCode != http.StatusOK {
+			if resp.StatusCode != http.StatusOK {
 				errs[i] = fmt.Errorf("status %d", resp.StatusCode)
+				return
 			}
+			errs[i] = sameBytes(resp.Body, body)
 		})
 	}
 	close(start)
@@ -52,9 +56,6 @@ func TestAcceptance_1000ConcurrentMissesMakeOneOriginFetch(t *testing.T) {
 	for i := range clients {
 		if errs[i] != nil {
 			t.Fatalf("client %d: %v", i, errs[i])
-		}
-		if !bytes.Equal(bodies[i], body) {
-			t.Fatalf("client %d got %d bytes that differ from the origin's", i, len(bodies[i]))
 		}
 	}
 	if n := o.count("/videos/v1/hls/src/video/3.m4s"); n != 1 {
@@ -121,9 +122,11 @@ func TestAcceptance_OriginKilledCachedKeepsPlayingUncachedFailsFast(t *testing.T
 	o.put("/videos/v1/hls/src/video/0.m4s", &testObject{body: pattern(300 << 10), contentType: "video/mp4", cacheControl: "public, max-age=1"})
 	mp4 := pattern(5 << 20)
 	o.put("/videos/v1/r/src.mp4", &testObject{body: mp4, contentType: "video/mp4", cacheControl: "public, max-age=1", etag: `"mp4"`})
+	clock := newTestClock()
 	e, base := startEdge(t, o.URL(), func(c *Config) {
 		c.OriginConnectTimeout = 500 * time.Millisecond
 		c.OriginFirstByteTimeout = time.Second
+		c.Now = clock.Now
 	})
 	c := testClient(t)
 	for _, p := range []string{"/videos/v1/hls/src/video.m3u8", "/videos/v1/hls/src/video/0.m4s"} {
@@ -136,13 +139,11 @@ func TestAcceptance_OriginKilledCachedKeepsPlayingUncachedFailsFast(t *testing.T
 	waitIdle(t, e)
 
 	o.stop()
-	time.Sleep(1100 * time.Millisecond) // let every entry expire: served now only as stale
+	clock.advance(2 * time.Second) // every entry has expired: served now only as stale
 	for _, p := range []string{"/videos/v1/hls/src/video.m3u8", "/videos/v1/hls/src/video/0.m4s"} {
 		r := get(t, c, base+p)
 		wantStatus(t, r, http.StatusOK)
-		if xc := r.header.Get("X-Cache"); !strings.HasPrefix(xc, "Stale") && !strings.HasPrefix(xc, "Hit") {
-			t.Fatalf("%s with the origin down: X-Cache %q", p, xc)
-		}
+		wantXCache(t, r, "Stale")
 	}
 	r := do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": "bytes=1000000-1000999"})
 	wantStatus(t, r, http.StatusPartialContent)
@@ -169,12 +170,16 @@ func TestAcceptance_StaleSlicedObjectWithAMissingSliceFailsCleanly(t *testing.T)
 	o := newTestOrigin(t)
 	mp4 := pattern(5 << 20)
 	o.put("/videos/v1/r/src.mp4", &testObject{body: mp4, contentType: "video/mp4", cacheControl: "public, max-age=1", etag: `"mp4"`})
-	e, base := startEdge(t, o.URL(), func(c *Config) { c.OriginConnectTimeout = 500 * time.Millisecond })
+	clock := newTestClock()
+	e, base := startEdge(t, o.URL(), func(c *Config) {
+		c.OriginConnectTimeout = 500 * time.Millisecond
+		c.Now = clock.Now
+	})
 	c := testClient(t)
 	wantStatus(t, do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": "bytes=0-999"}), http.StatusPartialContent)
 	waitIdle(t, e)
 	o.stop()
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(2 * time.Second)
 	// Slice 0 is cached: served stale. Slice 2 never was: a clear 502, not
 	// a status line followed by a cut connection.
 	wantStatus(t, do(t, c, "GET", base+"/videos/v1/r/src.mp4", map[string]string{"Range": "bytes=100-199"}), http.StatusPartialContent)
@@ -182,4 +187,32 @@ func TestAcceptance_StaleSlicedObjectWithAMissingSliceFailsCleanly(t *testing.T)
 	if r.err != nil || (r.status != http.StatusBadGateway && r.status != http.StatusGatewayTimeout) {
 		t.Fatalf("missing slice with the origin down: status %d, err %v", r.status, r.err)
 	}
+}
+
+// sameBytes reads r to its end and compares it with want as it goes:
+// a thousand clients holding a copy of a 1 MiB body each (and io.ReadAll
+// copying it as it grows) cost a gigabyte and, under the race detector,
+// most of the test's minute.
+func sameBytes(r io.Reader, want []byte) error {
+	buf := make([]byte, 32<<10)
+	var off int
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if off+n > len(want) || !bytes.Equal(buf[:n], want[off:off+n]) {
+				return fmt.Errorf("the body differs from the origin's at or after byte %d", off)
+			}
+			off += n
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if off != len(want) {
+		return fmt.Errorf("got %d bytes, the origin has %d", off, len(want))
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/streamfront/streamfront/internal/hlsattr"
 	"github.com/streamfront/streamfront/internal/urlsign"
 )
 
@@ -101,54 +102,16 @@ func rewriteTrimmed(text, trimmed, param string) string {
 
 // rewriteURIAttributes adds the token to the URI attribute of a tag line
 // ("#EXT-X-MAP:URI=\"init.mp4\",BYTERANGE=..."). It walks the attribute
-// list, so a quoted value that contains "URI=" is not mistaken for one.
-// A line that is not an attribute list is returned as it is.
+// list as the router does (internal/hlsattr), so a quoted value that
+// contains "URI=" is not mistaken for one. A line that is not an
+// attribute list is returned as it is.
 func rewriteURIAttributes(line, param string) string {
 	colon := strings.IndexByte(line, ':')
 	if colon < 0 || !strings.Contains(line, `URI="`) {
 		return line
 	}
-	var b strings.Builder
-	b.Grow(len(line) + len(param) + 1)
-	b.WriteString(line[:colon+1])
-	rest := line[colon+1:]
-	for rest != "" {
-		eq := strings.IndexByte(rest, '=')
-		if eq < 0 {
-			break
-		}
-		name := strings.TrimSpace(rest[:eq])
-		b.WriteString(rest[:eq+1])
-		rest = rest[eq+1:]
-		if strings.HasPrefix(rest, `"`) {
-			end := strings.IndexByte(rest[1:], '"')
-			if end < 0 {
-				break // unterminated: copy the rest as it is
-			}
-			value := rest[1 : end+1]
-			if name == "URI" {
-				value = addTokenParam(value, param)
-			}
-			b.WriteByte('"')
-			b.WriteString(value)
-			b.WriteByte('"')
-			rest = rest[end+2:]
-		} else {
-			comma := strings.IndexByte(rest, ',')
-			if comma < 0 {
-				break
-			}
-			b.WriteString(rest[:comma])
-			rest = rest[comma:]
-		}
-		if !strings.HasPrefix(rest, ",") {
-			break
-		}
-		b.WriteByte(',')
-		rest = rest[1:]
-	}
-	b.WriteString(rest)
-	return b.String()
+	attrs := hlsattr.MapQuoted(line[colon+1:], "URI", func(uri string) string { return addTokenParam(uri, param) })
+	return line[:colon+1] + attrs
 }
 
 // addTokenToVTT adds the token to the image references of a storyboard

@@ -12,7 +12,7 @@ import (
 // accessLog wraps the route table: it records each request in the
 // metrics and, when Config.AccessLog is set, writes one JSON line with
 // CloudFront standard log field names. The fast path records its answers
-// the same way (fastConn.record).
+// the same way (fastAnswerer.Answered).
 func (e *Edge) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

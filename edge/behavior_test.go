@@ -34,7 +34,9 @@ func TestEdge_BehaviorTTLsApplyPerPath(t *testing.T) {
 	// No Cache-Control: the default TTL decides; 404s: the negative TTL.
 	o.put("/videos/v1/hls/src/video.m3u8", &testObject{body: []byte("#EXTM3U\n")})
 	o.put("/videos/v1/r/src.jpg", &testObject{body: []byte("jpeg")})
+	clock := newTestClock()
 	e, base := startEdge(t, o.URL(), func(c *Config) {
+		c.Now = clock.Now
 		c.DefaultTTL = time.Hour
 		c.Behaviors = []Behavior{{Pattern: "/videos/**.m3u8", DefaultTTL: time.Nanosecond, NegativeTTL: time.Minute}}
 	})
@@ -43,7 +45,7 @@ func TestEdge_BehaviorTTLsApplyPerPath(t *testing.T) {
 		get(t, c, base+p)
 	}
 	waitIdle(t, e)
-	time.Sleep(10 * time.Millisecond)
+	clock.advance(time.Millisecond) // past the playlist's 1 ns, within the 404's 1 s max-age
 	if r := get(t, c, base+"/videos/v1/hls/src/video.m3u8"); r.header.Get("X-Cache") == "Hit from test-edge" {
 		t.Error("the playlist behavior's 1 ns default TTL was not applied: still a plain hit")
 	}

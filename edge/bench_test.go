@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/streamfront/streamfront/edge/fastpath"
 )
 
 // discardWriter is a minimal ResponseWriter, so the benchmark measures the
@@ -67,6 +69,7 @@ func (c *scriptedConn) Read(p []byte) (int, error) {
 }
 
 func (c *scriptedConn) Write(p []byte) (int, error)      { c.written += int64(len(p)); return len(p), nil }
+func (c *scriptedConn) Close() error                     { return nil }
 func (c *scriptedConn) SetDeadline(time.Time) error      { return nil }
 func (c *scriptedConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *scriptedConn) SetWriteDeadline(time.Time) error { return nil }
@@ -83,15 +86,15 @@ func benchmarkFastHit(b *testing.B, path string, body []byte, contentType, extra
 	}
 	defer e.Close()
 	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil)) // fill
-	fs := newFastServer(e, newHandoffListener(nil))
+	fs := e.newFastServer(fastpath.NewHandoffListener(nil))
 	conn := &scriptedConn{req: []byte("GET " + path + " HTTP/1.1\r\nHost: bench\r\nUser-Agent: wrk\r\n" + extraHeader + "\r\n")}
-	fc := &fastConn{fs: fs, e: e, conn: conn}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
 	conn.n = b.N
-	if _, handOver := fc.loop(); handOver {
-		b.Fatal("the fast path handed the connection over")
+	fs.ServeConn(conn)
+	if n := countsOf(e).handovers; n != [fastpath.HandoverReasons]float64{} {
+		b.Fatalf("the fast path handed the connection over: %v", n)
 	}
 	if got := counterValue(e.metrics.fastAnswered); got != float64(b.N) {
 		b.Fatalf("answered %v of %d", got, b.N)

@@ -29,8 +29,8 @@ func (e *Edge) lookup(key string) (cached, bool) {
 		return cached{meta: it.meta, mem: it}, true
 	}
 	if e.disk != nil {
-		if it, ok := e.disk.get(key); ok {
-			return cached{meta: it.meta, disk: it}, true
+		if it, ok := e.disk.Get(key); ok {
+			return cached{meta: it.Meta, disk: it}, true
 		}
 	}
 	return cached{}, false
@@ -69,7 +69,7 @@ func (e *Edge) storeDisk(m *entry, body []byte) {
 	if e.disk == nil || !m.storable || (m.kind == kindWhole && m.freshFor+m.sie < diskMinFreshness) {
 		return
 	}
-	if err := e.disk.write(m, body); err != nil {
+	if err := e.disk.Write(m.key, m, body); err != nil {
 		e.log.Warn("disk tier write failed; serving from memory only", "key", m.key, "err", err)
 	}
 }
@@ -99,8 +99,7 @@ func (e *Edge) storeRefreshed(prev cached, h http.Header, now time.Time) cached 
 		e.mem.set(out.mem)
 	}
 	if prev.disk != nil {
-		e.disk.updateMeta(prev.disk, m)
-		out.disk = &diskItem{meta: m, file: prev.disk.file, bodyOffset: prev.disk.bodyOffset}
+		out.disk = e.disk.UpdateMeta(prev.disk, m)
 	}
 	return out
 }
@@ -114,7 +113,7 @@ func (e *Edge) storePass(key string, now time.Time) {
 func (e *Edge) remove(key string) {
 	e.mem.remove(key)
 	if e.disk != nil {
-		e.disk.remove(key)
+		e.disk.Remove(key)
 	}
 }
 

@@ -81,6 +81,12 @@ type Config struct {
 	// defaults to 24h. Negative disables it.
 	StaleIfError time.Duration
 
+	// Now is the clock that freshness, Age, stale serving and the
+	// origin-down window are read from. It defaults to time.Now. Tests set
+	// it to let a TTL pass without sleeping; connection deadlines, the
+	// Date header and the access log always use the real clock.
+	Now func() time.Time
+
 	// CORSOrigin is the Access-Control-Allow-Origin value. It defaults to
 	// "*".
 	CORSOrigin string
@@ -199,6 +205,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.ShutdownTimeout, 30*time.Second)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 
 	if cfg.MemoryBytes < 0 || cfg.DiskBytes < 0 {

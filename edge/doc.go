@@ -7,14 +7,15 @@
 //   - config.go: Config, its defaults and validation.
 //   - edge.go: Edge, the route table (route), Run, Serve, Close, and the
 //     origin-health flag that lets stale copies answer at once.
-//   - cache.go, cache_memory.go, cache_disk.go: the memory tier (W-TinyLFU
+//   - cache.go, cache_memory.go, cache_disk.go (over internal/disktier):
+//     the memory tier (W-TinyLFU
 //     via otter, byte budget) over the disk tier (one file per item with a
 //     header, written to a temp name then renamed, index rebuilt by a scan
 //     on start, length checked at rebuild and on every open).
 //   - entry.go, freshness.go: cached metadata and RFC 9111 freshness
 //     (Cache-Control, Expires, Age, TTL floor/ceiling, negative TTL,
 //     stale-while-revalidate, stale-if-error).
-//   - flight.go: deduplication of concurrent fills of one key.
+//   - internal/flight: deduplication of concurrent fills of one key.
 //   - fill.go, fill_buffer.go: one origin fetch whose body is streamed to
 //     every waiting client while it arrives, then stored; a broken body is
 //     never stored and breaks every client's connection.
@@ -40,9 +41,8 @@
 //   - metrics.go, accesslog.go, response_writer.go: Prometheus metrics on
 //     the Edge's own registry, JSON access log with CloudFront field names.
 //   - errors.go: the one place where errors become statuses and JSON.
-//   - fastpath.go, fastpath_reader.go, fastpath_answer.go,
-//     fastpath_sendfile.go, fastpath_handoff.go: the fast path for memory
-//     hits (below).
+//   - fastpath_answer.go: the edge's answers on the fast path for memory
+//     hits (below), whose serving loop is package edge/fastpath.
 //
 // Routes: GET/HEAD /videos/... cached; OPTIONS answered here (CORS
 // preflight); /healthz; /metrics; POST /api/v1/invalidations; everything
@@ -61,8 +61,8 @@
 // playlists. The same ETag must be sent on every slice of one version.
 //
 // The fast path. Serve does not give the listener to net/http: each
-// connection starts in a small loop of the edge's own (fastpath.go) that
-// reads requests with a strict HTTP/1.1 reader (fastpath_reader.go) and
+// connection starts in a small loop of the edge's own (package fastpath) that
+// reads requests with a strict HTTP/1.1 reader (fastpath/reader.go) and
 // answers a request itself when it is a GET or HEAD under /videos/ that is
 // a fresh, public, whole memory-tier hit with status 200 and a
 // Content-Type, asked without a token in the query and without this edge
@@ -75,9 +75,12 @@
 // pipelining — written with one writev of header and body (a body of
 // 256 KiB or more that the disk tier holds in the same version goes out
 // from the disk copy with sendfile after its first 64 KiB, as nginx sends
-// from its cache files: fastpath_sendfile.go), and counted in the same
+// from its cache files: fastpath/sendfile.go), and counted in the same
 // metrics and access log. TestFastPath_SameAnswersAsNetHTTP
-// holds the two paths to that.
+// holds the two paths to that. The loop knows nothing of the cache: it
+// asks the edge's fastpath.Handler (fastpath_answer.go) for each request
+// and gets back the status and header lines and a body (with the disk
+// copy's file, for sendfile), or "not mine".
 //
 // Everything else is handed over: at the first request the fast path does
 // not answer — outside the strict subset (any other method or version,
@@ -87,7 +90,7 @@
 // a hit (a miss, stale, disk-only, sliced, signed or pass-through object,
 // /healthz, /metrics, the API, OPTIONS) — the connection, with every byte
 // read so far replayed first, goes to the edge's http.Server through a
-// listener (fastpath_handoff.go) and stays there for the rest of its
+// listener (fastpath/handoff.go) and stays there for the rest of its
 // life. So every other behaviour is net/http's and writeObject's, exactly
 // as without the fast path; the reader never answers an error itself.
 // TLS connections are handed over before a byte is read (net/http does

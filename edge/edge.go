@@ -14,6 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/streamfront/streamfront/edge/fastpath"
+	"github.com/streamfront/streamfront/edge/internal/flight"
 )
 
 // Edge is one edge cache: an http.Handler plus the server around it.
@@ -32,7 +35,7 @@ type Edge struct {
 	proxy        *httputil.ReverseProxy
 	mem          *memoryTier
 	disk         *diskTier // nil without CacheDir
-	flights      flightGroup[fill]
+	flights      flight.Group[fill]
 	sliced       []slicedPattern
 	ttl          ttlPolicy
 	behaviors    []behavior // Config.Behaviors, compiled
@@ -41,8 +44,11 @@ type Edge struct {
 	handler      http.Handler // the route table wrapped in logging middleware
 	accessLogMu  sync.Mutex   // serializes access log lines on Config.AccessLog
 	// fastSendfiles counts fast-path answers sent from the disk copy
-	// (fastpath_sendfile.go); tests read it.
+	// (package fastpath, sendfile.go); tests read it.
 	fastSendfiles atomic.Uint64
+	// ownClock: Config.Now is not time.Now, so the fast path reads it
+	// besides the real clock (by default one time.Now serves both).
+	ownClock bool
 
 	// downUntil is when the origin is next tried for requests that can be
 	// answered stale (unix nanoseconds); see originDown.
@@ -67,6 +73,7 @@ var _ http.Handler = (*Edge)(nil)
 // New validates cfg, fills its defaults and opens (rebuilding the index
 // of) the disk tier.
 func New(cfg Config) (*Edge, error) {
+	ownClock := cfg.Now != nil
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -78,6 +85,7 @@ func New(cfg Config) (*Edge, error) {
 		originSecret: []byte(cfg.OriginSecret),
 		transport:    newOriginTransport(cfg),
 		hdrs:         newEdgeHeaders(cfg),
+		ownClock:     ownClock,
 		ttl: ttlPolicy{
 			defaultTTL: cfg.DefaultTTL, minTTL: cfg.MinTTL, maxTTL: cfg.MaxTTL,
 			negativeTTL: cfg.NegativeTTL, swr: cfg.StaleWhileRevalidate, sie: max(0, cfg.StaleIfError),
@@ -212,7 +220,7 @@ func (e *Edge) Run(ctx context.Context) error {
 // (at most ShutdownTimeout), stops background fills and closes the Edge.
 //
 // With the fast path on (the default), connections start on the fast
-// path (fastpath.go) and the http.Server serves those it hands over;
+// path (package fastpath, answered by fastpath_answer.go) and the http.Server serves those it hands over;
 // without it, the http.Server serves ln itself.
 func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
@@ -234,13 +242,13 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
-	var fs *fastServer
+	var fs *fastpath.Server
 	httpLn := ln
 	acceptErr := make(chan error, 1)
 	if !e.cfg.DisableFastPath {
-		handoff := newHandoffListener(ln.Addr())
-		fs, httpLn = newFastServer(e, handoff), handoff
-		go func() { acceptErr <- fs.acceptLoop(ln) }()
+		handoff := fastpath.NewHandoffListener(ln.Addr())
+		fs, httpLn = e.newFastServer(handoff), handoff
+		go func() { acceptErr <- fs.Serve(ln) }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(httpLn) }()
@@ -260,12 +268,12 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	if fs != nil {
 		// Stop accepting, then let the fast path's answers finish before
 		// the http.Server stops taking the connections it hands over.
-		fs.shutting.Store(true)
+		fs.StopAccepting()
 		ln.Close()
 		if serveErr == nil {
 			serveErr = <-acceptErr
 		}
-		err = fs.shutdown(shutdownCtx)
+		err = fs.Shutdown(shutdownCtx)
 	}
 	if serveErr != nil {
 		srv.Close()
@@ -299,7 +307,7 @@ func (e *Edge) Close() error {
 		e.wg.Wait()
 		e.mem.close()
 		if e.disk != nil {
-			e.disk.close()
+			e.disk.Close()
 		}
 		e.transport.CloseIdleConnections()
 	})
@@ -344,7 +352,7 @@ func (e *Edge) noteOriginFailure(err error, now time.Time) {
 func (e *Edge) noteOriginAnswer(status int) {
 	switch {
 	case status >= 500:
-		e.downUntil.Store(time.Now().Add(originDownFor).UnixNano())
+		e.downUntil.Store(e.cfg.Now().Add(originDownFor).UnixNano())
 	case e.downUntil.Load() != 0:
 		e.downUntil.Store(0)
 	}

@@ -3,12 +3,15 @@ package edge
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/streamfront/streamfront/edge/fastpath"
 	"github.com/streamfront/streamfront/internal/httprange"
 	"github.com/streamfront/streamfront/internal/urlsign"
 )
@@ -20,7 +23,7 @@ import (
 // (or its gzip variant), to a request for a path under /videos/ without
 // a token parameter and without this edge in Via: exactly the requests
 // for which route → serveCacheable → serveKey → serveEntry would call
-// writeObject with a bytesSource and X-Cache: Hit. fastAnswerFor makes
+// writeObject with a bytesSource and X-Cache: Hit. answerFor makes
 // the same decisions as writeObject (304, If-Range, one Range → 206, 416,
 // HEAD), through the same helpers (notModifiedBy, ifRangeAllowsValue,
 // httprange), and the header lines come from the same header map
@@ -57,15 +60,16 @@ type fastSlot struct{ p atomic.Pointer[fastBlocks] }
 
 // fastBlocksFor returns the blocks of m kept in slot, making them on first
 // use. Two racing first uses both make them; one result wins.
-func (e *Edge) fastBlocksFor(slot *fastSlot, m *entry) *fastBlocks {
+func (h *fastHandler) fastBlocksFor(slot *fastSlot, m *entry) *fastBlocks {
 	if fb := slot.p.Load(); fb != nil {
 		return fb
 	}
-	slot.p.CompareAndSwap(nil, e.newFastBlocks(m))
+	slot.p.CompareAndSwap(nil, h.newFastBlocks(m))
 	return slot.p.Load()
 }
 
-func (e *Edge) newFastBlocks(m *entry) *fastBlocks {
+func (fh *fastHandler) newFastBlocks(m *entry) *fastBlocks {
+	e := fh.e
 	_, haveType := m.header["Content-Type"]
 	fb := &fastBlocks{servable: haveType || m.header.Get("Content-Encoding") != ""}
 
@@ -97,24 +101,120 @@ func (e *Edge) newFastBlocks(m *entry) *fastBlocks {
 	return fb
 }
 
-// handoverReason says why a connection went to net/http.
-type handoverReason uint8
+// fastHandler is the edge's side of the fast path (package fastpath):
+// it answers fresh public memory hits and counts hand-overs.
+type fastHandler struct {
+	e *Edge
+	// Precomputed lines.
+	status200, status206, status304, status416 []byte
+	xcacheHit                                  []byte
+}
 
-const (
-	// handoverTLS: a TLS connection (net/http does the handshake and h2).
-	handoverTLS handoverReason = iota
-	// handoverRequest: the request is outside the strict subset.
-	handoverRequest
-	// handoverRoute: not a cacheable GET/HEAD the fast path takes (another
-	// path, a token in the query, this edge in Via).
-	handoverRoute
-	// handoverNotHit: not a fresh public memory hit it can answer (miss,
-	// stale, disk, sliced, signed, pass, no Content-Type).
-	handoverNotHit
-	handoverReasons
-)
+var _ fastpath.Handler = (*fastHandler)(nil)
 
-var handoverLabels = [handoverReasons]string{"tls", "request", "route", "not_hit"}
+func newFastHandler(e *Edge) *fastHandler {
+	return &fastHandler{
+		e:         e,
+		status200: statusLine(http.StatusOK), status206: statusLine(http.StatusPartialContent),
+		status304: statusLine(http.StatusNotModified), status416: statusLine(http.StatusRequestedRangeNotSatisfiable),
+		xcacheHit: []byte("X-Cache: " + e.hdrs.xcache[xcacheHit][0] + "\r\n"),
+	}
+}
+
+// newFastServer is the fast path of one Serve call, handing what it does
+// not answer to handoff.
+func (e *Edge) newFastServer(handoff *fastpath.HandoffListener) *fastpath.Server {
+	return fastpath.New(fastpath.Config{
+		Handler: newFastHandler(e), Handoff: handoff, Logger: e.log,
+		ReadHeaderTimeout: e.cfg.ReadHeaderTimeout, WriteTimeout: e.cfg.WriteTimeout, IdleTimeout: e.cfg.IdleTimeout,
+	})
+}
+
+func (h *fastHandler) NewAnswerer() fastpath.Answerer { return &fastAnswerer{h: h} }
+
+func (h *fastHandler) HandedOver(reason fastpath.HandoverReason) {
+	h.e.metrics.handovers[reason].Inc()
+}
+
+// fastAnswerer answers the requests of one fast-path connection.
+type fastAnswerer struct {
+	h       *fastHandler
+	cur     fastAnswer // the answer being written
+	lastKey string     // the cache key of the previous request, reused when equal
+}
+
+// Answer answers req when it is a fresh public memory hit (see the top
+// of this file).
+func (fa *fastAnswerer) Answer(req *fastpath.Request, start time.Time, out *fastpath.Answer) (fastpath.HandoverReason, bool) {
+	e := fa.h.e
+	now := start // the cache's clock; by default the real one, read once
+	if e.ownClock {
+		now = e.cfg.Now()
+	}
+	a, reason, ok := fa.h.answerFor(req, func() string { return fa.cacheKey(req) }, now)
+	if !ok {
+		return reason, false
+	}
+	fa.cur = a
+	out.Head = fa.h.appendHead(out.Head, &fa.cur, now)
+	out.Body = a.body
+	if a.disk != nil {
+		out.File = fastpath.File{Path: a.disk.File.Path, Size: a.disk.File.Size, Offset: a.disk.BodyOffset + a.offset}
+	}
+	return 0, true
+}
+
+// cacheKey is the cache key of a fast request (which has no token
+// parameter; see Edge.keyOf). The previous request's key string is reused
+// for a query-less path that repeats, which spares an allocation per
+// request for a client that polls one playlist.
+func (fa *fastAnswerer) cacheKey(req *fastpath.Request) string {
+	if len(req.Query) > 0 {
+		return fa.h.e.keyOf(string(req.Path), string(req.Query))
+	}
+	if fa.lastKey != string(req.Path) {
+		fa.lastKey = string(req.Path)
+	}
+	return fa.lastKey
+}
+
+// Answered counts an answer in the metrics and the access log as the
+// accessLog middleware does, and drops a disk copy found corrupt.
+func (fa *fastAnswerer) Answered(req *fastpath.Request, out *fastpath.Answer, remote net.Addr, start, end time.Time, sent int64, err error) {
+	e, a := fa.h.e, &fa.cur
+	if out.FileErr != nil {
+		e.disk.Drop(a.disk, fmt.Errorf("%w: %w", errCorrupt, out.FileErr))
+	}
+	if out.FromFile {
+		e.fastSendfiles.Add(1)
+	}
+	elapsed := end.Sub(start)
+	m := e.metrics
+	// Bytes first: whoever sees the answer counted sees its bytes too
+	// (TestFastPath_StalledReaderIsCut read them in between once, under
+	// -race).
+	m.bytesServed.Add(float64(sent))
+	m.requests[xcacheHit].Inc()
+	m.duration[xcacheHit].Observe(elapsed.Seconds())
+	m.fastAnswered.Inc()
+	if e.cfg.AccessLog != nil {
+		method := "GET"
+		if req.IsHead {
+			method = "HEAD"
+		}
+		contentLength, contentRange := a.accessValues()
+		e.writeAccessLog(&accessRecord{
+			start: start, elapsed: elapsed, result: resultLabels[xcacheHit],
+			remoteAddr: remote.String(),
+			method:     method, host: string(req.Host), path: string(req.Path), rawQuery: string(req.Query),
+			referer: string(req.Referer), userAgent: string(req.UserAgent), forwardedFor: string(req.ForwardedFor),
+			proto:  "HTTP/1.1",
+			status: a.status, bytes: sent,
+			contentType: a.fb.contentTypeValue, contentLength: contentLength, contentRange: contentRange,
+		})
+	}
+	fa.cur = fastAnswer{} // let the entry go
+}
 
 // fastAnswer is one answer, decided but not yet written.
 type fastAnswer struct {
@@ -133,43 +233,44 @@ type fastAnswer struct {
 	length       int64
 }
 
-// fastAnswerFor decides whether the fast path can answer req at now and
+// answerFor decides whether the fast path can answer req at now and
 // how, or why not.
-func (e *Edge) fastAnswerFor(req *fastRequest, key func() string, now time.Time) (fastAnswer, handoverReason, bool) {
-	if !bytes.HasPrefix(req.path, []byte("/videos/")) ||
-		bytes.Contains(req.query, []byte(urlsign.QueryParam)) || e.viaHasThisEdge(req) {
-		return fastAnswer{}, handoverRoute, false
+func (h *fastHandler) answerFor(req *fastpath.Request, key func() string, now time.Time) (fastAnswer, fastpath.HandoverReason, bool) {
+	e := h.e
+	if !bytes.HasPrefix(req.Path, []byte("/videos/")) ||
+		bytes.Contains(req.Query, []byte(urlsign.QueryParam)) || h.viaHasThisEdge(req) {
+		return fastAnswer{}, fastpath.HandoverRoute, false
 	}
 	k := key()
 	it, ok := e.mem.get(k)
 	if !ok {
-		return fastAnswer{}, handoverNotHit, false
+		return fastAnswer{}, fastpath.HandoverNotHit, false
 	}
 	m, body, slot := it.meta, it.body, &it.fast
 	if m.kind != kindWhole || m.status != http.StatusOK || m.signed || m.size != int64(len(body)) || !m.fresh(now) {
-		return fastAnswer{}, handoverNotHit, false
+		return fastAnswer{}, fastpath.HandoverNotHit, false
 	}
 	// As serveEntry: the brotli or gzip variant for a request without
 	// Range that accepts one.
-	if m.compressible && len(req.rangeSpec) == 0 {
-		if cd := req.preferredCoding(); cd != codingIdentity {
+	if m.compressible && len(req.Range) == 0 {
+		if cd := fastPreferredCoding(req); cd != codingIdentity {
 			v := it.encoded(cd)
 			m, body, slot = v.meta, v.body, &v.fast
 		}
 	}
-	fb := e.fastBlocksFor(slot, m)
+	fb := h.fastBlocksFor(slot, m)
 	if !fb.servable {
-		return fastAnswer{}, handoverNotHit, false
+		return fastAnswer{}, fastpath.HandoverNotHit, false
 	}
 
 	// As writeObject for a status 200 entry of known size.
 	a := fastAnswer{m: m, fb: fb, status: http.StatusOK, body: body}
-	if notModifiedBy(string(req.ifNoneMatch), string(req.ifModifiedSince), m) {
+	if notModifiedBy(string(req.IfNoneMatch), string(req.IfModifiedSince), m) {
 		a.status, a.body = http.StatusNotModified, nil
 		return a, 0, true
 	}
-	if len(req.rangeSpec) > 0 && !req.isHead && ifRangeAllowsValue(string(req.ifRange), m) {
-		ranges, err := httprange.Parse(string(req.rangeSpec), m.size)
+	if len(req.Range) > 0 && !req.IsHead && ifRangeAllowsValue(string(req.IfRange), m) {
+		ranges, err := httprange.Parse(string(req.Range), m.size)
 		switch {
 		case errors.Is(err, httprange.ErrUnsatisfiable):
 			a.status, a.body = http.StatusRequestedRangeNotSatisfiable, nil
@@ -182,29 +283,29 @@ func (e *Edge) fastAnswerFor(req *fastRequest, key func() string, now time.Time)
 			}
 		}
 	}
-	if req.isHead {
+	if req.IsHead {
 		a.body = nil
 	}
 	if m == it.meta { // not a compressed variant, which only memory holds
-		a.disk = e.diskCopyFor(k, m, len(a.body))
+		a.disk = h.diskCopyFor(k, m, len(a.body))
 	}
 	return a, 0, true
 }
 
 // viaHasThisEdge is isLoop for a fast request.
-func (e *Edge) viaHasThisEdge(req *fastRequest) bool {
-	for _, v := range req.via[:req.nVia] {
-		if viaLineHas(string(v), e.hdrs.via[0]) {
+func (h *fastHandler) viaHasThisEdge(req *fastpath.Request) bool {
+	for _, v := range req.Via() {
+		if viaLineHas(string(v), h.e.hdrs.via[0]) {
 			return true
 		}
 	}
 	return false
 }
 
-// preferredCoding is preferredCoding for a fast request.
-func (req *fastRequest) preferredCoding() coding {
+// fastPreferredCoding is preferredCoding for a fast request.
+func fastPreferredCoding(req *fastpath.Request) coding {
 	var a acceptedCodings
-	for _, line := range req.acceptEncoding[:req.nAcceptEnc] {
+	for _, line := range req.AcceptEncoding() {
 		a.add(string(line))
 	}
 	return a.choose()
@@ -215,9 +316,10 @@ func statusLine(code int) []byte {
 	return []byte("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
 }
 
-// appendHead appends the status line and header of a to dst. The lines
-// that change per request follow the precomputed ones.
-func (fs *fastServer) appendHead(dst []byte, a *fastAnswer, now time.Time, closing bool) []byte {
+// appendHead appends the status line and header lines of a to dst,
+// without what the fast path adds (Date, Connection, the empty line). The
+// lines that change per request follow the precomputed ones.
+func (fs *fastHandler) appendHead(dst []byte, a *fastAnswer, now time.Time) []byte {
 	fb := a.fb
 	switch a.status {
 	case http.StatusOK:
@@ -250,12 +352,7 @@ func (fs *fastServer) appendHead(dst []byte, a *fastAnswer, now time.Time, closi
 		dst = strconv.AppendInt(dst, secs, 10)
 	}
 	dst = append(dst, "\r\n"...)
-	dst = append(dst, fs.xcacheHit...)
-	dst = append(dst, fs.date.line(now)...)
-	if closing {
-		dst = append(dst, "Connection: close\r\n"...)
-	}
-	return append(dst, "\r\n"...)
+	return append(dst, fs.xcacheHit...)
 }
 
 // accessValues are the header values the net/http path's access log
@@ -272,27 +369,6 @@ func (a *fastAnswer) accessValues() (contentLength, contentRange string) {
 	return "", ""
 }
 
-// dateCache holds the Date line of the current second.
-type dateCache struct{ p atomic.Pointer[dateLine] }
-
-type dateLine struct {
-	sec  int64
-	line []byte
-}
-
-func (d *dateCache) line(now time.Time) []byte {
-	sec := now.Unix()
-	if l := d.p.Load(); l != nil && l.sec == sec {
-		return l.line
-	}
-	b := make([]byte, 0, len("Date: \r\n")+len(http.TimeFormat))
-	b = append(b, "Date: "...)
-	b = now.UTC().AppendFormat(b, http.TimeFormat)
-	b = append(b, "\r\n"...)
-	d.p.Store(&dateLine{sec: sec, line: b})
-	return b
-}
-
 // viaLineHas reports whether one Via line lists hop ("1.1 <name>").
 func viaLineHas(line, hop string) bool {
 	for h := range strings.SplitSeq(line, ",") {
@@ -301,4 +377,25 @@ func viaLineHas(line, hop string) bool {
 		}
 	}
 	return false
+}
+
+// fastSendfileMin is the smallest body offered to the fast path from the
+// disk copy: below it, opening the file costs about what the copy it
+// saves does.
+const fastSendfileMin = 256 << 10
+
+// diskCopyFor returns the disk item that holds the same version as the
+// memory item's entry m, when a body of n bytes is worth sending from it.
+// The memory item and the disk item share their *entry, which only a
+// store of the same answer (or a promotion of the disk copy into memory)
+// gives them.
+func (h *fastHandler) diskCopyFor(key string, m *entry, n int) *diskItem {
+	e := h.e
+	if e.disk == nil || n < fastSendfileMin {
+		return nil
+	}
+	if di, ok := e.disk.Get(key); ok && di.Meta == m {
+		return di
+	}
+	return nil
 }

@@ -31,7 +31,7 @@ func (s *syncBuffer) take() []string {
 // metrics, with every answer of the first edge coming from the fast path.
 //
 // With a disk tier, large bodies go out from the disk copy with sendfile
-// (fastpath_sendfile.go); the answers must not change.
+// (fastpath/sendfile.go); the answers must not change.
 func TestFastPath_SameAnswersAsNetHTTP(t *testing.T) {
 	t.Run("memory", func(t *testing.T) { testSameAnswers(t, false) })
 	t.Run("memory and disk", func(t *testing.T) { testSameAnswers(t, true) })

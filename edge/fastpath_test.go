@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/streamfront/streamfront/edge/fastpath"
 )
 
 // rawConn is a client connection that sends bytes as they are and reads
@@ -86,7 +87,7 @@ func counterValue(c prometheus.Counter) float64 {
 // connections handed over, by reason.
 type fastCounts struct {
 	answered  float64
-	handovers [handoverReasons]float64
+	handovers [fastpath.HandoverReasons]float64
 }
 
 func countsOf(e *Edge) fastCounts {
@@ -190,7 +191,7 @@ func TestFastPath_Decisions(t *testing.T) {
 		{"Expect: 100-continue", "GET " + hitPath + " HTTP/1.1\r\nHost: edge\r\nExpect: 100-continue\r\n\r\n", []string{"GET"}, 0, "request", false},
 		{"h2c upgrade", "GET " + hitPath + " HTTP/1.1\r\nHost: edge\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", []string{"GET"}, 0, "request", false},
 		{"percent-escaped path", "GET /videos/v1/%6Daster.m3u8 HTTP/1.1\r\nHost: edge\r\n\r\n", []string{"GET"}, 0, "request", false},
-		{"head over the limit", "GET " + hitPath + " HTTP/1.1\r\nHost: edge\r\nX-Big: " + strings.Repeat("b", fastMaxHead) + "\r\n\r\n", []string{"GET"}, 0, "request", false},
+		{"head over the limit", "GET " + hitPath + " HTTP/1.1\r\nHost: edge\r\nX-Big: " + strings.Repeat("b", fastpath.MaxHead) + "\r\n\r\n", []string{"GET"}, 0, "request", false},
 
 		{"hit, then a miss pipelined", hit + "GET /videos/nope/b.m3u8 HTTP/1.1\r\nHost: edge\r\n\r\n" + hit, []string{"GET", "GET", "GET"}, 1, "not_hit", false},
 		{"hit, then a POST pipelined", hit + "POST /api/v1/echo HTTP/1.1\r\nHost: edge\r\nContent-Length: 5\r\n\r\nhello" + hit, []string{"GET", "POST", "GET"}, 1, "request", false},
@@ -240,13 +241,13 @@ func TestFastPath_Decisions(t *testing.T) {
 			if int(d.answered) != tt.fast {
 				t.Fatalf("fast path answered %v requests, want %d", d.answered, tt.fast)
 			}
-			for i, l := range handoverLabels {
+			for r := range fastpath.HandoverReasons {
 				want := 0.0
-				if l == tt.reason {
+				if r.String() == tt.reason {
 					want = 1
 				}
-				if d.handovers[i] != want {
-					t.Fatalf("handovers for %s: %v, want %v", l, d.handovers[i], want)
+				if d.handovers[r] != want {
+					t.Fatalf("handovers for %s: %v, want %v", r, d.handovers[r], want)
 				}
 			}
 		})
@@ -277,8 +278,8 @@ func TestFastPath_HitThenPostOnOneConnection(t *testing.T) {
 		t.Fatalf("hit after the POST (net/http now): %d %q", a.status, a.header.Get("X-Cache"))
 	}
 	waitFor(t, "the answers to be counted", func() bool { return countsOf(p.fast).answered >= 3 })
-	if d := countsOf(p.fast); d.answered != 3 || d.handovers[handoverRequest] != 1 {
-		t.Fatalf("answered %v, handed over %v; want 3 and 1", d.answered, d.handovers[handoverRequest])
+	if d := countsOf(p.fast); d.answered != 3 || d.handovers[fastpath.HandoverRequest] != 1 {
+		t.Fatalf("answered %v, handed over %v; want 3 and 1", d.answered, d.handovers[fastpath.HandoverRequest])
 	}
 }
 
@@ -287,7 +288,7 @@ func TestFastPath_HitThenPostOnOneConnection(t *testing.T) {
 // that never sends a request.
 func TestFastPath_SlowlorisIsCut(t *testing.T) {
 	o := newTestOrigin(t)
-	_, base := startEdge(t, o.URL(), func(c *Config) { c.ReadHeaderTimeout = 200 * time.Millisecond })
+	_, base := startEdge(t, o.URL(), func(c *Config) { c.ReadHeaderTimeout = 200 * time.Millisecond * timeoutScale })
 
 	silent := dialRaw(t, base)
 	if !silent.closed() {
@@ -311,8 +312,8 @@ func TestFastPath_SlowlorisIsCut(t *testing.T) {
 // idle time is IdleTimeout, and after it the connection closes.
 func TestFastPath_KeepAliveOutlastsWriteTimeout(t *testing.T) {
 	p := newFastPathPair(t, func(c *Config) {
-		c.WriteTimeout = 50 * time.Millisecond
-		c.IdleTimeout = 5 * time.Second
+		c.WriteTimeout = 50 * time.Millisecond * timeoutScale
+		c.IdleTimeout = 5 * time.Second * timeoutScale
 	})
 	p.origin.put(hitPath, &testObject{body: pattern(600), contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=600"})
 	p.warm(t, hitPath)
@@ -322,14 +323,14 @@ func TestFastPath_KeepAliveOutlastsWriteTimeout(t *testing.T) {
 		if _, ok := rc.read("GET"); !ok {
 			t.Fatal("the keep-alive connection was closed before IdleTimeout")
 		}
-		time.Sleep(300 * time.Millisecond) // well past WriteTimeout
+		time.Sleep(300 * time.Millisecond * timeoutScale) // well past WriteTimeout
 	}
 	waitFor(t, "the answers to be counted", func() bool { return countsOf(p.fast).answered >= 2 })
 	if d := countsOf(p.fast); d.answered != 2 {
 		t.Fatalf("fast path answered %v, want 2", d.answered)
 	}
 
-	short := newFastPathPair(t, func(c *Config) { c.IdleTimeout = 100 * time.Millisecond })
+	short := newFastPathPair(t, func(c *Config) { c.IdleTimeout = 100 * time.Millisecond * timeoutScale })
 	short.origin.put(hitPath, &testObject{body: pattern(600), contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=600"})
 	short.warm(t, hitPath)
 	rc = dialRaw(t, short.fastBase)
@@ -345,7 +346,7 @@ func TestFastPath_KeepAliveOutlastsWriteTimeout(t *testing.T) {
 // TestFastPath_StalledReaderIsCut: a client that stops reading a large
 // hit is cut after WriteTimeout, and the answer is still counted.
 func TestFastPath_StalledReaderIsCut(t *testing.T) {
-	p := newFastPathPair(t, func(c *Config) { c.WriteTimeout = 300 * time.Millisecond })
+	p := newFastPathPair(t, func(c *Config) { c.WriteTimeout = 300 * time.Millisecond * timeoutScale })
 	p.origin.put("/videos/v1/big.m4s", &testObject{body: pattern(16 << 20), contentType: "video/mp4", cacheControl: "public, max-age=600"})
 	p.warm(t, "/videos/v1/big.m4s")
 	c, err := net.Dial("tcp", strings.TrimPrefix(p.fastBase, "http://"))
@@ -458,8 +459,8 @@ func TestFastPath_TLSGoesToNetHTTP(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 	}
-	if d := countsOf(e); d.answered != 0 || d.handovers[handoverTLS] < 1 {
-		t.Fatalf("answered %v, TLS handovers %v", d.answered, d.handovers[handoverTLS])
+	if d := countsOf(e); d.answered != 0 || d.handovers[fastpath.HandoverTLS] < 1 {
+		t.Fatalf("answered %v, TLS handovers %v", d.answered, d.handovers[fastpath.HandoverTLS])
 	}
 }
 
@@ -479,11 +480,11 @@ func TestFastPath_DiskCopyGoneOrDamaged(t *testing.T) {
 	}
 	waitIdle(t, e)
 	fileOf := func(path string) string {
-		di, ok := e.disk.get(path)
+		di, ok := e.disk.Get(path)
 		if !ok {
 			t.Fatalf("%s is not on disk", path)
 		}
-		return di.file.path
+		return di.File.Path
 	}
 	if err := os.Truncate(fileOf("/videos/v1/a.m4s"), 1000); err != nil {
 		t.Fatal(err)
@@ -499,7 +500,7 @@ func TestFastPath_DiskCopyGoneOrDamaged(t *testing.T) {
 			t.Fatalf("%s: %d %q, %d bytes", path, a.status, a.header.Get("X-Cache"), len(a.body))
 		}
 	}
-	if _, ok := e.disk.get("/videos/v1/a.m4s"); ok {
+	if _, ok := e.disk.Get("/videos/v1/a.m4s"); ok {
 		t.Fatal("the damaged disk copy is still in the index")
 	}
 	if n := e.fastSendfiles.Load(); n != 0 {

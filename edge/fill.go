@@ -47,7 +47,7 @@ type fill struct {
 	gen       uint64 // Edge.invalGen when the fill started
 }
 
-// newFill returns a constructor for flightGroup.join. It records the
+// newFill returns a constructor for flight.Group.Join. It records the
 // invalidation generation, so a fill that started before an invalidation
 // does not store what it fetched (see storeIfCurrent).
 func (e *Edge) newFill(flightKey string) func() *fill {
@@ -59,13 +59,13 @@ func (e *Edge) newFill(flightKey string) func() *fill {
 // failFill leaves the flight group before failing f, so no request can
 // join a fill that has already failed: it starts a fresh one instead.
 func (e *Edge) failFill(f *fill, err error) {
-	e.flights.leave(f.flightKey, f)
+	e.flights.Leave(f.flightKey, f)
 	f.fail(err)
 }
 
 // finishBroken is failFill for a fill whose body already streams.
 func (e *Edge) finishBroken(f *fill, err error) {
-	e.flights.leave(f.flightKey, f)
+	e.flights.Leave(f.flightKey, f)
 	f.body.finish(err)
 }
 
@@ -129,7 +129,7 @@ func (e *Edge) goFill(fn func(ctx context.Context)) bool {
 // joinWholeFill joins or starts the fill of a non-sliced object. prev is
 // the stale copy to revalidate, if any.
 func (e *Edge) joinWholeFill(key, uri string, prev *cached) *fill {
-	f, started := e.flights.join(key, e.newFill(key))
+	f, started := e.flights.Join(key, e.newFill(key))
 	if started && !e.goFill(func(ctx context.Context) { e.runWholeFill(ctx, f, key, uri, prev) }) {
 		e.failFill(f, errShuttingDown)
 	}
@@ -137,8 +137,8 @@ func (e *Edge) joinWholeFill(key, uri string, prev *cached) *fill {
 }
 
 func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev *cached) {
-	defer e.flights.leave(key, f)
-	now := time.Now()
+	defer e.flights.Leave(key, f)
+	now := e.cfg.Now()
 	// Re-check the cache inside the flight. The race it closes: request A
 	// misses (or finds a stale copy) and heads for join; meanwhile the
 	// previous flight for this key stores its fresh answer and leaves the
@@ -158,7 +158,7 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 	e.metrics.originFetches.Inc()
 	resp, err := e.fetch(ctx, key, uri, conditionalHeaders(prevMeta))
 	if err != nil {
-		e.noteOriginFailure(err, time.Now())
+		e.noteOriginFailure(err, e.cfg.Now())
 		e.failFill(f, err)
 		return
 	}

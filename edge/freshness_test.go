@@ -118,3 +118,42 @@ func TestEdge_ChangedObjectReplacesExpiredEntry(t *testing.T) {
 		t.Fatalf("body %q after change", r.body)
 	}
 }
+
+// TestEdge_AgeAndExpiryFollowConfigNow: Age and expiry are read from
+// Config.Now on both serving paths: a playlist with max-age=60 is a hit
+// aged 30 s after the clock moves 30 s, and is revalidated once it moves
+// past 60 s.
+func TestEdge_AgeAndExpiryFollowConfigNow(t *testing.T) {
+	for _, fast := range []bool{true, false} {
+		t.Run(map[bool]string{true: "fast path", false: "net/http"}[fast], func(t *testing.T) {
+			o := newTestOrigin(t)
+			var full atomic.Int64
+			o.handle("/videos/v1/index.m3u8", revalidatingHandler([]byte(playlist), `"p1"`, "public, max-age=60", &full))
+			clock := newTestClock()
+			e, base := startEdge(t, o.URL(), func(c *Config) { c.Now = clock.Now; c.DisableFastPath = !fast })
+			c := testClient(t)
+			wantXCache(t, get(t, c, base+"/videos/v1/index.m3u8"), "Miss")
+			waitIdle(t, e)
+			before := counterValue(e.metrics.fastAnswered)
+
+			clock.advance(30 * time.Second)
+			// A new connection: the first one went to net/http with the miss.
+			r := get(t, testClient(t), base+"/videos/v1/index.m3u8")
+			wantXCache(t, r, "Hit")
+			if r.header.Get("Age") != "30" {
+				t.Fatalf("Age %q after 30 s on the edge's clock, want 30", r.header.Get("Age"))
+			}
+			if answered := counterValue(e.metrics.fastAnswered) - before; answered != map[bool]float64{true: 1, false: 0}[fast] {
+				t.Fatalf("fast path answered %v hits", answered)
+			}
+
+			clock.advance(31 * time.Second)
+			r = get(t, c, base+"/videos/v1/index.m3u8")
+			wantStatus(t, r, 200)
+			wantXCache(t, r, "RefreshHit")
+			if reqs := o.requestsFor("/videos/v1/index.m3u8"); len(reqs) != 2 || reqs[1].ifNoneMatch != `"p1"` {
+				t.Fatalf("origin requests %+v: want one conditional revalidation", reqs)
+			}
+		})
+	}
+}

@@ -310,8 +310,27 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 func waitIdle(t *testing.T, e *Edge) {
 	t.Helper()
 	waitFor(t, "fills to finish", func() bool {
-		e.flights.mu.Lock()
-		defer e.flights.mu.Unlock()
-		return len(e.flights.flights) == 0
+		return e.flights.Len() == 0
 	})
+}
+
+// testClock is a clock a test moves by hand (Config.Now), so that a TTL
+// passes without sleeping.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }

@@ -117,7 +117,7 @@ func (e *Edge) invalidate(patterns []string) int {
 		}
 	}
 	if e.disk != nil {
-		for k := range e.disk.idx.Keys() {
+		for k := range e.disk.Keys() {
 			if matches(k) {
 				keys = append(keys, k)
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/streamfront/streamfront/edge/fastpath"
 )
 
 // metrics are the edge's Prometheus series, on a registry the Edge owns
@@ -26,7 +27,7 @@ type metrics struct {
 	// fastAnswered counts requests answered by the fast path (they are
 	// also in requests); handovers counts connections it gave to net/http.
 	fastAnswered prometheus.Counter
-	handovers    [handoverReasons]prometheus.Counter
+	handovers    [fastpath.HandoverReasons]prometheus.Counter
 }
 
 // resultLabels are the "result" label values: X-Cache values, then "Pass".
@@ -84,8 +85,8 @@ func newMetrics(e *Edge) *metrics {
 		Name: "streamfront_edge_fastpath_handovers_total",
 		Help: "Connections the fast path handed to net/http, by the reason for the first request it did not answer (tls, request: outside the strict subset, route: not a cacheable path, not_hit).",
 	}, []string{"reason"})
-	for i, l := range handoverLabels {
-		m.handovers[i] = handovers.WithLabelValues(l)
+	for r := range fastpath.HandoverReasons {
+		m.handovers[r] = handovers.WithLabelValues(r.String())
 	}
 	cacheBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "streamfront_edge_cache_bytes",
@@ -99,7 +100,7 @@ func newMetrics(e *Edge) *metrics {
 			Name:        "streamfront_edge_cache_bytes",
 			Help:        "Bytes held by each cache tier.",
 			ConstLabels: prometheus.Labels{"tier": "disk"},
-		}, func() float64 { return float64(e.disk.bytes()) }))
+		}, func() float64 { return float64(e.disk.Bytes()) }))
 	}
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return m

@@ -38,7 +38,7 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
 // serveFill, which enforce the object's access requirement (access.go)
 // unless peer says another edge asks.
 func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, sliced, peer bool) error {
-	now := time.Now()
+	now := e.cfg.Now()
 	c, ok := e.lookup(key)
 	var prev *cached
 	if ok {
@@ -167,14 +167,14 @@ func (e *Edge) serveEntry(w http.ResponseWriter, r *http.Request, c cached, x xc
 		}
 		return e.writeObject(w, r, c.meta, bytesSource(c.mem.body), x)
 	case c.disk != nil && c.meta.size <= promoteLimit:
-		body, err := e.disk.readBody(c.disk)
+		body, err := e.disk.ReadBody(c.disk)
 		if err != nil {
 			return err
 		}
 		e.mem.set(&memItem{meta: c.meta, body: body})
 		return e.writeObject(w, r, c.meta, bytesSource(body), x)
 	case c.disk != nil:
-		f, err := e.disk.open(c.disk)
+		f, err := e.disk.Open(c.disk)
 		if err != nil {
 			return err
 		}
@@ -190,7 +190,7 @@ func (e *Edge) entryBody(c cached) ([]byte, error) {
 	case c.mem != nil:
 		return c.mem.body, nil
 	case c.disk != nil:
-		return e.disk.readBody(c.disk)
+		return e.disk.ReadBody(c.disk)
 	}
 	return nil, fmt.Errorf("cache entry %s has no body", c.meta.key)
 }
@@ -221,9 +221,9 @@ type diskSource struct {
 
 func (d *diskSource) copyTo(_ context.Context, w *bodyWriter, off, n int64) error {
 	if n < 0 {
-		n = d.item.meta.size - off
+		n = d.item.Meta.size - off
 	}
-	if _, err := d.f.Seek(d.item.bodyOffset+off, io.SeekStart); err != nil {
+	if _, err := d.f.Seek(d.item.BodyOffset+off, io.SeekStart); err != nil {
 		return err
 	}
 	for n > 0 {
@@ -232,8 +232,8 @@ func (d *diskSource) copyTo(_ context.Context, w *bodyWriter, off, n int64) erro
 		copied, err := io.CopyN(w.w, d.f, chunk)
 		n -= copied
 		if errors.Is(err, io.EOF) {
-			d.tier.drop(d.item, err)
-			return fmt.Errorf("disk tier: %s shorter than its header: %w", d.item.meta.key, errCorrupt)
+			d.tier.Drop(d.item, err)
+			return fmt.Errorf("disk tier: %s shorter than its header: %w", d.item.Meta.key, errCorrupt)
 		}
 		if err != nil {
 			return err

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/streamfront/streamfront/internal/httprange"
 )
@@ -34,7 +33,7 @@ func (e *Edge) writeObject(w http.ResponseWriter, r *http.Request, m *entry, src
 			h["Accept-Ranges"] = e.hdrs.acceptRanges
 		}
 		if notModified(r, m) {
-			e.setEdgeHeaders(h, x, m.age(time.Now()))
+			e.setEdgeHeaders(h, x, m.age(e.cfg.Now()))
 			w.WriteHeader(http.StatusNotModified)
 			return nil
 		}
@@ -42,7 +41,7 @@ func (e *Edge) writeObject(w http.ResponseWriter, r *http.Request, m *entry, src
 			ranges, err := httprange.Parse(rh, size)
 			switch {
 			case errors.Is(err, httprange.ErrUnsatisfiable):
-				e.setEdgeHeaders(h, x, m.age(time.Now()))
+				e.setEdgeHeaders(h, x, m.age(e.cfg.Now()))
 				h.Set("Content-Range", httprange.Unsatisfied(size))
 				h["Content-Length"] = []string{"0"}
 				w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
@@ -66,7 +65,7 @@ func (e *Edge) writeObject(w http.ResponseWriter, r *http.Request, m *entry, src
 			return err
 		}
 	}
-	e.setEdgeHeaders(h, x, m.age(time.Now()))
+	e.setEdgeHeaders(h, x, m.age(e.cfg.Now()))
 	switch {
 	case n < 0:
 	case status == http.StatusPartialContent || r.Method == http.MethodHead && n != size:

@@ -73,7 +73,7 @@ func (e *Edge) sliceLen(size, idx int64) int64 {
 // set, is the stale object metadata to revalidate on the way.
 func (e *Edge) joinSliceFill(key, uri string, idx int64, prev *cached) *fill {
 	fk := sliceFlightKey(key, idx)
-	f, started := e.flights.join(fk, e.newFill(fk))
+	f, started := e.flights.Join(fk, e.newFill(fk))
 	if started && !e.goFill(func(ctx context.Context) { e.runSliceFill(ctx, f, fk, key, uri, idx, prev) }) {
 		e.failFill(f, errShuttingDown)
 	}
@@ -81,8 +81,8 @@ func (e *Edge) joinSliceFill(key, uri string, idx int64, prev *cached) *fill {
 }
 
 func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri string, idx int64, prev *cached) {
-	defer e.flights.leave(flightKey, f)
-	now := time.Now()
+	defer e.flights.Leave(flightKey, f)
+	now := e.cfg.Now()
 	// Re-check inside the flight, as in runWholeFill: a fill of this slice
 	// that ended between the caller's lookup and its join has already
 	// stored the metadata and the slice.
@@ -107,7 +107,7 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 		}
 	})
 	if err != nil {
-		e.noteOriginFailure(err, time.Now())
+		e.noteOriginFailure(err, e.cfg.Now())
 		e.failFill(f, err)
 		return
 	}
@@ -288,10 +288,10 @@ func (s *slicedSource) slice(ctx context.Context, idx int64) (bodySource, error)
 			return bytesSource(it.body), nil
 		}
 		if s.e.disk != nil {
-			if it, ok := s.e.disk.get(key); ok {
-				body, err := s.e.disk.readBody(it)
+			if it, ok := s.e.disk.Get(key); ok {
+				body, err := s.e.disk.ReadBody(it)
 				if err == nil {
-					s.e.mem.set(&memItem{meta: it.meta, body: body})
+					s.e.mem.set(&memItem{meta: it.Meta, body: body})
 					return bytesSource(body), nil
 				}
 				// Corrupt: dropped by readBody; fetch it again below.
@@ -323,7 +323,7 @@ func (s *slicedSource) slice(ctx context.Context, idx int64) (bodySource, error)
 // prefetchSlice starts the fill of slice idx unless it is cached or
 // already being filled. Nobody waits for it; the fill stores the slice.
 func (e *Edge) prefetchSlice(meta *entry, uri string, idx int64) {
-	if idx*e.cfg.SliceSize >= meta.size || e.contains(sliceKey(meta, idx)) || e.flights.running(sliceFlightKey(meta.key, idx)) {
+	if idx*e.cfg.SliceSize >= meta.size || e.contains(sliceKey(meta, idx)) || e.flights.Running(sliceFlightKey(meta.key, idx)) {
 		return
 	}
 	e.joinSliceFill(meta.key, uri, idx, nil)

@@ -21,7 +21,8 @@
 //     edges' master (best edge first, falling over on errors), keeps it
 //     parsed in memory as long as its Cache-Control allows (at most
 //     MasterCacheTTL), one fetch per key at a time (singleflight).
-//   - master_rewrite.go, attrlist.go: the content-steered master. One copy
+//   - master_rewrite.go (attribute lists: internal/hlsattr): the
+//     content-steered master. One copy
 //     of every EXT-X-MEDIA, EXT-X-STREAM-INF and EXT-X-I-FRAME-STREAM-INF
 //     per edge, with absolute URIs on that edge, PATHWAY-ID="<edge name>"
 //     and rendition groups renamed per edge ("audio@edge-1");

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/streamfront/streamfront/internal/hlsattr"
 )
 
 // probeDataIDPrefix starts the DATA-ID of the EXT-X-SESSION-DATA tags that
@@ -39,14 +41,14 @@ type masterPlaylist struct {
 	// tags (EXT-X-VERSION, EXT-X-INDEPENDENT-SEGMENTS, EXT-X-START,
 	// EXT-X-DEFINE, EXT-X-SESSION-*, unknown tags) and comments.
 	global   []string
-	media    []attrList // EXT-X-MEDIA
+	media    []hlsattr.List // EXT-X-MEDIA
 	variants []variantStream
-	iframes  []attrList // EXT-X-I-FRAME-STREAM-INF (URI in the attributes)
+	iframes  []hlsattr.List // EXT-X-I-FRAME-STREAM-INF (URI in the attributes)
 }
 
 // variantStream is an EXT-X-STREAM-INF tag and the URI line after it.
 type variantStream struct {
-	attrs attrList
+	attrs hlsattr.List
 	uri   string
 }
 
@@ -60,7 +62,7 @@ func parseMaster(src []byte) (*masterPlaylist, error) {
 		return nil, err
 	}
 	for _, v := range m.variants {
-		if _, ok := v.attrs.raw("PATHWAY-ID"); ok {
+		if _, ok := v.attrs.Raw("PATHWAY-ID"); ok {
 			return nil, errAlreadySteered
 		}
 	}
@@ -97,16 +99,16 @@ func parseMasterLines(src []byte) (*masterPlaylist, error) {
 		case tag == "#EXT-X-SESSION-DATA" && strings.Contains(value, probeDataIDPrefix):
 			// A probe list of an upstream router; this router writes its own.
 		case tag == "#EXT-X-MEDIA":
-			attrs, err := parseAttrList(value)
+			attrs, err := hlsattr.Parse(value)
 			if err != nil {
 				return nil, fmt.Errorf("line %d: EXT-X-MEDIA: %w", i+1, err)
 			}
-			if _, ok := attrs.quoted("GROUP-ID"); !ok {
+			if _, ok := attrs.Quoted("GROUP-ID"); !ok {
 				return nil, fmt.Errorf("line %d: EXT-X-MEDIA without GROUP-ID", i+1)
 			}
 			m.media = append(m.media, attrs)
 		case tag == "#EXT-X-STREAM-INF":
-			attrs, err := parseAttrList(value)
+			attrs, err := hlsattr.Parse(value)
 			if err != nil {
 				return nil, fmt.Errorf("line %d: EXT-X-STREAM-INF: %w", i+1, err)
 			}
@@ -126,11 +128,11 @@ func parseMasterLines(src []byte) (*masterPlaylist, error) {
 			}
 			m.variants = append(m.variants, variantStream{attrs: attrs, uri: uri})
 		case tag == "#EXT-X-I-FRAME-STREAM-INF":
-			attrs, err := parseAttrList(value)
+			attrs, err := hlsattr.Parse(value)
 			if err != nil {
 				return nil, fmt.Errorf("line %d: EXT-X-I-FRAME-STREAM-INF: %w", i+1, err)
 			}
-			if _, ok := attrs.quoted("URI"); !ok {
+			if _, ok := attrs.Quoted("URI"); !ok {
 				return nil, fmt.Errorf("line %d: EXT-X-I-FRAME-STREAM-INF without URI", i+1)
 			}
 			m.iframes = append(m.iframes, attrs)
@@ -191,31 +193,31 @@ func (m *masterPlaylist) steer(t steerTarget) ([]byte, error) {
 		b.WriteString(line)
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "#EXT-X-CONTENT-STEERING:SERVER-URI=%s,PATHWAY-ID=%s\n", quote(t.serverURI), quote(t.pathways[0].Name))
+	fmt.Fprintf(&b, "#EXT-X-CONTENT-STEERING:SERVER-URI=%s,PATHWAY-ID=%s\n", hlsattr.Quote(t.serverURI), hlsattr.Quote(t.pathways[0].Name))
 	for _, e := range t.pathways {
-		fmt.Fprintf(&b, "#EXT-X-SESSION-DATA:DATA-ID=%s,VALUE=%s\n", quote(probeDataIDPrefix+e.Name), quote(e.URL+healthPath))
+		fmt.Fprintf(&b, "#EXT-X-SESSION-DATA:DATA-ID=%s,VALUE=%s\n", hlsattr.Quote(probeDataIDPrefix+e.Name), hlsattr.Quote(e.URL+healthPath))
 	}
 	for _, e := range t.pathways {
 		b.WriteByte('\n')
 		for i, attrs := range m.media {
-			group, _ := attrs.quoted("GROUP-ID")
-			attrs = attrs.with("GROUP-ID", quote(group+groupSeparator+e.Name))
-			if uri, ok := attrs.quoted("URI"); ok {
+			group, _ := attrs.Quoted("GROUP-ID")
+			attrs = attrs.With("GROUP-ID", hlsattr.Quote(group+groupSeparator+e.Name))
+			if uri, ok := attrs.Quoted("URI"); ok {
 				abs, err := t.rebase(uri, e)
 				if err != nil {
 					return nil, fmt.Errorf("EXT-X-MEDIA URI: %w", err)
 				}
-				attrs = attrs.with("URI", quote(abs))
+				attrs = attrs.With("URI", hlsattr.Quote(abs))
 			}
-			if _, ok := attrs.raw("STABLE-RENDITION-ID"); !ok {
-				attrs = attrs.with("STABLE-RENDITION-ID", quote("r"+strconv.Itoa(i+1)))
+			if _, ok := attrs.Raw("STABLE-RENDITION-ID"); !ok {
+				attrs = attrs.With("STABLE-RENDITION-ID", hlsattr.Quote("r"+strconv.Itoa(i+1)))
 			}
 			b.WriteString("#EXT-X-MEDIA:" + attrs.String() + "\n")
 		}
 		for i, v := range m.variants {
-			attrs := pathwayGroups(v.attrs, e.Name).with("PATHWAY-ID", quote(e.Name))
-			if _, ok := attrs.raw("STABLE-VARIANT-ID"); !ok {
-				attrs = attrs.with("STABLE-VARIANT-ID", quote("v"+strconv.Itoa(i+1)))
+			attrs := pathwayGroups(v.attrs, e.Name).With("PATHWAY-ID", hlsattr.Quote(e.Name))
+			if _, ok := attrs.Raw("STABLE-VARIANT-ID"); !ok {
+				attrs = attrs.With("STABLE-VARIANT-ID", hlsattr.Quote("v"+strconv.Itoa(i+1)))
 			}
 			abs, err := t.rebase(v.uri, e)
 			if err != nil {
@@ -224,14 +226,14 @@ func (m *masterPlaylist) steer(t steerTarget) ([]byte, error) {
 			b.WriteString("#EXT-X-STREAM-INF:" + attrs.String() + "\n" + abs + "\n")
 		}
 		for i, attrs := range m.iframes {
-			uri, _ := attrs.quoted("URI")
+			uri, _ := attrs.Quoted("URI")
 			abs, err := t.rebase(uri, e)
 			if err != nil {
 				return nil, fmt.Errorf("EXT-X-I-FRAME-STREAM-INF URI: %w", err)
 			}
-			attrs = pathwayGroups(attrs, e.Name).with("URI", quote(abs)).with("PATHWAY-ID", quote(e.Name))
-			if _, ok := attrs.raw("STABLE-VARIANT-ID"); !ok {
-				attrs = attrs.with("STABLE-VARIANT-ID", quote("i"+strconv.Itoa(i+1)))
+			attrs = pathwayGroups(attrs, e.Name).With("URI", hlsattr.Quote(abs)).With("PATHWAY-ID", hlsattr.Quote(e.Name))
+			if _, ok := attrs.Raw("STABLE-VARIANT-ID"); !ok {
+				attrs = attrs.With("STABLE-VARIANT-ID", hlsattr.Quote("i"+strconv.Itoa(i+1)))
 			}
 			b.WriteString("#EXT-X-I-FRAME-STREAM-INF:" + attrs.String() + "\n")
 		}
@@ -242,10 +244,10 @@ func (m *masterPlaylist) steer(t steerTarget) ([]byte, error) {
 // pathwayGroups renames the rendition groups a variant refers to into the
 // pathway's copies. CLOSED-CAPTIONS=NONE (an enumerated value, unquoted)
 // is no group and stays.
-func pathwayGroups(attrs attrList, pathway string) attrList {
+func pathwayGroups(attrs hlsattr.List, pathway string) hlsattr.List {
 	for _, name := range []string{"AUDIO", "VIDEO", "SUBTITLES", "CLOSED-CAPTIONS"} {
-		if group, ok := attrs.quoted(name); ok {
-			attrs = attrs.with(name, quote(group+groupSeparator+pathway))
+		if group, ok := attrs.Quoted(name); ok {
+			attrs = attrs.With(name, hlsattr.Quote(group+groupSeparator+pathway))
 		}
 	}
 	return attrs
@@ -330,4 +332,12 @@ func addMissingParams(uri, query string) string {
 		b.WriteString("#" + fragment)
 	}
 	return b.String()
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+	"github.com/streamfront/streamfront/internal/hlsattr"
 )
 
 // originMaster is a master as the origin writes it (packager/hls.Master):
@@ -151,7 +152,7 @@ func TestParseMaster_RefusesWhatItCannotSteer(t *testing.T) {
 		{"stray URI", "#EXTM3U\nfoo.m3u8\n", nil},
 		{"media without group", "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,NAME=\"a\"\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n", nil},
 		{"I-frame without URI", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1\n", nil},
-		{"broken attributes", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS=\"x\na.m3u8\n", errAttrSyntax},
+		{"broken attributes", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS=\"x\na.m3u8\n", hlsattr.ErrSyntax},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

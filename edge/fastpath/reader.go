@@ -1,4 +1,4 @@
-package edge
+package fastpath
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 //
 // with every line ended by CRLF (no bare CR or LF, no obs-fold), field
 // names of token characters directly followed by ':', field values of
-// VCHAR, SP, HTAB and obs-text, at most fastMaxHeaders field lines and
-// fastMaxHead bytes in all, exactly one Host, no Transfer-Encoding,
+// VCHAR, SP, HTAB and obs-text, at most maxHeaders field lines and
+// MaxHead bytes in all, exactly one Host, no Transfer-Encoding,
 // Expect, Upgrade or Trailer, Content-Length only "0" and only once,
 // Connection only "keep-alive" or "close", and at most one of each header
 // it interprets (Range, If-*). The path holds no percent-escapes (so
@@ -31,21 +31,21 @@ import (
 // http.ReadRequest), "not enough bytes yet", or "not mine".
 
 const (
-	// fastMaxHead is the largest request head the fast path reads; a
+	// MaxHead is the largest request head the fast path reads; a
 	// longer one is handed over (net/http allows 64 KiB). It is also the
 	// size of a fast connection's read buffer, so the reader can never
 	// read past it.
-	fastMaxHead = 8 << 10
-	// fastMaxHeaders bounds the field lines of one request.
-	fastMaxHeaders = 64
-	// fastMaxMultiLine bounds how many lines of a list header that may
+	MaxHead = 8 << 10
+	// maxHeaders bounds the field lines of one request.
+	maxHeaders = 64
+	// maxMultiLine bounds how many lines of a list header that may
 	// repeat (Accept-Encoding, Via) are kept.
-	fastMaxMultiLine = 4
+	maxMultiLine = 4
 )
 
-// fastReader is a connection's read buffer of fastMaxHead bytes; the
+// reader is a connection's read buffer of MaxHead bytes; the
 // bytes read and not yet consumed are buf[r:w].
-type fastReader struct {
+type reader struct {
 	buf  []byte
 	r, w int
 	// waited is how many unread bytes the last parse found incomplete
@@ -61,9 +61,9 @@ type fastReader struct {
 var errHeadTooLarge = errors.New("fast path: request head larger than the read buffer")
 
 // parse reads the request at the start of the unread bytes.
-func (b *fastReader) parse(req *fastRequest) parseResult {
+func (b *reader) parse(req *Request) parseResult {
 	unread := b.buf[b.r:b.w]
-	if b.waited >= len("HEAD ") && len(unread) < fastMaxHead {
+	if b.waited >= len("HEAD ") && len(unread) < MaxHead {
 		// Only bytes of an unfinished line came in (the method is known
 		// by now). From the last byte seen before, for a CR there.
 		fresh := unread[b.waited-1:]
@@ -73,7 +73,7 @@ func (b *fastReader) parse(req *fastRequest) parseResult {
 			return parseIncomplete
 		}
 	}
-	res := parseFastRequest(unread, req)
+	res := parseRequest(unread, req)
 	b.waited = 0
 	if res == parseIncomplete {
 		b.waited = len(unread)
@@ -82,7 +82,7 @@ func (b *fastReader) parse(req *fastRequest) parseResult {
 }
 
 // consume drops the first n unread bytes (a request head answered).
-func (b *fastReader) consume(n int) {
+func (b *reader) consume(n int) {
 	b.waited = 0
 	if b.r += n; b.r == b.w {
 		b.r, b.w = 0, 0
@@ -90,12 +90,12 @@ func (b *fastReader) consume(n int) {
 }
 
 // buffered is how many bytes are read and not consumed.
-func (b *fastReader) buffered() int { return b.w - b.r }
+func (b *reader) buffered() int { return b.w - b.r }
 
 // fill reads once from rd into the free end of the buffer, first moving
 // the unread bytes to the front if the buffer is full. It never reads
 // more than the buffer holds.
-func (b *fastReader) fill(rd io.Reader) (int, error) {
+func (b *reader) fill(rd io.Reader) (int, error) {
 	if b.w == len(b.buf) {
 		if b.r == 0 {
 			return 0, errHeadTooLarge
@@ -122,31 +122,38 @@ const (
 	parseRefused
 )
 
-// fastRequest is one request head within the subset. Its byte slices
+// Request is one request head within the subset. Its byte slices
 // point into the connection's read buffer and are valid until the next
 // read.
-type fastRequest struct {
+type Request struct {
 	size   int  // bytes of the head, request line to the empty line
-	isHead bool // HEAD; otherwise GET
-	path   []byte
-	query  []byte // without '?'; nil without one
-	host   []byte
-	close  bool // Connection: close
+	IsHead bool // HEAD; otherwise GET
+	Path   []byte
+	Query  []byte // without '?'; nil without one
+	Host   []byte
+	Close  bool // Connection: close
 
 	// The interpreted headers, the only value each; empty when missing,
 	// which is how the net/http path reads an empty one too.
-	rangeSpec, ifRange, ifNoneMatch, ifModifiedSince []byte
+	Range, IfRange, IfNoneMatch, IfModifiedSince []byte
 
-	acceptEncoding [fastMaxMultiLine][]byte
+	acceptEncoding [maxMultiLine][]byte
 	nAcceptEnc     int
-	via            [fastMaxMultiLine][]byte
+	via            [maxMultiLine][]byte
 	nVia           int
 
 	// Kept for the access log only.
-	referer, userAgent, forwardedFor []byte
+	Referer, UserAgent, ForwardedFor []byte
 }
 
-// parseFastRequest reads the request at the start of b. b may hold less
+// AcceptEncoding is the request's Accept-Encoding lines (at most
+// maxMultiLine of them).
+func (req *Request) AcceptEncoding() [][]byte { return req.acceptEncoding[:req.nAcceptEnc] }
+
+// Via is the request's Via lines (at most maxMultiLine of them).
+func (req *Request) Via() [][]byte { return req.via[:req.nVia] }
+
+// parseRequest reads the request at the start of b. b may hold less
 // than a request (parseIncomplete) or more (pipelined requests: only the
 // first is read; req.size says where the next begins).
 //
@@ -154,13 +161,13 @@ type fastRequest struct {
 // is already outside the subset is handed over at once rather than when
 // its head is complete: net/http, which reads line by line too, may have
 // an answer (400) for it before then.
-func parseFastRequest(b []byte, req *fastRequest) parseResult {
-	*req = fastRequest{}
+func parseRequest(b []byte, req *Request) parseResult {
+	*req = Request{}
 	if !methodPrefixOK(b) {
 		return parseRefused
 	}
-	if len(b) > fastMaxHead {
-		b = b[:fastMaxHead] // a head must end within the limit
+	if len(b) > MaxHead {
+		b = b[:MaxHead] // a head must end within the limit
 	}
 	line, rest, res := cutLine(b)
 	if res != parseOK {
@@ -179,7 +186,7 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 		if len(line) == 0 {
 			break // the end of the head
 		}
-		if n == fastMaxHeaders {
+		if n == maxHeaders {
 			return parseRefused
 		}
 		colon := bytes.IndexByte(line, ':')
@@ -202,7 +209,7 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 		switch len(name) {
 		case 3:
 			if asciiEqualFold(name, "via") {
-				if req.nVia == fastMaxMultiLine {
+				if req.nVia == maxMultiLine {
 					return parseRefused
 				}
 				req.via[req.nVia] = value
@@ -210,15 +217,15 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 			}
 		case 4:
 			if asciiEqualFold(name, "host") {
-				if hosts++; hosts > 1 || !validFastHost(value) {
+				if hosts++; hosts > 1 || !validHost(value) {
 					return parseRefused
 				}
-				req.host = value
+				req.Host = value
 			}
 		case 5:
 			if asciiEqualFold(name, "range") {
 				ranges++
-				req.rangeSpec = value
+				req.Range = value
 			}
 		case 6:
 			if asciiEqualFold(name, "expect") {
@@ -229,14 +236,14 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 			case asciiEqualFold(name, "upgrade"), asciiEqualFold(name, "trailer"):
 				return parseRefused
 			case asciiEqualFold(name, "referer"):
-				if req.referer == nil {
-					req.referer = value
+				if req.Referer == nil {
+					req.Referer = value
 				}
 			}
 		case 8:
 			if asciiEqualFold(name, "if-range") {
 				ifRanges++
-				req.ifRange = value
+				req.IfRange = value
 			}
 		case 10:
 			switch {
@@ -244,20 +251,20 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 				conns++
 				switch {
 				case asciiEqualFold(value, "close"):
-					req.close = true
+					req.Close = true
 				case asciiEqualFold(value, "keep-alive"):
 				default:
 					return parseRefused
 				}
 			case asciiEqualFold(name, "user-agent"):
-				if req.userAgent == nil {
-					req.userAgent = value
+				if req.UserAgent == nil {
+					req.UserAgent = value
 				}
 			}
 		case 13:
 			if asciiEqualFold(name, "if-none-match") {
 				inms++
-				req.ifNoneMatch = value
+				req.IfNoneMatch = value
 			}
 		case 14:
 			if asciiEqualFold(name, "content-length") {
@@ -268,14 +275,14 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 		case 15:
 			switch {
 			case asciiEqualFold(name, "accept-encoding"):
-				if req.nAcceptEnc == fastMaxMultiLine {
+				if req.nAcceptEnc == maxMultiLine {
 					return parseRefused
 				}
 				req.acceptEncoding[req.nAcceptEnc] = value
 				req.nAcceptEnc++
 			case asciiEqualFold(name, "x-forwarded-for"):
-				if req.forwardedFor == nil {
-					req.forwardedFor = value
+				if req.ForwardedFor == nil {
+					req.ForwardedFor = value
 				}
 			}
 		case 17:
@@ -284,7 +291,7 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 				return parseRefused
 			case asciiEqualFold(name, "if-modified-since"):
 				imss++
-				req.ifModifiedSince = value
+				req.IfModifiedSince = value
 			}
 		}
 		if lengths > 1 || conns > 1 || ranges > 1 || ifRanges > 1 || inms > 1 || imss > 1 {
@@ -301,7 +308,7 @@ func parseFastRequest(b []byte, req *fastRequest) parseResult {
 // lineResult is the verdict on a head whose next line is incomplete
 // (read on, unless the buffer is full) or malformed.
 func lineResult(res parseResult, b []byte) parseResult {
-	if res == parseIncomplete && len(b) < fastMaxHead {
+	if res == parseIncomplete && len(b) < MaxHead {
 		return parseIncomplete
 	}
 	return parseRefused
@@ -321,13 +328,13 @@ func methodPrefixOK(b []byte) bool {
 }
 
 // parseRequestLine reads "GET|HEAD SP origin-form SP HTTP/1.1".
-func parseRequestLine(line []byte, req *fastRequest) bool {
+func parseRequestLine(line []byte, req *Request) bool {
 	var target []byte
 	switch {
 	case bytes.HasPrefix(line, []byte("GET /")):
 		target = line[len("GET "):]
 	case bytes.HasPrefix(line, []byte("HEAD /")):
-		req.isHead = true
+		req.IsHead = true
 		target = line[len("HEAD "):]
 	default:
 		return false
@@ -346,12 +353,12 @@ func parseRequestLine(line []byte, req *fastRequest) bool {
 		if !validQuery(query) {
 			return false
 		}
-		req.query = query[:len(query):len(query)]
-		if req.query == nil {
-			req.query = []byte{}
+		req.Query = query[:len(query):len(query)]
+		if req.Query == nil {
+			req.Query = []byte{}
 		}
 	}
-	req.path = path
+	req.Path = path
 	return true
 }
 
@@ -421,9 +428,9 @@ func asciiEqualFold(b []byte, lower string) bool {
 	return true
 }
 
-// validFastHost accepts a non-empty host[:port] of letters, digits and
+// validHost accepts a non-empty host[:port] of letters, digits and
 // "-._:[]" — a subset of what net/http's Host check allows.
-func validFastHost(b []byte) bool {
+func validHost(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}

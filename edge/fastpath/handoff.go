@@ -1,4 +1,4 @@
-package edge
+package fastpath
 
 import (
 	"io"
@@ -6,24 +6,24 @@ import (
 	"sync"
 )
 
-// handoffListener is the listener the edge's http.Server serves: the fast
+// HandoffListener is the listener the edge's http.Server serves: the fast
 // path's connection loops hand it the connections they give up on, and
 // its Accept returns them. Closing it (http.Server.Shutdown does) makes
 // Accept fail and refuses further hand-overs.
-type handoffListener struct {
+type HandoffListener struct {
 	addr      net.Addr
 	conns     chan net.Conn
 	done      chan struct{}
 	closeOnce sync.Once
 }
 
-var _ net.Listener = (*handoffListener)(nil)
+var _ net.Listener = (*HandoffListener)(nil)
 
-func newHandoffListener(addr net.Addr) *handoffListener {
-	return &handoffListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+func NewHandoffListener(addr net.Addr) *HandoffListener {
+	return &HandoffListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
 }
 
-func (l *handoffListener) Accept() (net.Conn, error) {
+func (l *HandoffListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.conns:
 		return c, nil
@@ -32,18 +32,18 @@ func (l *handoffListener) Accept() (net.Conn, error) {
 	}
 }
 
-func (l *handoffListener) Close() error {
+func (l *HandoffListener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
 	return nil
 }
 
-func (l *handoffListener) Addr() net.Addr { return l.addr }
+func (l *HandoffListener) Addr() net.Addr { return l.addr }
 
 // deliver hands c to the http.Server. It waits until the server's accept
 // loop takes it (that loop only starts a goroutine per connection, so
 // the wait is short) and reports false once the listener is closed; the
 // caller then still owns c.
-func (l *handoffListener) deliver(c net.Conn) bool {
+func (l *HandoffListener) deliver(c net.Conn) bool {
 	select {
 	case l.conns <- c:
 		return true
@@ -83,6 +83,9 @@ func (c *replayConn) ReadFrom(r io.Reader) (int64, error) {
 	}
 	return io.Copy(writerOnly{c.Conn}, r)
 }
+
+// writerOnly hides ReadFrom so io.Copy does not recurse.
+type writerOnly struct{ io.Writer }
 
 func (c *replayConn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {

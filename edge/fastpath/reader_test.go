@@ -1,4 +1,4 @@
-package edge
+package fastpath
 
 import (
 	"bufio"
@@ -72,15 +72,15 @@ func TestParseFastRequest(t *testing.T) {
 		{"Connection other", "GET /a HTTP/1.1\r\nHost: a\r\nConnection: X-Foo\r\n\r\n", parseRefused},
 		{"two Ranges", "GET /a HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nRange: bytes=2-3\r\n\r\n", parseRefused},
 		{"Trailer", "GET /a HTTP/1.1\r\nHost: a\r\nTrailer: X\r\n\r\n", parseRefused},
-		{"head over the limit", "GET /a HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("b", fastMaxHead) + "\r\n\r\n", parseRefused},
-		{"unfinished head at the limit", "GET /a HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("b", fastMaxHead), parseRefused},
-		{"too many header lines", "GET /a HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-A: b\r\n", fastMaxHeaders) + "\r\n", parseRefused},
+		{"head over the limit", "GET /a HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("b", MaxHead) + "\r\n\r\n", parseRefused},
+		{"unfinished head at the limit", "GET /a HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("b", MaxHead), parseRefused},
+		{"too many header lines", "GET /a HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-A: b\r\n", maxHeaders) + "\r\n", parseRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var req fastRequest
-			if got := parseFastRequest([]byte(tt.in), &req); got != tt.want {
-				t.Fatalf("parseFastRequest(%q) = %v, want %v", tt.in, got, tt.want)
+			var req Request
+			if got := parseRequest([]byte(tt.in), &req); got != tt.want {
+				t.Fatalf("parseRequest(%q) = %v, want %v", tt.in, got, tt.want)
 			}
 			if tt.want == parseOK {
 				checkAgainstNetHTTP(t, []byte(tt.in), &req)
@@ -92,12 +92,12 @@ func TestParseFastRequest(t *testing.T) {
 func TestParseFastRequest_Pipelined(t *testing.T) {
 	first := "GET /videos/a HTTP/1.1\r\nHost: a\r\n\r\n"
 	second := "POST /api/v1/videos HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
-	var req fastRequest
+	var req Request
 	in := []byte(first + second)
-	if got := parseFastRequest(in, &req); got != parseOK || req.size != len(first) {
+	if got := parseRequest(in, &req); got != parseOK || req.size != len(first) {
 		t.Fatalf("first request: %v, size %d; want OK, %d", got, req.size, len(first))
 	}
-	if got := parseFastRequest(in[req.size:], &req); got != parseRefused {
+	if got := parseRequest(in[req.size:], &req); got != parseRefused {
 		t.Fatalf("second request: %v, want refused", got)
 	}
 }
@@ -106,29 +106,30 @@ func TestParseFastRequest_Fields(t *testing.T) {
 	in := "HEAD /videos/a/b.m3u8?x=1 HTTP/1.1\r\nHost: h\r\nRange:  bytes=1-2 \r\nIf-Range: \"e\"\r\nIf-None-Match: W/\"e\"\r\n" +
 		"If-Modified-Since: Thu, 02 Jan 2025 03:04:05 GMT\r\nAccept-Encoding: br;q=1, gzip;q=0.5\r\nConnection: close\r\n" +
 		"Via: 1.1 shield-1\r\nReferer: https://site/\r\nUser-Agent: hls.js\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n"
-	var req fastRequest
-	if got := parseFastRequest([]byte(in), &req); got != parseOK {
-		t.Fatalf("parseFastRequest = %v", got)
+	var req Request
+	if got := parseRequest([]byte(in), &req); got != parseOK {
+		t.Fatalf("parseRequest = %v", got)
 	}
 	for _, c := range []struct{ name, got, want string }{
-		{"path", string(req.path), "/videos/a/b.m3u8"},
-		{"query", string(req.query), "x=1"},
-		{"host", string(req.host), "h"},
-		{"range", string(req.rangeSpec), "bytes=1-2"},
-		{"if-range", string(req.ifRange), `"e"`},
-		{"if-none-match", string(req.ifNoneMatch), `W/"e"`},
-		{"if-modified-since", string(req.ifModifiedSince), "Thu, 02 Jan 2025 03:04:05 GMT"},
-		{"via", string(req.via[0]), "1.1 shield-1"},
-		{"referer", string(req.referer), "https://site/"},
-		{"user-agent", string(req.userAgent), "hls.js"},
-		{"x-forwarded-for", string(req.forwardedFor), "10.0.0.1"},
+		{"path", string(req.Path), "/videos/a/b.m3u8"},
+		{"query", string(req.Query), "x=1"},
+		{"host", string(req.Host), "h"},
+		{"range", string(req.Range), "bytes=1-2"},
+		{"if-range", string(req.IfRange), `"e"`},
+		{"if-none-match", string(req.IfNoneMatch), `W/"e"`},
+		{"if-modified-since", string(req.IfModifiedSince), "Thu, 02 Jan 2025 03:04:05 GMT"},
+		{"via", string(req.Via()[0]), "1.1 shield-1"},
+		{"accept-encoding", string(req.AcceptEncoding()[0]), "br;q=1, gzip;q=0.5"},
+		{"referer", string(req.Referer), "https://site/"},
+		{"user-agent", string(req.UserAgent), "hls.js"},
+		{"x-forwarded-for", string(req.ForwardedFor), "10.0.0.1"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
 		}
 	}
-	if !req.isHead || !req.close || req.preferredCoding() != codingBrotli || req.size != len(in) {
-		t.Errorf("isHead %v close %v coding %v size %d", req.isHead, req.close, req.preferredCoding(), req.size)
+	if !req.IsHead || !req.Close || len(req.Via()) != 1 || len(req.AcceptEncoding()) != 1 || req.size != len(in) {
+		t.Errorf("isHead %v close %v via %q accept-encoding %q size %d", req.IsHead, req.Close, req.Via(), req.AcceptEncoding(), req.size)
 	}
 }
 
@@ -161,8 +162,8 @@ func FuzzReadRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, piece uint16) {
 		src := &countingReader{data: data, piece: int(piece)}
-		fr := fastReader{buf: make([]byte, fastMaxHead)}
-		var req fastRequest
+		fr := reader{buf: make([]byte, MaxHead)}
+		var req Request
 		var res parseResult
 		for {
 			res = fr.parse(&req)
@@ -173,14 +174,14 @@ func FuzzReadRequest(f *testing.F) {
 				break // EOF: the bytes end inside a head
 			}
 		}
-		if src.read > fastMaxHead {
-			t.Fatalf("read %d bytes for one head; the limit is %d", src.read, fastMaxHead)
+		if src.read > MaxHead {
+			t.Fatalf("read %d bytes for one head; the limit is %d", src.read, MaxHead)
 		}
 		if fr.buffered() != src.read || !bytes.Equal(fr.buf[fr.r:fr.w], data[:src.read]) {
 			t.Fatal("the buffer does not hold exactly the bytes read")
 		}
-		var whole fastRequest
-		if got := parseFastRequest(fr.buf[fr.r:fr.w], &whole); got != res {
+		var whole Request
+		if got := parseRequest(fr.buf[fr.r:fr.w], &whole); got != res {
 			t.Fatalf("read in pieces of %d: %v; read at once: %v (%q)", piece, res, got, data)
 		}
 		switch res {
@@ -231,7 +232,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // checkAgainstNetHTTP reads data with net/http as its server would
 // (http.ReadRequest plus the server's own checks of Host and header
 // fields) and compares what it makes of the request with req.
-func checkAgainstNetHTTP(t *testing.T, data []byte, req *fastRequest) {
+func checkAgainstNetHTTP(t *testing.T, data []byte, req *Request) {
 	t.Helper()
 	src := bytes.NewReader(data)
 	br := bufio.NewReader(src)
@@ -246,40 +247,33 @@ func checkAgainstNetHTTP(t *testing.T, data []byte, req *fastRequest) {
 		t.Fatalf("head of %d bytes for net/http, %d for the fast reader (%q)", consumed, req.size, data)
 	}
 	method := "GET"
-	if req.isHead {
+	if req.IsHead {
 		method = "HEAD"
-	}
-	fastKey := string(req.path)
-	if len(req.query) > 0 {
-		fastKey += "?" + string(req.query)
 	}
 	for _, c := range []struct{ what, net, fast string }{
 		{"method", r.Method, method},
 		{"proto", r.Proto, "HTTP/1.1"},
-		{"path", r.URL.Path, string(req.path)},
-		{"query", r.URL.RawQuery, string(req.query)},
-		{"host", r.Host, string(req.host)},
-		{"Range", r.Header.Get("Range"), string(req.rangeSpec)},
-		{"If-Range", r.Header.Get("If-Range"), string(req.ifRange)},
-		{"If-None-Match", r.Header.Get("If-None-Match"), string(req.ifNoneMatch)},
-		{"If-Modified-Since", r.Header.Get("If-Modified-Since"), string(req.ifModifiedSince)},
-		{"Referer", r.Referer(), string(req.referer)},
-		{"User-Agent", r.UserAgent(), string(req.userAgent)},
-		{"X-Forwarded-For", r.Header.Get("X-Forwarded-For"), string(req.forwardedFor)},
-		{"Via", strings.Join(r.Header["Via"], "\n"), string(bytes.Join(req.via[:req.nVia], []byte("\n")))},
+		{"path", r.URL.Path, string(req.Path)},
+		{"query", r.URL.RawQuery, string(req.Query)},
+		{"host", r.Host, string(req.Host)},
+		{"Range", r.Header.Get("Range"), string(req.Range)},
+		{"If-Range", r.Header.Get("If-Range"), string(req.IfRange)},
+		{"If-None-Match", r.Header.Get("If-None-Match"), string(req.IfNoneMatch)},
+		{"If-Modified-Since", r.Header.Get("If-Modified-Since"), string(req.IfModifiedSince)},
+		{"Referer", r.Referer(), string(req.Referer)},
+		{"User-Agent", r.UserAgent(), string(req.UserAgent)},
+		{"X-Forwarded-For", r.Header.Get("X-Forwarded-For"), string(req.ForwardedFor)},
+		{"Via", strings.Join(r.Header["Via"], "\n"), string(bytes.Join(req.Via(), []byte("\n")))},
+		// The lines the edge picks a coding from (its preferredCoding reads
+		// the same lines on both paths).
+		{"Accept-Encoding", strings.Join(r.Header["Accept-Encoding"], "\n"), string(bytes.Join(req.AcceptEncoding(), []byte("\n")))},
 	} {
 		if c.net != c.fast {
 			t.Fatalf("%s: net/http %q, fast reader %q (request %q)", c.what, c.net, c.fast, data)
 		}
 	}
-	if !strings.Contains(r.URL.RawQuery, "token") && (&Edge{}).cacheKey(r) != fastKey {
-		t.Fatalf("cache key: net/http path %q, fast path %q", (&Edge{}).cacheKey(r), fastKey)
-	}
-	if preferredCoding(r) != req.preferredCoding() {
-		t.Fatalf("coding: net/http path %v, fast path %v (request %q)", preferredCoding(r), req.preferredCoding(), data)
-	}
-	if r.Close != req.close {
-		t.Fatalf("Connection close: net/http %v, fast reader %v (request %q)", r.Close, req.close, data)
+	if r.Close != req.Close {
+		t.Fatalf("Connection close: net/http %v, fast reader %v (request %q)", r.Close, req.Close, data)
 	}
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 || r.Header.Get("Expect") != "" || r.Header.Get("Upgrade") != "" {
 		t.Fatalf("net/http sees a body or an upgrade in %q", data)
