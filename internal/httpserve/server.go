@@ -118,6 +118,13 @@ func (s Server) withDefaults() (Server, error) {
 	return s, nil
 }
 
+// Check reports what in s would make Serve refuse to run, so that a
+// server can be checked before anything listens.
+func (s Server) Check() error {
+	_, err := s.withDefaults()
+	return err
+}
+
 // Serve serves on ln until ctx ends or serving fails, then shuts down:
 // it stops accepting, runs BeforeDrain, waits for requests in flight for at
 // most ShutdownTimeout and closes the connections still open. It returns
