@@ -78,8 +78,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/r/{file}", s.handle(s.serveMP4))
 		r.Get("/thumbs/{file}", s.handle(s.serveThumb))
 	})
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "Nothing is at this address.")
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, "Nothing is at this address.")
 	})
 	return r
 }
@@ -96,7 +96,7 @@ func (s *Server) requireKey(next http.Handler) http.Handler {
 			if r.Header.Get("Authorization") != "" {
 				msg = "The API key is not valid."
 			}
-			writeError(w, http.StatusUnauthorized, msg)
+			writeError(w, r, http.StatusUnauthorized, msg)
 			return
 		}
 		next.ServeHTTP(w, r)

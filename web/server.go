@@ -16,9 +16,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/streamfront/streamfront/player"
-
 	"github.com/streamfront/streamfront/internal/httpserve"
+	"github.com/streamfront/streamfront/player"
 )
 
 // Config configures the site. Only APIURL is required.
