@@ -16,6 +16,8 @@ PLAYER    := player/dist/player.js
 # Fuzz targets run briefly in `make test`: package:Target.
 FUZZ_TARGETS := \
 	./internal/httprange:FuzzParse \
+	./internal/httprange:FuzzParseContentRange \
+	./internal/httpcond:FuzzParseDate \
 	./edge:FuzzAddTokenToPlaylist \
 	./edge/fastpath:FuzzReadRequest \
 	./internal/urlsign:FuzzVerify \

@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/streamfront/streamfront/edge/fastpath"
 	"github.com/streamfront/streamfront/edge/internal/flight"
+	"github.com/streamfront/streamfront/internal/httpserve"
 )
 
 // Edge is one edge cache: an http.Handler plus the server around it.
@@ -199,11 +199,10 @@ func (e *Edge) servePreflight(w http.ResponseWriter, r *http.Request) {
 func (e *Edge) Run(ctx context.Context) error {
 	var tlsConfig *tls.Config
 	if e.cfg.TLSCertFile != "" || e.cfg.TLSKeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(e.cfg.TLSCertFile, e.cfg.TLSKeyFile)
-		if err != nil {
-			return fmt.Errorf("edge %s: TLS certificate: %w", e.cfg.Name, err)
+		var err error
+		if tlsConfig, err = httpserve.LoadTLS(e.cfg.TLSCertFile, e.cfg.TLSKeyFile); err != nil {
+			return fmt.Errorf("edge %s: %w", e.cfg.Name, err)
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", e.cfg.Addr)
@@ -211,89 +210,75 @@ func (e *Edge) Run(ctx context.Context) error {
 		return fmt.Errorf("edge %s: listen: %w", e.cfg.Name, err)
 	}
 	if tlsConfig != nil {
+		// The listener itself speaks TLS (not the http.Server), so the fast
+		// path, which reads connections before net/http, sees plain bytes.
 		ln = tls.NewListener(ln, tlsConfig)
 	}
 	return e.Serve(ctx, ln)
 }
 
 // Serve serves on ln until ctx is done, then drains in-flight requests
-// (at most ShutdownTimeout), stops background fills and closes the Edge.
+// (at most ShutdownTimeout, then closes what is left), stops background
+// fills and closes the Edge.
 //
 // With the fast path on (the default), connections start on the fast
 // path (package fastpath, answered by fastpath_answer.go) and the http.Server serves those it hands over;
 // without it, the http.Server serves ln itself.
 func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
+	defer e.Close()
+	srv := httpserve.Server{
+		Name:              "edge " + e.cfg.Name,
 		Handler:           e,
 		ReadHeaderTimeout: e.cfg.ReadHeaderTimeout,
 		ReadTimeout:       e.cfg.ReadTimeout,
 		// A safety net for small answers; long bodies push the deadline
 		// forward on every write (bodyWriter), see doc.go.
-		WriteTimeout:   e.cfg.WriteTimeout,
-		IdleTimeout:    e.cfg.IdleTimeout,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
-		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		WriteTimeout:    e.cfg.WriteTimeout,
+		IdleTimeout:     e.cfg.IdleTimeout,
+		MaxHeaderBytes:  64 << 10,
+		ShutdownTimeout: e.cfg.ShutdownTimeout,
+		// HTTP/1.1, HTTP/2 over TLS (ALPN "h2") and HTTP/2 with prior
+		// knowledge on plain connections (h2c): the fast path hands both
+		// kinds of connection to this server.
+		UnencryptedHTTP2: true,
+		Logger:           e.log,
 	}
-	// HTTP/1.1, HTTP/2 over TLS (ALPN "h2") and HTTP/2 with prior knowledge
-	// on plain connections (h2c): the fast path hands both kinds of
-	// connection to this server.
-	srv.Protocols = new(http.Protocols)
-	srv.Protocols.SetHTTP1(true)
-	srv.Protocols.SetHTTP2(true)
-	srv.Protocols.SetUnencryptedHTTP2(true)
-	var fs *fastpath.Server
-	httpLn := ln
-	acceptErr := make(chan error, 1)
-	if !e.cfg.DisableFastPath {
-		handoff := fastpath.NewHandoffListener(ln.Addr())
-		fs, httpLn = e.newFastServer(handoff), handoff
-		go func() { acceptErr <- fs.Serve(ln) }()
+	if e.cfg.DisableFastPath {
+		e.log.Info("edge serving", "addr", ln.Addr().String(), "origin", e.cfg.Origin, "fast_path", false)
+		return srv.Serve(ctx, ln)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(httpLn) }()
-	e.log.Info("edge serving", "addr", ln.Addr().String(), "origin", e.cfg.Origin, "fast_path", fs != nil)
-
-	var serveErr error
-	httpDone := false
-	select {
-	case serveErr = <-errc:
-		httpDone = true
-	case serveErr = <-acceptErr:
-	case <-ctx.Done():
+	if err := srv.Check(); err != nil {
+		ln.Close()
+		return err
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), e.cfg.ShutdownTimeout)
-	defer cancel()
-	var err error
-	if fs != nil {
+	handoff := fastpath.NewHandoffListener(ln.Addr())
+	fs := e.newFastServer(handoff)
+	// An accept loop that fails ends serving as ctx would; its error is
+	// the cause of serveCtx.
+	serveCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	acceptDone := make(chan error, 1)
+	go func() {
+		err := fs.Serve(ln)
+		if err != nil {
+			stop(err)
+		}
+		acceptDone <- err
+	}()
+	srv.BeforeDrain = func(drainCtx context.Context) error {
 		// Stop accepting, then let the fast path's answers finish before
 		// the http.Server stops taking the connections it hands over.
 		fs.StopAccepting()
 		ln.Close()
-		if serveErr == nil {
-			serveErr = <-acceptErr
-		}
-		err = fs.Shutdown(shutdownCtx)
+		<-acceptDone
+		return fs.Shutdown(drainCtx)
 	}
-	if serveErr != nil {
-		srv.Close()
-	} else if shutdownErr := srv.Shutdown(shutdownCtx); shutdownErr != nil {
-		srv.Close()
-		err = cmp.Or(err, shutdownErr)
+	e.log.Info("edge serving", "addr", ln.Addr().String(), "origin", e.cfg.Origin, "fast_path", true)
+	err := srv.Serve(serveCtx, handoff)
+	if cause := context.Cause(serveCtx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = errors.Join(fmt.Errorf("edge %s: serve: %w", e.cfg.Name, cause), err)
 	}
-	if !httpDone {
-		if httpErr := <-errc; serveErr == nil && !errors.Is(httpErr, http.ErrServerClosed) {
-			serveErr = httpErr
-		}
-	}
-	e.Close()
-	if serveErr != nil {
-		return fmt.Errorf("edge %s: serve: %w", e.cfg.Name, serveErr)
-	}
-	if err != nil {
-		return fmt.Errorf("edge %s: shutdown: %w", e.cfg.Name, err)
-	}
-	return nil
+	return err
 }
 
 // Close stops background fills, waits for them and releases the caches'

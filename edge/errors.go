@@ -2,11 +2,13 @@ package edge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
+
+	"github.com/streamfront/streamfront/internal/httperr"
 )
 
 // Sentinel errors that decide the status of a failed request. Wrap them
@@ -53,51 +55,59 @@ func classifyTransportError(err error) error {
 }
 
 // statusFor maps an error to the status and sentence sent to the client.
-func statusFor(err error) (int, string) {
+func statusFor(err error) (int, string, bool) {
 	var se originStatusError
 	switch {
 	case errors.Is(err, errAccessDenied):
-		return http.StatusForbidden, accessSentence(err)
+		return http.StatusForbidden, accessSentence(err), true
 	case errors.Is(err, errUnauthorized):
-		return http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <token>"
+		return http.StatusUnauthorized, "The admin token is missing or wrong: send Authorization: Bearer <token>.", true
 	case errors.Is(err, errLoop):
-		return http.StatusLoopDetected, "this request already passed through this edge: check the Shields configuration for a cycle"
+		return http.StatusLoopDetected, "This request already passed through this edge: check the Shields configuration for a cycle.", true
 	case errors.Is(err, errBadRequest):
-		return http.StatusBadRequest, err.Error()
+		return http.StatusBadRequest, sentence(err.Error()), true
 	case errors.Is(err, errOriginTimeout):
-		return http.StatusGatewayTimeout, "the origin did not answer in time; try again in a few seconds"
+		return http.StatusGatewayTimeout, "The origin did not answer in time; try again in a few seconds.", true
 	case errors.Is(err, errOriginUnreachable):
-		return http.StatusBadGateway, "the origin is unreachable and this object is not cached; try again in a few seconds"
+		return http.StatusBadGateway, "The origin is unreachable and this object is not cached; try again in a few seconds.", true
 	case errors.As(err, &se):
-		return http.StatusBadGateway, fmt.Sprintf("the origin failed (status %d) and this object is not cached; try again later", se.status)
+		return http.StatusBadGateway, fmt.Sprintf("The origin failed (status %d) and this object is not cached; try again later.", se.status), true
 	case errors.Is(err, errOriginBadResponse), errors.Is(err, errOriginBody), errors.Is(err, errObjectChanged):
-		return http.StatusBadGateway, "the origin sent an unusable response; try again"
+		return http.StatusBadGateway, "The origin sent an unusable response; try again.", true
 	case errors.Is(err, errShuttingDown):
-		return http.StatusServiceUnavailable, "this edge is shutting down; retry on another edge"
+		return http.StatusServiceUnavailable, "This edge is shutting down; retry on another edge.", true
 	case errors.Is(err, errCorrupt):
-		return http.StatusServiceUnavailable, "a damaged cache file was removed; retry the request"
+		return http.StatusServiceUnavailable, "A damaged cache file was removed; retry the request.", true
 	default:
-		return http.StatusInternalServerError, "the edge failed to serve this request; try again"
+		return http.StatusInternalServerError, "The edge failed to serve this request; try again.", true
 	}
+}
+
+// sentence capitalises msg and ends it with a full stop, for the wrapped
+// error texts that errBadRequest answers with.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	if c := msg[0]; 'a' <= c && c <= 'z' {
+		msg = string(c-'a'+'A') + msg[1:]
+	}
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 // writeError answers a request that failed before any header was sent.
 func (e *Edge) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := statusFor(err)
-	if status >= 500 {
-		e.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
-	}
+	// Headers set for the answer that failed (validators, Content-Range)
+	// would describe a body that is not sent.
 	h := w.Header()
 	for k := range h {
 		delete(h, k)
 	}
-	e.setEdgeHeaders(h, xcacheError, 0)
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		json.NewEncoder(w).Encode(struct {
-			Error string `json:"error"`
-		}{msg})
-	}
+	rs := httperr.Responder{Map: statusFor, Logger: e.log, Header: func(h http.Header, _ int) {
+		e.setEdgeHeaders(h, xcacheError, 0)
+	}}
+	rs.Respond(w, r, err)
 }

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
+	"github.com/streamfront/streamfront/internal/httpcond"
 	"github.com/streamfront/streamfront/internal/httprange"
 )
 
@@ -96,45 +96,19 @@ func notModified(r *http.Request, m *entry) bool {
 // notModifiedBy is notModified on the two header values (empty when
 // missing); the fast path calls it directly.
 func notModifiedBy(inm, ims string, m *entry) bool {
-	if inm != "" {
-		return m.etag != "" && etagListMatchesWeak(inm, m.etag)
-	}
-	if ims != "" && !m.lastModTime.IsZero() {
-		t, err := http.ParseTime(ims)
-		return err == nil && !m.lastModTime.After(t)
-	}
-	return false
-}
-
-// etagListMatchesWeak compares an If-None-Match list with weak comparison.
-func etagListMatchesWeak(list, etag string) bool {
-	want := strings.TrimPrefix(etag, "W/")
-	for _, t := range strings.Split(list, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == want {
-			return true
-		}
-	}
-	return false
+	return httpcond.NotModified(inm, ims, m.etag, m.lastModTime)
 }
 
 // ifRangeAllows evaluates If-Range (RFC 9110 §13.1.5): the Range applies
-// only if the validator matches strongly; otherwise the whole
-// representation is sent.
+// only if the validator matches strongly (a tag, or a date that is exactly
+// a strong Last-Modified); otherwise the whole representation is sent.
 func ifRangeAllows(r *http.Request, m *entry) bool {
 	return ifRangeAllowsValue(r.Header.Get("If-Range"), m)
 }
 
 // ifRangeAllowsValue is ifRangeAllows on the header value (empty when
-// missing).
+// missing). m.date, when the origin's answer came, is the moment that
+// decides whether Last-Modified was a strong validator.
 func ifRangeAllowsValue(v string, m *entry) bool {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return true
-	}
-	if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "W/") {
-		return m.etag != "" && !strings.HasPrefix(m.etag, "W/") && v == m.etag
-	}
-	t, err := http.ParseTime(v)
-	return err == nil && !m.lastModTime.IsZero() && m.lastModTime.Equal(t)
+	return httpcond.RangeApplies(v, m.etag, m.lastModTime, m.date)
 }

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamfront/streamfront/internal/httprange"
 )
 
 // Large objects (progressive MP4) are cached as aligned slices of
@@ -114,8 +115,9 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 	e.noteOriginAnswer(resp.StatusCode)
 	switch {
 	case resp.StatusCode == http.StatusPartialContent:
-		first, last, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
-		if !ok || first > start || (start < total && last < start+e.sliceLen(total, idx)-1) {
+		got, total, err := httprange.ParseContentRange(resp.Header.Get("Content-Range"))
+		first, last := got.Start, got.End
+		if err != nil || first > start || (start < total && last < start+e.sliceLen(total, idx)-1) {
 			resp.Body.Close()
 			e.failFill(f, fmt.Errorf("%w: Content-Range %q for %s", errOriginBadResponse, resp.Header.Get("Content-Range"), rangeValue))
 			return
@@ -130,8 +132,8 @@ func (e *Edge) runSliceFill(ctx context.Context, f *fill, flightKey, key, uri st
 	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
 		// The slice starts past the end: the answer still tells the length.
 		resp.Body.Close()
-		total, ok := parseUnsatisfiedRange(resp.Header.Get("Content-Range"))
-		if !ok {
+		total, err := httprange.ParseUnsatisfiedRange(resp.Header.Get("Content-Range"))
+		if err != nil {
 			e.failFill(f, fmt.Errorf("%w: 416 without Content-Range", errOriginBadResponse))
 			return
 		}
@@ -327,38 +329,4 @@ func (e *Edge) prefetchSlice(meta *entry, uri string, idx int64) {
 		return
 	}
 	e.joinSliceFill(meta.key, uri, idx, nil)
-}
-
-// parseContentRange parses "bytes first-last/total" (total must be known).
-func parseContentRange(v string) (first, last, total int64, ok bool) {
-	rest, found := strings.CutPrefix(v, "bytes ")
-	if !found {
-		return 0, 0, 0, false
-	}
-	span, totalStr, found := strings.Cut(rest, "/")
-	if !found {
-		return 0, 0, 0, false
-	}
-	a, b, found := strings.Cut(span, "-")
-	if !found {
-		return 0, 0, 0, false
-	}
-	var errs [3]error
-	first, errs[0] = strconv.ParseInt(a, 10, 64)
-	last, errs[1] = strconv.ParseInt(b, 10, 64)
-	total, errs[2] = strconv.ParseInt(totalStr, 10, 64)
-	if errors.Join(errs[:]...) != nil || first < 0 || last < first || total <= last {
-		return 0, 0, 0, false
-	}
-	return first, last, total, true
-}
-
-// parseUnsatisfiedRange parses "bytes */total".
-func parseUnsatisfiedRange(v string) (int64, bool) {
-	s, ok := strings.CutPrefix(v, "bytes */")
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	return n, err == nil && n >= 0
 }

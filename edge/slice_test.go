@@ -187,25 +187,3 @@ func TestCompileGlob(t *testing.T) {
 		}
 	}
 }
-
-func TestParseContentRange(t *testing.T) {
-	tests := []struct {
-		in                 string
-		first, last, total int64
-		ok                 bool
-	}{
-		{"bytes 0-99/1000", 0, 99, 1000, true},
-		{"bytes 900-999/1000", 900, 999, 1000, true},
-		{"bytes 0-99/*", 0, 0, 0, false},
-		{"bytes 99-0/1000", 0, 0, 0, false},
-		{"bytes 0-1000/1000", 0, 0, 0, false},
-		{"items 0-1/2", 0, 0, 0, false},
-		{"", 0, 0, 0, false},
-	}
-	for _, tt := range tests {
-		f, l, n, ok := parseContentRange(tt.in)
-		if ok != tt.ok || f != tt.first || l != tt.last || n != tt.total {
-			t.Errorf("parseContentRange(%q) = %d %d %d %v", tt.in, f, l, n, ok)
-		}
-	}
-}

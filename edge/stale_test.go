@@ -48,7 +48,7 @@ func TestEdge_ServesStaleWhenOriginDownAndRecovers(t *testing.T) {
 	if err := json.Unmarshal(miss.body, &msg); err != nil || msg.Error == "" {
 		t.Fatalf("error body %q is not {\"error\": ...}", miss.body)
 	}
-	if miss.header.Get("Content-Type") != "application/json" {
+	if miss.header.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Fatalf("error Content-Type %q", miss.header.Get("Content-Type"))
 	}
 

@@ -37,7 +37,7 @@ func (s *Server) requireEdge(next http.Handler) http.Handler {
 			}
 			s.log.Log(r.Context(), level, "media request refused: no valid edge signature",
 				slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr), slog.Any("err", err))
-			writeError(w, http.StatusForbidden, msgUseTheEdges)
+			writeError(w, r, http.StatusForbidden, msgUseTheEdges)
 			return
 		}
 		next.ServeHTTP(w, r)

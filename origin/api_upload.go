@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/streamfront/streamfront/internal/httperr"
 	"github.com/streamfront/streamfront/origin/catalog"
 )
 
@@ -165,7 +166,7 @@ func (s *Server) abandonUpload(id string, lease *lease, size int64, cause error,
 	case errors.As(cause, &tooBig):
 		reason = fmt.Sprintf("The file is larger than this server accepts (%d GiB).", s.cfg.MaxUploadBytes>>30)
 		status = http.StatusRequestEntityTooLarge
-	case errors.As(cause, new(*httpError)):
+	case errors.As(cause, new(*httperr.Error)):
 		reason = cause.Error()
 	case !bodyFailed:
 		reason = "The file could not be stored on our side (not a problem with your file); upload it again in a few minutes."

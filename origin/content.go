@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/streamfront/streamfront/internal/httpcond"
 	"github.com/streamfront/streamfront/internal/httprange"
 	"github.com/streamfront/streamfront/origin/catalog"
 	"github.com/streamfront/streamfront/packager/fmp4"
@@ -329,12 +330,12 @@ func serveRanged(w http.ResponseWriter, r *http.Request, size int64, ctype, cach
 	h.Set("Cache-Control", cacheControl)
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
-	if match := r.Header.Get("If-None-Match"); match != "" && etagListMatches(match, etag) {
+	if httpcond.NotModified(r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"), etag, modified) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
 	off, n, status := int64(0), size, http.StatusOK
-	if rh := r.Header.Get("Range"); rh != "" && ifRangeAllows(r, etag) {
+	if rh := r.Header.Get("Range"); rh != "" && httpcond.RangeApplies(r.Header.Get("If-Range"), etag, modified, time.Now()) {
 		ranges, err := httprange.Parse(rh, size)
 		switch {
 		case errors.Is(err, httprange.ErrUnsatisfiable):
@@ -357,21 +358,6 @@ func serveRanged(w http.ResponseWriter, r *http.Request, size int64, ctype, cach
 		panic(http.ErrAbortHandler) // headers are out: only a broken connection tells the truth
 	}
 	return nil
-}
-
-func ifRangeAllows(r *http.Request, etag string) bool {
-	ir := r.Header.Get("If-Range")
-	return ir == "" || ir == etag
-}
-
-func etagListMatches(list, etag string) bool {
-	for _, e := range strings.Split(list, ",") {
-		e = strings.TrimSpace(e)
-		if e == "*" || strings.TrimPrefix(e, "W/") == etag {
-			return true
-		}
-	}
-	return false
 }
 
 func etagOf(b []byte) string {

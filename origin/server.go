@@ -3,7 +3,6 @@ package origin
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/streamfront/streamfront/internal/httpserve"
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/origin/usagestore"
@@ -92,8 +92,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/r/{file}", s.handle(s.serveMP4))
 		r.Get("/thumbs/{file}", s.handle(s.serveThumb))
 	})
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "Nothing is at this address.")
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, "Nothing is at this address.")
 	})
 	return r
 }
@@ -110,7 +110,7 @@ func (s *Server) requireKey(next http.Handler) http.Handler {
 			if r.Header.Get("Authorization") != "" {
 				msg = "The API key is not valid."
 			}
-			writeError(w, http.StatusUnauthorized, msg)
+			writeError(w, r, http.StatusUnauthorized, msg)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -134,7 +134,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve makes sure the bucket exists, connects to the queue, and serves
 // on ln until ctx is done, making uploads playable as they arrive; then it
-// stops accepting, drains requests in flight (up to 30 s), gives back the
+// stops accepting, drains requests in flight (up to 30 s, then closes what is left), gives back the
 // packaging jobs in flight (another origin, or this one restarted, does
 // them) and stops its background invalidation retries.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -158,14 +158,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+	srv := httpserve.Server{
+		Name:    "origin",
+		Handler: s,
 		// No ReadTimeout/WriteTimeout: uploads and MP4 responses are
 		// gigabytes. Slow clients are bounded per request instead (uploads
 		// by their lease, responses by the client going away).
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ReadTimeout:     httpserve.NoTimeout,
+		WriteTimeout:    httpserve.NoTimeout,
+		ShutdownTimeout: 30 * time.Second,
+		Logger:          s.log,
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -192,25 +194,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			AckWait: s.queue.AckWait(), Logger: s.log}
 		_ = pool.Run(jobsCtx)
 	}()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("origin listening", slog.String("addr", ln.Addr().String()))
-
-	err = nil
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if e := srv.Shutdown(shutdownCtx); e != nil && err == nil {
-		err = e
-	}
+	err = srv.Serve(ctx, ln)
 	stopJobs()
 	wg.Wait()
 	s.inval.close()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	return err
 }

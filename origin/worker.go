@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/streamfront/streamfront/internal/httpserve"
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/packager/transcode"
@@ -120,30 +121,31 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	defer w.closeQueue()
-	var srv *http.Server
-	if w.cfg.Addr != "-" {
-		ln, err := net.Listen("tcp", w.cfg.Addr)
-		if err != nil {
-			return fmt.Errorf("worker: listen %s: %w", w.cfg.Addr, err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(w.registry, promhttp.HandlerOpts{}))
-		mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) { _, _ = rw.Write([]byte("ok\n")) })
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-			WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
-		go func() { _ = srv.Serve(ln) }()
-		w.log.Info("worker metrics listening", slog.String("addr", ln.Addr().String()))
-	}
-	w.log.Info("worker taking encode jobs", slog.Int("max_encodes", w.cfg.MaxEncodes), slog.Int("threads", w.cfg.Threads))
 	pool := queue.Pool{Kinds: []*queue.Kind{w.kinds.first, w.kinds.ladder}, Slots: w.cfg.MaxEncodes,
 		Handle: w.handleEncode, AckWait: w.queue.AckWait(), Logger: w.log}
-	err := pool.Run(ctx)
-	if srv != nil {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
+	if w.cfg.Addr == "-" {
+		w.log.Info("worker taking encode jobs", slog.Int("max_encodes", w.cfg.MaxEncodes), slog.Int("threads", w.cfg.Threads))
+		return pool.Run(ctx)
 	}
-	return err
+	ln, err := net.Listen("tcp", w.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("worker: listen %s: %w", w.cfg.Addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(w.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) { _, _ = rw.Write([]byte("ok\n")) })
+	srv := httpserve.Server{Name: "worker", Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10, ShutdownTimeout: 5 * time.Second, Logger: w.log}
+	// The metrics server lives as long as the pool: it stops when the
+	// encodes have been given back, so their last metrics can be scraped.
+	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(srvCtx, ln) }()
+	w.log.Info("worker metrics listening", slog.String("addr", ln.Addr().String()))
+	w.log.Info("worker taking encode jobs", slog.Int("max_encodes", w.cfg.MaxEncodes), slog.Int("threads", w.cfg.Threads))
+	err = pool.Run(ctx)
+	stopSrv()
+	return errors.Join(err, <-served)
 }
 
 // handleEncode runs one encode job.

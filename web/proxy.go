@@ -1,12 +1,13 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+
+	"github.com/streamfront/streamfront/internal/httperr"
 )
 
 // newAPIProxy returns the reverse proxy that forwards /api/ to the origin
@@ -33,11 +34,7 @@ func newAPIProxy(target *url.URL, transport http.RoundTripper, logger *slog.Logg
 				return // the browser went away; nobody is left to answer
 			}
 			logger.Warn("api proxy: upstream failed", "method", r.Method, "path", r.URL.Path, "err", err)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadGateway)
-			_ = json.NewEncoder(w).Encode(map[string]string{
-				"error": "The video API did not answer. Check that the origin is running, then try again.",
-			})
+			httperr.Write(w, r, http.StatusBadGateway, "The video API did not answer. Check that the origin is running, then try again.")
 		},
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/streamfront/streamfront/internal/httpserve"
 	"github.com/streamfront/streamfront/player"
 )
 
@@ -191,36 +192,22 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve serves on ln until ctx is done, then stops accepting, waits up to
 // shutdownGrace for in-flight requests and closes the rest. It returns nil
-// after a shutdown caused by ctx.
+// after a clean shutdown caused by ctx, and an error wrapping
+// httpserve.ErrDrainTimeout when it had to close requests still running.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
+	srv := httpserve.Server{
+		Name:              "web",
 		Handler:           s,
 		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       httpserve.NoTimeout,
+		WriteTimeout:      httpserve.NoTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		ShutdownTimeout:   shutdownGrace,
+		Logger:            s.logger,
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	s.logger.Info("web: serving", "addr", ln.Addr().String(), "public_url", s.cfg.PublicURL, "api_url", s.cfg.APIURL)
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("web: serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		s.logger.Warn("web: requests still running after the shutdown grace period; closing them", "grace", shutdownGrace)
-		err = srv.Close()
-	}
-	<-served //nolint:errcheck // http.ErrServerClosed once Shutdown or Close began; err above says how shutdown went
-	if err != nil {
-		return fmt.Errorf("web: shutdown: %w", err)
-	}
-	return nil
+	return srv.Serve(ctx, ln)
 }
 
 // newTransport is the HTTP client transport for the API and the proxy.

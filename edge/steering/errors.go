@@ -1,10 +1,11 @@
 package steering
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/streamfront/streamfront/internal/httperr"
 )
 
 // Sentinel errors that decide the status of a failed request. Wrap them
@@ -34,41 +35,32 @@ func (e edgeStatusError) Error() string {
 }
 
 // statusFor maps an error to the status and sentence sent to the client.
-func statusFor(err error) (int, string) {
+func statusFor(err error) (int, string, bool) {
 	var se edgeStatusError
 	switch {
 	case errors.As(err, &se) && (se.status == http.StatusNotFound || se.status == http.StatusGone):
-		return se.status, "no such video: it may have been deleted, or not be ready yet"
+		return se.status, "There is no such video: it may have been deleted, or not be ready yet.", true
 	case errors.As(err, &se):
-		return se.status, fmt.Sprintf("the edge refused the master playlist (HTTP %d)", se.status)
+		return se.status, fmt.Sprintf("The edge refused the master playlist (HTTP %d).", se.status), true
 	case errors.Is(err, errNotFound):
-		return http.StatusNotFound, "nothing here: the router serves /videos/{id}/master.m3u8, /steer/{id}, /videos/{id}/... (redirects), /edges and /healthz"
+		return http.StatusNotFound, "Nothing is here: the router serves /videos/{id}/master.m3u8, /steer/{id}, /videos/{id}/... (redirects), /edges and /healthz.", true
 	case errors.Is(err, errMethod):
-		return http.StatusMethodNotAllowed, "the router only answers GET and HEAD"
+		return http.StatusMethodNotAllowed, "The router only answers GET and HEAD.", true
 	case errors.Is(err, errBadMaster):
-		return http.StatusBadGateway, "the edges' master playlist could not be read; the video may be broken at the origin"
+		return http.StatusBadGateway, "The edges' master playlist could not be read; the video may be broken at the origin.", true
 	case errors.Is(err, errEdgesFailed):
-		return http.StatusBadGateway, "no edge could be reached for this video; try again in a moment"
+		return http.StatusBadGateway, "No edge could be reached for this video; try again in a moment.", true
 	default:
-		return http.StatusInternalServerError, "the router failed unexpectedly; try again in a moment"
+		return http.StatusInternalServerError, "The router failed unexpectedly; try again in a moment.", true
 	}
 }
 
 // writeError answers a failed request with JSON {"error": "..."}.
 func (rt *Router) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, message := statusFor(err)
-	if status >= 500 {
-		rt.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusMethodNotAllowed {
-		h.Set("Allow", "GET, HEAD, OPTIONS")
-	}
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": message})
-	}
+	rs := httperr.Responder{Map: statusFor, Logger: rt.log, Header: func(h http.Header, status int) {
+		if status == http.StatusMethodNotAllowed {
+			h.Set("Allow", "GET, HEAD, OPTIONS")
+		}
+	}}
+	rs.Respond(w, r, err)
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/streamfront/streamfront/internal/httpserve"
 )
 
 // userAgent names the router in its requests to edges (their access logs).
@@ -288,7 +290,7 @@ func (rt *Router) Run(ctx context.Context) error {
 }
 
 // Serve probes the edges and serves on ln until ctx is done, then drains
-// in-flight requests (at most ShutdownTimeout), stops the probes and
+// in-flight requests (at most ShutdownTimeout, then closes what is left), stops the probes and
 // closes the Router. A Router serves once.
 func (rt *Router) Serve(ctx context.Context, ln net.Listener) error {
 	rt.mu.Lock()
@@ -300,43 +302,29 @@ func (rt *Router) Serve(ctx context.Context, ln net.Listener) error {
 	rt.serving = true
 	rt.mu.Unlock()
 
-	srv := &http.Server{
+	srv := httpserve.Server{
+		Name:              "router",
 		Handler:           rt,
 		ReadHeaderTimeout: rt.cfg.ReadHeaderTimeout,
 		ReadTimeout:       rt.cfg.ReadTimeout,
 		WriteTimeout:      rt.cfg.WriteTimeout,
 		IdleTimeout:       rt.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(rt.log.Handler(), slog.LevelWarn),
-		// Requests in flight at shutdown finish: Shutdown waits for them.
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ShutdownTimeout:   rt.cfg.ShutdownTimeout,
+		Logger:            rt.log,
+	}
+	defer rt.Close()
+	if err := srv.Check(); err != nil {
+		ln.Close()
+		return err
 	}
 	rt.runProbes(rt.ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	names := make([]string, len(rt.cfg.Edges))
 	for i, e := range rt.cfg.Edges {
 		names[i] = e.Name + "=" + e.URL
 	}
 	rt.log.Info("router serving", "addr", ln.Addr().String(), "edges", names)
-	select {
-	case err := <-errc:
-		rt.Close()
-		return fmt.Errorf("router: serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), rt.cfg.ShutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if err != nil {
-		srv.Close()
-	}
-	<-errc
-	rt.Close()
-	if err != nil {
-		return fmt.Errorf("router: shutdown: %w", err)
-	}
-	return nil
+	return srv.Serve(ctx, ln)
 }
 
 // Close stops the probes and any master fetch still running, and waits for

@@ -469,7 +469,7 @@ func TestRouter_PassesOnAMissingVideo(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "no such video") {
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "There is no such video") {
 		t.Errorf("missing video: %s %s", resp.Status, body)
 	}
 }
