@@ -85,7 +85,7 @@ func TestAcceptance_RangeDeepInA2GBObjectFetchesAtMostTwoSlices(t *testing.T) {
 	o.handle("/videos/v1/r/src.mp4", func(w http.ResponseWriter, r *http.Request) {
 		f, err := os.Open(path)
 		if err != nil {
-			http.Error(w, err.Error(), 500)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		defer f.Close()

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -185,7 +186,7 @@ func TestTokenIsNotPartOfTheCacheKeyOrUpstreamURI(t *testing.T) {
 		{"/videos/a/1.m4s?token=a%2Eb", "/videos/a/1.m4s", "/videos/a/1.m4s", "a.b"},
 	}
 	for _, tt := range tests {
-		r := httptest.NewRequest("GET", tt.target, nil)
+		r := httptest.NewRequest(http.MethodGet, tt.target, nil)
 		if got := (&Edge{}).cacheKey(r); got != tt.key {
 			t.Errorf("cacheKey(%s) = %q, want %q", tt.target, got, tt.key)
 		}

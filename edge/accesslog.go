@@ -91,7 +91,9 @@ func (e *Edge) accessRecordOf(r *http.Request, rw *responseWriter, start time.Ti
 func (e *Edge) writeAccessLog(rec *accessRecord) {
 	line := e.accessLogLine(rec)
 	e.accessLogMu.Lock()
-	e.cfg.AccessLog.Write(line)
+	// An access log that cannot be written must not stop serving; the
+	// writer (a file, stdout) reports its own trouble.
+	_, _ = e.cfg.AccessLog.Write(line)
 	e.accessLogMu.Unlock()
 }
 

@@ -33,7 +33,7 @@ func openTestDisk(t *testing.T, dir string) *diskTier {
 func cacheFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
-	filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			out = append(out, p)
 		}

@@ -166,12 +166,12 @@ func (it *memItem) encoded(c coding) *encodedVariant {
 	switch c {
 	case codingBrotli:
 		zw := brotli.NewWriterLevel(&buf, brotliLevel)
-		zw.Write(it.body)
-		zw.Close()
+		_, _ = zw.Write(it.body) // into memory: cannot fail
+		_ = zw.Close()
 	default:
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
-		zw.Write(it.body)
-		zw.Close()
+		_, _ = zw.Write(it.body) // into memory: cannot fail
+		_ = zw.Close()
 	}
 	m := *it.meta
 	m.header = make(http.Header, len(it.meta.header)+1)

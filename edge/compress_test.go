@@ -78,14 +78,14 @@ func TestPreferredCoding(t *testing.T) {
 		"deflate": codingIdentity, "": codingIdentity, "x-gzip": codingIdentity, "br;q=bogus": codingBrotli,
 	}
 	for ae, want := range tests {
-		r, _ := http.NewRequest("GET", "/", nil)
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Accept-Encoding", ae)
 		if got := preferredCoding(r); got != want {
 			t.Errorf("preferredCoding(%q) = %v, want %v", ae, got, want)
 		}
 	}
 	// The first line naming a coding decides.
-	r, _ := http.NewRequest("GET", "/", nil)
+	r, _ := http.NewRequest(http.MethodGet, "/", nil)
 	r.Header["Accept-Encoding"] = []string{"br;q=0", "br, gzip"}
 	if got := preferredCoding(r); got != codingGzip {
 		t.Errorf("two lines: %v, want gzip", got)

@@ -70,9 +70,11 @@ func TestEdge_CachesVideosAndPassesThroughTheRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	var echoed struct{ Method, Path, Body string }
-	json.NewDecoder(resp.Body).Decode(&echoed)
+	if err := json.NewDecoder(resp.Body).Decode(&echoed); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
-	if echoed.Method != "POST" || echoed.Body != `{"title":"x"}` {
+	if echoed.Method != http.MethodPost || echoed.Body != `{"title":"x"}` {
 		t.Fatalf("POST pass-through reached origin as %+v", echoed)
 	}
 	if resp.Header.Get("X-Edge") != "test-edge" {

@@ -86,11 +86,11 @@ func (fh *fastHandler) newFastBlocks(m *entry) *fastBlocks {
 	delete(h, "Content-Type")
 
 	var b bytes.Buffer
-	h.Write(&b)
+	_ = h.Write(&b) // into a bytes.Buffer: cannot fail
 	fb.common = bytes.Clone(b.Bytes())
 	if hasCT {
 		b.Reset()
-		http.Header{"Content-Type": ct}.Write(&b)
+		_ = http.Header{"Content-Type": ct}.Write(&b)
 		fb.contentType = bytes.Clone(b.Bytes())
 	}
 	fb.contentTypeValue = m.header.Get("Content-Type")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
 	"github.com/streamfront/streamfront/edge/fastpath"
 )
 
@@ -354,7 +355,7 @@ func TestFastPath_StalledReaderIsCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	_ = c.(*net.TCPConn).SetReadBuffer(4 << 10)
 	before := counterValue(p.fast.metrics.bytesServed)
 	io.WriteString(c, "GET /videos/v1/big.m4s HTTP/1.1\r\nHost: edge\r\n\r\n")
 	waitFor(t, "the stalled answer to be given up", func() bool {
@@ -394,7 +395,7 @@ func TestFastPath_ShutdownClosesIdleAndFinishesAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	busy.(*net.TCPConn).SetReadBuffer(16 << 10)
+	_ = busy.(*net.TCPConn).SetReadBuffer(16 << 10)
 	io.WriteString(busy, "GET /videos/v1/big.mp4v HTTP/1.1\r\nHost: edge\r\n\r\n")
 	br := bufio.NewReader(busy)
 	resp, err := http.ReadResponse(br, nil)

@@ -148,7 +148,7 @@ func (b *streamBuffer) next(ctx context.Context, off int64) ([]byte, error) {
 func (b *streamBuffer) wait(ctx context.Context) ([]byte, error) {
 	for off := int64(0); ; {
 		p, err := b.next(ctx, off)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			body, _ := b.bytes()
 			return body, nil
 		}
@@ -173,7 +173,7 @@ func (b *streamBuffer) copyTo(ctx context.Context, w *bodyWriter, off, n int64) 
 	end := off + n
 	for n < 0 || off < end {
 		p, err := b.next(ctx, off)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			if n < 0 {
 				return nil
 			}

@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -98,7 +99,7 @@ func TestEdge_BrokenFillIsNeverCachedAndFailsEveryClient(t *testing.T) {
 			w.(http.Flusher).Flush()
 			conn, _, err := http.NewResponseController(w).Hijack()
 			if err == nil {
-				conn.(interface{ SetLinger(int) error }).SetLinger(0)
+				_ = conn.(interface{ SetLinger(int) error }).SetLinger(0)
 				conn.Close()
 			}
 		}},
@@ -188,7 +189,7 @@ func TestStreamBuffer_ReadersSeeBytesAsTheyArrive(t *testing.T) {
 	if err != nil || string(p) != "world" {
 		t.Fatalf("second chunk %q, %v", p, err)
 	}
-	if _, err := b.next(context.Background(), 11); err != io.EOF {
+	if _, err := b.next(context.Background(), 11); !errors.Is(err, io.EOF) {
 		t.Fatalf("end: %v, want EOF", err)
 	}
 	all, ok := b.bytes()
@@ -200,7 +201,7 @@ func TestStreamBuffer_ReadersSeeBytesAsTheyArrive(t *testing.T) {
 func TestStreamBuffer_LimitStopsTheFill(t *testing.T) {
 	b := newStreamBuffer(0)
 	_, err := b.readFrom(bytes.NewReader(make([]byte, 1000)), 999, -1, nil)
-	if err != errTooLarge {
+	if !errors.Is(err, errTooLarge) {
 		t.Fatalf("err %v, want errTooLarge", err)
 	}
 	b2 := newStreamBuffer(0)
@@ -213,7 +214,7 @@ func TestStreamBuffer_WaitingReaderLeavesWithItsContext(t *testing.T) {
 	b := newStreamBuffer(10)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := b.next(ctx, 0); err != context.Canceled {
+	if _, err := b.next(ctx, 0); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
 }

@@ -3,7 +3,6 @@ package edge
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -67,7 +66,7 @@ func (o *testOrigin) start(ln net.Listener) {
 	o.mu.Lock()
 	o.srv, o.ln = srv, ln
 	o.mu.Unlock()
-	go srv.Serve(ln)
+	go func() { _ = srv.Serve(ln) }()
 }
 
 // stop takes the origin down: connections are refused from now on.
@@ -295,10 +294,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func isBrokenBody(err error) bool {
-	return err != nil && (errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "reset"))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -61,7 +61,7 @@ func TestEdge_RunServesHTTPSWithHTTP2(t *testing.T) {
 	go func() { done <- e.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		<-done //nolint:errcheck // the server's end; the test judged what it served
 	})
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
 	t.Cleanup(tr.CloseIdleConnections)

@@ -221,7 +221,7 @@ func (fc *conn) serve() {
 		return
 	}
 	fc.fs.cfg.Handler.HandedOver(reason)
-	var c net.Conn = fc.conn
+	c := fc.conn
 	if fc.buffered() > 0 {
 		c = &replayConn{Conn: fc.conn, pending: fc.buf[fc.r:fc.w]} // the buffer goes with it
 	} else if fc.bufp != nil {

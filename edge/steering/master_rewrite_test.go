@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+
 	"github.com/streamfront/streamfront/internal/hlsattr"
 )
 

@@ -281,7 +281,7 @@ func TestRouter_CarriesTheViewersCredentialsOnceAndNeverShares(t *testing.T) {
 	_, router := startRouter(t, cfg)
 
 	get := func(query, cookie string) string {
-		req, err := http.NewRequest("GET", router+"/videos/"+testVideoID+"/master.m3u8"+query, nil)
+		req, err := http.NewRequest(http.MethodGet, router+"/videos/"+testVideoID+"/master.m3u8"+query, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -240,7 +240,7 @@ func requirePlayerTooling(t *testing.T) *player.Assets {
 	// The build must know about steering: an old dist/ would play the
 	// router's master without reporting the viewer's latency.
 	rec := httptest.NewRecorder()
-	assets.ServeHTTP(rec, httptest.NewRequest("GET", "/player.js", nil))
+	assets.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/player.js", nil))
 	if !bytes.Contains(rec.Body.Bytes(), []byte(probeDataIDPrefix)) {
 		t.Fatal("player/dist/player.js predates content steering support: rebuild it (`cd player && npm run build`)")
 	}

@@ -43,7 +43,9 @@ func Parse(s string) (List, error) {
 func MapQuoted(s, name string, fn func(string) string) string {
 	var b strings.Builder
 	last := 0
-	scan(s, func(n, value string, at int) {
+	// Where the list stops being valid, the rest is kept as it is: the
+	// syntax error itself is not needed.
+	_ = scan(s, func(n, value string, at int) {
 		if n != name || len(value) < 2 || value[0] != '"' {
 			return
 		}

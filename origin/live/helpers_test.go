@@ -113,7 +113,7 @@ func pushSized(t *testing.T, url string, seconds int, size string, codecArgs []s
 	}
 	e := &encoder{cmd: cmd, stderr: &stderr, done: make(chan error, 1)}
 	go func() { e.done <- cmd.Wait() }()
-	t.Cleanup(func() { e.stop() })
+	t.Cleanup(func() { _ = e.stop() })
 	return e
 }
 

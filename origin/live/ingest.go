@@ -75,7 +75,6 @@ func (m *Manager) serveEncoder(ctx context.Context, conn net.Conn, log *slog.Log
 		st.Latency = LatencyLow
 	}
 	p := &publisher{stream: st, conn: conn}
-	log = log.With(slog.String("stream", st.ID))
 	if err := m.claim(p); err != nil {
 		_ = sc.RejectAction()
 		return fmt.Errorf("refused: %w", err)

@@ -124,9 +124,11 @@ func TestLive_LowLatency(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
+		stopped := make(chan error, 1)
+		go func() { stopped <- c.Wait2() }()
 		select {
 		case <-full:
-		case err := <-c.Wait():
+		case err := <-stopped:
 			t.Fatalf("client stopped: %v", err)
 		case <-time.After(15 * time.Second):
 			got.mu.Lock()

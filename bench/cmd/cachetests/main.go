@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,9 +14,14 @@ import (
 )
 
 func main() {
+	os.Exit(runWithSignals())
+}
+
+// runWithSignals is run with Ctrl-C and SIGTERM ending its context.
+func runWithSignals() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -28,7 +34,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.Parallel, "parallel", false, "run the caches at once instead of one after another (faster, but Varnish then drops connections: see bench.CacheTestsConfig)")
 	fs.BoolVar(&cfg.KeepTemp, "keep", false, "keep the temporary directory (configs, logs)")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
