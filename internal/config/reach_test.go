@@ -59,8 +59,8 @@ func TestEverySettingOfEveryRoleIsReachable(t *testing.T) {
 	f.Edge.FastPath = false // reaches the edge as DisableFastPath: true
 	// Set by the code, not by the deployment: loggers and writers are
 	// the process's, an HTTP client is a library user's, a test clock a
-	// test's.
-	notSettings := map[string]bool{"Logger": true, "AccessLog": true, "S3.HTTPClient": true, "Clock": true}
+	// test's (the edge's Now).
+	notSettings := map[string]bool{"Logger": true, "AccessLog": true, "S3.HTTPClient": true, "Now": true}
 	roles := map[string]any{
 		"origin": f.OriginConfig(),
 		"worker": f.WorkerConfig("worker-1"),
