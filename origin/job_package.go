@@ -126,9 +126,8 @@ func (s *core) encode(ctx context.Context, id, task string) error {
 	case taskTranscode:
 		err = s.transcodeFirst(ctx, v, progress)
 	case taskLadder:
-		if v.Rendition(srcName) == nil {
-			return fmt.Errorf("ladder job for %s without a source rendition", id)
-		}
+		// The ladder follows the source, or the first rendition encoded
+		// from a source that could not be served as it is (encodeLadder).
 		err = s.encodeLadder(ctx, v, progress)
 	default:
 		return fmt.Errorf("unknown encode task %q", task)

@@ -250,3 +250,35 @@ func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 
 // noWorker starts the origin without a worker of its own.
 func noWorker(_ *origin.Config, w *origin.WorkerConfig) { w.MaxEncodes = -1 }
+
+// A source no browser decodes and that cannot be remuxed (H.264 4:4:4) is
+// encoded whole: it plays from its first rendition, and its ladder follows
+// that rendition to the end with no quality missing. (The ladder job used
+// to require a "src" rendition such a source never has, and failed three
+// times: "Only some qualities could be made".)
+func TestPipeline_AWholeTranscodeGetsItsLadder(t *testing.T) {
+	testenv.Require(t, "ffmpeg")
+	base, _ := startOrigin(t)
+	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Name: "444.mp4", Seconds: 4, Width: 1280, Height: 720, Extra: []string{"-pix_fmt", "yuv444p", "-profile:v", "high444"}})
+	code, v, body := upload(t, base, src, "")
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	type complete struct {
+		Status     string `json:"status"`
+		Stage      string `json:"stage"`
+		Error      string `json:"error"`
+		Renditions []struct {
+			Name string `json:"name"`
+		} `json:"renditions"`
+	}
+	got := testenv.WaitVideo(t, base, v.ID, "complete or failed", 3*time.Minute, func(v complete) bool {
+		return v.Status == "failed" || (v.Status == "ready" && v.Stage == "")
+	})
+	if got.Status != "ready" || got.Error != "" {
+		t.Fatalf("status %s, error %q; want ready with every quality", got.Status, got.Error)
+	}
+	if len(got.Renditions) < 2 {
+		t.Errorf("renditions %+v: want the first encode and at least one rung below it", got.Renditions)
+	}
+}
