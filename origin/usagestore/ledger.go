@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -213,6 +214,10 @@ func (l *Ledger) readRaw(ctx context.Context, key string, hour time.Time, id raw
 	return &r, nil
 }
 
+// maxCompactTries bounds how often a compaction that lost the race to
+// another is tried again.
+const maxCompactTries = 20
+
 // CompactHour folds the hour's new raw reports into its object. It is
 // idempotent and safe to run in several processes at once: the object
 // names every report it folds, and it is replaced only if unchanged since
@@ -243,8 +248,17 @@ func (l *Ledger) CompactHour(ctx context.Context, hour time.Time) error {
 		} else {
 			_, err = l.cfg.Store.PutIfMatch(ctx, hourlyKey(hour), body, "application/json", st.etag)
 		}
-		if errors.Is(err, store.ErrPrecondition) && attempt < 5 {
-			continue // another compactor wrote first: fold on top of its object
+		if errors.Is(err, store.ErrPrecondition) && attempt < maxCompactTries {
+			// Another compactor wrote first: fold on top of its object,
+			// after a random pause so two that keep meeting drift apart
+			// (five immediate tries lost all five under -race).
+			pause := time.Duration(1+rand.IntN(10*(attempt+1))) * time.Millisecond
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(pause):
+			}
+			continue
 		}
 		return err
 	}
