@@ -123,6 +123,9 @@ func (vu *videoUsage) of(ctx context.Context, id string) (*usage.Totals, error) 
 		now := time.Now().UTC()
 		ans, err := vu.ledger.Query(ctx, usage.Query{From: now.Add(-videoUsageFor), To: now, Granularity: usage.Daily, GroupBy: usage.ByVideo})
 		if err != nil {
+			// Try again in a minute, not on every request while S3 is in
+			// trouble; until then the videos answer without usage.
+			vu.byID, vu.at = map[string]usage.Totals{}, time.Now()
 			return nil, err
 		}
 		byID := map[string]usage.Totals{}
