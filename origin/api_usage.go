@@ -109,9 +109,11 @@ func (s *Server) storedMinutes(ctx context.Context) (float64, error) {
 // origin, not one per request (the watch page polls the video).
 type videoUsage struct {
 	ledger *usagestore.Ledger
-	mu     sync.Mutex
-	at     time.Time
-	byID   map[string]usage.Totals
+	mu   sync.Mutex
+	at   time.Time
+	byID map[string]usage.Totals
+	// failed is the last query's error, answered until the next try.
+	failed error
 }
 
 const videoUsageFor = 30 * 24 * time.Hour
@@ -125,7 +127,7 @@ func (vu *videoUsage) of(ctx context.Context, id string) (*usage.Totals, error) 
 		if err != nil {
 			// Try again in a minute, not on every request while S3 is in
 			// trouble; until then the videos answer without usage.
-			vu.byID, vu.at = map[string]usage.Totals{}, time.Now()
+			vu.byID, vu.at, vu.failed = map[string]usage.Totals{}, time.Now(), err
 			return nil, err
 		}
 		byID := map[string]usage.Totals{}
@@ -145,7 +147,10 @@ func (vu *videoUsage) of(ctx context.Context, id string) (*usage.Totals, error) 
 			}
 			byID[id] = t
 		}
-		vu.byID, vu.at = byID, time.Now()
+		vu.byID, vu.at, vu.failed = byID, time.Now(), nil
+	}
+	if vu.failed != nil {
+		return nil, vu.failed
 	}
 	t := vu.byID[id]
 	return &t, nil
