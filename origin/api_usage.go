@@ -109,9 +109,9 @@ func (s *Server) storedMinutes(ctx context.Context) (float64, error) {
 // origin, not one per request (the watch page polls the video).
 type videoUsage struct {
 	ledger *usagestore.Ledger
-	mu   sync.Mutex
-	at   time.Time
-	byID map[string]usage.Totals
+	mu     sync.Mutex
+	at     time.Time
+	byID   map[string]usage.Totals
 	// failed is the last query's error, answered until the next try.
 	failed error
 }
