@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -171,26 +172,29 @@ func warnUnread(log *slog.Logger, role string, args []string) {
 
 // The setups: file, then variables, then flags.
 
-func originSetup(args []string, stderr io.Writer, env getenv) (origin.Config, string, error) {
+// setup starts a role's configuration from its part of the deployment
+// file and its log level from the file's, then lets the role's flags (and
+// their variables) override single settings.
+func setup[C any](args []string, env getenv, part func(*config.Loaded) C, flagsOf func(*C, *string) *flags) (C, string, error) {
 	d, err := deployment(args, env)
 	if err != nil {
-		return origin.Config{}, "", err
+		var zero C
+		return zero, "", err
 	}
-	cfg, level := d.OriginConfig(), d.LogLevel
+	cfg, level := part(d), d.LogLevel
 	// Parse first: the return values must be read after the flags set them.
-	err = originFlags(&cfg, &level, stderr, env).parse(args)
+	err = flagsOf(&cfg, &level).parse(args)
 	return cfg, level, err
 }
 
+func originSetup(args []string, stderr io.Writer, env getenv) (origin.Config, string, error) {
+	return setup(args, env, func(d *config.Loaded) origin.Config { return d.OriginConfig() },
+		func(c *origin.Config, level *string) *flags { return originFlags(c, level, stderr, env) })
+}
+
 func workerSetup(args []string, stderr io.Writer, env getenv) (origin.WorkerConfig, string, error) {
-	d, err := deployment(args, env)
-	if err != nil {
-		return origin.WorkerConfig{}, "", err
-	}
-	cfg, level := d.WorkerConfig(""), d.LogLevel
-	// Parse first: the return values must be read after the flags set them.
-	err = workerFlags(&cfg, &level, stderr, env).parse(args)
-	return cfg, level, err
+	return setup(args, env, func(d *config.Loaded) origin.WorkerConfig { return d.WorkerConfig("") },
+		func(c *origin.WorkerConfig, level *string) *flags { return workerFlags(c, level, stderr, env) })
 }
 
 func edgeSetup(args []string, stderr io.Writer, env getenv) (edgeSetting, error) {
@@ -226,29 +230,17 @@ func edgeSetup(args []string, stderr io.Writer, env getenv) (edgeSetting, error)
 }
 
 func routerSetup(args []string, stderr io.Writer, env getenv) (steering.Config, string, error) {
-	d, err := deployment(args, env)
-	if err != nil {
-		return steering.Config{}, "", err
+	cfg, level, err := setup(args, env, func(d *config.Loaded) steering.Config { return d.RouterConfig() },
+		func(c *steering.Config, level *string) *flags { return routerFlags(c, level, stderr, env) })
+	if err == nil && len(cfg.Edges) == 0 {
+		err = errors.New("the deployment file lists no edges: the router reads the edges it steers viewers to from its edges (-config FILE)")
 	}
-	cfg, level := d.RouterConfig(), d.LogLevel
-	if err := routerFlags(&cfg, &level, stderr, env).parse(args); err != nil {
-		return cfg, level, err
-	}
-	if len(cfg.Edges) == 0 {
-		return cfg, level, fmt.Errorf("%s lists no edges: the router reads the edges it steers viewers to from the deployment file's edges (-config FILE)", d.Path)
-	}
-	return cfg, level, nil
+	return cfg, level, err
 }
 
 func webSetup(args []string, stderr io.Writer, env getenv) (web.Config, string, error) {
-	d, err := deployment(args, env)
-	if err != nil {
-		return web.Config{}, "", err
-	}
-	cfg, level := d.WebConfig(), d.LogLevel
-	// Parse first: the return values must be read after the flags set them.
-	err = webFlags(&cfg, &level, stderr, env).parse(args)
-	return cfg, level, err
+	return setup(args, env, func(d *config.Loaded) web.Config { return d.WebConfig() },
+		func(c *web.Config, level *string) *flags { return webFlags(c, level, stderr, env) })
 }
 
 func natsSetup(args []string, stderr io.Writer, env getenv) (natsSetting, error) {
