@@ -351,6 +351,9 @@ func (s *core) transcodeFirst(ctx context.Context, v *catalog.Video, progress pr
 		g := &growingUploader{s: s, id: v.ID, dir: dir, sent: map[string]bool{}, first: func(ctx context.Context) error {
 			return s.markGrowing(ctx, v.ID, dir, src)
 		}}
+		if err := g.resume(ctx); err != nil {
+			return err
+		}
 		follow.Go(func() error {
 			err := g.follow(ctx, encoded)
 			if err != nil {

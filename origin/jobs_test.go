@@ -134,11 +134,41 @@ func TestJobs_ResumeAfterTheOriginDies(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("upload: %d %s", code, body)
 	}
-	waitFor(t, first.URL, v.ID, "transcoding to start", func(p progressVideo) bool { return p.Stage == "transcoding" })
-	first.stop() // the process dies mid-transcode; its lease stays behind
+	growing := func(base string) int { // segments in the growing playlist players follow
+		resp, err := http.Get(base + "/videos/" + v.ID + "/hls/encoding/stream.m3u8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return -1 // the encode is done: the master lists the renditions
+		}
+		return strings.Count(string(b), "#EXTINF")
+	}
+
+	// Playing while it encodes (the growing HLS), then the process dies
+	// mid-transcode; its lease stays behind.
+	waitFor(t, first.URL, v.ID, "playing while transcoding", func(p progressVideo) bool {
+		return p.Status == "ready" && growing(first.URL) >= 3
+	})
+	first.stop()
 
 	second := startOriginOn(t, s3, 2*time.Second)
-	done := waitFor(t, second.URL, v.ID, "ready or failed", func(p progressVideo) bool { return p.Status == "ready" || p.Status == "failed" })
+	given := growing(second.URL)
+	if given < 3 {
+		t.Fatalf("the dead origin left %d growing segments, want 3 or more", given)
+	}
+	// The resumed encode starts over, but the EVENT playlist players are
+	// on only ever grows (RFC 8216 6.2.1) until the encode is stored.
+	done := waitFor(t, second.URL, v.ID, "final or failed", func(p progressVideo) bool {
+		if n := growing(second.URL); n >= 0 && n < given {
+			t.Fatalf("the growing playlist shrank from %d to %d segments", given, n)
+		} else if n > given {
+			given = n
+		}
+		return p.Status == "ready" && p.Stage == "" || p.Status == "failed"
+	})
 	if done.Status != "ready" {
 		t.Fatalf("the job resumed by another origin ended %s: %s", done.Status, done.Error)
 	}

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/streamfront/streamfront/origin/store"
 )
 
 // growingUploader follows the HLS that ffmpeg writes into dir during a
@@ -22,10 +25,61 @@ type growingUploader struct {
 	id   string
 	dir  string
 	sent map[string]bool
-	// first is called once, after the first segment is stored.
-	first func(ctx context.Context) error
+	// first is called once, after the first segment is stored (again
+	// when resuming: it is idempotent).
+	first     func(ctx context.Context) error
+	announced bool
 	// lastPlaylist is the playlist as last stored.
 	lastPlaylist []byte
+	// prior is what an earlier attempt of the same encode stored (a
+	// worker that died mid-encode): its files are kept, not replaced, and
+	// the playlist is stored again only once it lists more segments, so
+	// the EVENT playlist players follow only ever grows (RFC 8216 6.2.1).
+	prior         map[string]bool
+	priorSegments int
+}
+
+// resume loads what an earlier attempt stored. The encode is
+// deterministic (same source, settings and cuts: ffmpeg writes the same
+// bytes), so its segments continue where the earlier ones stop; an init
+// segment that differs means it is not, and the earlier files are
+// replaced instead.
+func (g *growingUploader) resume(ctx context.Context) error {
+	playlist, _, err := g.s.store.Get(ctx, growingKey(g.id, "stream.m3u8"), maxGrowingObject)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	files, err := growingFiles(playlist)
+	if err != nil {
+		return err
+	}
+	g.prior = map[string]bool{}
+	for _, f := range files {
+		g.prior[f] = true
+		if f != "init.mp4" {
+			g.priorSegments++
+		}
+	}
+	g.lastPlaylist = playlist
+	return nil
+}
+
+// samePrior reports whether the stored copy of a file of an earlier
+// attempt has the bytes ffmpeg wrote now (only the small init segment is
+// compared).
+func (g *growingUploader) samePrior(ctx context.Context, name string) (bool, error) {
+	local, err := os.ReadFile(filepath.Join(g.dir, name))
+	if err != nil {
+		return false, err
+	}
+	stored, _, err := g.s.store.Get(ctx, growingKey(g.id, name), maxGrowingObject)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return bytes.Equal(local, stored), err
 }
 
 // growingPoll is how often ffmpeg's playlist is read (a local file).
@@ -66,25 +120,45 @@ func (g *growingUploader) sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	newSegments := 0
+	segments := 0
 	for _, f := range files {
+		if f != "init.mp4" {
+			segments++
+		}
 		if g.sent[f] {
 			continue
+		}
+		if g.prior[f] {
+			if f == "init.mp4" {
+				same, err := g.samePrior(ctx, f)
+				if err != nil {
+					return err
+				}
+				if !same {
+					g.s.log.Warn("growing HLS: this encode differs from the earlier attempt's; its files are replaced",
+						slog.String("id", g.id))
+					g.prior, g.priorSegments = nil, 0
+				}
+			}
+			if g.prior[f] {
+				g.sent[f] = true
+				continue
+			}
 		}
 		if err := g.upload(ctx, f); err != nil {
 			return err
 		}
 		g.sent[f] = true
-		if f != "init.mp4" {
-			newSegments++
-		}
+	}
+	if segments <= g.priorSegments && !bytes.Contains(playlist, []byte("#EXT-X-ENDLIST")) {
+		return nil // still behind what players were given already
 	}
 	if err := g.s.store.Put(ctx, growingKey(g.id, "stream.m3u8"), playlist, "application/vnd.apple.mpegurl"); err != nil {
 		return err
 	}
-	first := g.lastPlaylist == nil && newSegments > 0
-	g.lastPlaylist = playlist
-	if first && g.first != nil {
+	g.lastPlaylist, g.priorSegments = playlist, 0
+	if !g.announced && segments > 0 && g.first != nil {
+		g.announced = true
 		return g.first(ctx)
 	}
 	return nil
