@@ -33,9 +33,10 @@ FUZZ_TARGETS := \
 	./packager/fmp4:FuzzDescribeInit \
 	./origin:FuzzGrowingFiles \
 	./internal/config:FuzzParse \
+	./origin/webhooks:FuzzVerify \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath
-# 22 targets: each run's instrumented build costs more than its fuzzing, so
+# 23 targets: each run's instrumented build costs more than its fuzzing, so
 # the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default

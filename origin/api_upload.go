@@ -19,6 +19,7 @@ import (
 
 	"github.com/streamfront/streamfront/internal/httperr"
 	"github.com/streamfront/streamfront/origin/catalog"
+	"github.com/streamfront/streamfront/origin/webhooks"
 )
 
 // sniffBytes is how much of an upload is looked at before anything is
@@ -145,6 +146,7 @@ func (s *Server) uploadVideo(w http.ResponseWriter, r *http.Request) error {
 	}
 	lease.release(context.WithoutCancel(r.Context()))
 	s.events.publish(id, eventFor(v))
+	s.emit(r.Context(), webhooks.VideoCreated, id, "")
 	w.Header().Set("Location", "/api/v1/videos/"+id)
 	return writeJSON(w, http.StatusCreated, s.view(v))
 }
@@ -182,6 +184,7 @@ func (s *Server) abandonUpload(id string, lease *lease, size int64, cause error,
 	}
 	lease.release(ctx)
 	s.events.publish(id, event{Status: string(catalog.Failed), Error: reason})
+	s.emit(ctx, webhooks.VideoFailed, id, "")
 	return errorf(status, reason)
 }
 

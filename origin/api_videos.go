@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/streamfront/streamfront/origin/catalog"
 	"github.com/streamfront/streamfront/origin/openapi"
+	"github.com/streamfront/streamfront/origin/webhooks"
 )
 
 // Limits on metadata, so a record stays small whatever a client sends.
@@ -117,6 +119,7 @@ func (s *Server) patchVideo(w http.ResponseWriter, r *http.Request) error {
 		// Edges hold the media with the old access requirement.
 		s.invalidateVideo(r.Context(), v.ID, "visibility changed to "+v.Visibility)
 	}
+	s.emit(r.Context(), webhooks.VideoUpdated, v.ID, v.UpdatedAt.Format(time.RFC3339Nano))
 	return writeJSON(w, http.StatusOK, s.view(v))
 }
 
@@ -132,6 +135,7 @@ func (s *Server) deleteVideo(w http.ResponseWriter, r *http.Request) error {
 	s.indexes.forget(id)
 	s.invalidateVideo(r.Context(), id, "deleted")
 	s.events.publish(id, event{Status: "deleted"})
+	s.emit(r.Context(), webhooks.VideoDeleted, id, "")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

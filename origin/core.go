@@ -9,6 +9,7 @@ import (
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/origin/catalog"
 	"github.com/streamfront/streamfront/origin/store"
+	"github.com/streamfront/streamfront/origin/webhooks"
 	"github.com/streamfront/streamfront/packager/transcode"
 )
 
@@ -66,6 +67,7 @@ type core struct {
 	queueCfg queue.Config
 	queue    *queue.Queue
 	kinds    jobKinds
+	hooks    *webhooks.Emitter
 }
 
 func newCore(opt media, s3 store.Config, qc queue.Config, log *slog.Logger) (*core, error) {
@@ -92,9 +94,43 @@ func (s *core) openQueue(ctx context.Context) error {
 		q.Close()
 		return err
 	}
-	s.queue, s.kinds = q, kinds
+	hooks, err := webhooks.NewEmitter(ctx, q)
+	if err != nil {
+		q.Close()
+		return err
+	}
+	s.queue, s.kinds, s.hooks = q, kinds, hooks
 	s.jobm.watch(kinds)
 	return nil
+}
+
+// notify tells what changed in v to the progress streams of this process
+// and, for a change of state, to the webhook receivers.
+func (s *core) notify(ctx context.Context, v *catalog.Video) {
+	s.events.publish(v.ID, eventFor(v))
+	switch v.Status {
+	case catalog.Ready:
+		s.emit(ctx, webhooks.VideoReady, v.ID, "")
+		if v.Final {
+			s.emit(ctx, webhooks.VideoComplete, v.ID, "")
+		}
+	case catalog.Failed:
+		s.emit(ctx, webhooks.VideoFailed, v.ID, "")
+	}
+}
+
+// emit queues a webhook event about video id. Reporting the same change
+// again is harmless (the event's ID is derived from it). A failure is
+// logged, not returned: the change is stored already, and the queue it
+// failed on is the one the job itself needs.
+func (s *core) emit(ctx context.Context, typ, id, once string) {
+	if s.hooks == nil {
+		return
+	}
+	ev := webhooks.NewEvent(typ, webhooks.Object{Type: "video", ID: id}, once, time.Now())
+	if err := s.hooks.Emit(context.WithoutCancel(ctx), ev); err != nil {
+		s.log.Warn("webhook event not queued", slog.String("id", id), slog.String("type", typ), slog.Any("err", err))
+	}
 }
 
 func (s *core) closeQueue() {

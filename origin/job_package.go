@@ -231,7 +231,7 @@ func (s *core) markSource(ctx context.Context, v *catalog.Video, r catalog.Rendi
 	if err != nil {
 		return nil, err
 	}
-	s.events.publish(v.ID, eventFor(v))
+	s.notify(ctx, v)
 	return v, nil
 }
 
@@ -396,7 +396,7 @@ func (s *core) transcodeFirst(ctx context.Context, v *catalog.Video, progress pr
 	if err != nil {
 		return err
 	}
-	s.events.publish(v.ID, eventFor(v))
+	s.notify(ctx, v)
 	_, err = s.queueEncode(ctx, v, taskLadder)
 	return err
 }
@@ -429,7 +429,7 @@ func (s *core) markGrowing(ctx context.Context, id, dir string, src *transcode.S
 		return err
 	}
 	s.log.Info("playing while encoding", slog.String("id", id))
-	s.events.publish(id, eventFor(v))
+	s.notify(ctx, v)
 	return nil
 }
 
@@ -459,7 +459,7 @@ func (s *core) finish(ctx context.Context, v *catalog.Video, complete func(*cata
 	if err != nil {
 		return err
 	}
-	s.events.publish(v.ID, eventFor(v))
+	s.notify(ctx, v)
 	return nil
 }
 

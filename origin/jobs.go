@@ -214,7 +214,7 @@ func (s *core) failVideo(ctx context.Context, id, reason string) {
 		}
 		return
 	}
-	s.events.publish(id, eventFor(v))
+	s.notify(ctx, v)
 }
 
 var errAlreadyReady = errors.New("already ready")

@@ -90,7 +90,7 @@ func (s *core) queueEncode(ctx context.Context, v *catalog.Video, task string) (
 	if err != nil {
 		return nil, err
 	}
-	s.events.publish(v.ID, eventFor(v))
+	s.notify(ctx, v)
 	return v, nil
 }
 

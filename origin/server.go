@@ -18,6 +18,7 @@ import (
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/origin/usagestore"
+	"github.com/streamfront/streamfront/origin/webhooks"
 )
 
 // Server is an origin process.
@@ -32,7 +33,9 @@ type Server struct {
 	// ledger keeps the edges' usage reports; videoUsage caches a video's.
 	ledger     *usagestore.Ledger
 	videoUsage *videoUsage
-	router     http.Handler
+	// webhooks is set once the queue is open (Serve).
+	webhooks *webhooks.Service
+	router   http.Handler
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -83,6 +86,7 @@ func (s *Server) routes() http.Handler {
 	r.With(s.requireKey).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
 	r.Get("/api/v1/openapi.json", s.handle(s.serveOpenAPI))
 	r.With(s.requireKey).Get("/api/v1/usage", s.handle(s.getUsage))
+	r.Route("/api/v1/webhooks", s.webhookRoutes)
 	r.Route("/videos/{id}", func(r chi.Router) {
 		r.Use(s.requireEdge) // only edges may fetch media, when EdgeSecret is set
 		r.Get("/master.m3u8", s.handle(s.serveMaster))
@@ -158,6 +162,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
+	s.webhooks, err = webhooks.New(ctx, webhooks.Config{Store: s.store, Queue: s.queue, Render: s.renderEvent, Logger: s.log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := httpserve.Server{
 		Name:    "origin",
 		Handler: s,
@@ -171,7 +180,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(6)
+	go func() {
+		defer wg.Done()
+		_ = s.webhooks.Run(jobsCtx)
+	}()
 	go func() {
 		defer wg.Done()
 		_ = s.ledger.Consume(jobsCtx, usageKind)

@@ -102,7 +102,7 @@ func (q *Queue) AckWait() time.Duration { return q.cfg.AckWait }
 // durable consumer that every process doing that work shares, so each job
 // goes to one of them. A stream of its own per kind keeps kinds from
 // waiting behind each other and makes a job's place in line exact.
-func (q *Queue) Kind(ctx context.Context, name string) (*Kind, error) {
+func (q *Queue) Kind(ctx context.Context, name string, opts ...KindOption) (*Kind, error) {
 	stream := q.cfg.Stream + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
 	subject := "jobs." + name
 	scfg := jetstream.StreamConfig{
@@ -125,6 +125,9 @@ func (q *Queue) Kind(ctx context.Context, name string) (*Kind, error) {
 		AckWait:       q.cfg.AckWait,
 		MaxDeliver:    q.cfg.MaxDeliver,
 		MaxAckPending: 10_000,
+	}
+	for _, o := range opts {
+		o(&ccfg)
 	}
 	// Existing streams and consumers are opened, not updated: every process
 	// opens every kind at start, and an update of a stream racing another
@@ -159,6 +162,16 @@ func (q *Queue) Kind(ctx context.Context, name string) (*Kind, error) {
 		return nil, fmt.Errorf("queue: consumer %s: %w", name, err)
 	}
 	return &Kind{name: name, subject: subject, js: q.js, c: c}, nil
+}
+
+// KindOption changes how one kind's jobs behave from the queue's Config.
+type KindOption func(*jetstream.ConsumerConfig)
+
+// Redeliver bounds the deliveries of one job of this kind to n, or none
+// when n is -1: for a kind whose handler gives up by itself (webhooks
+// retried for a day, by the event's age).
+func Redeliver(n int) KindOption {
+	return func(c *jetstream.ConsumerConfig) { c.MaxDeliver = n }
 }
 
 // Kind is one kind of work; see Queue.Kind.
