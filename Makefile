@@ -34,9 +34,10 @@ FUZZ_TARGETS := \
 	./origin:FuzzGrowingFiles \
 	./internal/config:FuzzParse \
 	./origin/webhooks:FuzzVerify \
+	./origin/apikeys:FuzzAuthenticateParse \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath
-# 23 targets: each run's instrumented build costs more than its fuzzing, so
+# 24 targets: each run's instrumented build costs more than its fuzzing, so
 # the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default

@@ -8,14 +8,15 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/streamfront/streamfront/origin/apikeys"
 	"github.com/streamfront/streamfront/origin/catalog"
 	"github.com/streamfront/streamfront/origin/webhooks"
 )
 
-// The webhook endpoints' API (API key): register, list, get, delete, the
+// The webhook endpoints' API (admin key): register, list, get, delete, the
 // attempt log, and a test event.
 func (s *Server) webhookRoutes(r chi.Router) {
-	r.Use(s.requireKey)
+	r.Use(s.requireScope(apikeys.Admin))
 	r.Post("/", s.handle(s.createWebhook))
 	r.Get("/", s.handle(s.listWebhooks))
 	r.Get("/{id}", s.handle(s.getWebhook))

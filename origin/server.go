@@ -2,11 +2,13 @@ package origin
 
 import (
 	"context"
-	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/streamfront/streamfront/internal/httpserve"
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/usage"
+	"github.com/streamfront/streamfront/origin/apikeys"
 	"github.com/streamfront/streamfront/origin/usagestore"
 	"github.com/streamfront/streamfront/origin/webhooks"
 )
@@ -35,6 +38,7 @@ type Server struct {
 	videoUsage *videoUsage
 	// webhooks is set once the queue is open (Serve).
 	webhooks *webhooks.Service
+	keys     *apikeys.Keys
 	router   http.Handler
 }
 
@@ -64,6 +68,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.videoUsage = &videoUsage{ledger: s.ledger}
+	s.keys = apikeys.New(apikeys.Config{Store: c.store, Root: cfg.APIKey})
 	s.router = s.routes()
 	return s, nil
 }
@@ -83,9 +88,15 @@ func (s *Server) routes() http.Handler {
 		r.Get("/{id}/events", s.handle(s.videoEvents))
 		r.Post("/{id}/views", s.handle(s.recordView))
 	})
-	r.With(s.requireKey).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
+	r.With(s.requireScope(apikeys.Admin)).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
 	r.Get("/api/v1/openapi.json", s.handle(s.serveOpenAPI))
-	r.With(s.requireKey).Get("/api/v1/usage", s.handle(s.getUsage))
+	r.With(s.requireScope(apikeys.Read)).Get("/api/v1/usage", s.handle(s.getUsage))
+	r.Route("/api/v1/keys", func(r chi.Router) {
+		r.Use(s.requireScope(apikeys.Admin))
+		r.Post("/", s.handle(s.createKey))
+		r.Get("/", s.handle(s.listKeys))
+		r.Delete("/{id}", s.handle(s.revokeKey))
+	})
 	r.Route("/api/v1/webhooks", s.webhookRoutes)
 	r.Route("/videos/{id}", func(r chi.Router) {
 		r.Use(s.requireEdge) // only edges may fetch media, when EdgeSecret is set
@@ -105,26 +116,49 @@ func (s *Server) routes() http.Handler {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-// requireKey refuses writes without the API key.
+// requireKey refuses a request without a key that may upload (create,
+// edit and delete videos and live streams).
 func (s *Server) requireKey(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.hasKey(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="streamfront"`)
-			msg := "This needs an API key: send Authorization: Bearer <key>."
-			if r.Header.Get("Authorization") != "" {
-				msg = "The API key is not valid."
-			}
-			writeError(w, r, http.StatusUnauthorized, msg)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return s.requireScope(apikeys.Upload)(next)
 }
 
-// hasKey reports whether r carries the API key.
+// requireScope refuses a request without a valid key of that scope (401,
+// 403), or past its key's rate limit (429 with Retry-After).
+func (s *Server) requireScope(scope apikeys.Scope) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := s.keys.Authenticate(r.Context(), r.Header.Get("Authorization"))
+			switch {
+			case errors.Is(err, apikeys.ErrNoKey) || errors.Is(err, apikeys.ErrBadKey):
+				w.Header().Set("WWW-Authenticate", `Bearer realm="streamfront"`)
+				msg := "This needs an API key: send Authorization: Bearer <key>."
+				if errors.Is(err, apikeys.ErrBadKey) {
+					msg = "The API key is not valid (mistyped, or revoked)."
+				}
+				writeError(w, r, http.StatusUnauthorized, msg)
+				return
+			case err != nil:
+				s.log.Warn("api key lookup failed", slog.Any("err", err))
+				writeError(w, r, http.StatusServiceUnavailable, "API keys cannot be checked right now; try again in a few seconds.")
+				return
+			case !p.Can(scope):
+				writeError(w, r, http.StatusForbidden, fmt.Sprintf("This key (%q) does not have the %q scope this needs; use a key that has it.", p.Name, scope))
+				return
+			}
+			if ok, wait := p.Allow(time.Now()); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+				writeError(w, r, http.StatusTooManyRequests, fmt.Sprintf("This key is limited to %d requests a minute; try again in %s.", p.RatePerMinute, wait.Round(time.Second)))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// hasKey reports whether r carries a key that may read private videos.
 func (s *Server) hasKey(r *http.Request) bool {
-	got := []byte(r.Header.Get("Authorization"))
-	return subtle.ConstantTimeCompare(got, []byte("Bearer "+s.cfg.APIKey)) == 1
+	p, err := s.keys.Authenticate(r.Context(), r.Header.Get("Authorization"))
+	return err == nil && p.Can(apikeys.Read)
 }
 
 // Run listens on cfg.Addr and serves until ctx is done.
