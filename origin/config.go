@@ -30,6 +30,9 @@ type Config struct {
 	WebURL string
 	// MaxUploadBytes refuses larger uploads with 413. It defaults to 50 GiB.
 	MaxUploadBytes int64
+	// ResumableExpiry is how long a resumable (tus) upload may take from
+	// its creation; past it, it is removed. It defaults to 24 h.
+	ResumableExpiry time.Duration
 	// Queue is the job queue (NATS JetStream): uploads go on it to be made
 	// playable by an origin, then to be encoded by a worker. Queue.URL is
 	// required.
@@ -100,6 +103,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.Addr == "" {
 		c.Addr = ":8090"
+	}
+	if c.ResumableExpiry == 0 {
+		c.ResumableExpiry = 24 * time.Hour
 	}
 	if c.MaxUploadBytes == 0 {
 		c.MaxUploadBytes = 50 << 30

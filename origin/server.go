@@ -39,6 +39,7 @@ type Server struct {
 	// webhooks is set once the queue is open (Serve).
 	webhooks *webhooks.Service
 	keys     *apikeys.Keys
+	tus      http.Handler
 	router   http.Handler
 }
 
@@ -69,6 +70,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.videoUsage = &videoUsage{ledger: s.ledger}
 	s.keys = apikeys.New(apikeys.Config{Store: c.store, Root: cfg.APIKey})
+	if s.tus, err = s.resumable(); err != nil {
+		return nil, err
+	}
 	s.router = s.routes()
 	return s, nil
 }
@@ -91,6 +95,20 @@ func (s *Server) routes() http.Handler {
 	r.With(s.requireScope(apikeys.Admin)).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
 	r.Get("/api/v1/openapi.json", s.handle(s.serveOpenAPI))
 	r.With(s.requireScope(apikeys.Read)).Get("/api/v1/usage", s.handle(s.getUsage))
+	// tus: its own methods (POST, HEAD, PATCH, DELETE, OPTIONS); the
+	// preflight carries no key.
+	tus := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == strings.TrimSuffix(resumablePath, "/") {
+			r.URL.Path = resumablePath
+		}
+		if r.Method == http.MethodOptions {
+			s.tus.ServeHTTP(w, r)
+			return
+		}
+		s.requireKey(s.tus).ServeHTTP(w, r)
+	})
+	r.Handle(strings.TrimSuffix(resumablePath, "/"), tus)
+	r.Handle(resumablePath+"*", tus)
 	r.Route("/api/v1/keys", func(r chi.Router) {
 		r.Use(s.requireScope(apikeys.Admin))
 		r.Post("/", s.handle(s.createKey))
@@ -214,7 +232,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(6)
+	wg.Add(7)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(min(time.Minute, s.cfg.ResumableExpiry/4))
+		defer t.Stop()
+		for {
+			s.sweepResumable(jobsCtx)
+			select {
+			case <-jobsCtx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		_ = s.webhooks.Run(jobsCtx)

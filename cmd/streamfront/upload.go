@@ -22,7 +22,10 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// The defaults are `make run`'s (streamfront.yaml).
 	api, key := "http://localhost:8080", "streamfront-dev-key"
 	var title, description, tags string
-	wait := true
+	wait, resumable := true, true
+	statePath := defaultStatePath()
+	chunk := int64(8 << 20)
+	retries := 5
 	f := newFlags("upload", stderr, os.LookupEnv)
 	f.string(&api, "api", "STREAMFRONT_API", "API base URL")
 	f.secret(&key, "api-key", "STREAMFRONT_API_KEY", "API key")
@@ -30,6 +33,10 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.string(&description, "description", "STREAMFRONT_DESCRIPTION", "description")
 	f.string(&tags, "tags", "STREAMFRONT_TAGS", "comma-separated tags")
 	f.bool(&wait, "wait", "STREAMFRONT_WAIT", "wait until the video is ready or failed")
+	f.bool(&resumable, "resumable", "STREAMFRONT_RESUMABLE", "upload in chunks (tus) and resume after a dropped connection or a restart of this command; false sends one request")
+	f.string(&statePath, "state", "STREAMFRONT_UPLOAD_STATE", "where uploads in progress are remembered, to resume them")
+	f.size(&chunk, "chunk", "STREAMFRONT_CHUNK", "bytes per request of a resumable upload")
+	f.int(&retries, "retries", "STREAMFRONT_RETRIES", "tries in a row after a failed chunk before giving up (resume later by running the command again)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -37,6 +44,25 @@ func runUpload(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New("give exactly one file to upload: streamfront upload [flags] FILE")
 	}
 	path := f.Arg(0)
+	if resumable {
+		info, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		bar := progressbar.DefaultBytes(info.Size(), "uploading "+filepath.Base(path))
+		c := &tusClient{api: api, key: key, chunk: max(chunk, 1), retries: retries, http: http.DefaultClient,
+			progress: func(done int64) { _ = bar.Set64(done) }}
+		id, err := uploadResumable(ctx, c, statePath, path,
+			map[string]string{"filename": filepath.Base(path), "title": title, "description": description, "tags": tags}, stdout)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nuploaded: %s\n", id)
+		if !wait {
+			return nil
+		}
+		return followEvents(ctx, api, id, stdout)
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		return err

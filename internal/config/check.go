@@ -77,6 +77,7 @@ func (l *Loaded) validate() error {
 	for key, d := range map[string]Duration{
 		"media.segment_target": f.Media.SegmentTarget, "queue.ack_wait": f.Queue.AckWait,
 		"origin.lease_ttl": f.Origin.LeaseTTL, "router.steering_ttl": f.Router.SteeringTTL,
+		"origin.resumable_expiry": f.Origin.ResumableExpiry,
 	} {
 		if d <= 0 {
 			add(key, "must be more than 0")

@@ -20,7 +20,7 @@ func Default() *File {
 			TranscodeTimeout: Duration(6 * time.Hour), IndexCacheSize: 256 << 20,
 		},
 		Origin: Origin{
-			Addr: ":8090", MaxUploadSize: 50 << 30, PackageSlots: 4,
+			Addr: ":8090", MaxUploadSize: 50 << 30, PackageSlots: 4, ResumableExpiry: Duration(24 * time.Hour),
 			LeaseTTL: Duration(90 * time.Second), SignedURLTTL: Duration(6 * time.Hour),
 			InvalidationTimeout: Duration(time.Second), InvalidationRetryFor: Duration(10 * time.Minute),
 		},

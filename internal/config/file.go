@@ -108,8 +108,10 @@ type Media struct {
 type Origin struct {
 	Addr string `yaml:"addr"`
 	// URL is how edges and the site reach the origin.
-	URL                  string   `yaml:"url"`
-	MaxUploadSize        Size     `yaml:"max_upload_size"`
+	URL           string `yaml:"url"`
+	MaxUploadSize Size   `yaml:"max_upload_size"`
+	// ResumableExpiry is how long a resumable (tus) upload may take.
+	ResumableExpiry      Duration `yaml:"resumable_expiry"`
 	PackageSlots         int      `yaml:"package_slots"`
 	LeaseTTL             Duration `yaml:"lease_ttl"`
 	SignedURLTTL         Duration `yaml:"signed_url_ttl"`

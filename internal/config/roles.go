@@ -45,7 +45,7 @@ func (f *File) OriginConfig() origin.Config {
 	cfg := origin.Config{
 		Addr: o.Addr, S3: f.store(), APIKey: string(f.Secrets.APIKey),
 		MediaURL: f.Site.MediaURL, WebURL: f.Site.WebURL,
-		MaxUploadBytes: int64(o.MaxUploadSize), Queue: f.queue("origin"), PackageSlots: o.PackageSlots,
+		MaxUploadBytes: int64(o.MaxUploadSize), ResumableExpiry: o.ResumableExpiry.D(), Queue: f.queue("origin"), PackageSlots: o.PackageSlots,
 		SegmentTarget: f.Media.SegmentTarget.D(), WorkDir: f.Media.WorkDir,
 		FFmpeg: f.Media.FFmpeg, FFprobe: f.Media.FFprobe, TranscodeTimeout: f.Media.TranscodeTimeout.D(),
 		LeaseTTL: o.LeaseTTL.D(), IndexCacheBytes: int64(f.Media.IndexCacheSize),

@@ -82,6 +82,9 @@ func newContract() (*contract, error) {
 		var msgs []string
 		for _, e := range verrs {
 			msgs = append(msgs, e.Message+": "+e.Reason)
+			for _, se := range e.SchemaValidationErrors {
+				msgs = append(msgs, fmt.Sprintf("  line %d: %s: %s", se.Line, se.FieldPath, se.Reason))
+			}
 		}
 		return nil, fmt.Errorf("%s is not a valid OpenAPI document: %s", path, strings.Join(msgs, "; "))
 	}

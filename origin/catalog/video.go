@@ -104,6 +104,8 @@ type Source struct {
 	Size        int64  `json:"size"`
 	ContentType string `json:"content_type,omitempty"`
 	Filename    string `json:"filename,omitempty"`
+	// Resumable says it arrives by tus (in parts, over several requests).
+	Resumable bool `json:"resumable,omitempty"`
 }
 
 // Rendition is one playable encoding.

@@ -376,3 +376,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Client is the S3 client, for libraries that speak S3 themselves (tusd's
+// S3 store).
+func (s *Store) Client() *s3.Client { return s.client }
