@@ -102,13 +102,7 @@ func (e *Edge) invalidatedSince(gen uint64, key string) bool {
 // key: the invalidation is recorded before the removal, see
 // storeIfCurrent.
 func (e *Edge) invalidate(patterns []string) int {
-	e.invalMu.Lock()
-	gen := e.invalGen.Add(1)
-	e.invalLog = append(e.invalLog, invalidationRecord{gen: gen, patterns: patterns})
-	if len(e.invalLog) > maxInvalidationLog {
-		e.invalLog = append(e.invalLog[:0], e.invalLog[len(e.invalLog)-maxInvalidationLog:]...)
-	}
-	e.invalMu.Unlock()
+	e.recordInvalidation(patterns)
 	matches := func(key string) bool { return matchesAny(key, patterns) }
 	var keys []string
 	for k := range e.mem.c.Keys() {
@@ -131,4 +125,61 @@ func (e *Edge) invalidate(patterns []string) int {
 		}
 	}
 	return len(seen)
+}
+
+// unsafeMethod reports whether a method is not safe (RFC 9110 §9.2.1):
+// the request may change what the origin holds.
+func unsafeMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	return true
+}
+
+// invalidateAfterUnsafe drops what the cache holds for the target URI of
+// an unsafe request that succeeded (a non-error status), and for the
+// URIs its Location and Content-Location name when they are on this
+// same origin (RFC 9111 §4.4). It costs no index scan: each URI is one
+// key (its slices, if any, are keyed by the version they belong to and
+// are not reachable once the object's entry is gone).
+func (e *Edge) invalidateAfterUnsafe(in *http.Request, resp *http.Response) {
+	if !unsafeMethod(in.Method) || resp.StatusCode < 200 || resp.StatusCode >= 400 {
+		return
+	}
+	keys := []string{e.cacheKey(in)}
+	for _, field := range []string{"Location", "Content-Location"} {
+		v := resp.Header.Get(field)
+		if v == "" {
+			continue
+		}
+		u, err := in.URL.Parse(v)
+		if err != nil || (u.Host != "" && !strings.EqualFold(u.Host, in.Host)) || !strings.HasPrefix(u.Path, "/") {
+			continue // another origin's URI, or none we can read
+		}
+		keys = append(keys, e.keyOf(u.Path, u.RawQuery))
+	}
+	e.invalidateKeys(keys)
+}
+
+// invalidateKeys removes exact keys from both tiers, recorded like an
+// invalidation so fills in flight do not store them again
+// (storeIfCurrent).
+func (e *Edge) invalidateKeys(keys []string) {
+	e.recordInvalidation(keys)
+	for _, k := range keys {
+		e.remove(k)
+	}
+}
+
+// recordInvalidation numbers an invalidation and remembers its patterns
+// for fills in flight, before anything is removed (see storeIfCurrent).
+func (e *Edge) recordInvalidation(patterns []string) {
+	e.invalMu.Lock()
+	defer e.invalMu.Unlock()
+	gen := e.invalGen.Add(1)
+	e.invalLog = append(e.invalLog, invalidationRecord{gen: gen, patterns: patterns})
+	if len(e.invalLog) > maxInvalidationLog {
+		e.invalLog = append(e.invalLog[:0], e.invalLog[len(e.invalLog)-maxInvalidationLog:]...)
+	}
 }
