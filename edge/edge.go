@@ -58,6 +58,7 @@ type Edge struct {
 	invalGen atomic.Uint64
 	invalMu  sync.Mutex
 	invalLog []invalidationRecord // the last maxInvalidationLog invalidations
+	keyInval keyInvalidations     // invalidations by unsafe methods
 
 	// Fills run on goroutines owned here: ctx ends them, wg waits.
 	ctx       context.Context

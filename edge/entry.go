@@ -128,7 +128,7 @@ var droppedHeaders = map[string]bool{
 	"Proxy-Authorization": true, "Proxy-Connection": true, "Te": true,
 	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Content-Length": true, "Content-Range": true, "Accept-Ranges": true,
-	"Age": true,
+	"Age":     true,
 	"X-Cache": true, "X-Edge": true,
 	"Access-Control-Allow-Origin": true, "Access-Control-Expose-Headers": true,
 	"Access-Control-Allow-Credentials": true,
@@ -148,6 +148,13 @@ func storedHeader(src http.Header) http.Header {
 	return dst
 }
 
+// keptOn304 are stored fields a 304 does not replace: they describe the
+// stored body (its coding, digest and validator) that the 304 selected,
+// and a Set-Cookie in a 304 is the requester's alone.
+var keptOn304 = map[string]bool{
+	"Content-Encoding": true, "Content-Md5": true, "Etag": true, "Set-Cookie": true,
+}
+
 // mergeHeader applies the headers of a 304 to a stored entry's headers
 // (RFC 9111 §4.3.4) and returns a new map.
 func mergeHeader(stored, fresh http.Header) http.Header {
@@ -157,7 +164,7 @@ func mergeHeader(stored, fresh http.Header) http.Header {
 	}
 	conn := connectionOptions(fresh)
 	for k, v := range fresh {
-		if droppedHeaders[k] || conn[k] || k == "Set-Cookie" || k == "Content-Type" || k == "Content-Encoding" {
+		if droppedHeaders[k] || conn[k] || keptOn304[k] {
 			continue
 		}
 		dst[k] = slices.Clip(slices.Clone(v))

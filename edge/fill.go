@@ -46,6 +46,7 @@ type fill struct {
 
 	flightKey string // the key of this fill in Edge.flights
 	gen       uint64 // Edge.invalGen when the fill started
+	keyGen    uint64 // Edge.keyInval's count when the fill started
 	// req is the header of the viewer request that started a whole fill
 	// (nil for slice fills and revalidations without one): its end-to-end
 	// fields are forwarded, and Vary and Authorization are judged by it.
@@ -60,7 +61,7 @@ type fill struct {
 // does not store what it fetched (see storeIfCurrent).
 func (e *Edge) newFill(flightKey string) func() *fill {
 	return func() *fill {
-		return &fill{ready: make(chan struct{}), flightKey: flightKey, gen: e.invalGen.Load()}
+		return &fill{ready: make(chan struct{}), flightKey: flightKey, gen: e.invalGen.Load(), keyGen: e.keyInval.gen.Load()}
 	}
 }
 
@@ -82,11 +83,11 @@ func (e *Edge) finishBroken(f *fill, err error) {
 // invalidate recording itself before removing, no interleaving leaves an
 // answer fetched before an invalidation in the cache.
 func (e *Edge) storeIfCurrent(f *fill, key string, store func()) bool {
-	if e.invalidatedSince(f.gen, key) {
+	if e.invalidatedSince(f, key) {
 		return false
 	}
 	store()
-	if e.invalidatedSince(f.gen, key) {
+	if e.invalidatedSince(f, key) {
 		e.remove(key)
 		return false
 	}

@@ -229,6 +229,11 @@ func (p ttlPolicy) apply(m *entry, h http.Header) {
 	m.freshFor = ttl
 
 	m.swr, m.sie = p.swr, p.sie
+	if p.rfc {
+		// Stale answers only where the origin allows them (RFC 5861):
+		// the edge's own stale windows are part of the video policy.
+		m.swr, m.sie = 0, 0
+	}
 	if cc.hasSWR {
 		m.swr = cc.swr
 	}

@@ -77,9 +77,16 @@ func matchesAny(key string, patterns []string) bool {
 }
 
 // invalidatedSince reports whether an invalidation covering key ran after
-// generation gen. The common case, no invalidation at all, is one atomic
-// load.
-func (e *Edge) invalidatedSince(gen uint64, key string) bool {
+// f started: an admin invalidation after generation f.gen, or an unsafe
+// request's after f.keyGen (invalidate_unsafe.go). The common case, no
+// invalidation at all, is two atomic loads.
+func (e *Edge) invalidatedSince(f *fill, key string) bool {
+	return e.keyInval.since(f.keyGen, key) || e.patternInvalidatedSince(f.gen, key)
+}
+
+// patternInvalidatedSince reports whether an admin invalidation covering
+// key ran after generation gen.
+func (e *Edge) patternInvalidatedSince(gen uint64, key string) bool {
 	if e.invalGen.Load() == gen {
 		return false
 	}
@@ -125,51 +132,6 @@ func (e *Edge) invalidate(patterns []string) int {
 		}
 	}
 	return len(seen)
-}
-
-// unsafeMethod reports whether a method is not safe (RFC 9110 §9.2.1):
-// the request may change what the origin holds.
-func unsafeMethod(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return false
-	}
-	return true
-}
-
-// invalidateAfterUnsafe drops what the cache holds for the target URI of
-// an unsafe request that succeeded (a non-error status), and for the
-// URIs its Location and Content-Location name when they are on this
-// same origin (RFC 9111 §4.4). It costs no index scan: each URI is one
-// key (its slices, if any, are keyed by the version they belong to and
-// are not reachable once the object's entry is gone).
-func (e *Edge) invalidateAfterUnsafe(in *http.Request, resp *http.Response) {
-	if !unsafeMethod(in.Method) || resp.StatusCode < 200 || resp.StatusCode >= 400 {
-		return
-	}
-	keys := []string{e.cacheKey(in)}
-	for _, field := range []string{"Location", "Content-Location"} {
-		v := resp.Header.Get(field)
-		if v == "" {
-			continue
-		}
-		u, err := in.URL.Parse(v)
-		if err != nil || (u.Host != "" && !strings.EqualFold(u.Host, in.Host)) || !strings.HasPrefix(u.Path, "/") {
-			continue // another origin's URI, or none we can read
-		}
-		keys = append(keys, e.keyOf(u.Path, u.RawQuery))
-	}
-	e.invalidateKeys(keys)
-}
-
-// invalidateKeys removes exact keys from both tiers, recorded like an
-// invalidation so fills in flight do not store them again
-// (storeIfCurrent).
-func (e *Edge) invalidateKeys(keys []string) {
-	e.recordInvalidation(keys)
-	for _, k := range keys {
-		e.remove(k)
-	}
 }
 
 // recordInvalidation numbers an invalidation and remembers its patterns
