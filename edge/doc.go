@@ -43,7 +43,6 @@
 //   - errors.go: the one place where errors become statuses and JSON.
 //   - fastpath_answer.go: the edge's answers on the fast path for memory
 //     hits (below), whose serving loop is package edge/fastpath.
-//
 //   - behavior.go: per-path behaviours (Config.Behaviors), each with a
 //     caching Policy — the seam for CloudFront-like path behaviours.
 //   - vary.go, forward.go, invalidate_unsafe.go: Vary in the cache key,

@@ -45,17 +45,6 @@ func connectionOptions(h http.Header) map[string]bool {
 	return named
 }
 
-// removeHopByHop deletes the hop-by-hop fields of h, and the fields its
-// Connection header names, in place.
-func removeHopByHop(h http.Header) {
-	for name := range connectionOptions(h) {
-		delete(h, name)
-	}
-	for name := range hopByHop {
-		delete(h, name)
-	}
-}
-
 // fillRequestHeader is what a fill forwards of the header of the viewer
 // request that started it: its end-to-end fields, without the ones the fill sets
 // itself. The origin may then answer by them (Vary, Authorization,

@@ -412,3 +412,48 @@ func TestEdge_StaleVaryingEntryIsRevalidated(t *testing.T) {
 		t.Fatal("the stale variant was not revalidated with If-None-Match")
 	}
 }
+
+// FuzzCachingFields feeds hostile values to the parsers of the fields the
+// cache decides by (Age, Cache-Control and its targeted forms, Vary,
+// Connection) and checks what their callers rely on.
+func FuzzCachingFields(f *testing.F) {
+	for _, s := range []string{"0", "7200,0", "max-age=60, s-maxage=\"10\"", "Accept-Encoding, *", "a, b", "=,=", "max-age=10000;x", "", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		h := http.Header{"Age": {v}, "Cache-Control": {v}, "Cdn-Cache-Control": {v}, "Vary": {v}, "Connection": {v}, "Date": {v}}
+		if a := parseAge(h); a < 0 {
+			t.Fatalf("Age %q: negative age %v", v, a)
+		}
+		cc, _ := cacheDirectives(h)
+		if cc.maxAge < 0 || cc.sMaxAge < 0 || cc.swr < 0 || cc.sie < 0 {
+			t.Fatalf("Cache-Control %q: negative lifetime %+v", v, cc)
+		}
+		names, _ := varyNames(h)
+		for i, n := range names {
+			if n == "Accept-Encoding" || i > 0 && names[i-1] >= n {
+				t.Fatalf("Vary %q: names %q not sorted, unique and without Accept-Encoding", v, names)
+			}
+		}
+		req := http.Header{}
+		for _, n := range names {
+			req[n] = []string{v}
+		}
+		m := &entry{header: h}
+		m.setVary(req)
+		if !m.varyStar && !m.varyMatches(req) {
+			t.Fatalf("Vary %q: an answer does not match the request it was stored for", v)
+		}
+		for name := range connectionOptions(h) {
+			if fillRequestHeader(http.Header{"Connection": {v}, name: {"x"}})[name] != nil {
+				t.Fatalf("Connection %q: %s was forwarded", v, name)
+			}
+		}
+		p := ttlPolicy{maxTTL: time.Hour, rfc: true}
+		m = &entry{status: 200, header: h, date: time.Now()}
+		p.apply(m, h)
+		if m.freshFor < 0 || m.freshFor > time.Hour {
+			t.Fatalf("fields %q: lifetime %v outside [0, MaxTTL]", v, m.freshFor)
+		}
+	})
+}
