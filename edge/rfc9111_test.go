@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -431,7 +432,7 @@ func FuzzCachingFields(f *testing.F) {
 		}
 		names, _ := varyNames(h)
 		for i, n := range names {
-			if n == "Accept-Encoding" || i > 0 && names[i-1] >= n {
+			if n == "Accept-Encoding" || n == "Origin" || i > 0 && names[i-1] >= n {
 				t.Fatalf("Vary %q: names %q not sorted, unique and without Accept-Encoding", v, names)
 			}
 		}
@@ -456,4 +457,56 @@ func FuzzCachingFields(f *testing.F) {
 			t.Fatalf("fields %q: lifetime %v outside [0, MaxTTL]", v, m.freshFor)
 		}
 	})
+}
+
+func TestFill_AnswersJoinersOnlyWithWhatASharedCacheMayReuse(t *testing.T) {
+	starter := httptest.NewRequest(http.MethodGet, "/p", nil)
+	starter.Header.Set("Foo", "1")
+	same := httptest.NewRequest(http.MethodGet, "/p", nil)
+	same.Header.Set("Foo", "1")
+	other := httptest.NewRequest(http.MethodGet, "/p", nil)
+	other.Header.Set("Foo", "2")
+	p := ttlPolicy{maxTTL: time.Hour, rfc: true}
+	fillOf := func(status int, h http.Header) *fill {
+		m := &entry{status: status, header: h, date: time.Now()}
+		p.apply(m, h)
+		m.setVary(starter.Header)
+		return &fill{meta: m, starter: starter}
+	}
+	cases := []struct {
+		name string
+		f    *fill
+		r    *http.Request
+		want bool
+	}{
+		{"the starter always", fillOf(200, http.Header{"Cache-Control": {"private"}}), starter, true},
+		{"a public answer", fillOf(200, http.Header{"Cache-Control": {"max-age=60"}}), other, true},
+		{"a private answer", fillOf(200, http.Header{"Cache-Control": {"private"}}), same, false},
+		{"an answer setting a cookie", fillOf(200, http.Header{"Cache-Control": {"max-age=60"}, "Set-Cookie": {"s=1"}}), same, false},
+		{"another variant", fillOf(200, http.Header{"Cache-Control": {"max-age=60"}, "Vary": {"Foo"}}), other, false},
+		{"the same variant", fillOf(200, http.Header{"Cache-Control": {"max-age=60"}, "Vary": {"Foo"}}), same, true},
+		{"Vary: *", fillOf(200, http.Header{"Cache-Control": {"max-age=60"}, "Vary": {"*"}}), same, false},
+		{"an origin error is shared", fillOf(503, http.Header{"Cache-Control": {"no-store"}}), same, true},
+	}
+	for _, c := range cases {
+		if got := c.f.answers(c.r); got != c.want {
+			t.Errorf("%s: answers = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestEdge_PrivatePagesAreNotShared(t *testing.T) {
+	o := newTestOrigin(t)
+	o.handle("/account", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private, max-age=60")
+		_, _ = w.Write([]byte("account of " + r.Header.Get("Cookie")))
+	})
+	_, base := startSiteEdge(t, o.URL())
+	c := testClient(t)
+	for _, user := range []string{"alice", "bob", "alice"} {
+		r := do(t, c, http.MethodGet, base+"/account", map[string]string{"Cookie": user})
+		if string(r.body) != "account of "+user {
+			t.Fatalf("%s got %q", user, r.body)
+		}
+	}
 }

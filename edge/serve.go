@@ -93,13 +93,24 @@ func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, slic
 		}
 		return f.err
 	}
-	if f.starter != nil && f.starter != r && !f.meta.varyMatches(r.Header) {
-		// This request joined a fill whose answer turned out to vary on
-		// fields it has other values for (or on "*"): that answer is not
-		// its, so it asks the origin itself.
+	if !f.answers(r) {
 		return e.passThrough(w, r)
 	}
 	return e.serveFill(w, r, f, uri, peer)
+}
+
+// answers reports whether the answer a whole fill streams may go to r.
+// It always may to the request that started the fill. One that joined
+// gets it only if a shared cache could reuse it: an answer that turned
+// out private, personal (Set-Cookie, or for someone's credentials),
+// otherwise unstorable, or varying on fields r has other values for (or
+// on "*") is not r's, so r asks the origin itself. Errors (5xx) are
+// shared, so a failing origin is not asked once per waiting client.
+func (f *fill) answers(r *http.Request) bool {
+	if f.starter == nil || f.starter == r {
+		return true
+	}
+	return (f.meta.storable || f.meta.status >= 500) && f.meta.varyMatches(r.Header)
 }
 
 // serveFill answers a miss from the fill that carries its body, once the

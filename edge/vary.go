@@ -17,10 +17,14 @@ import (
 // Accept-Encoding is left out of the comparison: the edge always fetches
 // the identity coding and negotiates compression itself (compress.go), so
 // the stored identity answer is right for every Accept-Encoding; this is
-// the normalised form of that header in the key.
+// the normalised form of that header in the key. Origin is left out too:
+// the edge answers CORS itself (Access-Control-Allow-Origin is its own,
+// Config.CORSOrigin), so what an origin's "Vary: Origin" guards is not in
+// the stored answer; keying on it would split every video between
+// players that send Origin and those that do not.
 
 // varyNames reads the field names of the Vary lines of h, canonical and
-// sorted, without Accept-Encoding; star reports "*".
+// sorted, without Accept-Encoding and Origin; star reports "*".
 func varyNames(h http.Header) (names []string, star bool) {
 	for _, line := range h["Vary"] {
 		for f := range strings.SplitSeq(line, ",") {
@@ -31,7 +35,7 @@ func varyNames(h http.Header) (names []string, star bool) {
 				star = true
 			default:
 				f = textproto.CanonicalMIMEHeaderKey(f)
-				if f != "Accept-Encoding" && !slices.Contains(names, f) {
+				if f != "Accept-Encoding" && f != "Origin" && !slices.Contains(names, f) {
 					names = append(names, f)
 				}
 			}
