@@ -86,7 +86,11 @@
 //     the same.
 //   - One variant per URL: another Vary variant replaces the stored one.
 //     Requests that join a fill before its Vary is known and turn out not
-//     to match it fetch for themselves (no wrong variant, one more fetch).
+//     to match it fetch for themselves (no wrong variant, one more fetch),
+//     as do those that joined a fill whose answer is not for sharing
+//     (private, Set-Cookie, an unstorable status); a 5xx is shared.
+//   - Vary: Origin (and Accept-Encoding) do not split the key: the edge
+//     answers CORS and compression itself.
 //   - Age: "0, 0" and "0,7200" (lists in one line) are both stale; §5.1
 //     would read the first member.
 //   - no-cache="field" is read as plain no-cache (revalidate every time).
