@@ -104,6 +104,8 @@
 //     shield's answers carry them to the edges behind it).
 //   - Transfer codings other than chunked are refused by Go's HTTP client
 //     (502), where RFC 9112 §6.3 would read such a body to the close.
+//   - Server-Sent Events (text/event-stream) are never stored, whatever
+//     their Cache-Control: each client is proxied on its own.
 //   - Surrogate-Control targeting ("max-age=60;name") is not supported:
 //     such a value is an invalid delta-seconds, read as already stale.
 //

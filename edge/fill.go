@@ -222,7 +222,10 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 	meta := e.newEntry(key, kindWhole, resp.StatusCode, resp.Header, now)
 	meta.setVary(f.req)
 	cl := resp.ContentLength
-	if cl > e.cfg.MaxObjectBytes {
+	if cl > e.cfg.MaxObjectBytes || isEventStream(resp.Header) {
+		// Too large to hold, or an event stream (Server-Sent Events, such
+		// as the API's upload progress behind an edge with CacheAll), which
+		// never ends: each client is proxied on its own, without a buffer.
 		e.storePass(key, now)
 		f.resolve(outcomePass, cached{})
 		return
@@ -283,4 +286,10 @@ func (e *Edge) refresh(f *fill, prev cached, h http.Header, now time.Time) cache
 	out := prev
 	e.storeIfCurrent(f, prev.meta.key, func() { out = e.storeRefreshed(prev, h, now) })
 	return out
+}
+
+// isEventStream reports whether an answer is a Server-Sent Events stream.
+func isEventStream(h http.Header) bool {
+	mt, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
 }

@@ -510,3 +510,26 @@ func TestEdge_PrivatePagesAreNotShared(t *testing.T) {
 		}
 	}
 }
+
+func TestEdge_EventStreamsArePassedThroughUnderCacheAll(t *testing.T) {
+	o := newTestOrigin(t)
+	o.handle("/api/v1/videos/v1/events", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "max-age=60")
+		_, _ = w.Write([]byte("data: ready\n\n"))
+	})
+	e, base := startSiteEdge(t, o.URL())
+	c := testClient(t)
+	for range 2 {
+		r := get(t, c, base+"/api/v1/videos/v1/events")
+		if string(r.body) != "data: ready\n\n" {
+			t.Fatalf("event stream body %q", r.body)
+		}
+		waitIdle(t, e)
+	}
+	if _, ok := e.lookup("/api/v1/videos/v1/events"); ok {
+		if c, _ := e.lookup("/api/v1/videos/v1/events"); c.meta.kind != kindPass {
+			t.Fatal("an event stream was stored")
+		}
+	}
+}
