@@ -533,3 +533,28 @@ func TestEdge_EventStreamsArePassedThroughUnderCacheAll(t *testing.T) {
 		}
 	}
 }
+
+// TestEntryCodec_KeepsVaryAndPolicy: a varying RFC-policy entry comes back
+// from a disk rebuild with what its hits are judged by.
+func TestEntryCodec_KeepsVaryAndPolicy(t *testing.T) {
+	dir := t.TempDir()
+	m := testEntry("/page", 4)
+	m.header["Vary"] = []string{"Accept-Language"}
+	m.header["Date"] = []string{"Fri, 04 Dec 2026 16:00:00 GMT"}
+	m.rfc = true
+	m.setVary(http.Header{"Accept-Language": {"fr"}})
+	if err := openTestDisk(t, dir).Write(m.key, m, []byte("page")); err != nil {
+		t.Fatal(err)
+	}
+	it, ok := openTestDisk(t, dir).Get("/page")
+	if !ok {
+		t.Fatal("rebuilt index lacks the item")
+	}
+	got := it.Meta
+	if !got.rfc || got.header.Get("Date") != m.header.Get("Date") {
+		t.Errorf("rfc %v, Date %q after a rebuild", got.rfc, got.header.Get("Date"))
+	}
+	if !got.varyMatches(http.Header{"Accept-Language": {"fr"}}) || got.varyMatches(http.Header{"Accept-Language": {"de"}}) {
+		t.Error("the rebuilt entry does not match its own variant only")
+	}
+}
