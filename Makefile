@@ -36,7 +36,7 @@ FUZZ_TARGETS := \
 	./internal/config:FuzzParse \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath
-# 23 targets: each run's instrumented build costs more than its fuzzing, so
+# 22 targets: each run's instrumented build costs more than its fuzzing, so
 # the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default
