@@ -19,6 +19,7 @@ FUZZ_TARGETS := \
 	./internal/httprange:FuzzParseContentRange \
 	./internal/httpcond:FuzzParseDate \
 	./edge:FuzzAddTokenToPlaylist \
+	./edge:FuzzCachingFields \
 	./edge/fastpath:FuzzReadRequest \
 	./internal/urlsign:FuzzVerify \
 	./packager/index:FuzzDecode \

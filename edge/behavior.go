@@ -9,13 +9,19 @@ import (
 )
 
 // Behavior sets how paths matching Pattern are cached, as CloudFront's
-// cache behaviors do: their TTL bounds and which query parameters are part
-// of the cache key. The first behavior whose Pattern matches a path
-// applies; paths that match none use the Config's own settings.
+// cache behaviors do: the caching policy, their TTL bounds and which query
+// parameters are part of the cache key. The first behavior whose Pattern
+// matches a path applies; paths that match none use the Config's own
+// settings and the default policy of their path (see Policy).
 type Behavior struct {
 	// Pattern is a path glob, as in SlicedPaths: "*" within one path
 	// segment, "**" across segments. Required.
 	Pattern string
+	// Policy is how GET and HEAD requests for these paths are cached:
+	// PolicyVideos, PolicyRFC9111 or PolicyPass. Empty takes the default
+	// of the path: PolicyVideos under /videos/, elsewhere PolicyRFC9111
+	// when Config.CacheAll is set and PolicyPass otherwise.
+	Policy Policy
 	// DefaultTTL, MinTTL, MaxTTL and NegativeTTL mean what the Config's
 	// fields of the same names mean, for these paths; zero takes the
 	// Config's value.
@@ -28,10 +34,31 @@ type Behavior struct {
 	QueryKeys []string
 }
 
+// Policy names a way of caching a path (Behavior.Policy). It is the seam
+// where per-path behaviours plug in: route asks policyFor which one a
+// request's path has.
+type Policy string
+
+const (
+	// PolicyVideos is Streamfront's video delivery: RFC 9111 as below,
+	// plus a DefaultTTL for answers without a lifetime, NegativeTTL as a
+	// ceiling for 404 and 410, slices (SlicedPaths), signed access and
+	// playlist rewriting. It is the policy of /videos/.
+	PolicyVideos Policy = "videos"
+	// PolicyRFC9111 caches as a shared cache following RFC 9111 (and RFC
+	// 9213's CDN-Cache-Control): lifetimes only from the origin's headers
+	// or, where §4.2.2 allows, heuristically from Last-Modified. The
+	// deliberate differences are listed in doc.go.
+	PolicyRFC9111 Policy = "rfc9111"
+	// PolicyPass sends every request to the origin uncached.
+	PolicyPass Policy = "pass"
+)
+
 // behavior is a Behavior ready to match.
 type behavior struct {
 	re        *regexp.Regexp
 	ttl       ttlPolicy
+	policy    Policy   // empty: the path's default
 	queryKeys []string // nil: the whole query counts
 }
 
@@ -57,12 +84,17 @@ func compileBehaviors(cfg Config, base ttlPolicy) ([]behavior, error) {
 		if p.minTTL > p.maxTTL {
 			return nil, fmt.Errorf("edge config: Behaviors[%d] (%s): MinTTL %v is above MaxTTL %v", i, b.Pattern, p.minTTL, p.maxTTL)
 		}
+		switch b.Policy {
+		case "", PolicyVideos, PolicyRFC9111, PolicyPass:
+		default:
+			return nil, fmt.Errorf("edge config: Behaviors[%d] (%s): policy %q must be %q, %q or %q", i, b.Pattern, b.Policy, PolicyVideos, PolicyRFC9111, PolicyPass)
+		}
 		var keys []string
 		if b.QueryKeys != nil {
 			keys = append([]string{}, b.QueryKeys...) // non-nil even when empty: "ignore the query"
 			slices.Sort(keys)
 		}
-		out = append(out, behavior{re: re, ttl: p, queryKeys: keys})
+		out = append(out, behavior{re: re, ttl: p, policy: b.Policy, queryKeys: keys})
 	}
 	return out, nil
 }
@@ -77,19 +109,37 @@ func (e *Edge) behaviorFor(path string) *behavior {
 	return nil
 }
 
+// policyFor is the caching policy of a request path: its behavior's, or
+// the path's default (see Behavior.Policy).
+func (e *Edge) policyFor(path string) Policy {
+	if len(e.behaviors) > 0 {
+		if b := e.behaviorFor(path); b != nil && b.policy != "" {
+			return b.policy
+		}
+	}
+	switch {
+	case strings.HasPrefix(path, "/videos/"):
+		return PolicyVideos
+	case e.cfg.CacheAll:
+		return PolicyRFC9111
+	}
+	return PolicyPass
+}
+
 // ttlFor is the TTL policy of a cache key's path.
 func (e *Edge) ttlFor(key string) ttlPolicy {
-	if len(e.behaviors) == 0 {
-		return e.ttl
-	}
 	path := key
 	if i := strings.IndexAny(path, "?"+string(sliceKeySep)); i >= 0 {
 		path = path[:i]
 	}
-	if b := e.behaviorFor(path); b != nil {
-		return b.ttl
+	p := e.ttl
+	if len(e.behaviors) > 0 {
+		if b := e.behaviorFor(path); b != nil {
+			p = b.ttl
+		}
 	}
-	return e.ttl
+	p.rfc = e.policyFor(path) == PolicyRFC9111
+	return p
 }
 
 // keyOf is the cache key of a path and raw query: the path, then the query

@@ -1,7 +1,9 @@
 package edge
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,14 +47,42 @@ func (e *Edge) contains(key string) bool {
 // newEntry builds the entry of an origin answer received at now.
 func (e *Edge) newEntry(key string, kind entryKind, status int, h http.Header, now time.Time) *entry {
 	m := &entry{key: key, kind: kind, status: status, header: storedHeader(h), date: now}
-	if kind == kindWhole && compressibleType(m.header.Get("Content-Type")) && m.header.Get("Content-Encoding") == "" {
-		addVaryAcceptEncoding(m.header)
-	}
 	m.setValidators()
 	m.setAccess()
 	e.ttlFor(key).apply(m, h)
+	if cr, ok := h["Content-Range"]; ok && (status == http.StatusPartialContent || m.rfc) {
+		// The range a 206 holds (served, not stored), or whatever the
+		// origin said of a whole answer under PolicyRFC9111, which keeps
+		// every end-to-end field (§3.1).
+		m.header["Content-Range"] = slices.Clone(cr)
+	}
+	if !m.rfc {
+		// The video policy answers with the edge's own Date, as it always
+		// has (the fast path writes it per answer).
+		delete(m.header, "Date")
+	}
 	m.setSize(-1)
 	return m
+}
+
+// withCodingVary returns m, or a copy of it whose header adds
+// "Vary: Accept-Encoding" when the edge may send it compressed: only then
+// does its answer depend on that header. The copy has its own header map,
+// so answers already streaming from m's are not disturbed.
+func withCodingVary(m *entry) *entry {
+	if !m.compressible || m.varyStar {
+		return m
+	}
+	for _, v := range m.header["Vary"] {
+		if strings.Contains(strings.ToLower(v), "accept-encoding") {
+			return m
+		}
+	}
+	c := *m
+	c.header = make(http.Header, len(m.header)+1)
+	maps.Copy(c.header, m.header)
+	addVaryAcceptEncoding(c.header)
+	return &c
 }
 
 // storeMemory keeps a complete answer in the memory tier.
@@ -91,6 +121,12 @@ func (e *Edge) storeRefreshed(prev cached, h http.Header, now time.Time) cached 
 	m.setAccess()
 	e.ttlFor(m.key).apply(m, m.header)
 	m.initialAge = parseAge(h)
+	if m.rfc {
+		m.initialAge = correctedInitialAge(h, now)
+	} else {
+		delete(m.header, "Date")
+	}
+	m.vary, m.varyStar, m.varyKey = prev.meta.vary, prev.meta.varyStar, prev.meta.varyKey
 	m.setSize(prev.meta.size)
 	m.storable = true
 	out := cached{meta: m}

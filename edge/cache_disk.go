@@ -38,6 +38,8 @@ type diskHeader struct {
 	FreshFor   int64       `json:"fresh_for_ns"`
 	SWR        int64       `json:"swr_ns"`
 	SIE        int64       `json:"sie_ns"`
+	VaryKey    string      `json:"vary_key,omitempty"`
+	RFC        bool        `json:"rfc9111,omitempty"`
 }
 
 // entryCodec writes entries as diskHeader JSON.
@@ -51,6 +53,7 @@ func (entryCodec) Encode(key string, m *entry, bodyLen int64) ([]byte, error) {
 		Size: m.size, BodyLen: bodyLen, Date: m.date.UnixNano(),
 		InitialAge: int64(m.initialAge), FreshFor: int64(m.freshFor),
 		SWR: int64(m.swr), SIE: int64(m.sie),
+		VaryKey: m.varyKey, RFC: m.rfc,
 	})
 }
 
@@ -63,11 +66,12 @@ func (entryCodec) Decode(hdr []byte) (string, int64, *entry, error) {
 		key: h.Key, kind: h.Kind, status: h.Status, header: h.Header,
 		date: time.Unix(0, h.Date), initialAge: time.Duration(h.InitialAge),
 		freshFor: time.Duration(h.FreshFor), swr: time.Duration(h.SWR), sie: time.Duration(h.SIE),
-		storable: true,
+		storable: true, varyKey: h.VaryKey, rfc: h.RFC,
 	}
 	if m.header == nil {
 		m.header = http.Header{}
 	}
+	m.vary, m.varyStar = varyNames(m.header)
 	m.setValidators()
 	m.setAccess()
 	m.setSize(h.Size)

@@ -136,9 +136,16 @@ type Config struct {
 	// negative name.)
 	DisableFastPath bool
 
-	// Behaviors override the TTL settings above and the cache key for
-	// paths matching their patterns (first match wins). None by default.
+	// Behaviors override the caching policy, the TTL settings above and
+	// the cache key for paths matching their patterns (first match wins).
+	// None by default.
 	Behaviors []Behavior
+	// CacheAll caches GET and HEAD requests for every path by RFC 9111
+	// (PolicyRFC9111), not only those under /videos/, which keep their
+	// video policy. Behaviors may still give paths another policy. It
+	// defaults to false: paths outside /videos/ are passed through
+	// uncached.
+	CacheAll bool
 
 	// TLSCertFile and TLSKeyFile, when both set, make Run serve HTTPS (with
 	// HTTP/2 negotiated by ALPN) instead of plain HTTP. Plain HTTP also

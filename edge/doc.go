@@ -43,10 +43,71 @@
 //   - errors.go: the one place where errors become statuses and JSON.
 //   - fastpath_answer.go: the edge's answers on the fast path for memory
 //     hits (below), whose serving loop is package edge/fastpath.
+//   - behavior.go: per-path behaviours (Config.Behaviors), each with a
+//     caching Policy — the seam for CloudFront-like path behaviours.
+//   - vary.go, forward.go, invalidate_unsafe.go: Vary in the cache key,
+//     the viewer fields a fill forwards (and the hop-by-hop ones it does
+//     not), invalidation by unsafe methods.
 //
-// Routes: GET/HEAD /videos/... cached; OPTIONS answered here (CORS
+// Routes: GET/HEAD of a path whose policy caches it (behavior.go
+// policyFor: /videos/... by the video policy; every other path by RFC 9111
+// when Config.CacheAll is set) cached; OPTIONS answered here (CORS
 // preflight); /healthz; /metrics; POST /api/v1/invalidations; everything
-// else is passed through to the origin uncached.
+// else is passed through to the origin uncached (and an unsafe method
+// that succeeds invalidates what the cache holds for its URI, RFC 9111
+// §4.4).
+//
+// Caching by the RFCs (PolicyRFC9111, and the video policy where it does
+// not say otherwise). A fill forwards the end-to-end fields of the viewer
+// request that started it (not the hop-by-hop ones, nor those its
+// Connection names, nor conditionals, Range and Accept-Encoding, which
+// the fill sets itself). Stored answers keep every end-to-end field but
+// hop-by-hop ones and those named in Connection; the origin's Date is kept
+// (PolicyRFC9111). Vary: the stored answer remembers the values its
+// request had for the named fields; a request with other values is a
+// miss that replaces it; "Vary: *" is never stored. A 304 updates the
+// stored fields except Content-Encoding, Content-MD5, ETag and Set-Cookie.
+// Freshness: s-maxage, then max-age, then Expires (an invalid date is
+// already stale), all from Streamfront-Cache-Control, CDN-Cache-Control
+// or Surrogate-Control instead when one of them holds a valid directive
+// (RFC 9213 §2.1, first in that order wins); else heuristic, a tenth of
+// the time since Last-Modified, for the statuses §4.2.2 allows; else none
+// (stored stale, revalidated on use). Age: one line of digits, anything
+// else makes the answer stale; with Date, the corrected initial age of
+// §4.2.3. An answer to a request with Authorization is stored only with
+// public, s-maxage or must-revalidate (§3.5), and such requests share a
+// fill only with the same credentials. must-understand stores only
+// statuses RFC 9110 defines, and then overrides no-store.
+//
+// Deliberate differences from RFC 9111 (and the suite at cache-tests.fyi):
+//   - Set-Cookie: an answer that sets a cookie is passed to its request
+//     and not stored (§3.1 would store it; a shared cache that replays one
+//     viewer's cookie to others is a session leak). nginx and Varnish do
+//     the same.
+//   - One variant per URL: another Vary variant replaces the stored one.
+//     Requests that join a fill before its Vary is known and turn out not
+//     to match it fetch for themselves (no wrong variant, one more fetch),
+//     as do those that joined a fill whose answer is not for sharing
+//     (private, Set-Cookie, an unstorable status); a 5xx is shared.
+//   - Vary: Origin (and Accept-Encoding) do not split the key: the edge
+//     answers CORS and compression itself.
+//   - Age: "0, 0" and "0,7200" (lists in one line) are both stale; §5.1
+//     would read the first member.
+//   - no-cache="field" is read as plain no-cache (revalidate every time).
+//   - The request's own Cache-Control (no-cache, max-age, only-if-cached)
+//     is not obeyed: a viewer cannot make the edge go to the origin.
+//   - Stale answers under PolicyRFC9111 only where the origin allows
+//     them (stale-while-revalidate, stale-if-error); the video policy
+//     serves stale on origin errors for StaleIfError by default.
+//   - CDN-Cache-Control and Streamfront-Cache-Control are forwarded to
+//     viewers as received (RFC 9213 lets a CDN remove them; kept, so a
+//     shield's answers carry them to the edges behind it).
+//   - Transfer codings other than chunked are refused by Go's HTTP client
+//     (502), where RFC 9112 §6.3 would read such a body to the close.
+//   - Server-Sent Events (text/event-stream) are never stored, whatever
+//     their Cache-Control: each client is proxied on its own.
+//   - Surrogate-Control targeting ("max-age=60;name") is not supported:
+//     such a value is an invalid delta-seconds, read as already stale.
 //
 // What the origin must do: send X-Streamfront-Access: signed on every
 // answer of a private video (and accept the X-Streamfront-Edge-Auth

@@ -58,6 +58,7 @@ type Edge struct {
 	invalGen atomic.Uint64
 	invalMu  sync.Mutex
 	invalLog []invalidationRecord // the last maxInvalidationLog invalidations
+	keyInval keyInvalidations     // invalidations by unsafe methods
 
 	// Fills run on goroutines owned here: ctx ends them, wg waits.
 	ctx       context.Context
@@ -141,7 +142,7 @@ func (e *Edge) route(w http.ResponseWriter, r *http.Request) {
 		e.serveMetrics(w, r)
 	case path == "/api/v1/invalidations" && r.Method == http.MethodPost:
 		err = e.serveInvalidation(w, r)
-	case strings.HasPrefix(path, "/videos/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && e.policyFor(path) != PolicyPass:
 		err = e.serveCacheable(w, r)
 	default:
 		err = e.passThrough(w, r)

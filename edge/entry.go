@@ -64,6 +64,19 @@ type entry struct {
 	// Both are derived from the stored headers by setAccess (access.go).
 	signed  bool
 	rewrite rewriteKind
+
+	// vary: the names of the answer's Vary field (without
+	// Accept-Encoding), varyStar for "Vary: *", and varyKey the values the
+	// request it answered had for them (vary.go).
+	vary     []string
+	varyStar bool
+	varyKey  string
+	// rfc: made under PolicyRFC9111; the stored header then keeps the
+	// origin's Date, and the fast path leaves the entry to net/http.
+	rfc bool
+	// sharedAuthOK: public, s-maxage or must-revalidate, so an answer to a
+	// request with Authorization may be stored (RFC 9111 §3.5).
+	sharedAuthOK bool
 }
 
 // age is the entry's current age (RFC 9111 §4.2.3, simplified: the edge's
@@ -107,29 +120,39 @@ func (m *entry) setSize(n int64) {
 	m.compressible = compressEligible(m)
 }
 
-// droppedHeaders are not stored: hop-by-hop headers, headers the edge
-// computes itself, and cookies, which a shared cache must not replay.
+// droppedHeaders are not kept: hop-by-hop headers and headers the edge
+// computes itself. (Set-Cookie is kept for the answer that carries it,
+// which is then not stored: see apply.)
 var droppedHeaders = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
 	"Proxy-Authorization": true, "Proxy-Connection": true, "Te": true,
 	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Content-Length": true, "Content-Range": true, "Accept-Ranges": true,
-	"Age": true, "Date": true, "Set-Cookie": true,
+	"Age":     true,
 	"X-Cache": true, "X-Edge": true,
 	"Access-Control-Allow-Origin": true, "Access-Control-Expose-Headers": true,
 	"Access-Control-Allow-Credentials": true,
 }
 
-// storedHeader copies the headers of an origin answer worth keeping.
+// storedHeader copies the headers of an origin answer worth keeping:
+// not the hop-by-hop ones, nor those its Connection field names.
 func storedHeader(src http.Header) http.Header {
+	conn := connectionOptions(src)
 	dst := make(http.Header, len(src))
 	for k, v := range src {
-		if droppedHeaders[k] {
+		if droppedHeaders[k] || conn[k] {
 			continue
 		}
 		dst[k] = slices.Clip(slices.Clone(v))
 	}
 	return dst
+}
+
+// keptOn304 are stored fields a 304 does not replace: they describe the
+// stored body (its coding, digest and validator) that the 304 selected,
+// and a Set-Cookie in a 304 is the requester's alone.
+var keptOn304 = map[string]bool{
+	"Content-Encoding": true, "Content-Md5": true, "Etag": true, "Set-Cookie": true,
 }
 
 // mergeHeader applies the headers of a 304 to a stored entry's headers
@@ -139,26 +162,14 @@ func mergeHeader(stored, fresh http.Header) http.Header {
 	for k, v := range stored {
 		dst[k] = v
 	}
+	conn := connectionOptions(fresh)
 	for k, v := range fresh {
-		if droppedHeaders[k] || k == "Content-Type" || k == "Content-Encoding" {
+		if droppedHeaders[k] || conn[k] || keptOn304[k] {
 			continue
 		}
 		dst[k] = slices.Clip(slices.Clone(v))
 	}
 	return dst
-}
-
-// parseAge reads an Age header; garbage counts as 0.
-func parseAge(h http.Header) time.Duration {
-	v := h.Get("Age")
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || n < 0 {
-		return 0
-	}
-	return time.Duration(min(n, int64(100*365*24*3600))) * time.Second
 }
 
 // setAccess derives the access requirement from the stored headers; it

@@ -247,7 +247,10 @@ func (h *fastHandler) answerFor(req *fastpath.Request, key func() string, now ti
 		return fastAnswer{}, fastpath.HandoverNotHit, false
 	}
 	m, body, slot := it.meta, it.body, &it.fast
-	if m.kind != kindWhole || m.status != http.StatusOK || m.signed || m.size != int64(len(body)) || !m.fresh(now) {
+	if m.kind != kindWhole || m.status != http.StatusOK || m.signed || m.size != int64(len(body)) || !m.fresh(now) ||
+		m.rfc || len(m.vary) > 0 || m.varyStar {
+		// (Entries that vary, or made under PolicyRFC9111, need the whole
+		// request to judge: net/http's path serves them.)
 		return fastAnswer{}, fastpath.HandoverNotHit, false
 	}
 	// As serveEntry: the brotli or gzip variant for a request without

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -45,6 +46,14 @@ type fill struct {
 
 	flightKey string // the key of this fill in Edge.flights
 	gen       uint64 // Edge.invalGen when the fill started
+	keyGen    uint64 // Edge.keyInval's count when the fill started
+	// req is the header of the viewer request that started a whole fill
+	// (nil for slice fills and revalidations without one): its end-to-end
+	// fields are forwarded, and Vary and Authorization are judged by it.
+	req http.Header
+	// starter is that request, so serveKey can tell it from requests that
+	// joined.
+	starter *http.Request
 }
 
 // newFill returns a constructor for flight.Group.Join. It records the
@@ -52,7 +61,7 @@ type fill struct {
 // does not store what it fetched (see storeIfCurrent).
 func (e *Edge) newFill(flightKey string) func() *fill {
 	return func() *fill {
-		return &fill{ready: make(chan struct{}), flightKey: flightKey, gen: e.invalGen.Load()}
+		return &fill{ready: make(chan struct{}), flightKey: flightKey, gen: e.invalGen.Load(), keyGen: e.keyInval.gen.Load()}
 	}
 }
 
@@ -74,11 +83,11 @@ func (e *Edge) finishBroken(f *fill, err error) {
 // invalidate recording itself before removing, no interleaving leaves an
 // answer fetched before an invalidation in the cache.
 func (e *Edge) storeIfCurrent(f *fill, key string, store func()) bool {
-	if e.invalidatedSince(f.gen, key) {
+	if e.invalidatedSince(f, key) {
 		return false
 	}
 	store()
-	if e.invalidatedSince(f.gen, key) {
+	if e.invalidatedSince(f, key) {
 		e.remove(key)
 		return false
 	}
@@ -126,18 +135,44 @@ func (e *Edge) goFill(fn func(ctx context.Context)) bool {
 	return true
 }
 
-// joinWholeFill joins or starts the fill of a non-sliced object. prev is
-// the stale copy to revalidate, if any.
-func (e *Edge) joinWholeFill(key, uri string, prev *cached) *fill {
-	f, started := e.flights.Join(key, e.newFill(key))
+// joinWholeFill joins or starts the fill of a non-sliced object for the
+// viewer request r. prev is the stale copy to revalidate, if any; stored
+// is what the cache holds for key (nil for nothing), whose Vary decides
+// which requests may share the fill.
+func (e *Edge) joinWholeFill(key, uri string, prev *cached, r *http.Request, stored *entry) *fill {
+	flightKey := wholeFlightKey(key, r.Header, stored)
+	newFill := e.newFill(flightKey)
+	f, started := e.flights.Join(flightKey, func() *fill {
+		f := newFill()
+		f.req, f.starter = r.Header.Clone(), r
+		return f
+	})
 	if started && !e.goFill(func(ctx context.Context) { e.runWholeFill(ctx, f, key, uri, prev) }) {
 		e.failFill(f, errShuttingDown)
 	}
 	return f
 }
 
+// wholeFlightKey is the flight of a whole fill: the cache key, plus what
+// keeps requests that may not share one answer apart. Requests with
+// Authorization share only with the same credentials (the answer may be
+// theirs alone, §3.5); when the stored answer varies, only requests with
+// the same values of its Vary fields share. (Before any answer is stored,
+// its Vary is not known: the requests that join the first fill get its
+// answer only if they match it, see serveKey.)
+func wholeFlightKey(key string, req http.Header, stored *entry) string {
+	fk := key
+	if auth, ok := req["Authorization"]; ok {
+		fk += "\x00auth\x00" + strings.Join(auth, "\x00")
+	}
+	if stored != nil && len(stored.vary) > 0 {
+		fk += "\x00vary\x00" + varyKeyOf(stored.vary, req)
+	}
+	return fk
+}
+
 func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev *cached) {
-	defer e.flights.Leave(key, f)
+	defer e.flights.Leave(f.flightKey, f)
 	now := e.cfg.Now()
 	// Re-check the cache inside the flight. The race it closes: request A
 	// misses (or finds a stale copy) and heads for join; meanwhile the
@@ -147,7 +182,7 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 	// Because every fill stores before it leaves (the deferred leave runs
 	// after store), a flight that starts after another left always sees
 	// that one's result here.
-	if c, ok := e.lookup(key); ok && c.meta.kind != kindPass && c.meta.fresh(now) {
+	if c, ok := e.lookup(key); ok && c.meta.kind != kindPass && c.meta.fresh(now) && c.meta.varyMatches(f.req) {
 		f.resolve(outcomeCached, c)
 		return
 	}
@@ -156,7 +191,13 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 		prevMeta = prev.meta
 	}
 	e.metrics.originFetches.Inc()
-	resp, err := e.fetch(ctx, key, uri, conditionalHeaders(prevMeta))
+	cond := conditionalHeaders(prevMeta)
+	resp, err := e.fetch(ctx, key, uri, func(h http.Header) {
+		forwardTo(h, fillRequestHeader(f.req))
+		if cond != nil {
+			cond(h)
+		}
+	})
 	if err != nil {
 		e.noteOriginFailure(err, e.cfg.Now())
 		e.failFill(f, err)
@@ -179,15 +220,26 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Time) {
 	defer resp.Body.Close()
 	meta := e.newEntry(key, kindWhole, resp.StatusCode, resp.Header, now)
+	meta.setVary(f.req)
 	cl := resp.ContentLength
-	if cl > e.cfg.MaxObjectBytes {
+	if cl > e.cfg.MaxObjectBytes || isEventStream(resp.Header) {
+		// Too large to hold, or an event stream (Server-Sent Events, such
+		// as the API's upload progress behind an edge with CacheAll), which
+		// never ends: each client is proxied on its own, without a buffer.
 		e.storePass(key, now)
 		f.resolve(outcomePass, cached{})
 		return
 	}
 	meta.setSize(cl)
-	if !meta.storable && resp.StatusCode < 500 {
-		// no-store, private, Vary on request headers, or an uncacheable
+	meta = withCodingVary(meta)
+	switch {
+	case meta.storable && len(f.req["Authorization"]) > 0 && !meta.sharedAuthOK:
+		// An answer to a request with credentials, not marked as fit for
+		// everyone (§3.5): served to its request only. No pass marker:
+		// the URL may well be cacheable for requests without credentials.
+		meta.storable = false
+	case !meta.storable && resp.StatusCode < 500:
+		// no-store, private, Set-Cookie, Vary: *, or an uncacheable
 		// status: later requests skip the flight and go straight to the
 		// origin for a while (hit-for-pass), so they are not collapsed onto
 		// one answer. Clients that already joined this flight share it.
@@ -199,8 +251,8 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 	storeComplete := func(b []byte) {
 		final := *meta
 		final.setSize(int64(len(b)))
-		stored = &final
-		e.storeIfCurrent(f, key, func() { e.storeMemory(&final, b) })
+		stored = withCodingVary(&final)
+		e.storeIfCurrent(f, key, func() { e.storeMemory(stored, b) })
 	}
 	n, err := body.readFrom(resp.Body, e.cfg.MaxObjectBytes, cl, storeComplete)
 	if err == nil && cl >= 0 && n != cl {
@@ -234,4 +286,10 @@ func (e *Edge) refresh(f *fill, prev cached, h http.Header, now time.Time) cache
 	out := prev
 	e.storeIfCurrent(f, prev.meta.key, func() { out = e.storeRefreshed(prev, h, now) })
 	return out
+}
+
+// isEventStream reports whether an answer is a Server-Sent Events stream.
+func isEventStream(h http.Header) bool {
+	mt, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
 }

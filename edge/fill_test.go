@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
@@ -229,7 +230,8 @@ func TestEdge_FlightRechecksTheCache(t *testing.T) {
 	m.setSize(3)
 	e.store(m, []byte("abc"))
 
-	f := e.joinWholeFill("/videos/v1/seg1.m4s", "/videos/v1/seg1.m4s", nil)
+	r := httptest.NewRequest(http.MethodGet, "/videos/v1/seg1.m4s", nil)
+	f := e.joinWholeFill("/videos/v1/seg1.m4s", "/videos/v1/seg1.m4s", nil, r, m)
 	if err := f.wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}

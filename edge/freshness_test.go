@@ -35,7 +35,7 @@ func TestTTLPolicy_Apply(t *testing.T) {
 		{"404 default is negative ttl", 404, nil, true, 2 * time.Second, 0, time.Minute},
 		{"404 max-age capped by negative ttl", 404, map[string]string{"Cache-Control": "max-age=3600"}, true, 2 * time.Second, 0, time.Minute},
 		{"500 not stored", 500, map[string]string{"Cache-Control": "max-age=60"}, false, time.Minute, 0, time.Minute},
-		{"vary user-agent not stored", 200, map[string]string{"Cache-Control": "max-age=60", "Vary": "User-Agent"}, false, time.Minute, 0, time.Minute},
+		{"vary user-agent stored (keyed on it)", 200, map[string]string{"Cache-Control": "max-age=60", "Vary": "User-Agent"}, true, time.Minute, 0, time.Minute},
 		{"vary accept-encoding stored", 200, map[string]string{"Cache-Control": "max-age=60", "Vary": "Accept-Encoding"}, true, time.Minute, 0, time.Minute},
 	}
 	for _, tt := range tests {

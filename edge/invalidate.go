@@ -77,9 +77,16 @@ func matchesAny(key string, patterns []string) bool {
 }
 
 // invalidatedSince reports whether an invalidation covering key ran after
-// generation gen. The common case, no invalidation at all, is one atomic
-// load.
-func (e *Edge) invalidatedSince(gen uint64, key string) bool {
+// f started: an admin invalidation after generation f.gen, or an unsafe
+// request's after f.keyGen (invalidate_unsafe.go). The common case, no
+// invalidation at all, is two atomic loads.
+func (e *Edge) invalidatedSince(f *fill, key string) bool {
+	return e.keyInval.since(f.keyGen, key) || e.patternInvalidatedSince(f.gen, key)
+}
+
+// patternInvalidatedSince reports whether an admin invalidation covering
+// key ran after generation gen.
+func (e *Edge) patternInvalidatedSince(gen uint64, key string) bool {
 	if e.invalGen.Load() == gen {
 		return false
 	}
@@ -102,13 +109,7 @@ func (e *Edge) invalidatedSince(gen uint64, key string) bool {
 // key: the invalidation is recorded before the removal, see
 // storeIfCurrent.
 func (e *Edge) invalidate(patterns []string) int {
-	e.invalMu.Lock()
-	gen := e.invalGen.Add(1)
-	e.invalLog = append(e.invalLog, invalidationRecord{gen: gen, patterns: patterns})
-	if len(e.invalLog) > maxInvalidationLog {
-		e.invalLog = append(e.invalLog[:0], e.invalLog[len(e.invalLog)-maxInvalidationLog:]...)
-	}
-	e.invalMu.Unlock()
+	e.recordInvalidation(patterns)
 	matches := func(key string) bool { return matchesAny(key, patterns) }
 	var keys []string
 	for k := range e.mem.c.Keys() {
@@ -131,4 +132,16 @@ func (e *Edge) invalidate(patterns []string) int {
 		}
 	}
 	return len(seen)
+}
+
+// recordInvalidation numbers an invalidation and remembers its patterns
+// for fills in flight, before anything is removed (see storeIfCurrent).
+func (e *Edge) recordInvalidation(patterns []string) {
+	e.invalMu.Lock()
+	defer e.invalMu.Unlock()
+	gen := e.invalGen.Add(1)
+	e.invalLog = append(e.invalLog, invalidationRecord{gen: gen, patterns: patterns})
+	if len(e.invalLog) > maxInvalidationLog {
+		e.invalLog = append(e.invalLog[:0], e.invalLog[len(e.invalLog)-maxInvalidationLog:]...)
+	}
 }

@@ -41,6 +41,9 @@ func (e *Edge) newPassThroughProxy() *httputil.ReverseProxy {
 					}
 				}
 			}
+			if in := inboundOf(resp.Request); in != nil {
+				e.invalidateAfterUnsafe(in, resp)
+			}
 			e.setEdgeHeaders(resp.Header, xcacheMiss, 0)
 			return nil
 		},

@@ -16,7 +16,7 @@ import (
 // larger ones are streamed from the file (sendfile) instead.
 const promoteLimit = 16 << 20
 
-// serveCacheable answers GET and HEAD under /videos/ from the cache,
+// serveCacheable answers GET and HEAD of cached paths from the cache,
 // filling it on a miss. A corrupt disk file found on the way is dropped
 // and the request starts over once, as a miss.
 func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
@@ -40,22 +40,26 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
 func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, sliced, peer bool) error {
 	now := e.cfg.Now()
 	c, ok := e.lookup(key)
-	var prev *cached
+	var prev, stored *cached
 	if ok {
+		stored = &c
+		reusable := c.meta.varyMatches(r.Header)
 		switch {
 		case c.meta.kind == kindPass && c.meta.fresh(now):
 			return e.passThrough(w, r)
 		case c.meta.kind == kindPass:
 			// An expired pass marker: try caching again.
+		case !reusable:
+			// Another variant (Vary): a miss that replaces it.
 		case c.meta.fresh(now):
 			return e.serveEntry(w, r, c, xcacheHit, peer)
 		case c.meta.usableWhileRevalidating(now):
-			e.revalidateInBackground(key, requestURIOf(r), c, sliced)
+			e.revalidateInBackground(key, requestURIOf(r), c, sliced, r)
 			return e.serveEntry(w, r, c, xcacheStale, peer)
 		case c.meta.usableOnError(now) && e.originDown(now):
 			// The origin failed moments ago: answer from the stale copy at
 			// once and let one background revalidation probe the origin.
-			e.revalidateInBackground(key, requestURIOf(r), c, sliced)
+			e.revalidateInBackground(key, requestURIOf(r), c, sliced, r)
 			return e.serveEntry(w, r, c, xcacheStale, peer)
 		default:
 			prev = &c
@@ -67,7 +71,11 @@ func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, slic
 	if sliced {
 		f = e.joinSliceFill(key, uri, e.firstSliceWanted(r), prev)
 	} else {
-		f = e.joinWholeFill(key, uri, prev)
+		var storedMeta *entry
+		if stored != nil && stored.meta.kind != kindPass {
+			storedMeta = stored.meta
+		}
+		f = e.joinWholeFill(key, uri, prev, r, storedMeta)
 	}
 	if err := f.wait(r.Context()); err != nil {
 		return err
@@ -85,7 +93,24 @@ func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, slic
 		}
 		return f.err
 	}
+	if !f.answers(r) {
+		return e.passThrough(w, r)
+	}
 	return e.serveFill(w, r, f, uri, peer)
+}
+
+// answers reports whether the answer a whole fill streams may go to r.
+// It always may to the request that started the fill. One that joined
+// gets it only if a shared cache could reuse it: an answer that turned
+// out private, personal (Set-Cookie, or for someone's credentials),
+// otherwise unstorable, or varying on fields r has other values for (or
+// on "*") is not r's, so r asks the origin itself. Errors (5xx) are
+// shared, so a failing origin is not asked once per waiting client.
+func (f *fill) answers(r *http.Request) bool {
+	if f.starter == nil || f.starter == r {
+		return true
+	}
+	return (f.meta.storable || f.meta.status >= 500) && f.meta.varyMatches(r.Header)
 }
 
 // serveFill answers a miss from the fill that carries its body, once the
@@ -130,12 +155,12 @@ func (e *Edge) firstSliceWanted(r *http.Request) int64 {
 
 // revalidateInBackground starts (or joins) a refresh of a stale entry
 // that nobody waits for.
-func (e *Edge) revalidateInBackground(key, uri string, c cached, sliced bool) {
+func (e *Edge) revalidateInBackground(key, uri string, c cached, sliced bool, r *http.Request) {
 	if sliced && c.meta.kind == kindSliced {
 		e.joinSliceFill(key, uri, 0, &c)
 		return
 	}
-	e.joinWholeFill(key, uri, &c)
+	e.joinWholeFill(key, uri, &c, r, c.meta)
 }
 
 // serveEntry answers from a cached entry, after checking its access

@@ -45,6 +45,20 @@ func RequiredOutcomes(results []Result) map[string]Outcome {
 	return m
 }
 
+// StableOutcomes is RequiredOutcomes of results, except that a test
+// recorded as passing must also pass in every result of more (further
+// runs of the same suite, concatenated); one that did not is recorded
+// with its outcome there. The gate then holds only what passes every time.
+func StableOutcomes(results, more []Result) map[string]Outcome {
+	m := RequiredOutcomes(results)
+	for _, r := range more {
+		if r.Required() && m[r.ID] == Pass && r.Outcome != Pass {
+			m[r.ID] = r.Outcome
+		}
+	}
+	return m
+}
+
 // Change is a required test whose outcome differs from the baseline's.
 type Change struct {
 	Result

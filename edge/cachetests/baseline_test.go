@@ -86,3 +86,22 @@ func TestSummarize_CountsSurrogateControlApart(t *testing.T) {
 		t.Errorf("got %+v, want %+v", s, want)
 	}
 }
+
+func TestStableOutcomes_KeepsOnlyWhatPassesEveryTime(t *testing.T) {
+	first := []Result{
+		{ID: "a", Kind: KindRequired, Outcome: Pass},
+		{ID: "b", Kind: KindRequired, Outcome: Pass},
+		{ID: "c", Kind: KindRequired, Outcome: Fail},
+		{ID: "d", Kind: KindOptimal, Outcome: Pass},
+	}
+	later := []Result{
+		{ID: "a", Kind: KindRequired, Outcome: Pass},
+		{ID: "b", Kind: KindRequired, Outcome: Setup},
+		{ID: "c", Kind: KindRequired, Outcome: Pass},
+	}
+	got := StableOutcomes(first, later)
+	want := map[string]Outcome{"a": Pass, "b": Setup, "c": Fail}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

@@ -18,6 +18,13 @@ import (
 
 var update = flag.Bool("update", false, "write the measured outcomes to testdata/baseline.json")
 
+// updateRuns is how many times -update runs the suite: a test is recorded
+// as passing only if it passed every time, so a test whose outcome
+// depends on timing (the suite's 3 s pauses, the video policy's stale
+// serving while another test's origin fails) does not make the gate
+// flaky.
+const updateRuns = 2
+
 const baselinePath = "testdata/baseline.json"
 
 // TestEdge_CacheTestsNoRequiredRegression runs http-cache-tests against an
@@ -25,9 +32,10 @@ const baselinePath = "testdata/baseline.json"
 // baseline no longer does.
 func TestEdge_CacheTestsNoRequiredRegression(t *testing.T) {
 	testenv.Require(t, "node")
-	// The two ways the shipped edge is measured: at the root, which it
-	// passes through uncached, and under /videos/, the only prefix it
-	// caches (the suite server strips it, so the tests are the same).
+	// The two ways the edge is measured: at the root, which an edge with
+	// CacheAll caches by RFC 9111 (PolicyRFC9111), and under /videos/,
+	// which it caches by the video policy (the suite server strips the
+	// prefix, so the tests are the same).
 	runs := []struct{ name, prefix string }{
 		{"root", ""},
 		{"videos", "/videos"},
@@ -50,11 +58,24 @@ func TestEdge_CacheTestsNoRequiredRegression(t *testing.T) {
 			t.Fatalf("%v\nsuite server output: %s", err, srv.Output())
 		}
 	}
+	var again [][]Result // -update: the further runs, per run name
+	if *update {
+		again = make([][]Result, len(runs))
+		for range updateRuns - 1 {
+			for i, r := range runs {
+				res, err := Run(ctx, ".", edgeURL+r.prefix)
+				if err != nil {
+					t.Fatalf("%v\nsuite server output: %s", err, srv.Output())
+				}
+				again[i] = append(again[i], res...)
+			}
+		}
+	}
 
 	var table strings.Builder
 	rows := make([]Row, len(runs))
 	for i, r := range runs {
-		rows[i] = Row{Cache: "edge as shipped, " + describe(r.prefix), Summary: Summarize(results[i])}
+		rows[i] = Row{Cache: "edge with CacheAll, " + describe(r.prefix), Summary: Summarize(results[i])}
 	}
 	if err := WriteTable(&table, rows); err != nil {
 		t.Fatal(err)
@@ -75,7 +96,7 @@ func TestEdge_CacheTestsNoRequiredRegression(t *testing.T) {
 	if *update {
 		base := Baseline{}
 		for i, r := range runs {
-			base[r.name] = RequiredOutcomes(results[i])
+			base[r.name] = StableOutcomes(results[i], again[i])
 		}
 		if err := WriteBaseline(baselinePath, base); err != nil {
 			t.Fatal(err)
@@ -105,9 +126,9 @@ func TestEdge_CacheTestsNoRequiredRegression(t *testing.T) {
 
 func describe(prefix string) string {
 	if prefix == "" {
-		return "paths at the root (passed through)"
+		return "paths at the root (RFC 9111 policy)"
 	}
-	return "paths under " + prefix + "/ (cached)"
+	return "paths under " + prefix + "/ (video policy)"
 }
 
 // startEdge serves an edge in front of origin on a loopback port until the
@@ -115,9 +136,16 @@ func describe(prefix string) string {
 func startEdge(t *testing.T, origin string) string {
 	t.Helper()
 	e, err := edge.New(edge.Config{
-		Name:   "edge-cachetests",
-		Origin: origin,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Name:     "edge-cachetests",
+		Origin:   origin,
+		CacheAll: true,
+		// Without the video policy's day of stale-if-error: the suite runs
+		// its tests at once, some make the origin fail (5xx, a closed
+		// connection), and the edge then answers stale copies at once for a
+		// second (Edge.originDown), so which video-policy tests meet that
+		// window would be chance, and the gate flaky.
+		StaleIfError: -1,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,8 @@
 //     interface, and our tests' servers stay on loopback);
 //   - when CACHETESTS_STRIP_PREFIX is set (e.g. "/videos"), that prefix is
 //     removed from request paths before the suite sees them. A cache can
-//     then be measured on paths it treats specially (the edge caches only
-//     under /videos/ today) with the client's base URL ending in the
+//     then be measured on paths it treats specially (the edge's video
+//     policy under /videos/) with the client's base URL ending in the
 //     prefix.
 //
 // The port comes from CACHETESTS_PORT; server.mjs reads it from npm's
