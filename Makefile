@@ -38,7 +38,7 @@ FUZZ_TARGETS := \
 	./origin/apikeys:FuzzAuthenticateParse \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath
-# 24 targets: each run's instrumented build costs more than its fuzzing, so
+# 25 targets: each run's instrumented build costs more than its fuzzing, so
 # the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default
