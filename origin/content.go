@@ -16,6 +16,7 @@ import (
 	"github.com/streamfront/streamfront/internal/httpcond"
 	"github.com/streamfront/streamfront/internal/httprange"
 	"github.com/streamfront/streamfront/origin/catalog"
+	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/packager/fmp4"
 	"github.com/streamfront/streamfront/packager/hls"
 	"github.com/streamfront/streamfront/packager/index"
@@ -285,6 +286,12 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.serveStored(w, r, key, ctype, info)
+}
+
+// serveStored answers an immutable object of the store, ranges and
+// conditionals included.
+func (s *Server) serveStored(w http.ResponseWriter, r *http.Request, key, ctype string, info store.ObjectInfo) error {
 	return serveRanged(w, r, info.Size, ctype, cacheImmutable, info.ETag, info.LastModified,
 		func(ctx context.Context, w io.Writer, off, n int64) error {
 			body, err := s.store.GetRange(ctx, key, off, n)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/streamfront/streamfront/internal/httpserve"
 	"github.com/streamfront/streamfront/internal/queue"
@@ -40,7 +41,10 @@ type Server struct {
 	webhooks *webhooks.Service
 	keys     *apikeys.Keys
 	tus      http.Handler
-	router   http.Handler
+	// imageRuns and imageSlots make each image by URL once, a few at a time.
+	imageRuns  singleflight.Group
+	imageSlots chan struct{}
+	router     http.Handler
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -70,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.videoUsage = &videoUsage{ledger: s.ledger}
 	s.keys = apikeys.New(apikeys.Config{Store: c.store, Root: cfg.APIKey})
+	s.imageSlots = make(chan struct{}, imageSlots)
 	if s.tus, err = s.resumable(); err != nil {
 		return nil, err
 	}
@@ -124,6 +129,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/hls/{rendition}/{kind}/{file}", s.handle(s.serveSegment))
 		r.Get("/r/{file}", s.handle(s.serveMP4))
 		r.Get("/thumbs/{file}", s.handle(s.serveThumb))
+		r.Get("/{image:(thumbnail\\.(jpg|webp)|animated\\.(gif|webp))}", s.handle(s.serveImage))
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "Nothing is at this address.")
