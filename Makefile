@@ -36,10 +36,11 @@ FUZZ_TARGETS := \
 	./internal/config:FuzzParse \
 	./origin/webhooks:FuzzVerify \
 	./packager/thumbs:FuzzParseImage \
+	./packager/captions:FuzzToWebVTT \
 	./origin/apikeys:FuzzAuthenticateParse \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath
-# 26 targets: each run's instrumented build costs more than its fuzzing, so
+# 27 targets: each run's instrumented build costs more than its fuzzing, so
 # the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default

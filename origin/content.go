@@ -101,7 +101,7 @@ func (s *core) masterPlaylist(ctx context.Context, v *catalog.Video) ([]byte, er
 			audio = append(audio, hls.Audio{Rendition: a.Rendition, Name: a.Name, Default: a.Default, Track: ix.Track(index.Audio)})
 		}
 	}
-	return hls.Master(renditions, audio)
+	return hls.Master(renditions, audio, subtitles(v)...)
 }
 
 // track finds the rendition and track a playlist or segment URL names.
@@ -130,10 +130,14 @@ func (s *Server) track(r *http.Request, v *catalog.Video, kindName string) (*cat
 }
 
 func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) error {
-	if chi.URLParam(r, "rendition") == growingName {
+	switch chi.URLParam(r, "rendition") {
+	case growingName, captionsName:
 		v, err := s.readyVideo(w, r)
 		if err != nil {
 			return err
+		}
+		if chi.URLParam(r, "rendition") == captionsName {
+			return s.serveCaptions(w, r, v, chi.URLParam(r, "playlist"))
 		}
 		return s.serveGrowing(w, r, v, chi.URLParam(r, "playlist"))
 	}
@@ -292,16 +296,20 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) error {
 // serveStored answers an immutable object of the store, ranges and
 // conditionals included.
 func (s *Server) serveStored(w http.ResponseWriter, r *http.Request, key, ctype string, info store.ObjectInfo) error {
-	return serveRanged(w, r, info.Size, ctype, cacheImmutable, info.ETag, info.LastModified,
-		func(ctx context.Context, w io.Writer, off, n int64) error {
-			body, err := s.store.GetRange(ctx, key, off, n)
-			if err != nil {
-				return err
-			}
-			defer body.Close()
-			_, err = io.Copy(w, body)
+	return serveRanged(w, r, info.Size, ctype, cacheImmutable, info.ETag, info.LastModified, s.storeRange(key))
+}
+
+// storeRange writes a range of an object of the store.
+func (s *Server) storeRange(key string) func(ctx context.Context, w io.Writer, off, n int64) error {
+	return func(ctx context.Context, w io.Writer, off, n int64) error {
+		body, err := s.store.GetRange(ctx, key, off, n)
+		if err != nil {
 			return err
-		})
+		}
+		defer body.Close()
+		_, err = io.Copy(w, body)
+		return err
+	}
 }
 
 // serveBytes answers with a small in-memory body (playlists, init

@@ -94,6 +94,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/{id}", s.handle(s.getVideo))
 		r.With(s.requireKey).Patch("/{id}", s.handle(s.patchVideo))
 		r.With(s.requireKey).Delete("/{id}", s.handle(s.deleteVideo))
+		r.With(s.requireKey).Put("/{id}/captions/{lang}", s.handle(s.putCaption))
+		r.With(s.requireKey).Delete("/{id}/captions/{lang}", s.handle(s.deleteCaption))
 		r.Get("/{id}/events", s.handle(s.videoEvents))
 		r.Post("/{id}/views", s.handle(s.recordView))
 	})

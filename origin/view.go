@@ -35,7 +35,9 @@ type videoView struct {
 	// DESIGN.md contract).
 	StoryboardURL string `json:"storyboard_url,omitempty"`
 	PageURL       string `json:"page_url"`
-	Views         int64  `json:"views"`
+	// Captions are the caption tracks (WebVTT), also in the master playlist.
+	Captions []captionView `json:"captions"`
+	Views    int64         `json:"views"`
 	// Storage is what the video keeps in S3 (once complete), and its
 	// minutes, the unit of per-minute storage plans.
 	Storage *storageView `json:"storage,omitempty"`
@@ -43,6 +45,12 @@ type videoView struct {
 	// days (GET of one video only).
 	Usage     *usage.Totals `json:"usage,omitempty"`
 	CreatedAt time.Time     `json:"created_at"`
+}
+
+type captionView struct {
+	Lang string `json:"lang"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 type renditionView struct {
@@ -59,6 +67,7 @@ func (s *Server) view(v *catalog.Video) videoView {
 		Status: v.Status, Error: v.Error, Stage: v.Stage, Percent: v.Percent,
 		DurationS: v.DurationS, Width: v.Width, Height: v.Height,
 		Renditions: []renditionView{},
+		Captions:   []captionView{},
 		PageURL:    s.cfg.WebURL + "/watch/" + v.ID,
 		Views:      v.Views,
 		Storage:    storageOf(v),
@@ -86,6 +95,9 @@ func (s *Server) view(v *catalog.Video) videoView {
 		out.HLSURL = base + "/master.m3u8" + q
 		if len(v.Renditions) > 0 { // none while only the growing HLS plays
 			out.MP4URL = base + "/r/" + progressiveRendition(v).Name + ".mp4" + q
+		}
+		for _, c := range v.Captions {
+			out.Captions = append(out.Captions, captionView{Lang: c.Lang, Name: c.Name, URL: base + "/hls/" + captionsName + "/" + c.Lang + ".vtt" + q})
 		}
 		if v.Thumbs != nil {
 			out.ThumbnailURL = base + "/thumbs/poster.jpg" + q

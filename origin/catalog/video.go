@@ -43,6 +43,8 @@ type Video struct {
 	Final bool `json:"final"`
 	// Thumbs are the poster and storyboard, once made.
 	Thumbs *Thumbs `json:"thumbs,omitempty"`
+	// Captions are the caption tracks, one per language, in the order added.
+	Captions []Caption `json:"captions,omitempty"`
 	// Growing is the HLS a first encode writes as it goes, so a source
 	// that must be encoded plays within seconds of its upload; nil unless
 	// such an encode ran.
@@ -106,6 +108,25 @@ type Source struct {
 	Filename    string `json:"filename,omitempty"`
 	// Resumable says it arrives by tus (in parts, over several requests).
 	Resumable bool `json:"resumable,omitempty"`
+}
+
+// Caption is one caption track, stored as WebVTT.
+type Caption struct {
+	Lang string `json:"lang"` // RFC 5646, canonical ("en", "pt-BR")
+	Name string `json:"name"` // shown to viewers
+	Key  string `json:"key"`
+	// From is the format uploaded ("webvtt", "srt").
+	From string `json:"from"`
+}
+
+// Caption is the caption track of lang, or nil.
+func (v *Video) Caption(lang string) *Caption {
+	for i := range v.Captions {
+		if v.Captions[i].Lang == lang {
+			return &v.Captions[i]
+		}
+	}
+	return nil
 }
 
 // Rendition is one playable encoding.

@@ -18,8 +18,21 @@ import (
 // segments with EXT-X-MAP in every kind of playlist.
 const version = 7
 
-// audioGroup is the GROUP-ID of the audio renditions.
-const audioGroup = "audio"
+// audioGroup and subtitleGroup are the GROUP-IDs of the audio and
+// subtitle renditions.
+const (
+	audioGroup    = "audio"
+	subtitleGroup = "subs"
+)
+
+// Subtitle is one caption track: a WebVTT file behind a one-segment
+// subtitle playlist.
+type Subtitle struct {
+	Language string // RFC 5646, e.g. "en" or "pt-BR"
+	Name     string // shown to viewers, e.g. "English"
+	URI      string // the subtitle playlist, relative to the master
+	Default  bool
+}
 
 // Rendition is one encoding of the video.
 type Rendition struct {
@@ -50,7 +63,11 @@ func IFramePlaylistURI(rendition string) string { return "hls/" + rendition + "/
 // (in the order given: put the best first), each with the audio group, and
 // an I-frame playlist per variant for trick play. With no video at all, the
 // default audio playlist is the one variant.
-func Master(renditions []Rendition, audio []Audio) ([]byte, error) {
+//
+// Captions, when there are any, form a SUBTITLES group every variant
+// names; none is DEFAULT unless asked, and all AUTOSELECT, so players pick
+// the viewer's language when captions are turned on.
+func Master(renditions []Rendition, audio []Audio, subs ...Subtitle) ([]byte, error) {
 	p := m3u8.NewMasterPlaylist()
 	p.SetVersion(version)
 	p.SetIndependentSegments(true)
@@ -69,8 +86,15 @@ func Master(renditions []Rendition, audio []Audio) ([]byte, error) {
 			def = a
 		}
 	}
+	var media tagLines
 	if len(audio) > 0 {
-		p.SetCustomTag(mediaTags(audio))
+		media = append(media, mediaTags(audio))
+	}
+	if len(subs) > 0 {
+		media = append(media, subtitleTags(subs))
+	}
+	if len(media) > 0 {
+		p.SetCustomTag(media)
 	}
 	variants := 0
 	var iframes []m3u8.VariantParams
@@ -91,6 +115,9 @@ func Master(renditions []Rendition, audio []Audio) ([]byte, error) {
 		if audioCodec != "" {
 			params.Codecs += "," + audioCodec
 			params.Audio = audioGroup
+		}
+		if len(subs) > 0 {
+			params.Subtitles = subtitleGroup
 		}
 		p.Append(VideoPlaylistURI(r.Name), nil, params)
 		variants++
@@ -222,6 +249,29 @@ func (m mediaTags) Encode() *bytes.Buffer {
 }
 
 func (m mediaTags) String() string { return m.Encode().String() }
+
+// subtitleTags are the EXT-X-MEDIA lines of the subtitle group.
+type subtitleTags []Subtitle
+
+func (subtitleTags) TagName() string { return "#EXT-X-MEDIA" }
+
+func (m subtitleTags) Encode() *bytes.Buffer {
+	var b bytes.Buffer
+	for i, s := range m {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		def := "NO"
+		if s.Default {
+			def = "YES"
+		}
+		fmt.Fprintf(&b, `#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="%s",NAME="%s",DEFAULT=%s,AUTOSELECT=YES,FORCED=NO,LANGUAGE="%s",URI="%s"`,
+			subtitleGroup, quoted(s.Name), def, quoted(s.Language), quoted(s.URI))
+	}
+	return &b
+}
+
+func (m subtitleTags) String() string { return m.Encode().String() }
 
 // LanguageTag is an MP4 language (ISO 639-2, "fra") as RFC 8216 wants it:
 // an RFC 5646 tag, its shortest form ("fr"); "" when unknown.
