@@ -32,6 +32,9 @@ func (f *File) queue(name string) queue.Config {
 	}
 }
 
+// QueueConfig is the queue as the process called name uses it.
+func (f *File) QueueConfig(name string) queue.Config { return f.queue(name) }
+
 // edgeBase is how the deployment's own processes reach an edge.
 func (n EdgeNode) edgeBase() string {
 	if n.InternalURL != "" {
