@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -134,5 +135,53 @@ func TestEdge_MetersWhatItSends(t *testing.T) {
 	}
 	if fast := counterValue(e.metrics.fastAnswered); !fastPathOffInTests && fast < 2 {
 		t.Errorf("the fast path answered %v requests, want the 2 segment hits", fast)
+	}
+}
+
+// An aborted transfer counts what went out, not what the answer's
+// Content-Length promised: a viewer who reads a little of a large hit and
+// leaves is metered for about what it read (plus what socket buffers took),
+// on either serving path.
+func TestEdge_MetersAnAbortedTransferAsSent(t *testing.T) {
+	const size = 32 << 20 // past what loopback socket buffers hold
+	for _, fast := range []bool{true, false} {
+		t.Run(map[bool]string{true: "fast path", false: "net/http"}[fast], func(t *testing.T) {
+			o := newTestOrigin(t)
+			const path = "/videos/v1/hls/src/video/big.m4s"
+			o.put(path, &testObject{body: pattern(size), contentType: "video/mp4", cacheControl: "public, max-age=3600"})
+			rec := &usageRecorder{}
+			e, base, stop := startEdgeStoppable(t, o.URL(), func(c *Config) {
+				c.UsageSink, c.UsageInterval = rec, time.Hour
+				c.DisableFastPath = !fast
+			})
+			c := &http.Client{Transport: &http.Transport{DisableCompression: true, DisableKeepAlives: true}}
+			wantStatus(t, get(t, c, base+path), http.StatusOK) // the miss fills the memory tier
+			waitIdle(t, e)
+			before := counterValue(e.metrics.fastAnswered)
+			resp, err := c.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(resp.Body, make([]byte, 100<<10)); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close() // leaves mid-body: the connection closes
+			stop()
+			if fast && counterValue(e.metrics.fastAnswered) == before {
+				t.Fatal("the hit did not go out on the fast path")
+			}
+			var hit usage.Counts
+			for _, row := range rec.rows {
+				if row.Result == usage.ResultHit {
+					hit.Requests += row.Requests
+					hit.BytesOut += row.BytesOut
+				}
+			}
+			t.Logf("aborted hit metered as %d bytes of %d", hit.BytesOut, size)
+			if hit.Requests != 1 || hit.BytesOut < 100<<10 || hit.BytesOut >= size {
+				t.Errorf("aborted hit metered as %d requests, %d bytes; want 1 request of at least the 100 KiB read and less than the %d bytes promised",
+					hit.Requests, hit.BytesOut, size)
+			}
+		})
 	}
 }
