@@ -29,10 +29,14 @@ func first(h map[string][]string, key string) string {
 	return ""
 }
 
-// caches are the three servers side by side in front of one origin.
+// caches are the servers side by side in front of one origin.
 type caches struct {
-	all []*cacheServer // ours first
+	all []*cacheServer // ours first, ours with usage metering last
 }
+
+// meteredName is the name of our edge with usage metering on; the first
+// of caches.all is the same edge with metering off.
+const meteredName = "streamfront edge, metered"
 
 func (c *caches) stop() {
 	for _, s := range c.all {
@@ -41,8 +45,10 @@ func (c *caches) stop() {
 }
 
 // startCaches starts our edge, nginx and Varnish in front of originURL,
-// each placed as pl says; nginx gets one worker per CPU of cpuCount.
-func startCaches(ctx context.Context, dir, bin, originURL string, edgeMemory int64, pl placement, cpuCount int) (_ *caches, err error) {
+// each placed as pl says; nginx gets one worker per CPU of cpuCount. With
+// a natsURL, our edge runs a second time with usage metering on,
+// reporting through it every 10 s, to measure what metering costs.
+func startCaches(ctx context.Context, dir, bin, originURL, natsURL string, edgeMemory int64, pl placement, cpuCount int) (_ *caches, err error) {
 	u, err := url.Parse(originURL)
 	if err != nil {
 		return nil, err
@@ -54,18 +60,23 @@ func startCaches(ctx context.Context, dir, bin, originURL string, edgeMemory int
 			c.stop()
 		}
 	}()
-	e, err := startEdge(ctx, "edge-bench", dir, bin, originURL, edgeMemory, filepath.Join(dir, "edge-cache"), pl)
-	if err != nil {
-		return nil, fmt.Errorf("start our edge: %w", err)
+	ourEdge := func(name, label string, env ...string) error {
+		e, err := startEdge(ctx, name, dir, bin, originURL, edgeMemory, filepath.Join(dir, name+"-cache"), pl, env...)
+		if err != nil {
+			return fmt.Errorf("start our edge: %w", err)
+		}
+		c.all = append(c.all, &cacheServer{
+			name: label, URL: e.URL, proc: e.process,
+			hit: func(h map[string][]string) (bool, string) {
+				v := first(h, "X-Cache")
+				return v == "Hit from "+name, "X-Cache: " + v
+			},
+		})
+		return nil
 	}
-	edgeName := e.Name
-	c.all = append(c.all, &cacheServer{
-		name: "streamfront edge", URL: e.URL, proc: e.process,
-		hit: func(h map[string][]string) (bool, string) {
-			v := first(h, "X-Cache")
-			return v == "Hit from "+edgeName, "X-Cache: " + v
-		},
-	})
+	if err := ourEdge("edge-bench", "streamfront edge", "STREAMFRONT_USAGE=false"); err != nil {
+		return nil, err
+	}
 	n, err := startNginx(ctx, dir, u.Host, pl, cpuCount)
 	if err != nil {
 		return nil, fmt.Errorf("start nginx: %w", err)
@@ -76,6 +87,11 @@ func startCaches(ctx context.Context, dir, bin, originURL string, edgeMemory int
 		return nil, fmt.Errorf("start Varnish: %w", err)
 	}
 	c.all = append(c.all, v)
+	if natsURL != "" {
+		if err := ourEdge("edge-bench-metered", meteredName, "STREAMFRONT_USAGE=true", "STREAMFRONT_NATS_URL="+natsURL, "STREAMFRONT_USAGE_INTERVAL=10s"); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

@@ -191,6 +191,10 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 		}
 	}
 	s.tables = append(s.tables, e.hitTable(cells, cellOf), e.hitGoals(cells, cellOf))
+	if mt := e.meteringCost(cells, cellOf); mt != nil {
+		s.tables = append(s.tables, mt)
+		s.note("Metering: %q is our edge again (its own process and cache), with usage metering on, reporting through the origin's NATS every 10 s; \"streamfront edge\" runs with it off (STREAMFRONT_USAGE=false). Cost is 1 − metered ÷ unmetered, of the best runs' req/s and of requests per server CPU-second; the goal is at most %.0f%%.", meteredName, 100*maxMeteringCost)
+	}
 
 	s.note("Each row is the best run of `wrk -t%d -cN -d%s --latency URL` over %d round(s), the servers' order rotated each round, after warming. Before measuring, each server answered a cache hit (our X-Cache: Hit, nginx X-Cache-Status: HIT, Varnish X-Varnish with two ids) whose bytes equal the origin's.",
 		e.cfg.WrkThreads, e.cfg.WrkDuration, e.cfg.Rounds)
@@ -273,4 +277,40 @@ func (e *env) hitGoals(cells []*hitCell, cellOf map[string]*hitCell) *table {
 			fmtCount(eff), fmtCount(refEff), fmtRatio(eff/refEff), verdict(eff/refEff >= want))
 	}
 	return goals
+}
+
+// maxMeteringCost is the issue's bound on what usage metering may cost
+// hit throughput.
+const maxMeteringCost = 0.03
+
+// meteringCost compares our edge with metering on and off, cell by cell;
+// nil when the metered edge did not run.
+func (e *env) meteringCost(cells []*hitCell, cellOf map[string]*hitCell) *table {
+	ours := e.caches.all[0].name
+	t := newTable("object", "conns", "metered req/s", "unmetered req/s", "cost (req/s)", "cost (per CPU-second)", "verdict (≤ 3 %)")
+	rows := 0
+	for _, c := range cells {
+		if c.server != meteredName {
+			continue
+		}
+		refCell := cellOf[fmt.Sprint(c.object, c.conns, ours)]
+		if refCell == nil {
+			continue
+		}
+		b, ref := c.best(), refCell.best()
+		cost := 1 - b.res.RequestsPerS/ref.res.RequestsPerS
+		eff, refEff := c.perCPUSecond(e.cfg.WrkDuration), refCell.perCPUSecond(e.cfg.WrkDuration)
+		cpuCost := 1 - eff/refEff
+		v := verdict(cost <= maxMeteringCost || cpuCost <= maxMeteringCost)
+		if b.disturbed || ref.disturbed {
+			v = "inconclusive (" + v + " on disturbed runs)"
+		}
+		t.add(c.object, fmt.Sprint(c.conns), fmtCount(b.res.RequestsPerS), fmtCount(ref.res.RequestsPerS),
+			fmt.Sprintf("%+.1f %%", 100*cost), fmt.Sprintf("%+.1f %%", 100*cpuCost), v)
+		rows++
+	}
+	if rows == 0 {
+		return nil
+	}
+	return t
 }

@@ -283,7 +283,11 @@ func (e *env) ensureCaches(ctx context.Context) error {
 	if e.cfg.Pin {
 		pl.cpus, count = e.cfg.ServerCPUs, max(1, len(parseCPUList(e.cfg.ServerCPUs)))
 	}
-	c, err := startCaches(ctx, e.dir, e.bin, e.origin.URL, e.cfg.EdgeMemoryBytes, pl, count)
+	var natsURL string
+	if e.origin.nats != nil {
+		natsURL = e.origin.nats.URL()
+	}
+	c, err := startCaches(ctx, e.dir, e.bin, e.origin.URL, natsURL, e.cfg.EdgeMemoryBytes, pl, count)
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ type edgeProcess struct {
 
 // startEdge runs an edge in front of originURL with a memory tier of
 // memBytes, and a disk tier when cacheDir is set, placed as pl says.
-func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes int64, cacheDir string, pl placement) (*edgeProcess, error) {
+func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes int64, cacheDir string, pl placement, extraEnv ...string) (*edgeProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -160,6 +160,7 @@ func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes i
 		"STREAMFRONT_MEMORY_SIZE=" + strconv.FormatInt(memBytes, 10),
 		"STREAMFRONT_LOG_LEVEL=warn",
 	}
+	env = append(env, extraEnv...)
 	p, err := startProcess(name, dir, pl, env, bin, "edge")
 	if err != nil {
 		return nil, err

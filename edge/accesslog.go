@@ -25,6 +25,7 @@ func (e *Edge) accessLog(next http.Handler) http.Handler {
 			e.metrics.requests[result].Inc()
 			e.metrics.duration[result].Observe(elapsed.Seconds())
 			e.metrics.bytesServed.Add(float64(rw.bytes))
+			e.meterResponse(r, rw, result, start.Add(elapsed))
 			if e.cfg.AccessLog == nil {
 				return
 			}

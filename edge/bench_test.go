@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamfront/streamfront/edge/fastpath"
+	"github.com/streamfront/streamfront/internal/usage"
 )
 
 // discardWriter is a minimal ResponseWriter, so the benchmark measures the
@@ -19,10 +21,25 @@ func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
-func benchmarkHit(b *testing.B, path string, body []byte, contentType string) {
+// benchConfig is the edge of the hit benchmarks; metered adds usage
+// metering into a Sink that drops reports (the Meter's own cost is
+// counting; sending happens every interval, off the request path).
+func benchConfig(origin string, metered bool) Config {
+	cfg := Config{Name: "bench", Origin: origin, Logger: discardLogger()}
+	if metered {
+		cfg.UsageSink = discardSink{}
+	}
+	return cfg
+}
+
+type discardSink struct{}
+
+func (discardSink) Put(context.Context, *usage.Report) error { return nil }
+
+func benchmarkHit(b *testing.B, path string, body []byte, contentType string, metered bool) {
 	o := newTestOrigin(b)
 	o.put(path, &testObject{body: body, contentType: contentType, cacheControl: "public, max-age=31536000, immutable"})
-	e, err := New(Config{Name: "bench", Origin: o.URL(), Logger: discardLogger()})
+	e, err := New(benchConfig(o.URL(), metered))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,12 +59,24 @@ func benchmarkHit(b *testing.B, path string, body []byte, contentType string) {
 // BenchmarkEdge_HitPlaylist measures a memory hit of a 600-byte playlist
 // through the whole handler (middleware, metrics, headers).
 func BenchmarkEdge_HitPlaylist(b *testing.B) {
-	benchmarkHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl")
+	benchmarkHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", false)
+}
+
+// BenchmarkEdge_HitPlaylistMetered is BenchmarkEdge_HitPlaylist with
+// usage metering on.
+func BenchmarkEdge_HitPlaylistMetered(b *testing.B) {
+	benchmarkHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", true)
 }
 
 // BenchmarkEdge_HitSegment measures a memory hit of a 1 MiB segment.
 func BenchmarkEdge_HitSegment(b *testing.B) {
-	benchmarkHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4")
+	benchmarkHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4", false)
+}
+
+// BenchmarkEdge_HitSegmentMetered is BenchmarkEdge_HitSegment with usage
+// metering on.
+func BenchmarkEdge_HitSegmentMetered(b *testing.B) {
+	benchmarkHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4", true)
 }
 
 // scriptedConn is a net.Conn that reads the same request n times, then
@@ -77,10 +106,10 @@ func (c *scriptedConn) RemoteAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
 }
 
-func benchmarkFastHit(b *testing.B, path string, body []byte, contentType, extraHeader string) {
+func benchmarkFastHit(b *testing.B, path string, body []byte, contentType, extraHeader string, metered bool) {
 	o := newTestOrigin(b)
 	o.put(path, &testObject{body: body, contentType: contentType, cacheControl: "public, max-age=31536000, immutable"})
-	e, err := New(Config{Name: "bench", Origin: o.URL(), Logger: discardLogger()})
+	e, err := New(benchConfig(o.URL(), metered))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -105,17 +134,29 @@ func benchmarkFastHit(b *testing.B, path string, body []byte, contentType, extra
 // (read, parse, lookup, header, write, metrics) for a 600-byte playlist
 // hit, without sockets.
 func BenchmarkFastPath_HitPlaylist(b *testing.B) {
-	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", "")
+	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", "", false)
+}
+
+// BenchmarkFastPath_HitPlaylistMetered is BenchmarkFastPath_HitPlaylist
+// with usage metering on.
+func BenchmarkFastPath_HitPlaylistMetered(b *testing.B) {
+	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", "", true)
 }
 
 // BenchmarkFastPath_HitPlaylistBrotli is BenchmarkFastPath_HitPlaylist
 // for a browser's request: its Accept-Encoding picks the brotli variant.
 func BenchmarkFastPath_HitPlaylistBrotli(b *testing.B) {
-	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", "Accept-Encoding: gzip, deflate, br, zstd\r\n")
+	benchmarkFastHit(b, "/videos/v1/master.m3u8", pattern(600), "application/vnd.apple.mpegurl", "Accept-Encoding: gzip, deflate, br, zstd\r\n", false)
 }
 
 // BenchmarkFastPath_HitSegment is BenchmarkFastPath_HitPlaylist for a
 // 1 MiB segment (the body is not copied: the conn discards it).
 func BenchmarkFastPath_HitSegment(b *testing.B) {
-	benchmarkFastHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4", "")
+	benchmarkFastHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4", "", false)
+}
+
+// BenchmarkFastPath_HitSegmentMetered is BenchmarkFastPath_HitSegment
+// with usage metering on.
+func BenchmarkFastPath_HitSegmentMetered(b *testing.B) {
+	benchmarkFastHit(b, "/videos/v1/seg1.m4s", pattern(1<<20), "video/mp4", "", true)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamfront/streamfront/internal/urlsign"
+	"github.com/streamfront/streamfront/internal/usage"
 )
 
 // Config configures an Edge. Zero values take the documented defaults.
@@ -153,6 +154,20 @@ type Config struct {
 	// balancer terminating TLS in front of the edge may. Empty by default.
 	TLSCertFile, TLSKeyFile string
 
+	// UsageSink, when set, meters what this edge delivers (issue "Pay as
+	// you go"; see meter.go): every answer to a media path is counted per
+	// video, hour, kind and cache result, with the bytes sent, the media
+	// time delivered and the bytes fills fetched upstream, in a
+	// usage.Meter the Edge owns. The Meter hands reports to UsageSink
+	// every UsageInterval; Close flushes the last counts and waits for the
+	// Sink to take them (at most ShutdownTimeout), then closes UsageSink
+	// if it is an io.Closer. It defaults to nil: no metering.
+	UsageSink usage.Sink
+	// UsageInterval is how often counts leave memory for UsageSink: a
+	// kill -9 loses at most the counts of this last interval. It defaults
+	// to 10s.
+	UsageInterval time.Duration
+
 	// Logger receives operational logs. It defaults to slog.Default().
 	Logger *slog.Logger
 	// AccessLog, when set, receives one JSON line per request. It defaults
@@ -233,6 +248,12 @@ func (cfg Config) withDefaults() (Config, error) {
 		if err := urlsign.CheckKey(id, secret); err != nil {
 			errs = append(errs, fmt.Errorf("SigningKeys: %w", err))
 		}
+	}
+	if cfg.UsageSink != nil && !usage.ValidName(cfg.Name) {
+		errs = append(errs, fmt.Errorf("Name %q must be 1-64 of [A-Za-z0-9._-] to meter usage", cfg.Name))
+	}
+	if cfg.UsageInterval < 0 {
+		errs = append(errs, errors.New("UsageInterval must not be negative"))
 	}
 	for _, p := range cfg.SlicedPaths {
 		if !strings.HasPrefix(p, "/") {

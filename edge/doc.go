@@ -40,6 +40,11 @@
 //     requests signed so by peer edges skip the viewer check.
 //   - metrics.go, accesslog.go, response_writer.go: Prometheus metrics on
 //     the Edge's own registry, JSON access log with CloudFront field names.
+//   - meter.go: usage metering (Config.UsageSink): every answer to a
+//     media path counted per video, hour, kind and cache result into a
+//     usage.Meter the Edge owns — from the accessLog middleware and from
+//     the fast path's Answered, with no allocation per request — and the
+//     bytes fills read upstream; Close flushes it.
 //   - errors.go: the one place where errors become statuses and JSON.
 //   - fastpath_answer.go: the edge's answers on the fast path for memory
 //     hits (below), whose serving loop is package edge/fastpath.

@@ -17,6 +17,7 @@ import (
 	"github.com/streamfront/streamfront/edge/fastpath"
 	"github.com/streamfront/streamfront/edge/internal/flight"
 	"github.com/streamfront/streamfront/internal/httpserve"
+	"github.com/streamfront/streamfront/internal/usage"
 )
 
 // Edge is one edge cache: an http.Handler plus the server around it.
@@ -41,6 +42,7 @@ type Edge struct {
 	behaviors    []behavior // Config.Behaviors, compiled
 	hdrs         *edgeHeaders
 	metrics      *metrics
+	meter        *usage.Meter // nil without Config.UsageSink (meter.go)
 	handler      http.Handler // the route table wrapped in logging middleware
 	accessLogMu  sync.Mutex   // serializes access log lines on Config.AccessLog
 	// fastSendfiles counts fast-path answers sent from the disk copy
@@ -116,6 +118,13 @@ func New(cfg Config) (*Edge, error) {
 		}
 	}
 	e.metrics = newMetrics(e)
+	if e.meter, err = newMeter(cfg); err != nil {
+		e.mem.close()
+		if e.disk != nil {
+			e.disk.Close()
+		}
+		return nil, err
+	}
 	e.proxy = e.newPassThroughProxy()
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.handler = e.accessLog(http.HandlerFunc(e.route))
@@ -291,6 +300,7 @@ func (e *Edge) Close() error {
 		e.mu.Unlock()
 		e.cancel()
 		e.wg.Wait()
+		e.closeMeter() // after the fills, whose upstream bytes it counts
 		e.mem.close()
 		if e.disk != nil {
 			e.disk.Close()

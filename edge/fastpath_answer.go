@@ -51,6 +51,10 @@ type fastBlocks struct {
 	// unsatisfied: Content-Range and Content-Length lines of a 416.
 	unsatisfied []byte
 
+	// mediaDuration is the object's media duration, for usage metering
+	// (meter.go); zero when the origin sent none.
+	mediaDuration time.Duration
+
 	// For the access log: the values the net/http path's header map holds.
 	contentTypeValue, contentLengthValue, unsatisfiedRange string
 }
@@ -71,7 +75,7 @@ func (h *fastHandler) fastBlocksFor(slot *fastSlot, m *entry) *fastBlocks {
 func (fh *fastHandler) newFastBlocks(m *entry) *fastBlocks {
 	e := fh.e
 	_, haveType := m.header["Content-Type"]
-	fb := &fastBlocks{servable: haveType || m.header.Get("Content-Encoding") != ""}
+	fb := &fastBlocks{servable: haveType || m.header.Get("Content-Encoding") != "", mediaDuration: mediaDurationOf(m.header)}
 
 	// The header map writeObject fills for a 200 hit.
 	h := make(http.Header, len(m.header)+8)
@@ -197,6 +201,9 @@ func (fa *fastAnswerer) Answered(req *fastpath.Request, out *fastpath.Answer, re
 	m.requests[xcacheHit].Inc()
 	m.duration[xcacheHit].Observe(elapsed.Seconds())
 	m.fastAnswered.Inc()
+	if e.meter != nil {
+		e.meterFast(req, a, sent, end)
+	}
 	if e.cfg.AccessLog != nil {
 		method := "GET"
 		if req.IsHead {

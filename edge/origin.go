@@ -73,7 +73,7 @@ func (e *Edge) fetchFrom(ctx context.Context, base, requestURI string, setHeader
 		return nil, classifyTransportError(err)
 	}
 	resp.Body = &watchdogBody{rc: resp.Body, d: e.cfg.OriginReadTimeout, cancel: cancel,
-		timer: time.AfterFunc(e.cfg.OriginReadTimeout, cancel)}
+		timer: time.AfterFunc(e.cfg.OriginReadTimeout, cancel), counted: e.fillCounter(requestURI)}
 	return resp, nil
 }
 
@@ -84,17 +84,26 @@ type watchdogBody struct {
 	d      time.Duration
 	timer  *time.Timer
 	cancel context.CancelFunc
+	// read counts the body bytes; counted, when metering, gets them at
+	// the first Close (meter.go).
+	read    int64
+	counted func(int64)
 }
 
 func (b *watchdogBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if n > 0 {
 		b.timer.Reset(b.d)
+		b.read += int64(n)
 	}
 	return n, err
 }
 
 func (b *watchdogBody) Close() error {
+	if b.counted != nil {
+		b.counted(b.read)
+		b.counted = nil
+	}
 	b.timer.Stop()
 	err := b.rc.Close()
 	b.cancel()

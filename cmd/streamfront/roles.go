@@ -13,6 +13,8 @@ import (
 	"github.com/streamfront/streamfront/edge/steering"
 	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/internal/natsserver"
+	"github.com/streamfront/streamfront/internal/queue"
+	meter "github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/origin"
 	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/web"
@@ -77,6 +79,10 @@ func s3Flags(f *flags, cfg *store.Config) {
 type edgeSetting struct {
 	cfg                 edge.Config
 	accessLog, logLevel string
+	// usage and queue: whether the edge meters its deliveries, and the
+	// queue its reports go through (edge.usage.enabled, queue).
+	usage bool
+	queue queue.Config
 }
 
 func edgeFlags(s *edgeSetting, stderr io.Writer, env getenv) (*flags, *[2]string) {
@@ -99,6 +105,9 @@ func edgeFlags(s *edgeSetting, stderr io.Writer, env getenv) (*flags, *[2]string
 	f.string(&cfg.TLSKeyFile, "tls-key", "STREAMFRONT_TLS_KEY", "private key file of -tls-cert (edges[].tls_key)")
 	f.string(&s.accessLog, "access-log", "STREAMFRONT_ACCESS_LOG", `access log as JSON lines with CloudFront's field names: a file to append to, or "-" for standard output (edges[].access_log)`)
 	f.string(&s.logLevel, "log-level", "STREAMFRONT_LOG_LEVEL", "debug, info, warn or error (log_level)")
+	f.bool(&s.usage, "usage", "STREAMFRONT_USAGE", "meter deliveries for GET /api/v1/usage and report them through -nats-url (edge.usage.enabled)")
+	f.string(&s.queue.URL, "nats-url", "STREAMFRONT_NATS_URL", "NATS server (JetStream) usage reports go through; empty meters nothing (queue.url)")
+	f.duration(&cfg.UsageInterval, "usage-interval", "STREAMFRONT_USAGE_INTERVAL", "how often usage is reported; a kill -9 loses at most this much (edge.usage.interval)")
 	return f, key
 }
 
@@ -214,11 +223,19 @@ func edgeSetup(args []string, stderr io.Writer, env getenv) (edgeSetting, error)
 	} else if node.Name == "" {
 		node.Name = "edge-1"
 	}
-	s := edgeSetting{cfg: d.EdgeConfig(node), accessLog: node.AccessLog, logLevel: d.LogLevel}
+	s := edgeSetting{cfg: d.EdgeConfig(node), accessLog: node.AccessLog, logLevel: d.LogLevel,
+		usage: d.Edge.Usage.Enabled, queue: d.QueueConfig(node.Name)}
 	f, key := edgeFlags(&s, stderr, env)
 	key[0], key[1] = d.Secrets.SigningKey.ID, string(d.Secrets.SigningKey.Secret)
 	if err := f.parse(args); err != nil {
 		return edgeSetting{}, err
+	}
+	// The flags may have turned metering on or off or moved the queue:
+	// the Sink follows them.
+	s.cfg.UsageSink = nil
+	if s.usage && s.queue.URL != "" {
+		s.queue.Name = s.cfg.Name
+		s.cfg.UsageSink = &meter.DialQueueSink{Queue: s.queue}
 	}
 	if key[0] != "" || key[1] != "" {
 		if s.cfg.SigningKeys == nil {

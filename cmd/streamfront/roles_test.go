@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	meter "github.com/streamfront/streamfront/internal/usage"
 )
 
 // A setting comes from the file, then the environment, then the flags.
@@ -44,6 +46,19 @@ edge:
 	w, _, err := workerSetup([]string{"-job-ack-wait", "1m"}, io.Discard, env)
 	if err != nil || w.Queue.AckWait != time.Minute || w.Queue.URL != "nats://q:4222" {
 		t.Errorf("worker queue %+v, %v: want the file's URL and the flag's ack wait", w.Queue, err)
+	}
+
+	// Usage metering: on by default through the file's queue, and the flags
+	// move it or turn it off.
+	if ds, ok := s.cfg.UsageSink.(*meter.DialQueueSink); !ok || ds.Queue.URL != "nats://q:4222" || ds.Queue.Name != "edge-b" || s.cfg.UsageInterval != 10*time.Second {
+		t.Errorf("edge-b usage sink %+v every %v: want the file's queue as edge-b every 10s", s.cfg.UsageSink, s.cfg.UsageInterval)
+	}
+	s, err = edgeSetup([]string{"-nats-url", "nats://other:4222", "-usage-interval", "2s"}, io.Discard, env)
+	if ds, ok := s.cfg.UsageSink.(*meter.DialQueueSink); err != nil || !ok || ds.Queue.URL != "nats://other:4222" || s.cfg.UsageInterval != 2*time.Second {
+		t.Errorf("usage with -nats-url and -usage-interval: %+v every %v, %v", s.cfg.UsageSink, s.cfg.UsageInterval, err)
+	}
+	if s, err = edgeSetup([]string{"-usage=false"}, io.Discard, env); err != nil || s.cfg.UsageSink != nil {
+		t.Errorf("-usage=false still meters: %+v, %v", s.cfg.UsageSink, err)
 	}
 
 	vars["STREAMFRONT_EDGE_NAME"] = "edge-z"

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/streamfront/streamfront/internal/urlsign"
+	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/packager/transcode"
 )
 
@@ -100,6 +101,16 @@ func (l *Loaded) validate() error {
 		}
 		if t.UpToGB == 0 && i != len(p.Transfer)-1 {
 			add(key+".up_to_gb", "only the last tier may be without end (0)")
+		}
+	}
+	if f.Edge.Usage.Enabled && f.Edge.Usage.Interval <= 0 {
+		add("edge.usage.interval", "must be more than 0 (how often edges report usage)")
+	}
+	if f.Edge.Usage.Enabled {
+		for i, n := range f.Edges {
+			if !usage.ValidName(n.Name) {
+				add(fmt.Sprintf("edges[%d].name", i), "%q must be 1-64 of A-Z a-z 0-9 . _ - to meter usage (or set edge.usage.enabled: false)", n.Name)
+			}
 		}
 	}
 	if f.Edge.MaxTTL < f.Edge.MinTTL {
@@ -222,6 +233,9 @@ func (l *Loaded) Check(roles ...string) error {
 			need(role, "queue.url", f.Queue.URL, "the NATS server it takes encodes from")
 		case "edge":
 			need(role, "origin.url", f.Origin.URL, "the origin the edges fill from")
+			if f.Edge.Usage.Enabled {
+				need(role, "queue.url", f.Queue.URL, "edges report usage through it (or set edge.usage.enabled: false)")
+			}
 		case "router":
 			if len(f.Edges) == 0 {
 				add("edges", "the router needs at least one edge to send viewers to")

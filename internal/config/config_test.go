@@ -3,6 +3,7 @@ package config_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/internal/testenv"
@@ -149,5 +150,45 @@ origin:
 	_, err = config.Parse("d.yaml", []byte("origin:\n  addr: ${HOSTILE}:8090\n"), getenv)
 	if err == nil || !strings.Contains(err.Error(), "d.yaml:2: the value of HOSTILE holds characters YAML gives meaning to") {
 		t.Errorf("a hostile value inside a plain value: %v", err)
+	}
+}
+
+// edge.usage reaches every edge as a Sink on the queue and an interval;
+// metering needs queue.url, a positive interval and edge names a report
+// can carry.
+func TestEdgeUsage_KeysReachTheEdgesAndAreChecked(t *testing.T) {
+	const base = "queue:\n  url: nats://q:4222\norigin:\n  url: http://o:8090\nedges:\n  - name: edge-1\n    url: http://e:8081\n"
+	l, err := config.Parse("deploy.yaml", []byte(base+"edge:\n  usage:\n    interval: 3s\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Check("edge"); err != nil {
+		t.Fatal(err)
+	}
+	ec := l.EdgeConfig(l.Edges[0])
+	if ec.UsageSink == nil || ec.UsageInterval != 3*time.Second {
+		t.Errorf("edge config: sink %v, interval %v; want a queue sink every 3s", ec.UsageSink, ec.UsageInterval)
+	}
+
+	l, err = config.Parse("deploy.yaml", []byte(base+"edge:\n  usage:\n    enabled: false\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ec := l.EdgeConfig(l.Edges[0]); ec.UsageSink != nil {
+		t.Errorf("usage disabled, yet the edge meters")
+	}
+
+	for yaml, want := range map[string]string{
+		"origin:\n  url: http://o:8090\n":                        "queue.url: is required by the edge: edges report usage through it",
+		base + "edge:\n  usage:\n    interval: 0s\n":             "edge.usage.interval: must be more than 0",
+		strings.Replace(base, "name: edge-1", "name: edge/1", 1): `edges[0].name: "edge/1" must be 1-64 of`,
+	} {
+		l, err := config.Parse("deploy.yaml", []byte(yaml), noEnv)
+		if err == nil {
+			err = l.Check("edge")
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want one that says %q", yaml, err, want)
+		}
 	}
 }

@@ -50,6 +50,7 @@ func Default() *File {
 			WriteTimeout:           Duration(30 * time.Second),
 			IdleTimeout:            Duration(120 * time.Second),
 			ShutdownTimeout:        Duration(30 * time.Second),
+			Usage:                  EdgeUsage{Enabled: true, Interval: Duration(10 * time.Second)},
 		},
 		Router: Router{
 			Addr:                 ":8083",

@@ -169,6 +169,21 @@ type Edge struct {
 	WriteTimeout      Duration `yaml:"write_timeout"`
 	IdleTimeout       Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
+
+	// Usage is the edges' delivery metering (GET /api/v1/usage).
+	Usage EdgeUsage `yaml:"usage"`
+}
+
+// EdgeUsage is how edges meter what they deliver (edge.Config.UsageSink,
+// UsageInterval).
+type EdgeUsage struct {
+	// Enabled makes every edge count its deliveries (per video, hour,
+	// kind, cache result) and report them through the queue (queue.url)
+	// to the origin.
+	Enabled bool `yaml:"enabled"`
+	// Interval is how often an edge reports: a kill -9 loses at most the
+	// counts of the last interval; a graceful stop loses nothing.
+	Interval Duration `yaml:"interval"`
 }
 
 // Behavior is edge.Behavior: zero TTLs take the edge's.

@@ -6,6 +6,7 @@ import (
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
 	"github.com/streamfront/streamfront/internal/queue"
+	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/origin"
 	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/packager/transcode"
@@ -30,6 +31,9 @@ func (f *File) queue(name string) queue.Config {
 		AckWait: f.Queue.AckWait.D(), MaxDeliver: f.Queue.MaxDeliver,
 	}
 }
+
+// QueueConfig is the queue as the process called name uses it.
+func (f *File) QueueConfig(name string) queue.Config { return f.queue(name) }
 
 // edgeBase is how the deployment's own processes reach an edge.
 func (n EdgeNode) edgeBase() string {
@@ -116,6 +120,11 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		IdleTimeout: e.IdleTimeout.D(), ShutdownTimeout: e.ShutdownTimeout.D(),
 		DisableFastPath: !e.FastPath,
 		TLSCertFile:     n.TLSCert, TLSKeyFile: n.TLSKey,
+	}
+	if e.Usage.Enabled && f.Queue.URL != "" { // Check says when queue.url is missing
+		// Connects at its first report: an edge serves while NATS is down.
+		cfg.UsageSink = &usage.DialQueueSink{Queue: f.queue(n.Name)}
+		cfg.UsageInterval = e.Usage.Interval.D()
 	}
 	for _, sh := range n.Shields {
 		if other, err := f.EdgeNode(sh); err == nil {

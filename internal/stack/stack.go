@@ -83,10 +83,24 @@ type Stack struct {
 	EdgeSecret string
 	AdminToken string
 
+	// deployment is the filled-in deployment the roles were built from;
+	// edgeRuns are the running edges' (RestartEdge).
+	deployment config.File
+	logger     *slog.Logger
+	ctx        context.Context
+	edgeRuns   []*edgeRun
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	errs   []error
+}
+
+// edgeRun is one edge serving: stop ends it gracefully, done closes when
+// it has.
+type edgeRun struct {
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // Start brings every role up; Close (or ctx ending) brings them down.
@@ -228,13 +242,60 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil
 		})
 	}
+	st.deployment, st.logger, st.ctx = d, cfg.Logger, ctx
 	for i, e := range st.Edges {
-		st.serve(ctx, d.Edges[i].Name, func(ctx context.Context) error { return e.Serve(ctx, edgeLns[i]) })
+		st.edgeRuns = append(st.edgeRuns, st.serveEdge(ctx, d.Edges[i].Name, e, edgeLns[i]))
 	}
 	st.serve(ctx, "router", func(ctx context.Context) error { return st.Router.Serve(ctx, routerLn) })
 	st.serve(ctx, "web", func(ctx context.Context) error { return st.Web.Serve(ctx, webLn) })
 	ok = true
 	return st, nil
+}
+
+// serveEdge serves e on ln until ctx ends or the returned run is stopped
+// (RestartEdge); only an edge that fails on its own brings the stack down.
+func (st *Stack) serveEdge(ctx context.Context, name string, e *edge.Edge, ln net.Listener) *edgeRun {
+	ectx, stop := context.WithCancel(ctx)
+	run := &edgeRun{stop: stop, done: make(chan struct{})}
+	st.serve(ctx, name, func(context.Context) error {
+		defer close(run.done)
+		if err := e.Serve(ectx, ln); err != nil && (ectx.Err() == nil || ctx.Err() != nil) {
+			return err
+		}
+		return nil
+	})
+	return run
+}
+
+// RestartEdge stops edge i gracefully (it drains, and its usage meter
+// reports what it counted) and starts it again on the same address, with
+// the same configuration and cache directory, as a restarted process would.
+func (st *Stack) RestartEdge(i int) error {
+	if i < 0 || i >= len(st.edgeRuns) {
+		return fmt.Errorf("stack: no edge %d", i)
+	}
+	n := st.deployment.Edges[i]
+	run := st.edgeRuns[i]
+	run.stop()
+	<-run.done
+	addr, err := hostPort(n.URL)
+	if err != nil {
+		return fmt.Errorf("stack: edge %s: %w", n.Name, err)
+	}
+	ln, err := listen(addr)
+	if err != nil {
+		return err
+	}
+	ec := st.deployment.EdgeConfig(n)
+	ec.Logger = st.logger
+	e, err := edge.New(ec)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	st.Edges[i] = e
+	st.edgeRuns[i] = st.serveEdge(st.ctx, n.Name, e, ln)
+	return nil
 }
 
 // hostPort is the listen address of a server the stack runs at url

@@ -192,6 +192,22 @@ func (m *Meter) Add(e Event) {
 		m.cfg.MaxKeys, &m.overflowed)
 }
 
+// AddFill counts bytes fetched upstream (shield or origin) for an object
+// of video, with no request of its own: one fill may answer many
+// requests (collapsed misses) and may outlive the viewer who asked, so the
+// edge counts fills where they happen, not per response. The bytes are
+// counted under ResultMiss.
+func (m *Meter) AddFill(video string, kind Kind, originBytes int64, at time.Time) {
+	if originBytes <= 0 {
+		return
+	}
+	if at.IsZero() {
+		at = m.cfg.Now()
+	}
+	m.stripeFor().add(meterKey{hour: at.Unix() / 3600, video: video, kind: kind, result: ResultMiss},
+		Counts{OriginBytes: originBytes}, m.cfg.MaxKeys, &m.overflowed)
+}
+
 // Flush makes reports of what was counted since the last flush and queues
 // them for the Sink; it does not wait for them to be sent. The Meter
 // flushes by itself every FlushInterval; tests and Close call it too.

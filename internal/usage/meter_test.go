@@ -201,3 +201,23 @@ func TestMeter_RefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// A fill's upstream bytes are counted as the video's and kind's origin
+// bytes, under "miss", without a request: requests stay what viewers made.
+func TestMeter_AddFillCountsOriginBytesWithoutARequest(t *testing.T) {
+	clk := newClock(t0)
+	sink := &recorder{}
+	m := newMeter(t, usage.Config{Sink: sink, Now: clk.now})
+	m.Add(usage.Event{Video: "v1", Kind: usage.KindSegment, Result: usage.ResultMiss, BytesOut: 700})
+	m.Add(usage.Event{Video: "v1", Kind: usage.KindSegment, Result: usage.ResultMiss, BytesOut: 700})
+	m.AddFill("v1", usage.KindSegment, 700, time.Time{}) // one collapsed fill for both
+	m.AddFill("v1", usage.KindSegment, 0, time.Time{})   // a 304: nothing
+	if err := m.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recs := sink.records()
+	want := usage.Counts{Requests: 2, BytesOut: 1400, OriginBytes: 700}
+	if got := sum(recs); got != want || len(recs) != 1 || recs[0].Result != usage.ResultMiss {
+		t.Fatalf("records %+v (sum %+v), want one miss row %+v", recs, got, want)
+	}
+}
