@@ -65,6 +65,12 @@ func (s *Server) serveMaster(w http.ResponseWriter, r *http.Request) error {
 	return serveMasterBody(w, r, v, body)
 }
 
+// setMediaDuration tells the edges the media time of the object, which
+// they meter as delivered seconds (its byte share, for a range).
+func setMediaDuration(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("X-Streamfront-Media-Duration", strconv.FormatFloat(d.Seconds(), 'f', 3, 64))
+}
+
 // serveMasterBody answers with a master playlist: briefly cacheable while
 // renditions are still being added, longer once the video is final.
 func serveMasterBody(w http.ResponseWriter, r *http.Request, v *catalog.Video, body []byte) error {
@@ -217,6 +223,11 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request) error {
 			return errNotFound
 		}
 		seg, err = fmp4.NewSegment(t, n)
+		// Delivered time counts the picture's segments (or the sound's,
+		// when there is no picture): demuxed audio would count it twice.
+		if t.Kind == index.Video || v.Height == 0 {
+			setMediaDuration(w, t.SegmentDuration(n))
+		}
 	}
 	if err != nil {
 		return err
@@ -243,6 +254,7 @@ func (s *Server) serveMP4(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound
 	}
 	src := mp4Source{s: s.store, mp4: rd.MP4}
+	setMediaDuration(w, time.Duration(v.DurationS*float64(time.Second)))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%s.mp4"`, v.ID, name))
 	return serveRanged(w, r, rd.MP4.Size, typeMP4, cacheImmutable, rd.MP4.ETag, v.CreatedAt,
 		func(ctx context.Context, w io.Writer, off, n int64) error {

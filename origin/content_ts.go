@@ -150,6 +150,11 @@ func (s *Server) serveTSSegment(w http.ResponseWriter, r *http.Request, v *catal
 	if audioName != "" && audioName != rd.Name {
 		audioSrc = mp4Source{s: s.store, mp4: v.Rendition(audioName).MP4}
 	}
+	if video != nil {
+		setMediaDuration(w, video.SegmentDuration(n))
+	} else if audio != nil {
+		setMediaDuration(w, audio.SegmentDuration(n))
+	}
 	etag := fmt.Sprintf(`"%s-%s-%s-%d-%d"`, v.ID, rd.Name, hls.TSName(rd.Name, audioName), n, seg.Size())
 	return serveStream(w, r, seg.Size(), typeTS, cacheImmutable, etag, v.CreatedAt,
 		func(ctx context.Context, w io.Writer) error {

@@ -31,6 +31,8 @@ type usageRow struct {
 	Requests    int64  `json:"requests"`
 	BytesOut    int64  `json:"bytes_out"`
 	OriginBytes int64  `json:"origin_bytes"`
+	// DeliveredSeconds is the media time sent (segments, MP4 ranges' share).
+	DeliveredSeconds float64 `json:"delivered_seconds"`
 }
 
 // Every edge meters what it sends: through both edges of a deployment, a
@@ -189,6 +191,9 @@ func waitUsage(t *testing.T, st *stack.Stack, video string, want map[string]*rec
 				if r.OriginBytes <= 0 {
 					t.Errorf("%s: no bytes fetched upstream counted (fills)", r.Edge)
 				}
+				if r.DeliveredSeconds <= 0 {
+					t.Errorf("%s: no delivered media time counted (the origin's X-Streamfront-Media-Duration)", r.Edge)
+				}
 			}
 			return
 		}
@@ -230,6 +235,7 @@ func queryUsage(t *testing.T, st *stack.Stack, video string) map[string]usageRow
 		s.Requests += r.Requests
 		s.BytesOut += r.BytesOut
 		s.OriginBytes += r.OriginBytes
+		s.DeliveredSeconds += r.DeliveredSeconds
 		sum[r.Edge] = s
 	}
 	return sum
