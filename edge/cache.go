@@ -30,7 +30,7 @@ func (e *Edge) lookup(key string) (cached, bool) {
 	if it, ok := e.mem.get(key); ok {
 		return cached{meta: it.meta, mem: it}, true
 	}
-	if e.disk != nil {
+	if e.diskTrusted() {
 		if it, ok := e.disk.Get(key); ok {
 			return cached{meta: it.Meta, disk: it}, true
 		}

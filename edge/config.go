@@ -168,6 +168,12 @@ type Config struct {
 	// to 10s.
 	UsageInterval time.Duration
 
+	// Invalidations, when set, is the durable feed of invalidations (see
+	// invalidate_feed.go): the edge applies every one it missed while it
+	// was down, and its disk tier answers nothing until it has caught up.
+	// Nil trusts the disk tier at once (invalidations come only by HTTP).
+	Invalidations InvalidationFeed
+
 	// Logger receives operational logs. It defaults to slog.Default().
 	Logger *slog.Logger
 	// AccessLog, when set, receives one JSON line per request. It defaults

@@ -58,9 +58,12 @@ type Edge struct {
 	// invalGen counts invalidations; fills compare it to keep what they
 	// fetched before an invalidation out of the cache.
 	invalGen atomic.Uint64
-	invalMu  sync.Mutex
-	invalLog []invalidationRecord // the last maxInvalidationLog invalidations
-	keyInval keyInvalidations     // invalidations by unsafe methods
+	// diskUntrusted is set while invalidations missed during a stop may
+	// still apply to the disk tier (invalidate_feed.go).
+	diskUntrusted atomic.Bool
+	invalMu       sync.Mutex
+	invalLog      []invalidationRecord // the last maxInvalidationLog invalidations
+	keyInval      keyInvalidations     // invalidations by unsafe methods
 
 	// Fills run on goroutines owned here: ctx ends them, wg waits.
 	ctx       context.Context
@@ -236,6 +239,7 @@ func (e *Edge) Run(ctx context.Context) error {
 // without it, the http.Server serves ln itself.
 func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	defer e.Close()
+	e.followInvalidations(ctx)
 	srv := httpserve.Server{
 		Name:              "edge " + e.cfg.Name,
 		Handler:           e,

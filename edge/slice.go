@@ -289,7 +289,7 @@ func (s *slicedSource) slice(ctx context.Context, idx int64) (bodySource, error)
 		if it, ok := s.e.mem.get(key); ok {
 			return bytesSource(it.body), nil
 		}
-		if s.e.disk != nil {
+		if s.e.diskTrusted() {
 			if it, ok := s.e.disk.Get(key); ok {
 				body, err := s.e.disk.ReadBody(it)
 				if err == nil {

@@ -133,9 +133,7 @@ func deleteCaption(cs []catalog.Caption, lang string) []catalog.Caption {
 
 // invalidateCaptions drops the masters and caption files edges hold.
 func (s *Server) invalidateCaptions(r *http.Request, id string) {
-	if len(s.inval.edges) > 0 {
-		s.inval.fanOut(r.Context(), []string{"/videos/" + id + "/master*", "/videos/" + id + "/hls/" + captionsName + "/*"})
-	}
+	s.invalidatePaths(r.Context(), []string{"/videos/" + id + "/master*", "/videos/" + id + "/hls/" + captionsName + "/*"}, "captions")
 }
 
 // subtitles are v's caption tracks for its master playlist.

@@ -3,6 +3,7 @@ package origin
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -54,13 +55,28 @@ func (s *Server) getUsage(w http.ResponseWriter, r *http.Request) error {
 	// Stored minutes are priced for the period they were kept: today's
 	// library over the period's share of a 30-day month.
 	months := ans.To.Sub(ans.From).Hours() / (30 * 24)
-	bill := usage.Estimate(ans.Totals, 0, minutes*months, s.cfg.Prices)
+	paths := s.invalidatedPaths(r.Context(), ans.From, ans.To)
+	bill := usage.Estimate(ans.Totals, paths, minutes*months, s.cfg.Prices)
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, struct {
 		usage.Answer
-		StoredMinutes float64    `json:"stored_minutes"`
-		Estimate      usage.Bill `json:"estimate"`
-	}{ans, minutes, bill})
+		StoredMinutes    float64    `json:"stored_minutes"`
+		InvalidatedPaths int64      `json:"invalidated_paths"`
+		Estimate         usage.Bill `json:"estimate"`
+	}{ans, minutes, paths, bill})
+}
+
+// invalidatedPaths counts the paths invalidated in [from, to) — what
+// CloudFront bills past 1,000 a month — from the feed (kept 30 days).
+func (s *Server) invalidatedPaths(ctx context.Context, from, to time.Time) int64 {
+	if s.invalFeed == nil {
+		return 0
+	}
+	n, err := s.invalFeed.CountPaths(ctx, from, to)
+	if err != nil {
+		s.log.Warn("invalidations not counted in the estimate", slog.Any("err", err))
+	}
+	return n
 }
 
 // parseUsageTime reads RFC 3339 or a date (YYYY-MM-DD, UTC); a date given

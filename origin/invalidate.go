@@ -3,6 +3,8 @@ package origin
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/streamfront/streamfront/internal/invalidation"
 )
 
 // Invalidation fan-out: the origin knows every edge (Config.Edges) and
@@ -221,21 +225,53 @@ func (s *Server) createInvalidation(w http.ResponseWriter, r *http.Request) erro
 	if len(s.inval.edges) == 0 {
 		return errorf(http.StatusConflict, "This origin knows no edges (list them under edges in the deployment file); nothing was invalidated.")
 	}
-	results := s.inval.fanOut(context.WithoutCancel(r.Context()), req.Paths)
+	id, results := s.invalidatePaths(r.Context(), req.Paths, "api")
 	return writeJSON(w, http.StatusAccepted, struct {
+		ID    string             `json:"id"`
 		Paths []string           `json:"paths"`
 		Edges []edgeInvalidation `json:"edges"`
-	}{req.Paths, results})
+	}{id, req.Paths, results})
+}
+
+// invalidatePaths drops paths from every edge: on the durable feed first,
+// so an edge that is down applies it when it comes back, then by asking
+// each edge at once (fanOut), which is what makes it take effect now. It
+// waits as fanOut does; the caller's cancellation does not stop it.
+func (s *Server) invalidatePaths(ctx context.Context, paths []string, why string) (string, []edgeInvalidation) {
+	ctx = context.WithoutCancel(ctx)
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	now := time.Now().UTC()
+	id := fmt.Sprintf("inv_%d_%s", now.UnixMilli(), hex.EncodeToString(rnd[:]))
+	if s.invalFeed != nil {
+		if err := s.invalFeed.Publish(ctx, invalidation.Invalidation{ID: id, Paths: paths, At: now, Why: why}); err != nil {
+			s.log.Warn("invalidation not on the durable feed: an edge that is down now may miss it", slog.String("id", id), slog.Any("err", err))
+		}
+	}
+	if len(s.inval.edges) == 0 {
+		return id, []edgeInvalidation{}
+	}
+	return id, s.inval.fanOut(ctx, paths)
+}
+
+// listInvalidations is GET /api/v1/invalidations: the last 100, newest
+// first, with when each edge applied each.
+func (s *Server) listInvalidations(w http.ResponseWriter, r *http.Request) error {
+	if s.invalFeed == nil {
+		return errorf(http.StatusServiceUnavailable, "The invalidation history is starting; try again in a few seconds.")
+	}
+	recs, err := s.invalFeed.History(r.Context(), 100)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"invalidations": recs})
 }
 
 // invalidateVideo drops everything of video id from every edge (after a
 // delete or a visibility change). It waits as fanOut does; the caller's
 // cancellation does not stop it.
 func (s *Server) invalidateVideo(ctx context.Context, id, why string) {
-	if len(s.inval.edges) == 0 {
-		return
-	}
-	results := s.inval.fanOut(context.WithoutCancel(ctx), []string{"/videos/" + id + "/*"})
+	_, results := s.invalidatePaths(ctx, []string{"/videos/" + id + "/*"}, why)
 	done := 0
 	for _, res := range results {
 		if res.Status == invalidationDone {

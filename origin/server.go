@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/streamfront/streamfront/internal/httpserve"
+	"github.com/streamfront/streamfront/internal/invalidation"
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/origin/apikeys"
@@ -40,7 +41,9 @@ type Server struct {
 	// webhooks is set once the queue is open (Serve).
 	webhooks *webhooks.Service
 	keys     *apikeys.Keys
-	tus      http.Handler
+	// invalFeed is the durable invalidation feed, once the queue is open.
+	invalFeed *invalidation.Publisher
+	tus       http.Handler
 	// imageRuns and imageSlots make each image by URL once, a few at a time.
 	imageRuns  singleflight.Group
 	imageSlots chan struct{}
@@ -100,6 +103,7 @@ func (s *Server) routes() http.Handler {
 		r.Post("/{id}/views", s.handle(s.recordView))
 	})
 	r.With(s.requireScope(apikeys.Admin)).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
+	r.With(s.requireScope(apikeys.Admin)).Get("/api/v1/invalidations", s.handle(s.listInvalidations))
 	r.Get("/api/v1/openapi.json", s.handle(s.serveOpenAPI))
 	r.With(s.requireScope(apikeys.Read)).Get("/api/v1/usage", s.handle(s.getUsage))
 	// tus: its own methods (POST, HEAD, PATCH, DELETE, OPTIONS); the
@@ -219,6 +223,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.views = newViewCounter(kv, s.catalog, s.log)
 	usageKind, err := s.queue.Kind(ctx, usage.QueueKind)
 	if err != nil {
+		ln.Close()
+		return err
+	}
+	if s.invalFeed, err = invalidation.NewPublisher(ctx, s.queue); err != nil {
 		ln.Close()
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
 	"github.com/streamfront/streamfront/internal/config"
+	"github.com/streamfront/streamfront/internal/invalidation"
 	"github.com/streamfront/streamfront/internal/natsserver"
 	"github.com/streamfront/streamfront/internal/queue"
 	meter "github.com/streamfront/streamfront/internal/usage"
@@ -232,9 +233,12 @@ func edgeSetup(args []string, stderr io.Writer, env getenv) (edgeSetting, error)
 	}
 	// The flags may have turned metering on or off or moved the queue:
 	// the Sink follows them.
-	s.cfg.UsageSink = nil
-	if s.usage && s.queue.URL != "" {
+	s.cfg.UsageSink, s.cfg.Invalidations = nil, nil
+	if s.queue.URL != "" {
 		s.queue.Name = s.cfg.Name
+		s.cfg.Invalidations = &invalidation.Follower{Queue: s.queue, Edge: s.cfg.Name}
+	}
+	if s.usage && s.queue.URL != "" {
 		s.cfg.UsageSink = &meter.DialQueueSink{Queue: s.queue}
 	}
 	if key[0] != "" || key[1] != "" {

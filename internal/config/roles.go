@@ -5,6 +5,7 @@ import (
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
+	"github.com/streamfront/streamfront/internal/invalidation"
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/origin"
@@ -120,6 +121,11 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		IdleTimeout: e.IdleTimeout.D(), ShutdownTimeout: e.ShutdownTimeout.D(),
 		DisableFastPath: !e.FastPath,
 		TLSCertFile:     n.TLSCert, TLSKeyFile: n.TLSKey,
+	}
+	if f.Queue.URL != "" {
+		// Invalidations missed while down are applied before the disk tier
+		// answers again.
+		cfg.Invalidations = &invalidation.Follower{Queue: f.queue(n.Name), Edge: n.Name}
 	}
 	if e.Usage.Enabled && f.Queue.URL != "" { // Check says when queue.url is missing
 		// Connects at its first report: an edge serves while NATS is down.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/edge/steering"
@@ -270,7 +271,11 @@ func (st *Stack) serveEdge(ctx context.Context, name string, e *edge.Edge, ln ne
 // RestartEdge stops edge i gracefully (it drains, and its usage meter
 // reports what it counted) and starts it again on the same address, with
 // the same configuration and cache directory, as a restarted process would.
-func (st *Stack) RestartEdge(i int) error {
+func (st *Stack) RestartEdge(i int) error { return st.RestartEdgeAfter(i, nil, nil) }
+
+// RestartEdgeAfter is RestartEdge with meanwhile run while the edge is
+// down, and the edge started again on the clock now (nil: the real one).
+func (st *Stack) RestartEdgeAfter(i int, meanwhile func(), now func() time.Time) error {
 	if i < 0 || i >= len(st.edgeRuns) {
 		return fmt.Errorf("stack: no edge %d", i)
 	}
@@ -278,6 +283,9 @@ func (st *Stack) RestartEdge(i int) error {
 	run := st.edgeRuns[i]
 	run.stop()
 	<-run.done
+	if meanwhile != nil {
+		meanwhile()
+	}
 	addr, err := hostPort(n.URL)
 	if err != nil {
 		return fmt.Errorf("stack: edge %s: %w", n.Name, err)
@@ -288,6 +296,9 @@ func (st *Stack) RestartEdge(i int) error {
 	}
 	ec := st.deployment.EdgeConfig(n)
 	ec.Logger = st.logger
+	if now != nil {
+		ec.Now = now
+	}
 	e, err := edge.New(ec)
 	if err != nil {
 		ln.Close()
