@@ -44,6 +44,16 @@ type videoObject struct {
 	// InteractionStatistic is the view count, as schema.org says it: a
 	// WatchAction counter.
 	InteractionStatistic *interactionCounter `json:"interactionStatistic,omitempty"`
+	// PotentialAction tells search engines how to link to a moment of the
+	// video (?t=seconds), for "key moments".
+	PotentialAction *seekToAction `json:"potentialAction,omitempty"`
+}
+
+// seekToAction is schema.org's SeekToAction, as Google documents it.
+type seekToAction struct {
+	Type        string `json:"@type"`
+	Target      string `json:"target"`
+	StartOffset string `json:"startOffset-input"`
 }
 
 type interactionCounter struct {
@@ -77,6 +87,7 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) error {
 	p.JSONLD = nil
 	p.Canonical = s.watchURL(v.ID) // the watch page is the one to index
 	p.NoIndex = true
+	p.OEmbed = ""
 	return s.render(w, http.StatusOK, "embed", p)
 }
 
@@ -121,6 +132,9 @@ func (s *Server) watchPage(v *video) *page {
 	p.Canonical = canonical
 	// Only a playable, public video is worth a search result.
 	p.NoIndex = !view.Ready || !v.public()
+	if view.Ready && v.public() {
+		p.OEmbed = s.oembedURL(v.ID)
+	}
 	p.Scripts = []string{p.Assets.PlayerJS}
 	if !view.Ready {
 		p.Scripts = []string{p.Assets.WatchJS}
@@ -197,6 +211,8 @@ func (s *Server) watchPage(v *video) *page {
 			InteractionStatistic: &interactionCounter{
 				Type: "InteractionCounter", InteractionType: typedThing{Type: "WatchAction"}, Count: v.Views,
 			},
+			PotentialAction: &seekToAction{Type: "SeekToAction", Target: canonical + "?t={seek_to_second_number}",
+				StartOffset: "required name=seek_to_second_number"},
 		}
 	}
 	return p

@@ -65,6 +65,14 @@ type jsonLDVideo struct {
 	Height       int    `json:"height"`
 	// InteractionStatistic is the view count.
 	InteractionStatistic ldCounter `json:"interactionStatistic"`
+	// PotentialAction links to a moment (?t=): set from URL by checkJSONLD.
+	PotentialAction ldSeek `json:"potentialAction"`
+}
+
+type ldSeek struct {
+	Type        string `json:"@type"`
+	Target      string `json:"target"`
+	StartOffset string `json:"startOffset-input"`
 }
 
 type ldCounter struct {
@@ -305,6 +313,9 @@ func checkJSONLD(t *testing.T, blocks []string, want *jsonLDVideo) {
 	if err := dec.Decode(&got); err != nil {
 		t.Fatalf("JSON-LD does not parse back (%v): %s", err, blocks[0])
 	}
+	w := *want
+	w.PotentialAction = ldSeek{Type: "SeekToAction", Target: w.URL + "?t={seek_to_second_number}", StartOffset: "required name=seek_to_second_number"}
+	want = &w
 	if got != *want {
 		t.Errorf("JSON-LD\n got %+v\nwant %+v", got, *want)
 	}

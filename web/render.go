@@ -69,7 +69,9 @@ type page struct {
 	Twitter   []metaTag
 	// JSONLD, when set, is rendered as the page's application/ld+json; it is
 	// marshalled by html/template, which escapes "<" and friends inside it.
-	JSONLD  any
+	JSONLD any
+	// OEmbed, when set, is the oEmbed discovery link (page_oembed.go).
+	OEmbed  string
 	Nav     string // "library" or "upload": the header link to mark current
 	Assets  pageAssets
 	Scripts []string

@@ -154,6 +154,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/upload", s.handle(s.upload))
 	r.Get("/watch/{id}", s.handle(s.watch))
 	r.Get("/embed/{id}", s.handle(s.embed))
+	r.Get("/oembed", s.handle(s.oembed))
 	r.Get("/docs/api", s.handle(s.apiDocs))
 	r.Get("/robots.txt", s.handle(s.robots))
 	r.Get("/sitemap.xml", s.handle(s.sitemap))
