@@ -16,7 +16,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 	p.NoIndex = true
 	p.Canonical = s.cfg.PublicURL + "/upload"
 	p.Description = "Upload a video to " + s.cfg.SiteName + "."
-	p.Scripts = []string{p.Assets.UploadJS}
+	p.Scripts = []string{p.Assets.TusJS, p.Assets.UploadJS}
 	p.Body = uploadView{APIKey: s.cfg.DevAPIKey}
 	// The page may carry the dev API key: keep it out of shared caches.
 	w.Header().Set("Cache-Control", "no-store")

@@ -82,7 +82,7 @@ type metaTag struct{ Key, Value string }
 
 // pageAssets are the versioned addresses of what pages link.
 type pageAssets struct {
-	SiteCSS, Icon, UploadJS, WatchJS, PlayerJS, PlayerCSS string
+	SiteCSS, Icon, UploadJS, TusJS, WatchJS, PlayerJS, PlayerCSS string
 }
 
 func (s *Server) pageAssets() pageAssets {
@@ -91,6 +91,7 @@ func (s *Server) pageAssets() pageAssets {
 		SiteCSS:   s.static.url("site.css"),
 		Icon:      s.static.url("icon.svg"),
 		UploadJS:  s.static.url("upload.js"),
+		TusJS:     s.static.url("tus.min.js"),
 		WatchJS:   s.static.url("watch.js"),
 		PlayerJS:  "/player/player.js?v=" + v,
 		PlayerCSS: "/player/player.css?v=" + v,

@@ -1,7 +1,12 @@
 // Upload page: sends the chosen file with its title, description and tags
-// to /api/v1/videos (the site proxies it to the origin) as multipart form
-// data with XHR, which reports upload progress, then follows the video's
+// through the site's proxy to the origin, then follows the video's
 // Server-Sent Events until it is ready or failed.
+//
+// The file goes by tus (tus-js-client, /api/v1/uploads) in 8 MB chunks: a
+// dropped connection is retried from the offset the server stored, and
+// choosing the same file again after a reload resumes its upload (the
+// library remembers the upload's URL, not the key). A server without tus
+// (404/405 on creation) gets the one-request multipart upload instead.
 (function () {
   'use strict';
 
@@ -83,12 +88,80 @@
     try { localStorage.setItem(KEY_STORAGE, key); } catch (e) { /* not remembered */ }
 
     var title = form.elements.title.value.trim() || file.name.replace(/\.[^.]+$/, '');
+    var fields = { title: title, description: form.elements.description.value, tags: form.elements.tags.value };
+    busy(true);
+    if (window.tus && window.tus.isSupported) {
+      sendResumable(file, key, fields);
+    } else {
+      sendMultipart(file, key, fields);
+    }
+  });
+
+  function progress(loaded, total) {
+    var pct = total ? Math.floor((loaded / total) * 100) : 0;
+    $(panel, 'upload-bar').value = pct;
+    $(panel, 'upload-text').textContent =
+      formatBytes(loaded) + ' of ' + formatBytes(total) + ' · ' + pct + '%';
+  }
+
+  function uploaded(video) {
+    $(panel, 'upload-bar').value = 100;
+    $(panel, 'upload-text').textContent = 'Done';
+    follow(video);
+  }
+
+  // sendResumable uploads by tus, resuming an earlier upload of the same
+  // file when the library remembers one.
+  function sendResumable(file, key, fields) {
+    var headers = {};
+    if (key) headers.Authorization = 'Bearer ' + key;
+    var upload = new window.tus.Upload(file, {
+      endpoint: '/api/v1/uploads',
+      chunkSize: 8 * 1024 * 1024,
+      retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+      headers: headers,
+      metadata: { filename: file.name, filetype: file.type, title: fields.title, description: fields.description, tags: fields.tags },
+      removeFingerprintOnSuccess: true,
+      onProgress: progress,
+      onError: function (err) {
+        current = null;
+        var res = err && err.originalResponse;
+        var status = res ? res.getStatus() : 0;
+        if (!upload.url && (status === 404 || status === 405)) {
+          sendMultipart(file, key, fields); // this server has no tus
+          return;
+        }
+        if (status) {
+          showError(errorSentence({ status: status, responseText: res.getBody() || '' }));
+        } else if (cancelled) {
+          showError('Upload cancelled.');
+        } else {
+          showError('The upload was interrupted by a network error. Choose the same file again to resume where it stopped.');
+        }
+      },
+      onSuccess: function () {
+        current = null;
+        // The upload's URL ends in {video id}+{multipart id}.
+        var last = decodeURIComponent(upload.url.split('/').pop() || '');
+        uploaded({ id: last.split('+')[0], title: fields.title });
+      },
+    });
+    var cancelled = false;
+    current = { abort: function () { cancelled = true; upload.abort(); upload.options.onError(null); } };
+    upload.findPreviousUploads().then(function (previous) {
+      if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+      upload.start();
+    });
+  }
+
+  // sendMultipart is the one-request upload, for servers without tus.
+  function sendMultipart(file, key, fields) {
     var data = new FormData();
     // The fields go before the file so that a server reading the stream
     // knows the title before gigabytes of video arrive.
-    data.append('title', title);
-    data.append('description', form.elements.description.value);
-    data.append('tags', form.elements.tags.value);
+    data.append('title', fields.title);
+    data.append('description', fields.description);
+    data.append('tags', fields.tags);
     data.append('file', file, file.name);
 
     var xhr = new XMLHttpRequest();
@@ -97,11 +170,7 @@
     xhr.setRequestHeader('Accept', 'application/json');
     if (key) xhr.setRequestHeader('Authorization', 'Bearer ' + key);
     xhr.upload.addEventListener('progress', function (e) {
-      if (!e.lengthComputable) return;
-      var pct = Math.floor((e.loaded / e.total) * 100);
-      $(panel, 'upload-bar').value = pct;
-      $(panel, 'upload-text').textContent =
-        formatBytes(e.loaded) + ' of ' + formatBytes(e.total) + ' · ' + pct + '%';
+      if (e.lengthComputable) progress(e.loaded, e.total);
     });
     xhr.addEventListener('load', function () {
       current = null;
@@ -115,9 +184,7 @@
         showError('The server accepted the upload but did not say which video it made.');
         return;
       }
-      $(panel, 'upload-bar').value = 100;
-      $(panel, 'upload-text').textContent = 'Done';
-      follow(video);
+      uploaded(video);
     });
     xhr.addEventListener('error', function () {
       current = null;
@@ -127,9 +194,8 @@
       current = null;
       showError('Upload cancelled.');
     });
-    busy(true);
     xhr.send(data);
-  });
+  }
 
   cancel.addEventListener('click', function () {
     if (current) current.abort();
