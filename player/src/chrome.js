@@ -6,8 +6,29 @@
 // wants a media element with a videoRenditions list, which hls.js does not
 // provide on a plain <video>.
 
-import 'media-chrome';
-import 'media-chrome/menu';
+// Only the elements used below (plus what they create themselves: the
+// gesture receiver, tooltips, previews, the shortcuts dialog on `?`), not
+// the package's index, which defines every element it has.
+import 'media-chrome/dist/media-controller.js';
+import 'media-chrome/dist/media-gesture-receiver.js';
+import 'media-chrome/dist/media-tooltip.js';
+import 'media-chrome/dist/media-keyboard-shortcuts-dialog.js';
+import 'media-chrome/dist/media-control-bar.js';
+import 'media-chrome/dist/media-loading-indicator.js';
+import 'media-chrome/dist/media-play-button.js';
+import 'media-chrome/dist/media-mute-button.js';
+import 'media-chrome/dist/media-volume-range.js';
+import 'media-chrome/dist/media-time-display.js';
+import 'media-chrome/dist/media-time-range.js';
+import 'media-chrome/dist/media-pip-button.js';
+import 'media-chrome/dist/media-fullscreen-button.js';
+import 'media-chrome/dist/menu/media-chrome-menu.js';
+import 'media-chrome/dist/menu/media-chrome-menu-item.js';
+import 'media-chrome/dist/menu/media-chrome-menu-button.js';
+import 'media-chrome/dist/menu/media-captions-menu.js';
+import 'media-chrome/dist/menu/media-captions-menu-button.js';
+import 'media-chrome/dist/menu/media-playback-rate-menu.js';
+import 'media-chrome/dist/menu/media-playback-rate-menu-button.js';
 
 // Speeds offered in the menu (issue 11: 0.5–2×).
 export const playbackRates = [0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -80,9 +101,9 @@ export function buildChrome(element, opts) {
     el('media-pip-button'),
     el('media-fullscreen-button'),
   );
-  // Menus come after the bars: they open over the timeline, and a later
-  // sibling is painted, and takes the pointer, on top.
-  controller.append(video, loading, timeBar, bar, captionsMenu, rateMenu, qualityMenu);
+  // Menus before the bars, as media-chrome lays them out; they open over
+  // the timeline, so player.css puts them above it (z-index).
+  controller.append(video, loading, captionsMenu, rateMenu, qualityMenu, timeBar, bar);
 
   const error = el('div', 'sf-error', { role: 'alert' });
   error.hidden = true;
