@@ -3,6 +3,7 @@ package player
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,25 @@ func TestPlayer_KeyboardAndCaptionsInChromium(t *testing.T) {
 	if err != nil || !strings.Contains(stdout.String(), `"ok":true`) {
 		t.Fatalf("keys.mjs failed (%v)\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
 	}
+	// Under the site's policy the page logs nothing: a CSP refusal (a style
+	// or worker the policy blocks) shows up here as a console error.
+	var res struct {
+		Errors []map[string]any `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &res); err != nil {
+		t.Fatalf("keys.mjs printed no JSON result: %v", err)
+	}
+	for _, e := range res.Errors {
+		t.Errorf("browser error: %s: %v", e["source"], e["message"])
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }
 
 var streamInf = regexp.MustCompile(`(?m)^(#EXT-X-STREAM-INF:.*)$`)

@@ -223,6 +223,15 @@ var testPage = template.Must(template.New("page").Parse(`<!doctype html>
 <script src="/player/player.js?v={{.Version}}"></script>
 </body></html>`))
 
+// sitePolicy is the site's Content-Security-Policy (web/server.go) as the
+// player needs it: scripts only from the site, but inline styles allowed,
+// because media-chrome's elements style their shadow DOM with <style>
+// (muxinc/media-chrome#898), and data: media, because hls.js gives each
+// subtitle track a <track src="data:,WEBVTT"> (it adds the cues itself).
+const sitePolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob: http: https:; media-src 'self' data: blob: http: https:; " +
+	"connect-src 'self' http: https:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'"
+
 // servePlayerPages serves, on loopback: /player/ (the Assets under test),
 // /media/ (dir), and pages /hls, /mp4 and /missing that mount the player.
 func servePlayerPages(t *testing.T, assets *Assets, dir string) *httptest.Server {
@@ -239,6 +248,7 @@ func servePlayerPages(t *testing.T, assets *Assets, dir string) *httptest.Server
 	for route, src := range pages {
 		mux.HandleFunc("GET "+route, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Security-Policy", sitePolicy)
 			err := testPage.Execute(w, map[string]string{"Version": assets.Version(), "HLS": src.HLS, "MP4": src.MP4})
 			if err != nil {
 				t.Errorf("render %s: %v", route, err)
