@@ -1,6 +1,7 @@
 // Package player serves the Streamfront browser player — hls.js behind a
-// <video> element with a quality menu — as static assets for the site and
-// for embeds.
+// <video> element inside media-chrome's controls (captions, speed, quality,
+// previews, keyboard shortcuts) — as static assets for the site and for
+// embeds.
 //
 // The JavaScript lives in src/ and is built by npm into dist/ (`make build`,
 // which runs `cd player && npm ci && npm run build`). The Go package embeds
@@ -16,6 +17,8 @@
 //
 // e2e/play.mjs drives Debian's Chromium through a page holding the player;
 // the package's end-to-end test uses it against a stream made by ffmpeg.
+// e2e/keys.mjs presses the keyboard shortcuts and turns on captions (one
+// SRT, one WebVTT, converted by packager/captions).
 // With a master from the Streamfront router (edge/steering), the player
 // also measures the viewer's latency to each edge and reports it on hls.js's
 // content steering requests (src/steering.js); e2e/steer.mjs checks that in

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,11 +151,16 @@ func requireBuiltPlayer(t *testing.T) *Assets {
 
 // ffmpegSource is a 12 s test picture with a tone, with a keyframe every
 // 2 s (50 frames at 25 fps) so HLS segments can start on each.
-var ffmpegSource = []string{
-	"-hide_banner", "-loglevel", "error", "-y",
-	"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-	"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-	"-t", "12",
+var ffmpegSource = ffmpegSourceFor(12)
+
+// ffmpegSourceFor is ffmpegSource lasting seconds.
+func ffmpegSourceFor(seconds int) []string {
+	return []string{
+		"-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", strconv.Itoa(seconds),
+	}
 }
 
 var ffmpegH264 = []string{
@@ -166,8 +172,14 @@ var ffmpegH264 = []string{
 // renditions, 640x360 and 320x180, each with its own AAC audio.
 func makeHLSLadder(t *testing.T, dir string) {
 	t.Helper()
+	makeHLSLadderFor(t, dir, 12)
+}
+
+// makeHLSLadderFor is makeHLSLadder with a clip of seconds.
+func makeHLSLadderFor(t *testing.T, dir string, seconds int) {
+	t.Helper()
 	out := filepath.Join(dir, "hls")
-	args := append([]string{}, ffmpegSource...)
+	args := ffmpegSourceFor(seconds)
 	args = append(args,
 		"-filter_complex", "[0:v]split=2[big][small0];[small0]scale=320:180[small]",
 		"-map", "[big]", "-map", "[small]", "-map", "1:a", "-map", "1:a")
@@ -211,6 +223,15 @@ var testPage = template.Must(template.New("page").Parse(`<!doctype html>
 <script src="/player/player.js?v={{.Version}}"></script>
 </body></html>`))
 
+// sitePolicy is the site's Content-Security-Policy (web/server.go) as the
+// player needs it: scripts only from the site, but inline styles allowed,
+// because media-chrome's elements style their shadow DOM with <style>
+// (muxinc/media-chrome#898), and data: media, because hls.js gives each
+// subtitle track a <track src="data:,WEBVTT"> (it adds the cues itself).
+const sitePolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob: http: https:; media-src 'self' data: blob: http: https:; " +
+	"connect-src 'self' http: https:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'"
+
 // servePlayerPages serves, on loopback: /player/ (the Assets under test),
 // /media/ (dir), and pages /hls, /mp4 and /missing that mount the player.
 func servePlayerPages(t *testing.T, assets *Assets, dir string) *httptest.Server {
@@ -219,13 +240,15 @@ func servePlayerPages(t *testing.T, assets *Assets, dir string) *httptest.Server
 	mux.Handle("/player/", http.StripPrefix("/player", assets))
 	mux.Handle("/media/", http.StripPrefix("/media", http.FileServer(http.Dir(dir))))
 	pages := map[string]struct{ HLS, MP4 string }{
-		"/hls":     {HLS: "/media/hls/master.m3u8"},
-		"/mp4":     {MP4: "/media/clip.mp4"},
-		"/missing": {HLS: "/media/none/master.m3u8"},
+		"/hls":      {HLS: "/media/hls/master.m3u8"},
+		"/mp4":      {MP4: "/media/clip.mp4"},
+		"/missing":  {HLS: "/media/none/master.m3u8"},
+		"/captions": {HLS: "/media/hls/captioned.m3u8"},
 	}
 	for route, src := range pages {
 		mux.HandleFunc("GET "+route, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Security-Policy", sitePolicy)
 			err := testPage.Execute(w, map[string]string{"Version": assets.Version(), "HLS": src.HLS, "MP4": src.MP4})
 			if err != nil {
 				t.Errorf("render %s: %v", route, err)

@@ -1,5 +1,7 @@
-// Streamfront player: a <video> element driven by hls.js, with a quality
-// menu, storyboard previews while seeking, and a readable error message when
+// Streamfront player: a <video> element driven by hls.js inside
+// media-chrome's controls (chrome.js), with a quality menu, captions from
+// the master's SUBTITLES group, storyboard previews on the timeline, the
+// last position remembered per video, and a readable error message when
 // playback fails. It is bundled into one IIFE (global `Streamfront`) by
 // build.mjs, so a page needs only <script src="/player/player.js">.
 //
@@ -10,7 +12,10 @@
 
 import Hls from 'hls.js';
 
-import { parseStoryboard, storyboardCueAt } from './storyboard.js';
+import { arrowSeekSeconds, buildChrome, levelLabel, renderQualityMenu } from './chrome.js';
+import { installArrowSeek } from './hotkeys.js';
+import { createPositionStore, localStorageOrNull, resumeAt } from './resume.js';
+import { parseStoryboard, storyboardCueText } from './storyboard.js';
 import { createViewTracker, sendView } from './views.js';
 import {
   createSteeringProbe, probeTargets, steeringDefaults, steeringLoader,
@@ -54,6 +59,7 @@ const messages = {
  * @param {HTMLElement} element box to fill; its content is replaced.
  * @param {{hls?: string, mp4?: string, poster?: string, storyboard?: string, views?: string,
  *          autoplay?: boolean, title?: string, hlsConfig?: object,
+ *          id?: string, resume?: boolean,
  *          steering?: {samples?: number, timeoutMs?: number, maxAgeMs?: number,
  *                      startupHoldMs?: number}}} options
  */
@@ -64,7 +70,7 @@ export function mount(element, options = {}) {
   if (element.streamfront) element.streamfront.destroy();
 
   const opts = { ...optionsFromDataset(element), ...options };
-  const ui = buildUI(element, opts);
+  const ui = buildChrome(element, opts);
   const { video } = ui;
 
   // teardown collects what destroy() must undo.
@@ -119,6 +125,12 @@ export function mount(element, options = {}) {
   };
   element.streamfront = state;
   element.classList.add('sf-mounted');
+  teardown.push(installArrowSeek(ui.controller, video, arrowSeekSeconds));
+  listen(ui.qualityMenu, 'change', () => {
+    const value = Number(ui.qualityMenu.value);
+    if (Number.isInteger(value)) state.setLevel(value);
+  });
+  if (opts.resume !== false) rememberPosition(video, positionKey(opts), listen);
 
   const fail = (message, detail) => {
     state.failed = true;
@@ -172,7 +184,7 @@ export function mount(element, options = {}) {
   ui.engine.textContent = state.engine;
 
   if (opts.storyboard) {
-    loadStoryboard(opts.storyboard, ui, video, listen);
+    loadStoryboard(opts.storyboard, video);
   }
   if (opts.autoplay) {
     video.play().catch(() => {
@@ -287,9 +299,6 @@ function startHLS(state, ui, opts, listen, fail, playMP4) {
     fail(messageForHLSError(data), `hls.js: ${data.details}`);
   });
 
-  ui.select.addEventListener('change', () => {
-    state.setLevel(Number(ui.select.value));
-  });
   hls.loadSource(opts.hls);
   hls.attachMedia(video);
 }
@@ -303,52 +312,10 @@ function optionsFromDataset(element) {
   if (d.streamfrontStoryboard) opts.storyboard = d.streamfrontStoryboard;
   if (d.streamfrontTitle) opts.title = d.streamfrontTitle;
   if (d.streamfrontViews) opts.views = d.streamfrontViews;
+  if (d.streamfrontId) opts.id = d.streamfrontId;
+  if (d.streamfrontResume !== undefined) opts.resume = d.streamfrontResume !== 'false';
   if (d.streamfrontAutoplay !== undefined) opts.autoplay = d.streamfrontAutoplay !== 'false';
   return opts;
-}
-
-function el(tag, className, attrs = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  return node;
-}
-
-function buildUI(element, opts) {
-  element.classList.add('sf-player');
-  element.replaceChildren();
-
-  const stage = el('div', 'sf-stage');
-  const video = el('video', 'sf-video', { controls: '', playsinline: '', preload: 'metadata' });
-  if (opts.poster) video.poster = opts.poster;
-  if (opts.title) video.setAttribute('aria-label', opts.title);
-
-  const thumb = el('div', 'sf-thumb');
-  thumb.hidden = true;
-  const thumbImage = el('div', 'sf-thumb-image');
-  const thumbTime = el('span', 'sf-thumb-time');
-  thumb.append(thumbImage, thumbTime);
-
-  const error = el('div', 'sf-error', { role: 'alert' });
-  error.hidden = true;
-  const errorText = el('p', 'sf-error-text');
-  const errorDetail = el('p', 'sf-error-detail');
-  error.append(errorText, errorDetail);
-  stage.append(video, thumb, error);
-
-  const bar = el('div', 'sf-bar');
-  const engine = el('span', 'sf-engine');
-  const quality = el('label', 'sf-quality');
-  quality.hidden = true;
-  const qualityName = el('span', 'sf-quality-name');
-  qualityName.textContent = 'Quality';
-  const select = el('select', 'sf-quality-select', { 'aria-label': 'Video quality' });
-  const level = el('span', 'sf-level', { 'aria-live': 'polite' });
-  quality.append(qualityName, select, level);
-  bar.append(quality, engine);
-
-  element.append(stage, bar);
-  return { video, thumb, thumbImage, thumbTime, error, errorText, errorDetail, engine, quality, select, level };
 }
 
 function describeLevels(levels) {
@@ -362,14 +329,8 @@ function describeLevels(levels) {
   }));
 }
 
-function levelLabel(level) {
-  if (!level) return '';
-  if (level.height) return `${level.height}p`;
-  return `${Math.round(level.bitrate / 1000)} kbps`;
-}
-
-// renderQuality keeps the quality menu in step with hls.js: one option per
-// level (highest first) plus Auto, and the level being played beside it.
+// renderQuality keeps the quality menu in step with hls.js: Auto plus one
+// item per level, and the level being played on the button.
 function renderQuality(ui, state) {
   const hls = state.hls;
   if (!hls || hls.levels.length === 0) {
@@ -377,22 +338,8 @@ function renderQuality(ui, state) {
     return;
   }
   const levels = describeLevels(hls.levels);
-  const wanted = ['-1', ...levels.map((l) => String(l.index))].join(' ');
-  if (ui.select.dataset.levels !== wanted) {
-    const options = [new Option('Auto', '-1')];
-    const sorted = [...levels].sort((a, b) => (b.height - a.height) || (b.bitrate - a.bitrate));
-    for (const level of sorted) {
-      const mbps = level.bitrate ? ` · ${(level.bitrate / 1e6).toFixed(1)} Mbps` : '';
-      options.push(new Option(`${levelLabel(level)}${mbps}`, String(level.index)));
-    }
-    ui.select.replaceChildren(...options);
-    ui.select.dataset.levels = wanted;
-  }
-  ui.select.value = hls.autoLevelEnabled ? '-1' : String(hls.currentLevel);
   const playing = state.playingLevel >= 0 ? state.playingLevel : hls.currentLevel;
-  const label = levelLabel(levels[playing]);
-  ui.level.textContent = hls.autoLevelEnabled ? (label ? `Auto · ${label}` : 'Auto') : label;
-  ui.quality.hidden = levels.length < 1;
+  renderQualityMenu(ui, levels, hls.autoLevelEnabled ? -1 : hls.currentLevel, levelLabel(levels[playing]));
 }
 
 function messageForHLSError(data) {
@@ -419,18 +366,17 @@ function messageForMediaError(err) {
   }
 }
 
-function formatTime(seconds) {
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-}
-
 // loadStoryboard fetches a WebVTT storyboard (cues whose text is
-// "sprite.jpg#xywh=x,y,w,h") and shows the frame for the target time while
-// the viewer seeks. A storyboard that fails to load only loses the previews.
-function loadStoryboard(url, ui, video, listen) {
+// "sprite.jpg#xywh=x,y,w,h") and puts its cues, with absolute image URLs,
+// on a metadata track labelled "thumbnails", where media-chrome's time
+// range finds the preview for the time under the pointer. Fetching it here
+// rather than with a <track src> keeps the <video> free of a crossorigin
+// attribute, which would make the MP4 fallback need CORS. A storyboard that
+// fails to load only loses the previews.
+function loadStoryboard(given, video) {
+  // Relative to the page, as the attribute was written; the parser needs an
+  // absolute base to resolve the sprite names against.
+  const url = new URL(given, document.baseURI).href;
   fetch(url)
     .then((res) => {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -438,32 +384,52 @@ function loadStoryboard(url, ui, video, listen) {
     })
     .then((text) => {
       const cues = parseStoryboard(text, url);
-      if (cues.length === 0) return;
-      let hideTimer = 0;
-      const show = () => {
-        const cue = storyboardCueAt(cues, video.currentTime);
-        if (!cue) return;
-        const s = ui.thumbImage.style;
-        s.backgroundImage = `url("${cue.image.replace(/"/g, '%22')}")`;
-        if (cue.rect) {
-          s.width = `${cue.rect.w}px`;
-          s.height = `${cue.rect.h}px`;
-          s.backgroundPosition = `-${cue.rect.x}px -${cue.rect.y}px`;
-        }
-        ui.thumbTime.textContent = formatTime(video.currentTime);
-        ui.thumb.hidden = false;
-        clearTimeout(hideTimer);
-      };
-      const hide = () => {
-        clearTimeout(hideTimer);
-        hideTimer = setTimeout(() => { ui.thumb.hidden = true; }, 600);
-      };
-      listen(video, 'seeking', show);
-      listen(video, 'seeked', hide);
+      if (cues.length === 0 || typeof VTTCue === 'undefined') return;
+      const track = video.addTextTrack('metadata', 'thumbnails');
+      for (const cue of cues) {
+        const cueText = storyboardCueText(cue);
+        if (cueText) track.addCue(new VTTCue(cue.start, cue.end, cueText));
+      }
+      // Cues of a disabled track are not readable.
+      track.mode = 'hidden';
     })
     .catch((err) => {
       console.warn(`Streamfront: storyboard ${url} not loaded: ${err.message}`);
     });
+}
+
+// positionKey names a video for the remembered position: its id when the
+// page gives one, else its URL without the query (which may carry a
+// short-lived token).
+function positionKey(opts) {
+  if (opts.id) return `id:${opts.id}`;
+  const url = opts.hls || opts.mp4;
+  return url ? url.split('?')[0] : '';
+}
+
+// rememberPosition saves the playhead every few seconds of playback, on
+// pause and when the page goes away, and resumes there on the next visit
+// (resume.js decides when that is worth it). Volume and mute are
+// remembered by media-chrome itself (its volume and muted preferences).
+function rememberPosition(video, key, listen) {
+  const store = createPositionStore(localStorageOrNull());
+  if (!key) return;
+  let saved = -1;
+  const save = () => {
+    if (!Number.isFinite(video.duration)) return;
+    saved = video.currentTime;
+    store.set(key, resumeAt(video.currentTime, video.duration));
+  };
+  listen(video, 'loadedmetadata', () => {
+    const at = resumeAt(store.get(key), video.duration);
+    if (at > 0 && video.currentTime < 1) video.currentTime = at;
+  });
+  listen(video, 'timeupdate', () => {
+    if (Math.abs(video.currentTime - saved) >= 5) save();
+  });
+  listen(video, 'pause', save);
+  listen(video, 'ended', () => store.set(key, 0));
+  listen(window, 'pagehide', save);
 }
 
 /** Mounts every [data-streamfront-hls] / [data-streamfront-mp4] element not mounted yet. */

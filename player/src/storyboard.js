@@ -63,3 +63,15 @@ export function storyboardCueAt(cues, t) {
   }
   return null;
 }
+
+/**
+ * storyboardCueText is a cue as media-chrome's preview thumbnail reads it
+ * from a kind="metadata" label="thumbnails" track: the absolute image URL
+ * with its #xywh fragment. Cues without a tile rectangle give null: the
+ * preview needs the rectangle.
+ */
+export function storyboardCueText(cue) {
+  if (!cue.rect) return null;
+  const { x, y, w, h } = cue.rect;
+  return `${cue.image.split('#')[0]}#xywh=${x},${y},${w},${h}`;
+}

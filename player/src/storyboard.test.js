@@ -48,3 +48,10 @@ test('reads WebVTT timestamps', () => {
   assert.ok(Number.isNaN(parseTimestamp('3.0')));
   assert.ok(Number.isNaN(parseTimestamp('aa:bb')));
 });
+
+test('storyboardCueText writes the absolute tile URL media-chrome reads', async () => {
+  const { storyboardCueText } = await import('./storyboard.js');
+  const [cue] = parseStoryboard('WEBVTT\n\n00:00.000 --> 00:05.000\nsprite.jpg#xywh=160,0,160,90\n', 'https://edge.test/videos/v/thumbs/storyboard.vtt');
+  assert.equal(storyboardCueText(cue), 'https://edge.test/videos/v/thumbs/sprite.jpg#xywh=160,0,160,90');
+  assert.equal(storyboardCueText({ image: 'https://e/a.jpg', rect: null }), null);
+});
