@@ -253,9 +253,13 @@ func defaultPublicURL(addr string) string {
 // securityHeaders sets headers every answer carries. The policy allows
 // media, images and playlist fetches from any http(s) host, since videos
 // are served by edges on other hosts, but scripts only from this site.
+// Inline styles are allowed because the player's controls (media-chrome
+// web components) style their shadow roots with <style> elements
+// (muxinc/media-chrome#898); data: media because hls.js gives each
+// subtitle track a data: WebVTT stub.
 func securityHeaders(next http.Handler) http.Handler {
-	const policy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-		"img-src 'self' data: blob: http: https:; media-src 'self' blob: http: https:; " +
+	const policy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data: blob: http: https:; media-src 'self' data: blob: http: https:; " +
 		"connect-src 'self' http: https:; worker-src 'self' blob:; object-src 'none'; " +
 		"base-uri 'self'; form-action 'self'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
