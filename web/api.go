@@ -64,7 +64,16 @@ type video struct {
 	StoryboardURL string    `json:"storyboard_url"`
 	PageURL       string    `json:"page_url"`
 	Views         int64     `json:"views"`
+	// Captions are the caption tracks (also in the master playlist).
+	Captions []caption `json:"captions"`
 	CreatedAt     time.Time `json:"created_at"`
+}
+
+// caption is one caption track of a video.
+type caption struct {
+	Lang string `json:"lang"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 // Video statuses.

@@ -46,3 +46,26 @@ func TestOEmbed_AnswersTheWatchURLWithTheEmbedPlayer(t *testing.T) {
 		t.Errorf("format=xml: %d, want 501", status)
 	}
 }
+
+// A link to a moment (?t=) starts the player there; the watch page lists
+// the captions.
+func TestWatch_StartsAtTAndListsCaptions(t *testing.T) {
+	v := readyVideo("moment0000000001", fixtureTime(0))
+	v.Captions = []caption{{Lang: "en", Name: "English", URL: v.HLSURL}, {Lang: "pt-BR", Name: "Português", URL: v.HLSURL}}
+	site := newTestSite(t, startAPI(t, []video{v}, nil))
+	for q, want := range map[string]string{"?t=30": `data-streamfront-start="30"`, "?t=1m0s": `data-streamfront-start="60"`, "?t=9999": "", "?t=abc": ""} {
+		_, body, _ := get(t, site, "/watch/"+v.ID+q)
+		has := strings.Contains(body, "data-streamfront-start")
+		if want == "" && has || want != "" && !strings.Contains(body, want) {
+			t.Errorf("%s: want %q in the player", q, want)
+		}
+	}
+	_, body, _ := get(t, site, "/embed/"+v.ID+"?t=12.5")
+	if !strings.Contains(body, `data-streamfront-start="12.5"`) {
+		t.Errorf("embed ?t=12.5 does not start there")
+	}
+	_, body, _ = get(t, site, "/watch/"+v.ID)
+	if !strings.Contains(body, `Captions: <span lang="en">English</span>, <span lang="pt-BR">Português</span>`) {
+		t.Errorf("the watch page does not list the captions")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -23,6 +24,34 @@ type watchView struct {
 	EmbedURL    string
 	EmbedCode   string // an <iframe> to copy
 	Description string // the full description, or "" when none was given
+	// Start is where a link to a moment (?t=90, ?t=1m30s) starts playing.
+	Start float64
+}
+
+// startAt reads ?t= as YouTube links write it: seconds ("90", "90s") or
+// "1h2m3s"; 0 when absent or unreadable.
+func startAt(t string, duration float64) float64 {
+	if t == "" || len(t) > 16 {
+		return 0
+	}
+	if n, err := strconv.ParseFloat(t, 64); err == nil {
+		return clampStart(n, duration)
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		return 0
+	}
+	return clampStart(d.Seconds(), duration)
+}
+
+func clampStart(s, duration float64) float64 {
+	if s <= 0 || s != s { // NaN too
+		return 0
+	}
+	if duration > 0 && s > duration {
+		return 0
+	}
+	return s
 }
 
 // videoObject is the schema.org VideoObject of a watch page
@@ -73,7 +102,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "watch", s.watchPage(v))
+	p := s.watchPage(v)
+	p.Body.(*watchView).Start = startAt(r.URL.Query().Get("t"), v.DurationS)
+	return s.render(w, http.StatusOK, "watch", p)
 }
 
 // embed renders the bare player for <iframe> embeds (the VideoObject's
@@ -84,6 +115,7 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.watchPage(v)
+	p.Body.(*watchView).Start = startAt(r.URL.Query().Get("t"), v.DurationS)
 	p.JSONLD = nil
 	p.Canonical = s.watchURL(v.ID) // the watch page is the one to index
 	p.NoIndex = true
@@ -139,7 +171,7 @@ func (s *Server) watchPage(v *video) *page {
 	if !view.Ready {
 		p.Scripts = []string{p.Assets.WatchJS}
 	}
-	p.Body = view
+	p.Body = &view
 
 	p.OpenGraph = []metaTag{
 		{"og:type", "video.other"},

@@ -59,7 +59,7 @@ const messages = {
  * @param {HTMLElement} element box to fill; its content is replaced.
  * @param {{hls?: string, mp4?: string, poster?: string, storyboard?: string, views?: string,
  *          autoplay?: boolean, title?: string, hlsConfig?: object,
- *          id?: string, resume?: boolean,
+ *          id?: string, resume?: boolean, start?: number,
  *          steering?: {samples?: number, timeoutMs?: number, maxAgeMs?: number,
  *                      startupHoldMs?: number}}} options
  */
@@ -130,7 +130,16 @@ export function mount(element, options = {}) {
     const value = Number(ui.qualityMenu.value);
     if (Number.isInteger(value)) state.setLevel(value);
   });
-  if (opts.resume !== false) rememberPosition(video, positionKey(opts), listen);
+  // A link to a moment (?t= on the page, given as the start option) wins
+  // over the remembered position.
+  const start = Number(opts.start);
+  if (Number.isFinite(start) && start > 0) {
+    listen(video, 'loadedmetadata', () => {
+      video.currentTime = Number.isFinite(video.duration) ? Math.min(start, Math.max(0, video.duration - 0.5)) : start;
+    });
+  } else if (opts.resume !== false) {
+    rememberPosition(video, positionKey(opts), listen);
+  }
 
   const fail = (message, detail) => {
     state.failed = true;
@@ -313,6 +322,7 @@ function optionsFromDataset(element) {
   if (d.streamfrontTitle) opts.title = d.streamfrontTitle;
   if (d.streamfrontViews) opts.views = d.streamfrontViews;
   if (d.streamfrontId) opts.id = d.streamfrontId;
+  if (d.streamfrontStart) opts.start = Number(d.streamfrontStart);
   if (d.streamfrontResume !== undefined) opts.resume = d.streamfrontResume !== 'false';
   if (d.streamfrontAutoplay !== undefined) opts.autoplay = d.streamfrontAutoplay !== 'false';
   return opts;
