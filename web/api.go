@@ -61,12 +61,12 @@ type video struct {
 	MP4URL       string      `json:"mp4_url"`
 	ThumbnailURL string      `json:"thumbnail_url"`
 	// StoryboardURL is the WebVTT map of scrub thumbnails, when made.
-	StoryboardURL string    `json:"storyboard_url"`
-	PageURL       string    `json:"page_url"`
-	Views         int64     `json:"views"`
+	StoryboardURL string `json:"storyboard_url"`
+	PageURL       string `json:"page_url"`
+	Views         int64  `json:"views"`
 	// Captions are the caption tracks (also in the master playlist).
-	Captions []caption `json:"captions"`
-	CreatedAt     time.Time `json:"created_at"`
+	Captions  []caption `json:"captions"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // caption is one caption track of a video.
