@@ -61,6 +61,15 @@ func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 	return ls, nil
 }
 
+// RTMPURL is where broadcasters publish (rtmp://…/live, then
+// /{stream_key}), or "" when live streaming is off.
+func (s *Server) RTMPURL() string {
+	if s.live == nil {
+		return ""
+	}
+	return s.live.cfg.RTMPURL
+}
+
 // listen opens the RTMP port (or takes the configured listener), so a
 // port in use fails the origin's start.
 func (l *liveService) listen(ctx context.Context) (net.Listener, error) {
