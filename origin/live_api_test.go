@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/streamfront/streamfront/internal/testenv"
 	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/webhooks"
 )
 
 type liveStream struct {
@@ -122,6 +124,19 @@ func TestLive_BroadcastPlaysAndBecomesAVideo(t *testing.T) {
 	b := startBackend(t)
 	base := startOriginOn(t, b, 0, withLive(t)).URL
 
+	// A webhook endpoint for the live events.
+	rc := &receiver{t: t, seen: map[string]int{}, events: map[string]webhooks.Event{}, data: map[string]map[string]any{}}
+	hook := httptest.NewServer(rc)
+	t.Cleanup(hook.Close)
+	var ep webhooks.Endpoint
+	if code := apiCall(t, http.MethodPost, base+"/api/v1/webhooks", map[string]any{"url": hook.URL,
+		"events": []string{"live.connected", "live.disconnected", "live.recording_ready"}}, &ep); code != http.StatusCreated {
+		t.Fatalf("create webhook endpoint: %d", code)
+	}
+	rc.mu.Lock()
+	rc.secret = ep.Secret
+	rc.mu.Unlock()
+
 	code, ls, body := liveCall(t, http.MethodPost, base+"/api/v1/live", `{"title": "Launch"}`)
 	if code != http.StatusCreated {
 		t.Fatalf("create: %d %s", code, body)
@@ -208,6 +223,25 @@ func TestLive_BroadcastPlaysAndBecomesAVideo(t *testing.T) {
 	if v.Title != "Launch" {
 		t.Errorf("recording title %q", v.Title)
 	}
+	// The webhook receiver got each live event (retried once: it refuses
+	// every first delivery), about this stream.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		got := rc.types()
+		if got["live.connected"] >= 1 && got["live.disconnected"] >= 1 && got["live.recording_ready"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live events received: %v", got)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	rc.mu.Lock()
+	if d := rc.data["live.recording_ready"]; d["id"] != ls.ID || d["video_id"] != v.ID || d["stream_key"] != nil {
+		t.Errorf("live.recording_ready carries %v, want the stream (without its key) and its recording", d)
+	}
+	rc.mu.Unlock()
+
 	// After the end the live HLS is gone.
 	resp, err = http.Get(ls.HLSURL)
 	if err != nil {

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/origin/catalog"
 	"github.com/streamfront/streamfront/origin/live"
 	"github.com/streamfront/streamfront/origin/webhooks"
@@ -72,87 +74,141 @@ func (r *liveRecorder) WriteSegment(ctx context.Context, seg live.RecordedSegmen
 	return r.ls.s.store.Put(ctx, key, seg.Data, "video/iso.segment")
 }
 
-// EndBroadcast starts making the recording a video; the work outlives the
-// call (which is bounded), not the origin.
-func (r *liveRecorder) EndBroadcast(_ context.Context, streamID string, broadcast int) error {
+// EndBroadcast queues making the recording a video: any origin does it,
+// and one that dies doing it leaves it to another (the segments stay in
+// S3 until the video's source is stored).
+func (r *liveRecorder) EndBroadcast(ctx context.Context, streamID string, broadcast int) error {
 	if !r.ls.records(streamID) {
 		return nil
 	}
-	r.ls.work.Go(func() { r.ls.makeRecording(r.ls.ctx, streamID, broadcast) })
-	return nil
+	body, _ := json.Marshal(recordingJob{Stream: streamID, Broadcast: broadcast})
+	_, err := r.ls.kind.Publish(ctx, fmt.Sprintf("live-recording-%s-%d", streamID, broadcast), body)
+	return err
 }
 
-// recordingWait bounds how long the origin follows a recording's video
-// to send live.recording_ready.
-const recordingWait = 30 * time.Minute
+// kindRecording is the queue's line of recordings to make into videos.
+const kindRecording = "live-recording"
+
+// recordingJob is a broadcast to make into a video.
+type recordingJob struct {
+	Stream    string `json:"stream"`
+	Broadcast int    `json:"broadcast"`
+}
+
+// handleRecording is the queue's handler of recording jobs.
+func (l *liveService) handleRecording(ctx context.Context, j *queue.Job) {
+	var job recordingJob
+	if err := json.Unmarshal(j.Body(), &job); err != nil || !catalog.ValidID(job.Stream) || job.Broadcast < 1 {
+		l.log.Error("unreadable recording job dropped", slog.String("body", string(j.Body())))
+		_ = j.Drop()
+		return
+	}
+	log := l.log.With(slog.String("stream", job.Stream), slog.Int("broadcast", job.Broadcast), slog.Int("attempt", j.Attempt))
+	vid, err := l.makeRecording(ctx, job.Stream, job.Broadcast)
+	switch {
+	case err == nil:
+		_ = j.Done()
+		if vid != "" {
+			l.work.Go(func() { l.awaitRecording(l.ctx, job.Stream, vid) })
+		}
+	case ctx.Err() != nil:
+		// Stopping: the pool gives the job back.
+	case errors.Is(err, errRecordingGone) || j.Attempt >= maxAttempts:
+		log.Error("live: recording could not be made a video", slog.Any("err", err))
+		if vid != "" {
+			l.s.failVideo(context.WithoutCancel(ctx), vid, "The broadcast's recording could not be made into a video: "+err.Error())
+		}
+		_ = j.Drop()
+	default:
+		log.Warn("live: making the recording a video failed; will retry", slog.Any("err", err))
+		_ = j.Retry(time.Duration(j.Attempt) * 2 * time.Second)
+	}
+}
+
+// errRecordingGone: nothing (usable) was recorded; trying again cannot help.
+var errRecordingGone = errors.New("nothing was recorded")
 
 // makeRecording turns broadcast of stream id into a video: a catalog
-// record at once (so the stream's video_id is known), then the MP4 made of
-// the recorded segments as its source, then the pipeline.
-func (l *liveService) makeRecording(ctx context.Context, id string, broadcast int) {
-	log := l.log.With(slog.String("stream", id), slog.Int("broadcast", broadcast))
-	rec, err := l.streams.get(ctx, id)
-	if err != nil {
-		if errors.Is(err, errNoLiveStream) {
-			_ = l.s.store.DeletePrefix(ctx, recPrefix(id, broadcast))
-		} else {
-			log.Error("live: recording not made: stream record unreadable", slog.Any("err", err))
+// record first (so the stream's video_id is known), then the MP4 made of
+// the recorded segments as its source, then the pipeline. It returns the
+// video's ID ("" when there is none to follow). Repeating it (a
+// redelivered job) continues with the same video.
+func (l *liveService) makeRecording(ctx context.Context, id string, broadcast int) (string, error) {
+	b := strconv.Itoa(broadcast)
+	var vid string
+	rec, err := l.streams.update(ctx, id, func(r *liveStream) error {
+		if r.RecordingOf == nil {
+			r.RecordingOf = map[string]string{}
 		}
-		return
-	}
-	vid := catalog.NewID(time.Now())
-	title := rec.Title
-	if title == "" {
-		title = "Live broadcast"
-	}
-	v := &catalog.Video{ID: vid, Title: title, Description: rec.Description, Tags: rec.Tags,
-		Visibility: catalog.Public, Status: catalog.Processing, Stage: "recording",
-		Source: catalog.Source{Key: catalog.SourceKey(vid), ContentType: "video/mp4",
-			Filename: fmt.Sprintf("live-%s-%d.mp4", id, broadcast)}}
-	if err := l.s.catalog.Create(ctx, v); err != nil {
-		log.Error("live: recording not made", slog.Any("err", err))
-		return
-	}
-	if _, err := l.streams.update(ctx, id, func(r *liveStream) error {
-		r.VideoID = vid
+		if r.RecordingOf[b] == "" {
+			r.RecordingOf[b] = catalog.NewID(time.Now())
+		}
+		vid = r.RecordingOf[b]
+		if r.VideoID == "" || broadcast >= r.Broadcast {
+			r.VideoID = vid
+		}
 		if !slices.Contains(r.Recordings, vid) {
 			r.Recordings = append(r.Recordings, vid)
 		}
 		return nil
-	}); err != nil {
-		log.Warn("live: recording's video not noted on the stream", slog.String("video", vid), slog.Any("err", err))
-	}
-	l.s.emit(ctx, webhooks.VideoCreated, vid, "")
-
-	size, err := l.storeRecording(ctx, id, broadcast, v.Source.Key)
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		log.Error("live: recording could not be made a video", slog.String("video", vid), slog.Any("err", err))
-		l.s.failVideo(context.WithoutCancel(ctx), vid, "The broadcast's recording could not be made into a video: "+err.Error())
-		return
-	}
-	v, err = l.s.catalog.Update(ctx, vid, func(v *catalog.Video) error {
-		v.Source.Size = size
-		v.Stage, v.Percent = "queued", 0
-		return nil
 	})
-	if err == nil {
-		err = l.s.queuePackage(ctx, vid)
+	if errors.Is(err, errNoLiveStream) {
+		// Deleted: its segments go too (the stream's delete may have run
+		// before the last ones were written).
+		return "", l.s.store.DeletePrefix(ctx, recPrefix(id, broadcast))
 	}
 	if err != nil {
-		log.Error("live: recording's video not queued", slog.String("video", vid), slog.Any("err", err))
-		l.s.failVideo(context.WithoutCancel(ctx), vid, "The broadcast's recording could not be queued for packaging; try again later.")
-		return
+		return "", err
+	}
+	v, err := l.s.catalog.Get(ctx, vid)
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		title := rec.Title
+		if title == "" {
+			title = "Live broadcast"
+		}
+		v = &catalog.Video{ID: vid, Title: title, Description: rec.Description, Tags: rec.Tags,
+			Visibility: catalog.Public, Status: catalog.Processing, Stage: stageRecording,
+			Source: catalog.Source{Key: catalog.SourceKey(vid), ContentType: "video/mp4",
+				Filename: fmt.Sprintf("live-%s-%d.mp4", id, broadcast)}}
+		if err := l.s.catalog.Create(ctx, v); err != nil {
+			return "", err
+		}
+		l.s.emit(ctx, webhooks.VideoCreated, vid, "")
+	case err != nil:
+		return "", err
+	}
+	if v.Stage == stageRecording {
+		size, err := l.storeRecording(ctx, id, broadcast, v.Source.Key)
+		if err != nil {
+			return vid, err
+		}
+		if v, err = l.s.catalog.Update(ctx, vid, func(v *catalog.Video) error {
+			v.Source.Size = size
+			v.Stage, v.Percent = "queued", 0
+			return nil
+		}); err != nil {
+			return vid, err
+		}
+	}
+	if err := l.s.queuePackage(ctx, vid); err != nil {
+		return vid, err
 	}
 	l.s.events.publish(vid, eventFor(v))
 	// The segments are in the video's source now.
 	if err := l.s.store.DeletePrefix(ctx, recPrefix(id, broadcast)); err != nil {
-		log.Warn("live: recorded segments not deleted", slog.Any("err", err))
+		l.log.Warn("live: recorded segments not deleted", slog.String("stream", id), slog.Any("err", err))
 	}
-	l.awaitRecording(ctx, id, vid)
+	return vid, nil
 }
+
+// stageRecording is the stage of a recording's video until its source is
+// stored.
+const stageRecording = "recording"
+
+// recordingWait bounds how long the origin follows a recording's video
+// to send live.recording_ready.
+const recordingWait = 30 * time.Minute
 
 // awaitRecording sends live.recording_ready once the video plays. The
 // video may be made playable by another origin, so the catalog is read.
@@ -201,7 +257,7 @@ func (l *liveService) storeRecording(ctx context.Context, id string, broadcast i
 		return 0, err
 	}
 	if len(tracks) == 0 {
-		return 0, errors.New("nothing was recorded")
+		return 0, errRecordingGone
 	}
 	dir, err := os.MkdirTemp(l.s.opt.WorkDir, "live-recording-")
 	if err != nil {
@@ -227,7 +283,7 @@ func (l *liveService) storeRecording(ctx context.Context, id string, broadcast i
 		byGen[t.generation] = append(byGen[t.generation], file)
 	}
 	if len(gens) == 0 {
-		return 0, errors.New("no track was recorded whole")
+		return 0, fmt.Errorf("%w whole", errRecordingGone)
 	}
 	slices.Sort(gens)
 	var parts []string

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/origin/live"
 	"github.com/streamfront/streamfront/origin/webhooks"
 )
@@ -33,7 +34,10 @@ type liveService struct {
 	// ctx ends with the origin's background work; assemblies run under
 	// it. Set by Serve before run.
 	ctx context.Context
-	// work is the recordings being made into videos; Serve waits for it.
+	// kind is the queue's line of recordings to make into videos; set by
+	// run before any encoder is accepted.
+	kind *queue.Kind
+	// work is the recordings followed until ready; run waits for it.
 	work sync.WaitGroup
 }
 
@@ -87,8 +91,17 @@ func (l *liveService) listen(ctx context.Context) (net.Listener, error) {
 // run serves encoders on ln until ctx is done, then waits for the
 // recordings being made into videos (which stop with ctx).
 func (l *liveService) run(ctx context.Context, ln net.Listener) error {
+	kind, err := l.s.queue.Kind(ctx, kindRecording)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	l.kind = kind
+	pool := queue.Pool{Kinds: []*queue.Kind{kind}, Slots: 1, Handle: l.handleRecording,
+		AckWait: l.s.queue.AckWait(), Logger: l.log}
+	l.work.Go(func() { _ = pool.Run(ctx) })
 	l.log.Info("live: RTMP ingest", slog.String("addr", ln.Addr().String()), slog.String("url", l.cfg.RTMPURL+"/{stream_key}"))
-	err := l.m.Serve(ctx, ln)
+	err = l.m.Serve(ctx, ln)
 	l.work.Wait()
 	return err
 }

@@ -47,10 +47,12 @@ type liveStream struct {
 	Broadcast int `json:"broadcast"`
 	// VideoID is the recording of the last broadcast that has one.
 	VideoID string `json:"video_id,omitempty"`
-	// Recordings are the videos made of every broadcast, oldest first.
-	Recordings []string  `json:"recordings,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	// Recordings are the videos made of every broadcast, oldest first;
+	// RecordingOf maps a broadcast's number to its video.
+	Recordings  []string          `json:"recordings,omitempty"`
+	RecordingOf map[string]string `json:"recording_of,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
 // errNoLiveStream is what a lookup of a stream that does not exist returns.
