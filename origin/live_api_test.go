@@ -297,3 +297,47 @@ func TestLive_ResetKeyPatchListDelete(t *testing.T) {
 		t.Fatalf("get after delete: %d", code)
 	}
 }
+
+// An origin that stops mid-broadcast ends it: the stream says ended, and
+// what was recorded becomes a video, made by another origin from the
+// queue.
+func TestLive_ABroadcastCutByAShutdownIsRecordedByAnotherOrigin(t *testing.T) {
+	b := startBackend(t)
+	first := startOriginOn(t, b, 0, withLive(t))
+	code, ls, body := liveCall(t, http.MethodPost, first.URL+"/api/v1/live", `{"title": "Cut"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	enc, _ := pushLive(t, ls.RTMPURL, 60, h264AAC...)
+	var ingest struct {
+		Status string `json:"status"`
+		Ingest struct {
+			Keyframes int `json:"keyframes"`
+		} `json:"ingest"`
+	}
+	deadline := time.Now().Add(60 * time.Second) // a guard against hanging
+	for ingest.Status != "live" || ingest.Ingest.Keyframes < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no 5 keyframes broadcast: %+v", ingest)
+		}
+		time.Sleep(200 * time.Millisecond)
+		apiCall(t, http.MethodGet, first.URL+"/api/v1/live/"+ls.ID, nil, &ingest)
+	}
+	first.stop()
+	_ = enc.Wait() // disconnected by the shutdown
+
+	second := startOriginOn(t, b, 0, withLive(t))
+	ended := waitLive(t, second.URL, ls.ID, "ended with a recording", 60*time.Second, func(l liveStream) bool {
+		return l.Status == "ended" && l.VideoID != ""
+	})
+	if ended.Error == "" {
+		t.Errorf("the stream does not say why it ended")
+	}
+	v := testenv.WaitVideo(t, second.URL, ended.VideoID, "ready or failed", 120*time.Second, func(v video) bool {
+		return v.Status == "ready" || v.Status == "failed"
+	})
+	if v.Status != "ready" || v.DurationS < 4 {
+		t.Fatalf("recording %s: %s, %.2f s (at least 5 keyframes a second apart were sent)", v.ID, v.Error, v.DurationS)
+	}
+	testenv.Decode(t, v.MP4URL)
+}

@@ -30,6 +30,9 @@ type liveService struct {
 	// learnt at their key check (which precedes every recording).
 	mu       sync.Mutex
 	noRecord map[string]bool
+	// hosted are the broadcasts this process runs (stream → broadcast),
+	// from their first connection to their end, as told by the events.
+	hosted map[string]int
 
 	// ctx ends with the origin's background work; assemblies run under
 	// it. Set by Serve before run.
@@ -45,7 +48,7 @@ type liveService struct {
 const liveEventTimeout = 10 * time.Second
 
 func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
-	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{},
+	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, hosted: map[string]int{},
 		log: s.log.With(slog.String("component", "live")), ctx: context.Background()}
 	m, err := live.New(live.Config{
 		RTMPAddr:                  cfg.RTMPAddr,
@@ -102,6 +105,7 @@ func (l *liveService) run(ctx context.Context, ln net.Listener) error {
 	l.work.Go(func() { _ = pool.Run(ctx) })
 	l.log.Info("live: RTMP ingest", slog.String("addr", ln.Addr().String()), slog.String("url", l.cfg.RTMPURL+"/{stream_key}"))
 	err = l.m.Serve(ctx, ln)
+	l.endHosted()
 	l.work.Wait()
 	return err
 }
@@ -162,12 +166,50 @@ func (l *liveService) onEvent(e live.Event) {
 		l.log.Warn("live: stream record not updated", slog.String("stream", e.StreamID),
 			slog.String("event", string(e.Kind)), slog.Any("err", err))
 	}
+	l.mu.Lock()
+	switch e.Kind {
+	case live.EventConnected:
+		l.hosted[e.StreamID] = e.Broadcast
+	case live.EventEnded:
+		delete(l.hosted, e.StreamID)
+	}
+	l.mu.Unlock()
 	once := strconv.Itoa(e.Broadcast) + "-" + strconv.FormatInt(e.At.UnixNano(), 10)
 	switch e.Kind {
 	case live.EventConnected:
 		l.emit(webhooks.LiveConnected, e.StreamID, once)
 	case live.EventDisconnected:
 		l.emit(webhooks.LiveDisconnected, e.StreamID, once)
+	}
+}
+
+// endHosted ends the broadcasts this process was running when it
+// stopped: no other process can continue them (their muxers were here),
+// so their streams say ended and what they recorded (all of it: the
+// manager's recorders are done) is made a video like that of any ended
+// broadcast. A process killed outright leaves its streams' records as
+// they were.
+func (l *liveService) endHosted() {
+	l.mu.Lock()
+	hosted := l.hosted
+	l.hosted = map[string]int{}
+	l.mu.Unlock()
+	for id, broadcast := range hosted {
+		ctx, cancel := context.WithTimeout(context.Background(), liveEventTimeout)
+		_, err := l.streams.update(ctx, id, func(rec *liveStream) error {
+			if rec.Broadcast == broadcast {
+				rec.Status = liveEnded
+				rec.Error = "The server running the broadcast stopped; start the encoder again to begin a new broadcast."
+			}
+			return nil
+		})
+		if err == nil && l.records(id) {
+			err = (&liveRecorder{ls: l}).EndBroadcast(ctx, id, broadcast)
+		}
+		cancel()
+		if err != nil && !errors.Is(err, errNoLiveStream) {
+			l.log.Warn("live: broadcast cut by the shutdown not ended", slog.String("stream", id), slog.Any("err", err))
+		}
 	}
 }
 
