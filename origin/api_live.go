@@ -25,6 +25,7 @@ func (s *Server) liveRoutes(r chi.Router) {
 	r.With(s.requireKey).Patch("/{id}", s.handle(s.patchLive))
 	r.With(s.requireKey).Delete("/{id}", s.handle(s.deleteLive))
 	r.With(s.requireKey).Post("/{id}/reset-key", s.handle(s.resetLiveKey))
+	r.Get("/{id}/events", s.handle(s.liveEvents))
 }
 
 // requireLive answers 404 with a reason when this origin has no live

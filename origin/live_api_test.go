@@ -1,7 +1,9 @@
 package origin_test
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"math"
@@ -161,6 +163,9 @@ func TestLive_BroadcastPlaysAndBecomesAVideo(t *testing.T) {
 		t.Fatalf("the stream key is shown without the API key: %s", pub)
 	}
 
+	// The stream's event stream, followed from now on.
+	sse := followLive(t, base, ls.ID)
+
 	// A wrong key is refused at the handshake: ffmpeg fails.
 	rtmpBase := strings.TrimSuffix(ls.RTMPURL, ls.StreamKey)
 	wrong, wrongErr := pushLive(t, rtmpBase+ls.ID+"-00000000000000000000000000000000", 2, h264AAC...)
@@ -196,10 +201,38 @@ func TestLive_BroadcastPlaysAndBecomesAVideo(t *testing.T) {
 	}
 	master, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "public, max-age=1" {
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "public, max-age=1" || !bytes.Contains(master, []byte("video1_stream.m3u8")) {
 		t.Fatalf("master: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
-	t.Logf("master playlist:\n%s", master)
+
+	media := base + "/videos/" + ls.ID + "/video1_stream.m3u8"
+	resp, err = http.Get(media)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "public, max-age=1" {
+		t.Fatalf("media playlist: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	segment := ""
+	for line := range strings.Lines(string(pl)) {
+		if line = strings.TrimSpace(line); strings.HasSuffix(line, ".mp4") && !strings.HasPrefix(line, "#") {
+			segment = line
+		}
+	}
+	if segment == "" {
+		t.Fatalf("no segment in the media playlist:\n%s", pl)
+	}
+	resp, err = http.Get(base + "/videos/" + ls.ID + "/" + segment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("segment %s: %d, Cache-Control %q", segment, resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
 
 	if err := enc.Wait(); err != nil {
 		t.Fatalf("ffmpeg broadcasting: %v\n%s", err, encErr)
@@ -241,6 +274,10 @@ func TestLive_BroadcastPlaysAndBecomesAVideo(t *testing.T) {
 		t.Errorf("live.recording_ready carries %v, want the stream (without its key) and its recording", d)
 	}
 	rc.mu.Unlock()
+
+	for _, kind := range []string{"status", "refused", "connected", "disconnected", "ended", "recording_ready"} {
+		sse.await(t, kind)
+	}
 
 	// After the end the live HLS is gone.
 	resp, err = http.Get(ls.HLSURL)
@@ -340,4 +377,60 @@ func TestLive_ABroadcastCutByAShutdownIsRecordedByAnotherOrigin(t *testing.T) {
 		t.Fatalf("recording %s: %s, %.2f s (at least 5 keyframes a second apart were sent)", v.ID, v.Error, v.DurationS)
 	}
 	testenv.Decode(t, v.MP4URL)
+}
+
+// liveFollower reads a live stream's Server-Sent Events.
+type liveFollower struct {
+	kinds chan string
+}
+
+func followLive(t *testing.T, base, id string) *liveFollower {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/live/"+id+"/events", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	req = req.WithContext(ctx)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		cancel()
+		t.Fatalf("live events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	f := &liveFollower{kinds: make(chan string, 1000)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if k, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				f.kinds <- k
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		resp.Body.Close()
+		<-done
+	})
+	return f
+}
+
+// await reads events until one of kind; within guards against hanging.
+func (f *liveFollower) await(t *testing.T, kind string) {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	var seen []string
+	for {
+		select {
+		case k := <-f.kinds:
+			if k == kind {
+				return
+			}
+			seen = append(seen, k)
+		case <-deadline:
+			t.Fatalf("no %q live event; after the last awaited: %v", kind, seen)
+		}
+	}
 }

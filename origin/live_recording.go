@@ -233,6 +233,7 @@ func (l *liveService) awaitRecording(ctx context.Context, id, vid string) {
 		switch v.Status {
 		case catalog.Ready:
 			l.emit(webhooks.LiveRecordingReady, id, vid)
+			l.fanout.publish(id, liveEvent{Kind: "recording_ready", Status: liveEnded, VideoID: vid})
 			return
 		case catalog.Failed:
 			return

@@ -37,6 +37,8 @@ type liveService struct {
 	// ctx ends with the origin's background work; assemblies run under
 	// it. Set by Serve before run.
 	ctx context.Context
+	// fanout tells the event streams open in this process.
+	fanout liveFanout
 	// kind is the queue's line of recordings to make into videos; set by
 	// run before any encoder is accepted.
 	kind *queue.Kind
@@ -149,7 +151,7 @@ func (l *liveService) records(id string) bool {
 func (l *liveService) onEvent(e live.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), liveEventTimeout)
 	defer cancel()
-	_, err := l.streams.update(ctx, e.StreamID, func(rec *liveStream) error {
+	rec, err := l.streams.update(ctx, e.StreamID, func(rec *liveStream) error {
 		switch e.Kind {
 		case live.EventConnected:
 			rec.Status, rec.Error, rec.Broadcast = liveLive, "", e.Broadcast
@@ -165,6 +167,9 @@ func (l *liveService) onEvent(e live.Event) {
 	if err != nil && !errors.Is(err, errNoLiveStream) {
 		l.log.Warn("live: stream record not updated", slog.String("stream", e.StreamID),
 			slog.String("event", string(e.Kind)), slog.Any("err", err))
+	}
+	if rec != nil {
+		l.fanout.publish(e.StreamID, liveEvent{Kind: string(e.Kind), Status: rec.Status, Error: rec.Error})
 	}
 	l.mu.Lock()
 	switch e.Kind {
