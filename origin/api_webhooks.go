@@ -127,6 +127,16 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
 // renderEvent is an event's data: the video as the API shows it (to the
 // key holder), or its ID once it is gone.
 func (s *Server) renderEvent(ctx context.Context, ev webhooks.Event) (any, error) {
+	if ev.Object.Type == "live_stream" && s.live != nil {
+		rec, err := s.live.streams.get(ctx, ev.Object.ID)
+		if errors.Is(err, errNoLiveStream) {
+			return map[string]string{"id": ev.Object.ID, "status": "deleted"}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.liveView(rec, false), nil
+	}
 	if ev.Object.Type != "video" {
 		return nil, nil
 	}

@@ -93,6 +93,9 @@ type Config struct {
 	// retried in the background (with backoff up to 30 s) before it is
 	// given up and logged as an error. It defaults to 10 min.
 	InvalidationRetryFor time.Duration
+	// Live, when set, turns on live streaming (RTMP ingest, live HLS,
+	// recordings). It defaults to nil: no live streams.
+	Live *LiveConfig
 	// Prices price the usage of GET /api/v1/usage's estimate. It defaults
 	// to usage.DefaultPrices (CloudFront-like and Cloudflare-Stream-like).
 	Prices usage.Prices
@@ -133,6 +136,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Live != nil {
+		c.Live.setDefaults()
+	}
 }
 
 func (c *Config) validate() error {
@@ -166,6 +172,11 @@ func (c *Config) validate() error {
 	}
 	if len(c.Edges) > 0 && c.EdgeAdminToken == "" {
 		errs = append(errs, errors.New("origin: EdgeAdminToken is required with Edges (set STREAMFRONT_EDGE_ADMIN_TOKEN to the edges' admin token)"))
+	}
+	if c.Live != nil {
+		if err := c.Live.validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -47,7 +47,9 @@ type Server struct {
 	// imageRuns and imageSlots make each image by URL once, a few at a time.
 	imageRuns  singleflight.Group
 	imageSlots chan struct{}
-	router     http.Handler
+	// live runs live streams; nil unless Config.Live is set.
+	live   *liveService
+	router http.Handler
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -80,6 +82,11 @@ func New(cfg Config) (*Server, error) {
 	s.imageSlots = make(chan struct{}, imageSlots)
 	if s.tus, err = s.resumable(); err != nil {
 		return nil, err
+	}
+	if cfg.Live != nil {
+		if s.live, err = newLiveService(s, *cfg.Live); err != nil {
+			return nil, err
+		}
 	}
 	s.router = s.routes()
 	return s, nil
@@ -127,15 +134,17 @@ func (s *Server) routes() http.Handler {
 		r.Delete("/{id}", s.handle(s.revokeKey))
 	})
 	r.Route("/api/v1/webhooks", s.webhookRoutes)
+	r.Route("/api/v1/live", s.liveRoutes)
 	r.Route("/videos/{id}", func(r chi.Router) {
 		r.Use(s.requireEdge) // only edges may fetch media, when EdgeSecret is set
-		r.Get("/master.m3u8", s.handle(s.serveMaster))
+		r.With(s.liveMaster).Get("/master.m3u8", s.handle(s.serveMaster))
 		r.Get("/master-ts.m3u8", s.handle(s.serveMasterTS)) // MPEG-TS, for old players
 		r.Get("/hls/{rendition}/{playlist}", s.handle(s.serveMediaPlaylist))
 		r.Get("/hls/{rendition}/{kind}/{file}", s.handle(s.serveSegment))
 		r.Get("/r/{file}", s.handle(s.serveMP4))
 		r.Get("/thumbs/{file}", s.handle(s.serveThumb))
 		r.Get("/{image:(thumbnail\\.(jpg|webp)|animated\\.(gif|webp))}", s.handle(s.serveImage))
+		r.Get("/{file}", s.serveLiveFile) // live HLS (live_http.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "Nothing is at this address.")
@@ -288,6 +297,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			AckWait: s.queue.AckWait(), Logger: s.log}
 		_ = pool.Run(jobsCtx)
 	}()
+	if s.live != nil {
+		rtmp, err := s.live.listen(ctx)
+		if err != nil {
+			stopJobs()
+			wg.Wait()
+			ln.Close()
+			return err
+		}
+		s.live.ctx = jobsCtx // before any recording can start
+		wg.Go(func() { _ = s.live.run(jobsCtx, rtmp) })
+	}
 	s.log.Info("origin listening", slog.String("addr", ln.Addr().String()))
 	err = srv.Serve(ctx, ln)
 	stopJobs()

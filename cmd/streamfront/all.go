@@ -41,6 +41,14 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		edges += "  " + u
 	}
 	apiKey := string(d.Secrets.APIKey)
+	live := ""
+	if st.RTMPURL != "" {
+		live = fmt.Sprintf(`
+Go live (RTMP in, low-latency HLS out; OBS: Server %s, Stream Key from the API):
+  curl -H "Authorization: Bearer %s" -d '{"title":"My stream"}' %s/api/v1/live
+  ffmpeg -re -f lavfi -i testsrc=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -preset veryfast -tune zerolatency -g 60 -c:a aac -f flv <rtmp_url>
+`, st.RTMPURL, apiKey, st.WebURL)
+	}
 	fmt.Fprintf(stdout, `
 Streamfront is running (%s).
 
@@ -51,12 +59,21 @@ Streamfront is running (%s).
   Origin      %s   (%d encoding worker(s) in this process)
   S3          %s  (data in %s)
   NATS        %s  (jobs)
+  RTMP        %s
 
 Upload from the command line:
   curl -H "Authorization: Bearer %s" -F file=@video.mp4 -F title="My video" %s/api/v1/videos
-
+%s
 Press Ctrl-C to stop.
-`, d.Path, st.WebURL, st.WebURL, apiKey, st.RouterURL, edges, st.OriginURL, len(st.Workers), st.S3.Endpoint(), d.Local.DataDir, st.NATS.URL(), apiKey, st.WebURL)
+`, d.Path, st.WebURL, st.WebURL, apiKey, st.RouterURL, edges, st.OriginURL, len(st.Workers), st.S3.Endpoint(), d.Local.DataDir, st.NATS.URL(), rtmpLine(st.RTMPURL), apiKey, st.WebURL, live)
 	<-ctx.Done()
 	return st.Close()
+}
+
+// rtmpLine says where encoders publish, or that live streaming is off.
+func rtmpLine(u string) string {
+	if u == "" {
+		return "(live streaming off: live.enabled)"
+	}
+	return u + "/{stream_key}   (live streams)"
 }

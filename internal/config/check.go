@@ -41,6 +41,7 @@ func (l *Loaded) validate() error {
 
 	l.validateSigning(add)
 	l.validateEdges(add)
+	l.validateLive(add)
 
 	names := map[string]bool{}
 	for i, r := range f.Worker.Ladder {
@@ -137,6 +138,32 @@ func (l *Loaded) validate() error {
 		return ps
 	}
 	return nil
+}
+
+func (l *Loaded) validateLive(add func(string, string, ...any)) {
+	lv := l.File.Live
+	if !lv.Enabled {
+		return
+	}
+	if lv.RTMPAddr == "" {
+		add("live.rtmp_addr", "is required with live.enabled (e.g. :1935)")
+	}
+	if lv.RTMPURL != "" {
+		if u, err := url.Parse(lv.RTMPURL); err != nil || (u.Scheme != "rtmp" && u.Scheme != "rtmps") || u.Host == "" {
+			add("live.rtmp_url", "%q must be an rtmp:// URL, e.g. rtmp://live.example.com/live", lv.RTMPURL)
+		}
+	}
+	for key, d := range map[string]Duration{
+		"live.reconnect_window": lv.ReconnectWindow, "live.part_target": lv.PartTarget,
+		"live.segment_target": lv.SegmentTarget, "live.standard_segment_target": lv.StandardSegmentTarget,
+	} {
+		if d <= 0 {
+			add(key, "must be more than 0")
+		}
+	}
+	if lv.PartTarget > 0 && lv.PartTarget >= lv.SegmentTarget {
+		add("live.part_target", "%v must be shorter than live.segment_target %v (a segment is made of parts)", lv.PartTarget.D(), lv.SegmentTarget.D())
+	}
 }
 
 func (l *Loaded) validateSigning(add func(string, string, ...any)) {

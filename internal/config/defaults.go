@@ -24,6 +24,11 @@ func Default() *File {
 			LeaseTTL: Duration(90 * time.Second), SignedURLTTL: Duration(6 * time.Hour),
 			InvalidationTimeout: Duration(time.Second), InvalidationRetryFor: Duration(10 * time.Minute),
 		},
+		Live: Live{
+			RTMPAddr: ":1935", ReconnectWindow: Duration(60 * time.Second),
+			PartTarget: Duration(200 * time.Millisecond), SegmentTarget: Duration(time.Second),
+			StandardSegmentTarget: Duration(2 * time.Second),
+		},
 		Worker: Worker{
 			Addr: ":8094", MaxEncodes: 1,
 			Ladder: []Rung{

@@ -13,6 +13,7 @@ type File struct {
 	Site     Site    `yaml:"site"`
 	Media    Media   `yaml:"media"`
 	Origin   Origin  `yaml:"origin"`
+	Live     Live    `yaml:"live"`
 	Worker   Worker  `yaml:"worker"`
 	// Edge holds the settings every edge shares; Edges lists the edges.
 	Edge   Edge       `yaml:"edge"`
@@ -117,6 +118,28 @@ type Origin struct {
 	SignedURLTTL         Duration `yaml:"signed_url_ttl"`
 	InvalidationTimeout  Duration `yaml:"invalidation_timeout"`
 	InvalidationRetryFor Duration `yaml:"invalidation_retry_for"`
+}
+
+// Live is live streaming, run by the origin (origin.LiveConfig): RTMP in,
+// HLS out under the media URLs, every broadcast recorded as a video.
+type Live struct {
+	// Enabled turns it on; off, /api/v1/live answers 404.
+	Enabled bool `yaml:"enabled"`
+	// RTMPAddr is where encoders (OBS, ffmpeg) connect.
+	RTMPAddr string `yaml:"rtmp_addr"`
+	// RTMPURL is the base of the rtmp_url broadcasters are given, as they
+	// reach the origin (e.g. rtmp://live.example.com/live); empty derives
+	// rtmp://localhost:PORT/live from rtmp_addr.
+	RTMPURL string `yaml:"rtmp_url"`
+	// ReconnectWindow is how long a broadcast waits for its encoder to
+	// come back before it ends and its recording becomes a video.
+	ReconnectWindow Duration `yaml:"reconnect_window"`
+	// PartTarget is the low-latency part duration (players buffer about
+	// three); SegmentTarget and StandardSegmentTarget the minimum segment
+	// durations of low-latency and standard streams.
+	PartTarget            Duration `yaml:"part_target"`
+	SegmentTarget         Duration `yaml:"segment_target"`
+	StandardSegmentTarget Duration `yaml:"standard_segment_target"`
 }
 
 // Worker is every encoding worker's settings.

@@ -64,6 +64,13 @@ func (f *File) OriginConfig() origin.Config {
 	for _, n := range f.Edges {
 		cfg.Edges = append(cfg.Edges, n.edgeBase())
 	}
+	if l := f.Live; l.Enabled {
+		cfg.Live = &origin.LiveConfig{
+			RTMPAddr: l.RTMPAddr, RTMPURL: l.RTMPURL, ReconnectWindow: l.ReconnectWindow.D(),
+			PartTarget: l.PartTarget.D(), SegmentTarget: l.SegmentTarget.D(),
+			StandardSegmentTarget: l.StandardSegmentTarget.D(),
+		}
+	}
 	return cfg
 }
 

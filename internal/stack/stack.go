@@ -66,7 +66,10 @@ type Stack struct {
 	// to an edge.
 	RouterURL string
 	EdgeURLs  []string
-	S3        *s3server.Server
+	// RTMPURL is where broadcasters publish (rtmp://…/live, then
+	// /{stream_key}); empty unless live.enabled.
+	RTMPURL string
+	S3      *s3server.Server
 
 	NATS   *natsserver.Server
 	Origin *origin.Server
@@ -196,9 +199,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 	oc := d.OriginConfig()
 	oc.Logger = cfg.Logger
+	if oc.Live != nil {
+		// Listened on now, so a free port (":0" in tests) is known to the
+		// rtmp_url the API gives out.
+		if oc.Live.RTMPListener, err = listen(oc.Live.RTMPAddr); err != nil {
+			return nil, fmt.Errorf("stack: live.rtmp_addr: %w", err)
+		}
+		pending = append(pending, oc.Live.RTMPListener)
+	}
 	if st.Origin, err = origin.New(oc); err != nil {
 		return nil, err
 	}
+	st.RTMPURL = st.Origin.RTMPURL()
 	for i := range d.Local.Workers {
 		wc := d.WorkerConfig(fmt.Sprintf("worker-%d", i+1))
 		wc.Addr, wc.Logger = "-", cfg.Logger // one process: the origin's /metrics is the stack's

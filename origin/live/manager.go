@@ -406,3 +406,10 @@ func (m *Manager) segmentDuration(l Latency) time.Duration {
 	}
 	return m.cfg.LowLatencySegmentDuration
 }
+
+// Broadcasting reports whether stream id has a broadcast on (live, or
+// waiting in its reconnect window): whether its HLS answers.
+func (m *Manager) Broadcasting(id string) bool {
+	mux, _ := m.muxerFor(id)
+	return mux != nil
+}

@@ -1,0 +1,61 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamfront/streamfront/internal/config"
+)
+
+func TestLive_OffByDefaultOnWithItsKeys(t *testing.T) {
+	l, err := config.Parse("deploy.yaml", []byte("log_level: info\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.OriginConfig().Live != nil {
+		t.Fatal("live streaming is on in a file that does not ask for it")
+	}
+	yaml := `live:
+  enabled: true
+  rtmp_addr: 127.0.0.1:1936
+  rtmp_url: rtmp://live.example.com/live
+  reconnect_window: 5s
+  part_target: 300ms
+`
+	l, err = config.Parse("deploy.yaml", []byte(yaml), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := l.OriginConfig().Live
+	if lc == nil {
+		t.Fatal("live.enabled did not reach the origin")
+	}
+	if lc.RTMPAddr != "127.0.0.1:1936" || lc.RTMPURL != "rtmp://live.example.com/live" ||
+		lc.ReconnectWindow != 5*time.Second || lc.PartTarget != 300*time.Millisecond ||
+		lc.SegmentTarget != time.Second || lc.StandardSegmentTarget != 2*time.Second {
+		t.Fatalf("origin's live config: %+v", *lc)
+	}
+}
+
+func TestLive_MistakesAreReported(t *testing.T) {
+	yaml := `live:
+  enabled: true
+  rtmp_url: http://live.example.com/live
+  part_target: 2s
+  reconect_window: 5s
+`
+	_, err := config.Parse("deploy.yaml", []byte(yaml), noEnv)
+	if err == nil || !strings.Contains(err.Error(), `unknown key "reconect_window" (did you mean "reconnect_window"?)`) {
+		t.Fatalf("a mistyped key is not reported: %v", err)
+	}
+	_, err = config.Parse("deploy.yaml", []byte(strings.ReplaceAll(yaml, "  reconect_window: 5s\n", "")), noEnv)
+	for _, want := range []string{
+		`live.rtmp_url: "http://live.example.com/live" must be an rtmp:// URL`,
+		"live.part_target: 2s must be shorter than live.segment_target 1s",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package origin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/streamfront/streamfront/internal/queue"
+	"github.com/streamfront/streamfront/origin/live"
+	"github.com/streamfront/streamfront/origin/webhooks"
+)
+
+// liveService joins the live stream manager (origin/live) to the origin:
+// it tells the manager which stream a key opens, keeps the stream records
+// in S3 up to date with what the manager sees, sends the webhook events,
+// and turns recordings into videos.
+type liveService struct {
+	s       *Server
+	cfg     LiveConfig
+	streams liveStore
+	m       *live.Manager
+	log     *slog.Logger
+
+	// noRecord holds the streams whose broadcasts are not recorded, as
+	// learnt at their key check (which precedes every recording).
+	mu       sync.Mutex
+	noRecord map[string]bool
+	// hosted are the broadcasts this process runs (stream → broadcast),
+	// from their first connection to their end, as told by the events.
+	hosted map[string]int
+
+	// ctx ends with the origin's background work; assemblies run under
+	// it. Set by Serve before run.
+	ctx context.Context
+	// fanout tells the event streams open in this process.
+	fanout liveFanout
+	// kind is the queue's line of recordings to make into videos; set by
+	// run before any encoder is accepted.
+	kind *queue.Kind
+	// work is the recordings followed until ready; run waits for it.
+	work sync.WaitGroup
+}
+
+// liveEventTimeout bounds the S3 update that records one event.
+const liveEventTimeout = 10 * time.Second
+
+func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
+	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, hosted: map[string]int{},
+		log: s.log.With(slog.String("component", "live")), ctx: context.Background()}
+	m, err := live.New(live.Config{
+		RTMPAddr:                  cfg.RTMPAddr,
+		Keys:                      ls.lookupKey,
+		ReconnectWindow:           cfg.ReconnectWindow,
+		PartDuration:              cfg.PartTarget,
+		LowLatencySegmentDuration: cfg.SegmentTarget,
+		StandardSegmentDuration:   cfg.StandardSegmentTarget,
+		Recorder:                  &liveRecorder{ls: ls},
+		OnEvent:                   ls.onEvent,
+		Logger:                    s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ls.m = m
+	return ls, nil
+}
+
+// RTMPURL is where broadcasters publish (rtmp://…/live, then
+// /{stream_key}), or "" when live streaming is off.
+func (s *Server) RTMPURL() string {
+	if s.live == nil {
+		return ""
+	}
+	return s.live.cfg.RTMPURL
+}
+
+// listen opens the RTMP port (or takes the configured listener), so a
+// port in use fails the origin's start.
+func (l *liveService) listen(ctx context.Context) (net.Listener, error) {
+	if l.cfg.RTMPListener != nil {
+		return l.cfg.RTMPListener, nil
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", l.cfg.RTMPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("origin: live: listen for RTMP on %s: %w", l.cfg.RTMPAddr, err)
+	}
+	return ln, nil
+}
+
+// run serves encoders on ln until ctx is done, then waits for the
+// recordings being made into videos (which stop with ctx).
+func (l *liveService) run(ctx context.Context, ln net.Listener) error {
+	kind, err := l.s.queue.Kind(ctx, kindRecording)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	l.kind = kind
+	pool := queue.Pool{Kinds: []*queue.Kind{kind}, Slots: 1, Handle: l.handleRecording,
+		AckWait: l.s.queue.AckWait(), Logger: l.log}
+	l.work.Go(func() { _ = pool.Run(ctx) })
+	l.log.Info("live: RTMP ingest", slog.String("addr", ln.Addr().String()), slog.String("url", l.cfg.RTMPURL+"/{stream_key}"))
+	err = l.m.Serve(ctx, ln)
+	l.endHosted()
+	l.work.Wait()
+	return err
+}
+
+// lookupKey is the manager's key check: the key names its stream, whose
+// record must hold that very key (a reset key, or a deleted stream's,
+// opens nothing).
+func (l *liveService) lookupKey(ctx context.Context, key string) (live.Stream, error) {
+	id, ok := streamIDOfKey(key)
+	if !ok {
+		return live.Stream{}, live.ErrUnknownKey
+	}
+	rec, err := l.streams.get(ctx, id)
+	if errors.Is(err, errNoLiveStream) {
+		return live.Stream{}, live.ErrUnknownKey
+	}
+	if err != nil {
+		return live.Stream{}, err
+	}
+	if !keyMatches(rec.StreamKey, key) {
+		return live.Stream{}, live.ErrUnknownKey
+	}
+	l.mu.Lock()
+	if rec.Record {
+		delete(l.noRecord, id)
+	} else {
+		l.noRecord[id] = true
+	}
+	l.mu.Unlock()
+	return live.Stream{ID: id, Latency: live.Latency(rec.Latency)}, nil
+}
+
+func (l *liveService) records(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.noRecord[id]
+}
+
+// onEvent keeps the stream's record in step with the manager and tells
+// webhook receivers. Events come in order from one goroutine.
+func (l *liveService) onEvent(e live.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), liveEventTimeout)
+	defer cancel()
+	rec, err := l.streams.update(ctx, e.StreamID, func(rec *liveStream) error {
+		switch e.Kind {
+		case live.EventConnected:
+			rec.Status, rec.Error, rec.Broadcast = liveLive, "", e.Broadcast
+		case live.EventDisconnected:
+			rec.Status, rec.Error = liveIdle, e.Reason
+		case live.EventEnded:
+			rec.Status = liveEnded
+		case live.EventRefused:
+			rec.Error = e.Reason
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNoLiveStream) {
+		l.log.Warn("live: stream record not updated", slog.String("stream", e.StreamID),
+			slog.String("event", string(e.Kind)), slog.Any("err", err))
+	}
+	if rec != nil {
+		l.fanout.publish(e.StreamID, liveEvent{Kind: string(e.Kind), Status: rec.Status, Error: rec.Error})
+	}
+	l.mu.Lock()
+	switch e.Kind {
+	case live.EventConnected:
+		l.hosted[e.StreamID] = e.Broadcast
+	case live.EventEnded:
+		delete(l.hosted, e.StreamID)
+	}
+	l.mu.Unlock()
+	once := strconv.Itoa(e.Broadcast) + "-" + strconv.FormatInt(e.At.UnixNano(), 10)
+	switch e.Kind {
+	case live.EventConnected:
+		l.emit(webhooks.LiveConnected, e.StreamID, once)
+	case live.EventDisconnected:
+		l.emit(webhooks.LiveDisconnected, e.StreamID, once)
+	}
+}
+
+// endHosted ends the broadcasts this process was running when it
+// stopped: no other process can continue them (their muxers were here),
+// so their streams say ended and what they recorded (all of it: the
+// manager's recorders are done) is made a video like that of any ended
+// broadcast. A process killed outright leaves its streams' records as
+// they were.
+func (l *liveService) endHosted() {
+	l.mu.Lock()
+	hosted := l.hosted
+	l.hosted = map[string]int{}
+	l.mu.Unlock()
+	for id, broadcast := range hosted {
+		ctx, cancel := context.WithTimeout(context.Background(), liveEventTimeout)
+		_, err := l.streams.update(ctx, id, func(rec *liveStream) error {
+			if rec.Broadcast == broadcast {
+				rec.Status = liveEnded
+				rec.Error = "The server running the broadcast stopped; start the encoder again to begin a new broadcast."
+			}
+			return nil
+		})
+		if err == nil && l.records(id) {
+			err = (&liveRecorder{ls: l}).EndBroadcast(ctx, id, broadcast)
+		}
+		cancel()
+		if err != nil && !errors.Is(err, errNoLiveStream) {
+			l.log.Warn("live: broadcast cut by the shutdown not ended", slog.String("stream", id), slog.Any("err", err))
+		}
+	}
+}
+
+// emit queues a webhook event about live stream id.
+func (l *liveService) emit(typ, id, once string) {
+	if l.s.hooks == nil {
+		return
+	}
+	ev := webhooks.NewEvent(typ, webhooks.Object{Type: "live_stream", ID: id}, once, time.Now())
+	if err := l.s.hooks.Emit(context.Background(), ev); err != nil {
+		l.log.Warn("webhook event not queued", slog.String("stream", id), slog.String("type", typ), slog.Any("err", err))
+	}
+}
