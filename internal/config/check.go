@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/internal/urlsign"
 	"github.com/streamfront/streamfront/packager/transcode"
 )
@@ -121,6 +122,7 @@ func (l *Loaded) validate() error {
 		if b.MaxTTL != 0 && b.MaxTTL < b.MinTTL {
 			add(key+".max_ttl", "%v is below min_ttl %v", b.MaxTTL.D(), b.MinTTL.D())
 		}
+		checkPolicy(add, key, b.Policy)
 	}
 	if len(ps) > 0 {
 		return ps
@@ -259,6 +261,15 @@ func (l *Loaded) Check(roles ...string) error {
 		return ps
 	}
 	return nil
+}
+
+// checkPolicy reports a behaviour's policy that the edge does not know.
+func checkPolicy(add func(string, string, ...any), key, policy string) {
+	switch edge.Policy(policy) {
+	case "", edge.PolicyVideos, edge.PolicyRFC9111, edge.PolicyPass:
+	default:
+		add(key+".policy", "%q is not a caching policy: videos (Streamfront's video delivery), rfc9111 (cache by the origin's headers) or pass (never cache)", policy)
+	}
 }
 
 func httpURL(s string) bool {

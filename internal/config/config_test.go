@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/internal/testenv"
 )
@@ -149,5 +150,33 @@ origin:
 	_, err = config.Parse("d.yaml", []byte("origin:\n  addr: ${HOSTILE}:8090\n"), getenv)
 	if err == nil || !strings.Contains(err.Error(), "d.yaml:2: the value of HOSTILE holds characters YAML gives meaning to") {
 		t.Errorf("a hostile value inside a plain value: %v", err)
+	}
+}
+
+func TestEdge_CacheAllAndPolicies(t *testing.T) {
+	l, err := config.Parse("d.yaml", []byte(`edge:
+  cache_all: true
+  behaviors:
+    - pattern: /api/**
+      policy: pass
+    - pattern: /assets/**
+      policy: rfc9111
+      query_keys: [v]
+`), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := l.EdgeConfig(config.EdgeNode{Name: "e1"})
+	if !cfg.CacheAll {
+		t.Error("edge.cache_all did not reach edge.Config.CacheAll")
+	}
+	if len(cfg.Behaviors) != 2 || cfg.Behaviors[0].Policy != edge.PolicyPass || cfg.Behaviors[1].Policy != edge.PolicyRFC9111 ||
+		len(cfg.Behaviors[1].QueryKeys) != 1 {
+		t.Errorf("behaviors = %+v", cfg.Behaviors)
+	}
+
+	_, err = config.Parse("d.yaml", []byte("edge:\n  behaviors:\n    - pattern: /x/**\n      policy: forever\n"), noEnv)
+	if want := `d.yaml:4: edge.behaviors[0].policy: "forever" is not a caching policy`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error does not say %q:\n%v", want, err)
 	}
 }

@@ -157,7 +157,11 @@ type Edge struct {
 	NegativeTTL          Duration    `yaml:"negative_ttl"`
 	StaleWhileRevalidate Duration    `yaml:"stale_while_revalidate"`
 	StaleIfError         OptDuration `yaml:"stale_if_error"`
-	// Behaviors override the TTLs and the cache key by path (first match).
+	// CacheAll caches every path by RFC 9111, not only /videos/ (which
+	// keeps the video policy); behaviors may still set another policy.
+	CacheAll bool `yaml:"cache_all"`
+	// Behaviors override the policy, the TTLs and the cache key by path
+	// (first match).
 	Behaviors []Behavior `yaml:"behaviors"`
 
 	CORSOrigin string `yaml:"cors_origin"`
@@ -173,7 +177,10 @@ type Edge struct {
 
 // Behavior is edge.Behavior: zero TTLs take the edge's.
 type Behavior struct {
-	Pattern     string   `yaml:"pattern"`
+	Pattern string `yaml:"pattern"`
+	// Policy is videos, rfc9111 or pass; empty takes the path's default
+	// (videos under /videos/, else rfc9111 with cache_all, else pass).
+	Policy      string   `yaml:"policy"`
 	DefaultTTL  Duration `yaml:"default_ttl"`
 	MinTTL      Duration `yaml:"min_ttl"`
 	MaxTTL      Duration `yaml:"max_ttl"`

@@ -114,7 +114,7 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		OriginSecret:      string(f.Secrets.EdgeSecret),
 		ReadHeaderTimeout: e.ReadHeaderTimeout.D(), ReadTimeout: e.ReadTimeout.D(), WriteTimeout: e.WriteTimeout.D(),
 		IdleTimeout: e.IdleTimeout.D(), ShutdownTimeout: e.ShutdownTimeout.D(),
-		DisableFastPath: !e.FastPath,
+		DisableFastPath: !e.FastPath, CacheAll: e.CacheAll,
 		TLSCertFile:     n.TLSCert, TLSKeyFile: n.TLSKey,
 	}
 	for _, sh := range n.Shields {
@@ -132,7 +132,7 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		cfg.SigningKeys[k.ID] = []byte(k.Secret)
 	}
 	for _, b := range e.Behaviors {
-		bh := edge.Behavior{Pattern: b.Pattern, DefaultTTL: b.DefaultTTL.D(), MinTTL: b.MinTTL.D(), MaxTTL: b.MaxTTL.D(), NegativeTTL: b.NegativeTTL.D()}
+		bh := edge.Behavior{Pattern: b.Pattern, Policy: edge.Policy(b.Policy), DefaultTTL: b.DefaultTTL.D(), MinTTL: b.MinTTL.D(), MaxTTL: b.MaxTTL.D(), NegativeTTL: b.NegativeTTL.D()}
 		if b.QueryKeys != nil {
 			bh.QueryKeys = append([]string{}, *b.QueryKeys...)
 		}
