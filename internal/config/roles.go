@@ -115,7 +115,7 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		ReadHeaderTimeout: e.ReadHeaderTimeout.D(), ReadTimeout: e.ReadTimeout.D(), WriteTimeout: e.WriteTimeout.D(),
 		IdleTimeout: e.IdleTimeout.D(), ShutdownTimeout: e.ShutdownTimeout.D(),
 		DisableFastPath: !e.FastPath, CacheAll: e.CacheAll,
-		TLSCertFile:     n.TLSCert, TLSKeyFile: n.TLSKey,
+		TLSCertFile: n.TLSCert, TLSKeyFile: n.TLSKey,
 	}
 	for _, sh := range n.Shields {
 		if other, err := f.EdgeNode(sh); err == nil {
