@@ -63,6 +63,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if v.public() {
+		// A private video's page carries signed URLs: never shared.
+		w.Header().Set("Cache-Control", sharedPageCacheControl)
+	}
 	return s.render(w, http.StatusOK, "watch", s.watchPage(v))
 }
 
