@@ -34,10 +34,8 @@ func newOriginTransport(cfg Config) *http.Transport {
 // origin.
 func (e *Edge) fetch(ctx context.Context, key, requestURI string, setHeaders func(http.Header)) (*http.Response, error) {
 	d, path := e.dists.ofKey(key)
-	if i := len(path); i > 0 {
-		if j := strings.IndexAny(path, "?"+string(sliceKeySep)); j >= 0 {
-			path = path[:j]
-		}
+	if j := strings.IndexAny(path, "?"+string(sliceKeySep)); j >= 0 {
+		path = path[:j] // the object's path: what behaviours match
 	}
 	origin := d.originFor(path)
 	// Shields serve the default distribution only: they get the path
