@@ -26,6 +26,9 @@ type Behavior struct {
 	// fields of the same names mean, for these paths; zero takes the
 	// Config's value.
 	DefaultTTL, MinTTL, MaxTTL, NegativeTTL time.Duration
+	// Origin names the distribution's origin (Distribution.Origins) that
+	// fills and passes these paths. Empty takes the distribution's first.
+	Origin string
 	// QueryKeys lists the query parameters that count in the cache key
 	// (others are ignored, and the kept ones are put in order, so
 	// "?b=2&a=1" and "?a=1&b=2&utm=x" share one entry when a and b count).
@@ -58,16 +61,21 @@ const (
 type behavior struct {
 	re        *regexp.Regexp
 	ttl       ttlPolicy
-	policy    Policy   // empty: the path's default
-	queryKeys []string // nil: the whole query counts
+	policy    Policy    // empty: the path's default
+	queryKeys []string  // nil: the whole query counts
+	origin    *upstream // where fills and pass-through of these paths go
 }
 
-func compileBehaviors(cfg Config, base ttlPolicy) ([]behavior, error) {
+// compileBehaviors compiles a distribution's behaviours; where names the
+// list in errors ("Behaviors", "Distributions[1].Behaviors"), origins are
+// the distribution's by name and def is the origin of behaviours that name
+// none.
+func compileBehaviors(bs []Behavior, where string, base ttlPolicy, origins map[string]*upstream, def *upstream) ([]behavior, error) {
 	var out []behavior
-	for i, b := range cfg.Behaviors {
+	for i, b := range bs {
 		re, err := compileGlob(b.Pattern)
-		if err != nil || b.Pattern == "" {
-			return nil, fmt.Errorf("edge config: Behaviors[%d] pattern %q: %v", i, b.Pattern, err)
+		if err != nil || !strings.HasPrefix(b.Pattern, "/") {
+			return nil, fmt.Errorf("%s[%d] pattern %q must be a path glob starting with /", where, i, b.Pattern)
 		}
 		p := base
 		for _, f := range []struct {
@@ -75,35 +83,41 @@ func compileBehaviors(cfg Config, base ttlPolicy) ([]behavior, error) {
 			v   time.Duration
 		}{{&p.defaultTTL, b.DefaultTTL}, {&p.minTTL, b.MinTTL}, {&p.maxTTL, b.MaxTTL}, {&p.negativeTTL, b.NegativeTTL}} {
 			if f.v < 0 {
-				return nil, fmt.Errorf("edge config: Behaviors[%d] (%s) has a negative TTL", i, b.Pattern)
+				return nil, fmt.Errorf("%s[%d] (%s) has a negative TTL", where, i, b.Pattern)
 			}
 			if f.v > 0 {
 				*f.dst = f.v
 			}
 		}
 		if p.minTTL > p.maxTTL {
-			return nil, fmt.Errorf("edge config: Behaviors[%d] (%s): MinTTL %v is above MaxTTL %v", i, b.Pattern, p.minTTL, p.maxTTL)
+			return nil, fmt.Errorf("%s[%d] (%s): MinTTL %v is above MaxTTL %v", where, i, b.Pattern, p.minTTL, p.maxTTL)
 		}
 		switch b.Policy {
 		case "", PolicyVideos, PolicyRFC9111, PolicyPass:
 		default:
-			return nil, fmt.Errorf("edge config: Behaviors[%d] (%s): policy %q must be %q, %q or %q", i, b.Pattern, b.Policy, PolicyVideos, PolicyRFC9111, PolicyPass)
+			return nil, fmt.Errorf("%s[%d] (%s): policy %q must be %q, %q or %q", where, i, b.Pattern, b.Policy, PolicyVideos, PolicyRFC9111, PolicyPass)
+		}
+		o := def
+		if b.Origin != "" {
+			if o = origins[b.Origin]; o == nil {
+				return nil, fmt.Errorf("%s[%d] (%s): origin %q is not one of the distribution's origins", where, i, b.Pattern, b.Origin)
+			}
 		}
 		var keys []string
 		if b.QueryKeys != nil {
 			keys = append([]string{}, b.QueryKeys...) // non-nil even when empty: "ignore the query"
 			slices.Sort(keys)
 		}
-		out = append(out, behavior{re: re, ttl: p, policy: b.Policy, queryKeys: keys})
+		out = append(out, behavior{re: re, ttl: p, policy: b.Policy, queryKeys: keys, origin: o})
 	}
 	return out, nil
 }
 
 // behaviorFor is the behavior of path, or nil.
-func (e *Edge) behaviorFor(path string) *behavior {
-	for i := range e.behaviors {
-		if e.behaviors[i].re.MatchString(path) {
-			return &e.behaviors[i]
+func (d *distribution) behaviorFor(path string) *behavior {
+	for i := range d.behaviors {
+		if d.behaviors[i].re.MatchString(path) {
+			return &d.behaviors[i]
 		}
 	}
 	return nil
@@ -111,53 +125,71 @@ func (e *Edge) behaviorFor(path string) *behavior {
 
 // policyFor is the caching policy of a request path: its behavior's, or
 // the path's default (see Behavior.Policy).
-func (e *Edge) policyFor(path string) Policy {
-	if len(e.behaviors) > 0 {
-		if b := e.behaviorFor(path); b != nil && b.policy != "" {
+func (d *distribution) policyFor(path string) Policy {
+	if len(d.behaviors) > 0 {
+		if b := d.behaviorFor(path); b != nil && b.policy != "" {
 			return b.policy
 		}
 	}
 	switch {
 	case strings.HasPrefix(path, "/videos/"):
 		return PolicyVideos
-	case e.cfg.CacheAll:
+	case d.cacheAll:
 		return PolicyRFC9111
 	}
 	return PolicyPass
 }
 
+// originFor is the origin of a request path: its behavior's, or the
+// distribution's first.
+func (d *distribution) originFor(path string) *upstream {
+	if len(d.behaviors) > 0 {
+		if b := d.behaviorFor(path); b != nil {
+			return b.origin
+		}
+	}
+	return d.origin
+}
+
 // ttlFor is the TTL policy of a cache key's path.
 func (e *Edge) ttlFor(key string) ttlPolicy {
-	path := key
+	d, path := e.dists.ofKey(key)
 	if i := strings.IndexAny(path, "?"+string(sliceKeySep)); i >= 0 {
 		path = path[:i]
 	}
 	p := e.ttl
-	if len(e.behaviors) > 0 {
-		if b := e.behaviorFor(path); b != nil {
+	if len(d.behaviors) > 0 {
+		if b := d.behaviorFor(path); b != nil {
 			p = b.ttl
 		}
 	}
-	p.rfc = e.policyFor(path) == PolicyRFC9111
+	p.rfc = d.policyFor(path) == PolicyRFC9111
 	return p
 }
 
-// keyOf is the cache key of a path and raw query: the path, then the query
-// parameters that count (see Behavior.QueryKeys), never the token.
+// keyOf is the cache key of a path and raw query in the default
+// distribution.
 func (e *Edge) keyOf(path, rawQuery string) string {
+	return e.dists.def.keyOf(path, rawQuery)
+}
+
+// keyOf is the cache key of a path and raw query: the distribution's key
+// prefix, the path, then the query parameters that count (see
+// Behavior.QueryKeys), never the token.
+func (d *distribution) keyOf(path, rawQuery string) string {
 	if rawQuery == "" {
-		return path
+		return d.keyPrefix + path
 	}
 	q := withoutToken(rawQuery)
-	if q != "" && len(e.behaviors) > 0 {
-		if b := e.behaviorFor(path); b != nil && b.queryKeys != nil {
+	if q != "" && len(d.behaviors) > 0 {
+		if b := d.behaviorFor(path); b != nil && b.queryKeys != nil {
 			q = keepParams(q, b.queryKeys)
 		}
 	}
 	if q == "" {
-		return path
+		return d.keyPrefix + path
 	}
-	return path + "?" + q
+	return d.keyPrefix + path + "?" + q
 }
 
 // keepParams keeps the parameters of raw named in keys (sorted), in key

@@ -157,13 +157,14 @@ func (e *Edge) remove(key string) {
 // the token parameter of signed URLs (every viewer's token opens the same
 // object).
 func (e *Edge) cacheKey(r *http.Request) string {
-	return e.keyOf(r.URL.Path, r.URL.RawQuery)
+	return e.dists.forRequest(r).keyOf(r.URL.Path, r.URL.RawQuery)
 }
 
 // keyMatches reports whether a cache key belongs to a path pattern: an
 // exact path, or a prefix ending in "*". Slice keys start with their
 // object's key, so they match with it.
 func keyMatches(key, pattern string) bool {
+	key = keyPath(key) // a path is purged in every distribution
 	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
 		return strings.HasPrefix(key, prefix)
 	}

@@ -22,8 +22,17 @@ type Config struct {
 	// Addr is the listen address used by Run. It defaults to ":8081".
 	Addr string
 	// Origin is the upstream base URL, e.g. "http://127.0.0.1:8090".
-	// Required.
+	// Required without Distributions (it is then the one origin of the
+	// one distribution); must be empty with them.
 	Origin string
+	// Distributions are the sites this edge serves, each with its origins
+	// (HTTP servers or S3 buckets) and behaviours, chosen by the request's
+	// Host; a request whose host none lists gets the one without Hosts (or
+	// the first). It defaults to none: one distribution of Origin,
+	// Behaviors and CacheAll, which must then be the only ones set.
+	// Shields serve the default distribution only; fills of the others
+	// go to their origins.
+	Distributions []Distribution
 
 	// Shields are base URLs of shield edges (a mid tier). Each object's
 	// shield is chosen by rendezvous hashing of its key, so every edge with
@@ -200,10 +209,17 @@ func (cfg Config) withDefaults() (Config, error) {
 	if strings.ContainsAny(cfg.Name, " ,\r\n") {
 		errs = append(errs, fmt.Errorf("Name %q must be a single token (no spaces or commas)", cfg.Name))
 	}
-	if cfg.Origin == "" {
+	switch {
+	case len(cfg.Distributions) > 0:
+		if cfg.Origin != "" || cfg.Behaviors != nil || cfg.CacheAll {
+			errs = append(errs, errors.New("with Distributions, Origin, Behaviors and CacheAll belong to each distribution and must be empty"))
+		}
+	case cfg.Origin == "":
 		errs = append(errs, errors.New("Origin is required"))
-	} else if u, err := url.Parse(cfg.Origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("Origin %q must be an absolute http(s) URL", cfg.Origin))
+	default:
+		if u, err := url.Parse(cfg.Origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("Origin %q must be an absolute http(s) URL", cfg.Origin))
+		}
 	}
 	for _, sh := range cfg.Shields {
 		if u, err := url.Parse(sh); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -266,10 +282,23 @@ func (cfg Config) withDefaults() (Config, error) {
 			errs = append(errs, fmt.Errorf("SlicedPaths pattern %q must start with /", p))
 		}
 	}
+	if len(errs) == 0 {
+		if _, err := compileDistributions(cfg, cfg.ttlPolicy()); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("edge config: %w", errors.Join(errs...))
 	}
 	return cfg, nil
+}
+
+// ttlPolicy is the TTL settings of cfg, which behaviours override.
+func (cfg Config) ttlPolicy() ttlPolicy {
+	return ttlPolicy{
+		defaultTTL: cfg.DefaultTTL, minTTL: cfg.MinTTL, maxTTL: cfg.MaxTTL,
+		negativeTTL: cfg.NegativeTTL, swr: cfg.StaleWhileRevalidate, sie: max(0, cfg.StaleIfError),
+	}
 }
 
 func setDefault[T comparable](field *T, def T) {

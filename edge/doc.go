@@ -49,7 +49,12 @@
 //   - fastpath_answer.go: the edge's answers on the fast path for memory
 //     hits (below), whose serving loop is package edge/fastpath.
 //   - behavior.go: per-path behaviours (Config.Behaviors), each with a
-//     caching Policy — the seam for CloudFront-like path behaviours.
+//     caching Policy and an origin — the seam for CloudFront-like path
+//     behaviours.
+//   - distribution.go, origin_s3.go: distributions (Config.Distributions)
+//     chosen by Host, each with its origins (HTTP, or S3 signed with
+//     SigV4) and behaviours; a fill or pass-through asks the origin of its
+//     path's behaviour.
 //   - vary.go, forward.go, invalidate_unsafe.go: Vary in the cache key,
 //     the viewer fields a fill forwards (and the hop-by-hop ones it does
 //     not), invalidation by unsafe methods.
@@ -58,7 +63,7 @@
 // policyFor: /videos/... by the video policy; every other path by RFC 9111
 // when Config.CacheAll is set) cached; OPTIONS answered here (CORS
 // preflight); /healthz; /metrics; POST /api/v1/invalidations; everything
-// else is passed through to the origin uncached (and an unsafe method
+// else is passed through to the path's origin uncached (and an unsafe method
 // that succeeds invalidates what the cache holds for its URI, RFC 9111
 // §4.4).
 //

@@ -24,9 +24,8 @@ import (
 // Build it with New; serve it with Run, Serve, or as a handler (then call
 // Close when done).
 type Edge struct {
-	cfg        Config
-	log        *slog.Logger
-	originBase string // Config.Origin without a trailing slash
+	cfg Config
+	log *slog.Logger
 	// originSecret is Config.OriginSecret as bytes: it signs upstream
 	// requests and recognises requests from peer edges (access.go).
 	originSecret []byte
@@ -39,7 +38,7 @@ type Edge struct {
 	flights      flight.Group[fill]
 	sliced       []slicedPattern
 	ttl          ttlPolicy
-	behaviors    []behavior // Config.Behaviors, compiled
+	dists        *distributions // Config.Distributions (or Origin and Behaviors), compiled
 	hdrs         *edgeHeaders
 	metrics      *metrics
 	meter        *usage.Meter // nil without Config.UsageSink (meter.go)
@@ -87,17 +86,13 @@ func New(cfg Config) (*Edge, error) {
 	e := &Edge{
 		cfg:          cfg,
 		log:          cfg.Logger.With("edge", cfg.Name),
-		originBase:   strings.TrimSuffix(cfg.Origin, "/"),
 		originSecret: []byte(cfg.OriginSecret),
 		transport:    newOriginTransport(cfg),
 		hdrs:         newEdgeHeaders(cfg),
 		ownClock:     ownClock,
-		ttl: ttlPolicy{
-			defaultTTL: cfg.DefaultTTL, minTTL: cfg.MinTTL, maxTTL: cfg.MaxTTL,
-			negativeTTL: cfg.NegativeTTL, swr: cfg.StaleWhileRevalidate, sie: max(0, cfg.StaleIfError),
-		},
+		ttl:          cfg.ttlPolicy(),
 	}
-	if e.behaviors, err = compileBehaviors(cfg, e.ttl); err != nil {
+	if e.dists, err = compileDistributions(cfg, e.ttl); err != nil {
 		return nil, err
 	}
 	for _, sh := range cfg.Shields {
@@ -154,7 +149,7 @@ func (e *Edge) route(w http.ResponseWriter, r *http.Request) {
 		e.serveMetrics(w, r)
 	case path == "/api/v1/invalidations" && r.Method == http.MethodPost:
 		err = e.serveInvalidation(w, r)
-	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && e.policyFor(path) != PolicyPass:
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && e.requestPolicy(r) != PolicyPass:
 		err = e.serveCacheable(w, r)
 	default:
 		err = e.passThrough(w, r)

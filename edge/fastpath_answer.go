@@ -245,7 +245,8 @@ type fastAnswer struct {
 func (h *fastHandler) answerFor(req *fastpath.Request, key func() string, now time.Time) (fastAnswer, fastpath.HandoverReason, bool) {
 	e := h.e
 	if !bytes.HasPrefix(req.Path, []byte("/videos/")) ||
-		bytes.Contains(req.Query, []byte(urlsign.QueryParam)) || h.viaHasThisEdge(req) {
+		bytes.Contains(req.Query, []byte(urlsign.QueryParam)) || h.viaHasThisEdge(req) ||
+		!e.dists.defaultHost(req.Host) {
 		return fastAnswer{}, fastpath.HandoverRoute, false
 	}
 	k := key()

@@ -102,7 +102,7 @@ func (e *Edge) invalidateAfterUnsafe(in *http.Request, resp *http.Response) {
 		if err != nil || (u.Host != "" && !strings.EqualFold(u.Host, in.Host)) || !strings.HasPrefix(u.Path, "/") {
 			continue // another origin's URI, or none we can read
 		}
-		keys = append(keys, e.keyOf(u.Path, u.RawQuery))
+		keys = append(keys, e.dists.forRequest(in).keyOf(u.Path, u.RawQuery))
 	}
 	e.keyInval.record(keys)
 	for _, k := range keys {

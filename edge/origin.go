@@ -33,9 +33,16 @@ func newOriginTransport(cfg Config) *http.Transport {
 // shield cannot be reached or answers 502/503/504; otherwise to the
 // origin.
 func (e *Edge) fetch(ctx context.Context, key, requestURI string, setHeaders func(http.Header)) (*http.Response, error) {
-	if i := e.shields.pick(key); i >= 0 {
+	d, path := e.dists.ofKey(key)
+	if j := strings.IndexAny(path, "?"+string(sliceKeySep)); j >= 0 {
+		path = path[:j] // the object's path: what behaviours match
+	}
+	origin := d.originFor(path)
+	// Shields serve the default distribution only: they get the path
+	// alone, which their own default distribution answers.
+	if i := e.shields.pick(key); i >= 0 && d.keyPrefix == "" {
 		base := e.shieldBases[i]
-		resp, err := e.fetchFrom(ctx, base, requestURI, setHeaders)
+		resp, err := e.fetchFrom(ctx, &upstream{name: "shield", base: base}, requestURI, setHeaders)
 		switch {
 		case err != nil:
 			e.log.Warn("shield unavailable; falling back to the origin", "shield", base, "key", key, "err", err)
@@ -46,15 +53,15 @@ func (e *Edge) fetch(ctx context.Context, key, requestURI string, setHeaders fun
 			return resp, nil
 		}
 	}
-	return e.fetchFrom(ctx, e.originBase, requestURI, setHeaders)
+	return e.fetchFrom(ctx, origin, requestURI, setHeaders)
 }
 
-// fetchFrom sends one GET to base+requestURI. The response body is wrapped
+// fetchFrom sends one GET to the upstream's base+requestURI. The response body is wrapped
 // so a stall longer than OriginReadTimeout between reads cancels it;
 // closing the body releases everything.
-func (e *Edge) fetchFrom(ctx context.Context, base, requestURI string, setHeaders func(http.Header)) (*http.Response, error) {
+func (e *Edge) fetchFrom(ctx context.Context, up *upstream, requestURI string, setHeaders func(http.Header)) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+requestURI, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, up.base+requestURI, nil)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -64,7 +71,14 @@ func (e *Edge) fetchFrom(ctx context.Context, base, requestURI string, setHeader
 	if setHeaders != nil {
 		setHeaders(req.Header)
 	}
-	e.signUpstream(req)
+	if up.s3 != nil {
+		if err := up.s3.sign(ctx, req, time.Now()); err != nil {
+			cancel()
+			return nil, err
+		}
+	} else {
+		e.signUpstream(req)
+	}
 	start := time.Now()
 	resp, err := e.transport.RoundTrip(req)
 	e.metrics.originTTFB.Observe(time.Since(start).Seconds())

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"time"
 
 	"github.com/streamfront/streamfront/internal/urlsign"
@@ -17,15 +16,22 @@ import (
 // token is checked against the incoming request before it is passed on
 // (such answers are only passed through when uncacheable, e.g. too large).
 func (e *Edge) newPassThroughProxy() *httputil.ReverseProxy {
-	target, _ := url.Parse(e.cfg.Origin) // validated in withDefaults
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
+			// The origin of the path's behaviour in the Host's distribution.
+			up := e.dists.forRequest(pr.In).originFor(pr.In.URL.Path)
+			pr.SetURL(up.url)
 			pr.SetXForwarded()
 			pr.Out.URL.RawQuery = withoutToken(pr.Out.URL.RawQuery)
 			pr.Out.Header["Via"] = e.hdrs.via
-			e.signUpstream(pr.Out)
 			pr.Out = pr.Out.WithContext(withInbound(pr.Out.Context(), pr.In))
+			if up.s3 != nil {
+				if err := up.s3.sign(pr.Out.Context(), pr.Out, time.Now()); err != nil {
+					e.log.Warn("pass-through to S3 unsigned", "origin", up.name, "err", err)
+				}
+				return
+			}
+			e.signUpstream(pr.Out)
 		},
 		Transport: e.transport,
 		// -1 flushes every write: Server-Sent Events (upload progress)

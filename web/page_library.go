@@ -49,5 +49,6 @@ func (s *Server) library(w http.ResponseWriter, r *http.Request) error {
 		{"og:url", p.Canonical},
 	}
 	p.Body = view
+	w.Header().Set("Cache-Control", sharedPageCacheControl)
 	return s.render(w, http.StatusOK, "library", p)
 }

@@ -102,6 +102,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if v.public() {
+		// A private video's page carries signed URLs: never shared.
+		w.Header().Set("Cache-Control", sharedPageCacheControl)
+	}
 	p := s.watchPage(v)
 	p.Body.(*watchView).Start = startAt(r.URL.Query().Get("t"), v.DurationS)
 	return s.render(w, http.StatusOK, "watch", p)

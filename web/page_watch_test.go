@@ -447,3 +447,22 @@ func TestWatch_AnswersHEADLikeGET(t *testing.T) {
 		}
 	}
 }
+
+// Public pages may be kept briefly by an edge; a private video's page,
+// which carries signed URLs, may not.
+func TestPages_CacheControlForEdges(t *testing.T) {
+	pub := readyVideo("public0000000001", fixtureTime(0))
+	priv := readyVideo("private000000001", fixtureTime(1))
+	priv.Visibility = "private"
+	site := newTestSite(t, startAPI(t, []video{pub, priv}, nil))
+	for target, want := range map[string]string{
+		"/":                       sharedPageCacheControl,
+		"/watch/public0000000001": sharedPageCacheControl,
+		"/watch/private000000001": "no-cache",
+	} {
+		status, _, h := get(t, site, target)
+		if status != http.StatusOK || h.Get("Cache-Control") != want {
+			t.Errorf("GET %s: %d, Cache-Control %q, want 200 and %q", target, status, h.Get("Cache-Control"), want)
+		}
+	}
+}

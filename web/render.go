@@ -107,6 +107,12 @@ func (s *Server) newPage(title string) *page {
 	return &page{Site: s.cfg.SiteName, Title: full, Assets: s.pageAssets()}
 }
 
+// sharedPageCacheControl is what public pages (library, watch) send:
+// browsers revalidate every time (max-age=0), an edge in front keeps the
+// page 10 s and answers from it for a minute more while it refreshes, so
+// a busy page costs this server one render per 10 s.
+const sharedPageCacheControl = "public, max-age=0, s-maxage=10, stale-while-revalidate=60"
+
 // render executes a page into memory first, so that a template failure
 // becomes an error page instead of half a document.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) error {

@@ -101,6 +101,7 @@ func edgeFlags(s *edgeSetting, stderr io.Writer, env getenv) (*flags, *[2]string
 	key := new([2]string)
 	f.string(&key[0], "signing-key-id", "STREAMFRONT_SIGNING_KEY_ID", "ID of a key that verifies private videos' signed URLs (secrets.signing_key.id)")
 	f.secret(&key[1], "signing-key", "STREAMFRONT_SIGNING_KEY", "that key's secret (secrets.signing_key.secret)")
+	f.bool(&cfg.CacheAll, "cache-all", "STREAMFRONT_CACHE_ALL", "cache every path by RFC 9111, not only /videos/ (edge.cache_all)")
 	f.bool(&cfg.DisableFastPath, "disable-fast-path", "STREAMFRONT_DISABLE_FAST_PATH", "serve every request through net/http (edge.fast_path: false)")
 	f.string(&cfg.TLSCertFile, "tls-cert", "STREAMFRONT_TLS_CERT", "certificate file: serve HTTPS with HTTP/2 (edges[].tls_cert)")
 	f.string(&cfg.TLSKeyFile, "tls-key", "STREAMFRONT_TLS_KEY", "private key file of -tls-cert (edges[].tls_key)")

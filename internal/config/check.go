@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/internal/urlsign"
 	"github.com/streamfront/streamfront/internal/usage"
 	"github.com/streamfront/streamfront/packager/transcode"
@@ -42,6 +43,7 @@ func (l *Loaded) validate() error {
 	l.validateSigning(add)
 	l.validateEdges(add)
 	l.validateLive(add)
+	l.validateDistributions(add)
 
 	names := map[string]bool{}
 	for i, r := range f.Worker.Ladder {
@@ -133,6 +135,7 @@ func (l *Loaded) validate() error {
 		if b.MaxTTL != 0 && b.MaxTTL < b.MinTTL {
 			add(key+".max_ttl", "%v is below min_ttl %v", b.MaxTTL.D(), b.MinTTL.D())
 		}
+		checkPolicy(add, key, b.Policy)
 	}
 	if len(ps) > 0 {
 		return ps
@@ -300,6 +303,85 @@ func (l *Loaded) Check(roles ...string) error {
 		return ps
 	}
 	return nil
+}
+
+func (l *Loaded) validateDistributions(add func(string, string, ...any)) {
+	names, hosts := map[string]bool{}, map[string]string{}
+	def := ""
+	for i, d := range l.Distributions {
+		key := fmt.Sprintf("distributions[%d]", i)
+		if !pathwayID(d.Name) {
+			add(key+".name", "%q must be 1 to 64 letters, digits, '.', '-' or '_'", d.Name)
+		} else if names[d.Name] {
+			add(key+".name", "%q is used twice", d.Name)
+		}
+		names[d.Name] = true
+		if len(d.Hosts) == 0 {
+			if def != "" {
+				add(key+".hosts", "is empty, as is %s's: only one distribution can be the default (the one without hosts)", def)
+			}
+			def = d.Name
+		}
+		for j, h := range d.Hosts {
+			hk := fmt.Sprintf("%s.hosts[%d]", key, j)
+			switch {
+			case h == "" || strings.ContainsAny(h, ":/ "):
+				add(hk, "%q must be a host name without scheme or port, e.g. www.example.com", h)
+			case hosts[strings.ToLower(h)] != "":
+				add(hk, "%q is already distribution %s's", h, hosts[strings.ToLower(h)])
+			}
+			hosts[strings.ToLower(h)] = d.Name
+		}
+		if len(d.Origins) == 0 {
+			add(key+".origins", "needs at least one origin (url: an HTTP server, or s3: a bucket)")
+		}
+		origins := map[string]bool{}
+		for j, o := range d.Origins {
+			ok := fmt.Sprintf("%s.origins[%d]", key, j)
+			if o.Name == "" {
+				add(ok+".name", "is required: behaviours name their origin by it")
+			} else if origins[o.Name] {
+				add(ok+".name", "%q is used twice", o.Name)
+			}
+			origins[o.Name] = true
+			switch {
+			case o.URL != "" && o.S3.Bucket != "":
+				add(ok, "has both url and s3: an origin is one or the other")
+			case o.URL == "" && o.S3.Bucket == "":
+				add(ok, "needs url (an HTTP server) or s3.bucket (a bucket read with SigV4)")
+			case o.URL != "" && !httpURL(o.URL):
+				add(ok+".url", "%q must be an absolute http(s) URL", o.URL)
+			case o.S3.Endpoint != "" && !httpURL(o.S3.Endpoint):
+				add(ok+".s3.endpoint", "%q must be an absolute http(s) URL", o.S3.Endpoint)
+			case o.S3.Bucket != "" && (o.S3.AccessKey == "") != (o.S3.SecretKey == ""):
+				add(ok+".s3.secret_key", "access_key and secret_key go together (both left out take s3's)")
+			case o.S3.Bucket != "" && o.S3.AccessKey == "" && l.S3.AccessKey == "":
+				add(ok+".s3.access_key", "is required, here or in s3.access_key: the edge signs its reads of the bucket with it")
+			}
+		}
+		for j, b := range d.Behaviors {
+			bk := fmt.Sprintf("%s.behaviors[%d]", key, j)
+			if !strings.HasPrefix(b.Pattern, "/") {
+				add(bk+".pattern", "pattern %q must start with /", b.Pattern)
+			}
+			if b.MaxTTL != 0 && b.MaxTTL < b.MinTTL {
+				add(bk+".max_ttl", "%v is below min_ttl %v", b.MaxTTL.D(), b.MinTTL.D())
+			}
+			checkPolicy(add, bk, b.Policy)
+			if b.Origin != "" && !origins[b.Origin] {
+				add(bk+".origin", "%q is not one of this distribution's origins", b.Origin)
+			}
+		}
+	}
+}
+
+// checkPolicy reports a behaviour's policy that the edge does not know.
+func checkPolicy(add func(string, string, ...any), key, policy string) {
+	switch edge.Policy(policy) {
+	case "", edge.PolicyVideos, edge.PolicyRFC9111, edge.PolicyPass:
+	default:
+		add(key+".policy", "%q is not a caching policy: videos (Streamfront's video delivery), rfc9111 (cache by the origin's headers) or pass (never cache)", policy)
+	}
 }
 
 func httpURL(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamfront/streamfront/edge"
 	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/internal/testenv"
 )
@@ -189,6 +190,88 @@ func TestEdgeUsage_KeysReachTheEdgesAndAreChecked(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want one that says %q", yaml, err, want)
+		}
+	}
+}
+
+func TestEdge_CacheAllAndPolicies(t *testing.T) {
+	l, err := config.Parse("d.yaml", []byte(`edge:
+  cache_all: true
+  behaviors:
+    - pattern: /api/**
+      policy: pass
+    - pattern: /assets/**
+      policy: rfc9111
+      query_keys: [v]
+`), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := l.EdgeConfig(config.EdgeNode{Name: "e1"})
+	if !cfg.CacheAll {
+		t.Error("edge.cache_all did not reach edge.Config.CacheAll")
+	}
+	if len(cfg.Behaviors) != 2 || cfg.Behaviors[0].Policy != edge.PolicyPass || cfg.Behaviors[1].Policy != edge.PolicyRFC9111 ||
+		len(cfg.Behaviors[1].QueryKeys) != 1 {
+		t.Errorf("behaviors = %+v", cfg.Behaviors)
+	}
+
+	_, err = config.Parse("d.yaml", []byte("edge:\n  behaviors:\n    - pattern: /x/**\n      policy: forever\n"), noEnv)
+	if want := `d.yaml:4: edge.behaviors[0].policy: "forever" is not a caching policy`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error does not say %q:\n%v", want, err)
+	}
+}
+
+func TestDistributions_BuildAndReportMistakes(t *testing.T) {
+	l, err := config.Parse("d.yaml", []byte(`s3:
+  access_key: ak
+  secret_key: sk-secret
+distributions:
+  - name: site
+    cache_all: true
+    origins:
+      - {name: web, url: "http://127.0.0.1:8080"}
+      - {name: origin, url: "http://127.0.0.1:8090"}
+    behaviors:
+      - {pattern: "/api/**", policy: pass, origin: origin}
+      - {pattern: "/videos/**", origin: origin}
+  - name: files
+    hosts: [files.example.com]
+    origins:
+      - name: bucket
+        s3: {bucket: public-site, endpoint: "http://127.0.0.1:8100", prefix: www}
+`), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := l.EdgeConfig(config.EdgeNode{Name: "e1"})
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Distributions) != 2 || cfg.Origin != "" || cfg.Distributions[0].Behaviors[0].Origin != "origin" {
+		t.Fatalf("distributions = %+v (origin %q)", cfg.Distributions, cfg.Origin)
+	}
+	if s3 := cfg.Distributions[1].Origins[0].S3; s3 == nil || s3.AccessKey != "ak" || s3.Prefix != "www" {
+		t.Errorf("the S3 origin does not take s3's keys: %+v", s3)
+	}
+
+	_, err = config.Parse("d.yaml", []byte(`distributions:
+  - name: a
+    origins:
+      - {name: web, url: "http://x"}
+    behaviors:
+      - {pattern: "/api/**", origin: api}
+  - name: b
+    origins:
+      - {name: web}
+`), noEnv)
+	for _, want := range []string{
+		`d.yaml:6: distributions[0].behaviors[0].origin: "api" is not one of this distribution's origins`,
+		`distributions[1].hosts: is empty, as is a's: only one distribution can be the default`,
+		`d.yaml:9: distributions[1].origins[0]: needs url (an HTTP server) or s3.bucket`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
 		}
 	}
 }

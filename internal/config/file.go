@@ -16,12 +16,16 @@ type File struct {
 	Live     Live    `yaml:"live"`
 	Worker   Worker  `yaml:"worker"`
 	// Edge holds the settings every edge shares; Edges lists the edges.
-	Edge   Edge       `yaml:"edge"`
-	Edges  []EdgeNode `yaml:"edges"`
-	Router Router     `yaml:"router"`
-	Web    Web        `yaml:"web"`
-	NATS   NATS       `yaml:"nats"`
-	Local  Local      `yaml:"local"`
+	Edge  Edge       `yaml:"edge"`
+	Edges []EdgeNode `yaml:"edges"`
+	// Distributions are the sites every edge serves, chosen by Host (as
+	// CloudFront's). Left out, an edge serves one: origin.url with
+	// edge.behaviors and edge.cache_all.
+	Distributions []Distribution `yaml:"distributions"`
+	Router        Router         `yaml:"router"`
+	Web           Web            `yaml:"web"`
+	NATS          NATS           `yaml:"nats"`
+	Local         Local          `yaml:"local"`
 	// Prices price usage in GET /api/v1/usage's estimate: CloudFront-like
 	// transfer tiers, requests and invalidations, and a per-minute plan.
 	Prices usage.Prices `yaml:"prices"`
@@ -180,7 +184,11 @@ type Edge struct {
 	NegativeTTL          Duration    `yaml:"negative_ttl"`
 	StaleWhileRevalidate Duration    `yaml:"stale_while_revalidate"`
 	StaleIfError         OptDuration `yaml:"stale_if_error"`
-	// Behaviors override the TTLs and the cache key by path (first match).
+	// CacheAll caches every path by RFC 9111, not only /videos/ (which
+	// keeps the video policy); behaviors may still set another policy.
+	CacheAll bool `yaml:"cache_all"`
+	// Behaviors override the policy, the TTLs and the cache key by path
+	// (first match).
 	Behaviors []Behavior `yaml:"behaviors"`
 
 	CORSOrigin string `yaml:"cors_origin"`
@@ -211,7 +219,13 @@ type EdgeUsage struct {
 
 // Behavior is edge.Behavior: zero TTLs take the edge's.
 type Behavior struct {
-	Pattern     string   `yaml:"pattern"`
+	Pattern string `yaml:"pattern"`
+	// Policy is videos, rfc9111 or pass; empty takes the path's default
+	// (videos under /videos/, else rfc9111 with cache_all, else pass).
+	Policy string `yaml:"policy"`
+	// Origin names the distribution's origin for these paths (in
+	// distributions only); empty takes its first.
+	Origin      string   `yaml:"origin"`
 	DefaultTTL  Duration `yaml:"default_ttl"`
 	MinTTL      Duration `yaml:"min_ttl"`
 	MaxTTL      Duration `yaml:"max_ttl"`
@@ -219,6 +233,34 @@ type Behavior struct {
 	// QueryKeys are the query parameters in the cache key; left out keeps
 	// the whole query, an empty list ignores it.
 	QueryKeys *[]string `yaml:"query_keys"`
+}
+
+// Distribution is edge.Distribution.
+type Distribution struct {
+	Name string `yaml:"name"`
+	// Hosts select it; none makes it the default (at most one).
+	Hosts    []string `yaml:"hosts"`
+	CacheAll bool     `yaml:"cache_all"`
+	// Origins: the first is the origin of paths no behaviour names one for.
+	Origins   []DistOrigin `yaml:"origins"`
+	Behaviors []Behavior   `yaml:"behaviors"`
+}
+
+// DistOrigin is one origin of a distribution: url, or s3.
+type DistOrigin struct {
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+	S3   DistS3 `yaml:"s3"`
+}
+
+// DistS3 is a bucket read with SigV4; keys left out take s3's.
+type DistS3 struct {
+	Bucket    string `yaml:"bucket"`
+	Region    string `yaml:"region"`
+	Endpoint  string `yaml:"endpoint"`
+	Prefix    string `yaml:"prefix"`
+	AccessKey Secret `yaml:"access_key"`
+	SecretKey Secret `yaml:"secret_key"`
 }
 
 // EdgeNode is one edge of the fleet: the origin invalidates it, the router

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,6 +77,17 @@ func TestEverySettingOfEveryRoleIsReachable(t *testing.T) {
 			if !notSettings[name] && !strings.HasSuffix(name, ".Logger") {
 				missing = append(missing, name)
 			}
+		}
+		if role == "edge" {
+			// With distributions, Origin, Behaviors and CacheAll are each
+			// distribution's; without, the file's origin.url and edge keys.
+			noDist := *f
+			noDist.Distributions = nil
+			single := noDist.EdgeConfig(f.Edges[0])
+			if single.Origin == "" || single.Behaviors == nil || !single.CacheAll {
+				t.Errorf("edge without distributions: origin.url, edge.behaviors or edge.cache_all does not reach it")
+			}
+			missing = slices.DeleteFunc(missing, func(n string) bool { return n == "Origin" || n == "Behaviors" || n == "CacheAll" })
 		}
 		if len(missing) > 0 {
 			t.Errorf("%s: no key of the deployment file reaches %s", role, strings.Join(missing, ", "))

@@ -126,8 +126,8 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		OriginSecret:      string(f.Secrets.EdgeSecret),
 		ReadHeaderTimeout: e.ReadHeaderTimeout.D(), ReadTimeout: e.ReadTimeout.D(), WriteTimeout: e.WriteTimeout.D(),
 		IdleTimeout: e.IdleTimeout.D(), ShutdownTimeout: e.ShutdownTimeout.D(),
-		DisableFastPath: !e.FastPath,
-		TLSCertFile:     n.TLSCert, TLSKeyFile: n.TLSKey,
+		DisableFastPath: !e.FastPath, CacheAll: e.CacheAll,
+		TLSCertFile: n.TLSCert, TLSKeyFile: n.TLSKey,
 	}
 	if f.Queue.URL != "" {
 		// Invalidations missed while down are applied before the disk tier
@@ -153,14 +153,43 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		}
 		cfg.SigningKeys[k.ID] = []byte(k.Secret)
 	}
-	for _, b := range e.Behaviors {
-		bh := edge.Behavior{Pattern: b.Pattern, DefaultTTL: b.DefaultTTL.D(), MinTTL: b.MinTTL.D(), MaxTTL: b.MaxTTL.D(), NegativeTTL: b.NegativeTTL.D()}
+	if len(f.Distributions) == 0 {
+		cfg.Behaviors = behaviors(e.Behaviors)
+		return cfg
+	}
+	cfg.Origin, cfg.CacheAll = "", false
+	for _, d := range f.Distributions {
+		dist := edge.Distribution{Name: d.Name, Hosts: d.Hosts, CacheAll: d.CacheAll, Behaviors: behaviors(d.Behaviors)}
+		for _, o := range d.Origins {
+			eo := edge.Origin{Name: o.Name, URL: o.URL}
+			if s := o.S3; s.Bucket != "" {
+				eo.S3 = &edge.S3Origin{Bucket: s.Bucket, Region: s.Region, Endpoint: s.Endpoint, Prefix: s.Prefix,
+					AccessKey: string(s.AccessKey), SecretKey: string(s.SecretKey)}
+				if s.AccessKey == "" {
+					eo.S3.AccessKey, eo.S3.SecretKey = string(f.S3.AccessKey), string(f.S3.SecretKey)
+				}
+				if s.Region == "" {
+					eo.S3.Region = f.S3.Region
+				}
+			}
+			dist.Origins = append(dist.Origins, eo)
+		}
+		cfg.Distributions = append(cfg.Distributions, dist)
+	}
+	return cfg
+}
+
+func behaviors(bs []Behavior) []edge.Behavior {
+	var out []edge.Behavior
+	for _, b := range bs {
+		bh := edge.Behavior{Pattern: b.Pattern, Policy: edge.Policy(b.Policy), Origin: b.Origin,
+			DefaultTTL: b.DefaultTTL.D(), MinTTL: b.MinTTL.D(), MaxTTL: b.MaxTTL.D(), NegativeTTL: b.NegativeTTL.D()}
 		if b.QueryKeys != nil {
 			bh.QueryKeys = append([]string{}, *b.QueryKeys...)
 		}
-		cfg.Behaviors = append(cfg.Behaviors, bh)
+		out = append(out, bh)
 	}
-	return cfg
+	return out
 }
 
 // RouterConfig is the router's part: it steers viewers to every edge of
