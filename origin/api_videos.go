@@ -120,6 +120,8 @@ func (s *Server) patchVideo(w http.ResponseWriter, r *http.Request) error {
 		s.invalidateVideo(r.Context(), v.ID, "visibility changed to "+v.Visibility)
 	}
 	s.emit(r.Context(), webhooks.VideoUpdated, v.ID, v.UpdatedAt.Format(time.RFC3339Nano))
+	// Edges that serve the site hold its pages: they show the old title.
+	s.invalidatePaths(r.Context(), []string{"/watch/" + v.ID, "/embed/" + v.ID}, "updated")
 	return writeJSON(w, http.StatusOK, s.view(v))
 }
 

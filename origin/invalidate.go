@@ -271,7 +271,8 @@ func (s *Server) listInvalidations(w http.ResponseWriter, r *http.Request) error
 // delete or a visibility change). It waits as fanOut does; the caller's
 // cancellation does not stop it.
 func (s *Server) invalidateVideo(ctx context.Context, id, why string) {
-	_, results := s.invalidatePaths(ctx, []string{"/videos/" + id + "/*"}, why)
+	// The watch and embed pages too, for edges that serve the site.
+	_, results := s.invalidatePaths(ctx, []string{"/videos/" + id + "/*", "/watch/" + id, "/embed/" + id}, why)
 	done := 0
 	for _, res := range results {
 		if res.Status == invalidationDone {
