@@ -163,7 +163,9 @@ func (f *File) RouterConfig() steering.Config {
 
 // WebConfig is the site's part.
 func (f *File) WebConfig() web.Config {
-	cfg := web.Config{Addr: f.Web.Addr, APIURL: f.Origin.URL, PublicURL: f.Site.WebURL, SiteName: f.Site.Name}
+	// The router is the viewers' entry at site.media_url; the dashboard reads
+	// its /edges there.
+	cfg := web.Config{Addr: f.Web.Addr, APIURL: f.Origin.URL, PublicURL: f.Site.WebURL, RouterURL: f.Site.MediaURL, SiteName: f.Site.Name}
 	if f.Web.ShowAPIKey {
 		cfg.DevAPIKey = string(f.Secrets.APIKey)
 	}
