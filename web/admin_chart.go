@@ -71,11 +71,13 @@ func lineChart(id, title, desc string, labels []string, series []chartSeries, fo
 	opt := charts.NewLineChartOptionWithData(values)
 	opt.Theme = chartTheme()
 	opt.XAxis.Labels = labels
+	opt.XAxis.LabelCount = 4 // a 48-hour axis with every label is unreadable
 	opt.Legend = charts.LegendOption{SeriesNames: names}
 	opt.ValueFormatter = format
 	for i := range opt.YAxis {
 		opt.YAxis[i].ValueFormatter = format
 		opt.YAxis[i].Min = charts.Ptr(0.0)
+		opt.YAxis[i].LabelCount = 6
 	}
 	p := charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: chartWidth, Height: chartHeight})
 	if err := p.LineChart(opt); err != nil {
@@ -106,11 +108,15 @@ func barChart(id, title, desc, column string, categories []string, values []floa
 	opt.Horizontal = true
 	opt.Theme = chartTheme()
 	opt.CategoryAxis.Labels = cats
+	// Labels are measured in the library's Roboto but drawn in the
+	// browser's sans-serif, which may be wider: leave room on the left.
+	opt.Padding = charts.NewBox(48, 20, 28, 20)
 	opt.ValueFormatter = format
 	opt.SeriesLabelPosition = "right"
 	for i := range opt.ValueAxis {
 		opt.ValueAxis[i].ValueFormatter = format
 		opt.ValueAxis[i].Min = charts.Ptr(0.0)
+		opt.ValueAxis[i].LabelCount = 5
 	}
 	height := max(chartHeight/2, 60+36*len(cats))
 	p := charts.NewPainter(charts.PainterOptions{OutputFormat: charts.ChartOutputSVG, Width: chartWidth, Height: height})

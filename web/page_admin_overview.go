@@ -172,7 +172,7 @@ func periodsOf(from, to time.Time, step time.Duration) []time.Time {
 
 func periodLabel(p time.Time, step time.Duration) string {
 	if step < 24*time.Hour {
-		return p.Format("Jan 2 15:04")
+		return p.Format("Jan 2 15h")
 	}
 	return p.Format("Jan 2")
 }

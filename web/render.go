@@ -34,9 +34,27 @@ var templateFuncs = template.FuncMap{
 	"count":       func(n int64) string { return humanCount(float64(n)) },
 	"countf":      humanCount,
 	"ratio":       func(r float64) string { return strconv.FormatFloat(100*r, 'f', 1, 64) + " %" },
-	"money":       func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
-	"num":         func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
+	"money":       money,
+	"num":         quantity,
 	"deref":       func(p *float64) float64 { return *p },
+}
+
+// money is an amount in cents, and "< 0.01" for what rounds to none but
+// is not nothing.
+func money(v float64) string {
+	if v > 0 && v < 0.005 {
+		return "< 0.01"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// quantity shows a billed quantity or unit price to four significant
+// digits, without exponents: 0.009313, 0.085, 12.5, 1,234,568.
+func quantity(v float64) string {
+	if v >= 1000 || v <= -1000 {
+		return humanCount(math.Round(v))
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // viewCount is "1 view", "12,345 views".
