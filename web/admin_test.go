@@ -302,7 +302,10 @@ func TestAdmin_InvalidationShowsEachEdgesAnswer(t *testing.T) {
 	}
 }
 
-func TestAdmin_EdgesFromTheRouterAndTheirMetrics(t *testing.T) {
+// startFixtureRouter runs a router's GET /edges on loopback, listing an
+// edge that serves metrics and one that is down, and returns its URL.
+func startFixtureRouter(t *testing.T) string {
+	t.Helper()
 	metrics := `# TYPE streamfront_edge_requests_total counter
 streamfront_edge_requests_total{result="Hit"} 90
 streamfront_edge_requests_total{result="Miss"} 10
@@ -328,8 +331,13 @@ streamfront_edge_cache_bytes{tier="disk"} 4e+09
 			`{"name":"edge-2","url":"http://127.0.0.1:1","up":false,"rtt_ms":null,"samples":0,"error":"connection refused"}]}`))
 	}))
 	t.Cleanup(router.Close)
+	return router.URL
+}
+
+func TestAdmin_EdgesFromTheRouterAndTheirMetrics(t *testing.T) {
+	router := startFixtureRouter(t)
 	o := startAdminOrigin(t, testAdminKey, nil, nil)
-	s, err := New(Config{APIURL: o.URL, RouterURL: router.URL, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	s, err := New(Config{APIURL: o.URL, RouterURL: router, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
