@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"sync"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"golang.org/x/sync/errgroup"
 )
 
 // The edges page reads the router's GET /edges (which edges exist, whether
@@ -86,36 +86,38 @@ func (s *Server) readEdges(ctx context.Context) ([]edgeStatus, error) {
 		return nil, fmt.Errorf("the router at %s: %w", s.routerURL, err)
 	}
 	out := make([]edgeStatus, len(re.Edges))
-	var g errgroup.Group
+	var wg sync.WaitGroup
 	for i, e := range re.Edges {
 		out[i] = edgeStatus{Name: e.Name, URL: e.URL, Up: e.Up, RTTMs: e.RTTMs, Problem: e.Error}
 		base := e.InternalURL
 		if base == "" {
 			base = e.URL
 		}
-		g.Go(func() error {
-			u, err := parseBaseURL(base)
-			if err != nil {
-				out[i].MetricsErr = "The router gives no usable address for this edge."
-				return nil
-			}
-			var m *edgeMetrics
-			err = s.getFrom(ctx, u.JoinPath("metrics"), func(r io.Reader) error {
-				var perr error
-				m, perr = parseEdgeMetrics(io.LimitReader(r, maxMetricsBody))
-				return perr
-			})
-			if err != nil {
-				out[i].MetricsErr = "Its metrics could not be read: " + err.Error()
-				return nil
-			}
-			out[i].Metrics = m
-			return nil
-		})
+		// Each goroutine records its edge's failure in out[i]: one edge
+		// that cannot be read leaves the others on the page.
+		wg.Go(func() { out[i].Metrics, out[i].MetricsErr = s.readEdgeMetrics(ctx, base) })
 	}
-	_ = g.Wait() // each goroutine records its own failure
+	wg.Wait()
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out, nil
+}
+
+// readEdgeMetrics reads one edge's /metrics, or says why it could not.
+func (s *Server) readEdgeMetrics(ctx context.Context, base string) (*edgeMetrics, string) {
+	u, err := parseBaseURL(base)
+	if err != nil {
+		return nil, "The router gives no usable address for this edge."
+	}
+	var m *edgeMetrics
+	err = s.getFrom(ctx, u.JoinPath("metrics"), func(r io.Reader) error {
+		var perr error
+		m, perr = parseEdgeMetrics(io.LimitReader(r, maxMetricsBody))
+		return perr
+	})
+	if err != nil {
+		return nil, "Its metrics could not be read: " + err.Error()
+	}
+	return m, ""
 }
 
 // getFrom GETs u with the API client's timeout and hands a 200's body to

@@ -83,13 +83,14 @@ func (s *Server) adminEditVideo(w http.ResponseWriter, r *http.Request, sess *se
 	if problem == "" {
 		err := s.api.editVideo(r.Context(), sess.apiKey, id, edit)
 		apiErr := (*apiError)(nil)
-		if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
-			problem = apiErr.Err.Error()
-		} else if err != nil {
-			return err
-		} else {
+		switch {
+		case err == nil:
 			http.Redirect(w, r, "/admin/videos/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
 			return nil
+		case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest:
+			problem = apiErr.Err.Error() // the API's sentence says what to fix
+		default:
+			return err
 		}
 	}
 	// Show the form again with what was typed and the reason.

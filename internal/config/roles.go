@@ -161,11 +161,18 @@ func (f *File) RouterConfig() steering.Config {
 	return cfg
 }
 
+// RouterInternalURL is how other roles reach the router: router.internal_url,
+// or else its public URL, site.media_url.
+func (f *File) RouterInternalURL() string {
+	if f.Router.InternalURL != "" {
+		return f.Router.InternalURL
+	}
+	return f.Site.MediaURL
+}
+
 // WebConfig is the site's part.
 func (f *File) WebConfig() web.Config {
-	// The router is the viewers' entry at site.media_url; the dashboard reads
-	// its /edges there.
-	cfg := web.Config{Addr: f.Web.Addr, APIURL: f.Origin.URL, PublicURL: f.Site.WebURL, RouterURL: f.Site.MediaURL, SiteName: f.Site.Name}
+	cfg := web.Config{Addr: f.Web.Addr, APIURL: f.Origin.URL, PublicURL: f.Site.WebURL, RouterURL: f.RouterInternalURL(), SiteName: f.Site.Name}
 	if f.Web.ShowAPIKey {
 		cfg.DevAPIKey = string(f.Secrets.APIKey)
 	}
