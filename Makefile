@@ -39,8 +39,9 @@ FUZZ_TARGETS := \
 	./packager/captions:FuzzToWebVTT \
 	./origin/apikeys:FuzzAuthenticateParse \
 	./internal/usage:FuzzClassify \
-	./origin/live:FuzzLivePath
-# 27 targets: each run's instrumented build costs more than its fuzzing, so
+	./origin/live:FuzzLivePath \
+	./web:FuzzParseEdgeMetrics
+# 28 targets: each run's instrumented build costs more than its fuzzing, so
 # the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default
@@ -64,6 +65,14 @@ $(PLAYER): player/node_modules $(wildcard player/src/*)
 	cd player && npm run build
 
 player: $(PLAYER)
+
+# Lighthouse (pinned; 12.2.3 is the last that runs on Node 20), which
+# ./web's accessibility test runs on every page of the site.
+WEBE2E_NODE := web/e2e/node_modules
+
+$(WEBE2E_NODE): web/e2e/package.json web/e2e/package-lock.json
+	cd web/e2e && npm ci --no-audit --no-fund
+	@touch $(WEBE2E_NODE)
 
 # The public HTTP cache test suite (http-cache-tests, pinned), which
 # ./edge/cachetests runs against the edge in `make test`.
@@ -99,7 +108,7 @@ test: build tools lint test-go fuzz
 RACE_PACKAGES := ./internal/queue/... ./internal/usage/... ./origin/... \
 	./edge/ ./edge/fastpath/... ./edge/internal/... ./edge/steering/...
 
-test-go: $(CACHETESTS_NODE)
+test-go: $(CACHETESTS_NODE) $(WEBE2E_NODE)
 	mkdir -p test-artifacts
 	STREAMFRONT_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -count=1 -timeout 12m ./...
 	$(GO) test -race -p 1 -count=1 -timeout 8m $(RACE_PACKAGES)

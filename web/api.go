@@ -44,22 +44,25 @@ func (e *apiError) Unwrap() error { return e.Err }
 
 // video is the API's Video.
 type video struct {
-	ID           string      `json:"id"`
-	Title        string      `json:"title"`
-	Description  string      `json:"description"`
-	Tags         []string    `json:"tags"`
-	Visibility   string      `json:"visibility"` // "" or "public" is listed and indexed
-	Status       string      `json:"status"`     // uploading, processing, ready or failed
-	Error        string      `json:"error"`
-	Stage        string      `json:"stage"`   // current packaging stage, while processing
-	Percent      float64     `json:"percent"` // 0–100, while processing
-	DurationS    float64     `json:"duration_s"`
-	Width        int         `json:"width"`
-	Height       int         `json:"height"`
-	Renditions   []rendition `json:"renditions"`
-	HLSURL       string      `json:"hls_url"`
-	MP4URL       string      `json:"mp4_url"`
-	ThumbnailURL string      `json:"thumbnail_url"`
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Tags        []string `json:"tags"`
+	Visibility  string   `json:"visibility"` // "" or "public" is listed and indexed
+	Status      string   `json:"status"`     // uploading, processing, ready or failed
+	Error       string   `json:"error"`
+	Stage       string   `json:"stage"`   // current packaging stage, while processing
+	Percent     float64  `json:"percent"` // 0–100, while processing
+	// QueuePosition is the encode's place in line for a worker (1: next),
+	// while it waits.
+	QueuePosition int         `json:"queue_position"`
+	DurationS     float64     `json:"duration_s"`
+	Width         int         `json:"width"`
+	Height        int         `json:"height"`
+	Renditions    []rendition `json:"renditions"`
+	HLSURL        string      `json:"hls_url"`
+	MP4URL        string      `json:"mp4_url"`
+	ThumbnailURL  string      `json:"thumbnail_url"`
 	// StoryboardURL is the WebVTT map of scrub thumbnails, when made.
 	StoryboardURL string `json:"storyboard_url"`
 	PageURL       string `json:"page_url"`

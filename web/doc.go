@@ -8,5 +8,10 @@
 // reverse-proxied, streamed both ways, to the origin, so the browser talks
 // to one host; the built player is served under /player/ by package player.
 //
+// Under /admin is the operator's dashboard (admin.go): a sign-in with the
+// API key kept server-side behind an opaque session cookie, usage charts
+// drawn as SVG on the server, the bill estimate, videos, invalidations and
+// the edges as the router and their metrics describe them.
+//
 // Build a Server with New from a Config and run it with Run(ctx).
 package web

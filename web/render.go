@@ -18,7 +18,8 @@ var templateFiles embed.FS
 // pageNames are the templates in templates/ that are whole pages; each is
 // parsed together with layout.html into its own set, so the blocks every
 // page defines ("content", "head") never clash.
-var pageNames = []string{"library", "upload", "watch", "embed", "error", "apidocs"}
+var pageNames = []string{"library", "upload", "watch", "embed", "error", "apidocs",
+	"admin_signin", "admin_overview", "admin_videos", "admin_video", "admin_invalidations", "admin_edges"}
 
 var templateFuncs = template.FuncMap{
 	"clock":       clock,
@@ -28,6 +29,32 @@ var templateFuncs = template.FuncMap{
 	"percent":     func(p float64) string { return strconv.Itoa(int(math.Round(math.Max(0, math.Min(100, p))))) },
 	"statusLabel": statusLabel,
 	"views":       viewCount,
+	"bytes":       func(n int64) string { return humanBytes(float64(n)) },
+	"bytesf":      humanBytes,
+	"count":       func(n int64) string { return humanCount(float64(n)) },
+	"countf":      humanCount,
+	"ratio":       func(r float64) string { return strconv.FormatFloat(100*r, 'f', 1, 64) + " %" },
+	"money":       money,
+	"num":         quantity,
+	"deref":       func(p *float64) float64 { return *p },
+}
+
+// money is an amount in cents, and "< 0.01" for what rounds to none but
+// is not nothing.
+func money(v float64) string {
+	if v > 0 && v < 0.005 {
+		return "< 0.01"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// quantity shows a billed quantity or unit price to four significant
+// digits, without exponents: 0.009313, 0.085, 12.5, 1,234,568.
+func quantity(v float64) string {
+	if v >= 1000 || v <= -1000 {
+		return humanCount(math.Round(v))
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // viewCount is "1 view", "12,345 views".
@@ -45,7 +72,11 @@ func viewCount(n int64) string {
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		files := []string{"templates/layout.html", "templates/" + name + ".html"}
+		if strings.HasPrefix(name, "admin_") {
+			files = append(files, "templates/admin_parts.html")
+		}
+		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFiles, files...)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}

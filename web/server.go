@@ -34,6 +34,11 @@ type Config struct {
 	// DevAPIKey, when set (only in the one-process dev mode), pre-fills the
 	// upload page's API key field. Never set it on a public site.
 	DevAPIKey string
+	// RouterURL is the router's base URL (site.media_url), where the
+	// dashboard's edges page reads GET /edges and, through the addresses
+	// listed there, each edge's /metrics. Empty leaves the edges page
+	// without data.
+	RouterURL string
 	// SiteName is shown in titles and link previews. It defaults to "Streamfront".
 	SiteName string
 	// Logger receives request failures. It defaults to slog.Default().
@@ -66,6 +71,7 @@ const (
 type Server struct {
 	cfg       Config
 	publicURL *url.URL
+	routerURL *url.URL // nil when not configured
 	logger    *slog.Logger
 	api       *apiClient
 	proxy     *httputil.ReverseProxy
@@ -74,7 +80,9 @@ type Server struct {
 	pages     map[string]*template.Template
 	// apiDocsView is the API reference, read from the OpenAPI document.
 	apiDocsView apiDocsView
-	router      chi.Router
+	// sessions are the dashboard's signed-in operators.
+	sessions *sessionStore
+	router   chi.Router
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -105,6 +113,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: Config.PublicURL %q: %w", cfg.PublicURL, err)
 	}
+	var routerURL *url.URL
+	if cfg.RouterURL != "" {
+		if routerURL, err = parseBaseURL(cfg.RouterURL); err != nil {
+			return nil, fmt.Errorf("web: Config.RouterURL %q: %w", cfg.RouterURL, err)
+		}
+	}
 	cfg.APIURL = strings.TrimSuffix(apiURL.String(), "/")
 	cfg.PublicURL = strings.TrimSuffix(publicURL.String(), "/")
 
@@ -129,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:         cfg,
 		publicURL:   publicURL,
+		routerURL:   routerURL,
 		logger:      cfg.Logger,
 		api:         &apiClient{base: apiURL, client: &http.Client{Transport: transport, Timeout: apiTimeout}},
 		proxy:       newAPIProxy(apiURL, transport, cfg.Logger),
@@ -136,6 +151,7 @@ func New(cfg Config) (*Server, error) {
 		static:      static,
 		pages:       pages,
 		apiDocsView: docs,
+		sessions:    newSessionStore(time.Now),
 	}
 	if !playerAssets.Built() {
 		cfg.Logger.Warn("web: the player is not built into this binary, so watch pages cannot play; run `make build`")
@@ -165,6 +181,7 @@ func (s *Server) routes() chi.Router {
 	r.Handle("/static/*", http.StripPrefix("/static", s.static))
 	r.Handle("/player/*", http.StripPrefix("/player", s.player))
 	r.Handle("/api/*", s.proxy)
+	s.adminRoutes(r)
 
 	r.NotFound(s.handle(func(http.ResponseWriter, *http.Request) error {
 		return &pageError{Status: http.StatusNotFound, Message: "There is no page at this address."}

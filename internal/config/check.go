@@ -27,7 +27,7 @@ func (l *Loaded) validate() error {
 	}
 	for key, u := range map[string]string{
 		"site.web_url": f.Site.WebURL, "site.media_url": f.Site.MediaURL,
-		"origin.url": f.Origin.URL, "s3.endpoint": f.S3.Endpoint,
+		"origin.url": f.Origin.URL, "s3.endpoint": f.S3.Endpoint, "router.internal_url": f.Router.InternalURL,
 	} {
 		if u != "" && !httpURL(u) {
 			add(key, "%q must be an absolute http(s) URL, e.g. http://localhost:8090", u)

@@ -275,3 +275,23 @@ distributions:
 		}
 	}
 }
+
+// The site's dashboard reads the router's /edges at router.internal_url,
+// and at the router's public URL when that is not set.
+func TestWebConfig_RouterURL(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"site:\n  media_url: http://media.example\n", "http://media.example"},
+		{"site:\n  media_url: http://media.example\nrouter:\n  internal_url: http://router:8083\n", "http://router:8083"},
+	} {
+		l, err := config.Parse("d.yaml", []byte(tc.yaml), noEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.WebConfig().RouterURL; got != tc.want {
+			t.Errorf("%s: RouterURL %q, want %q", tc.yaml, got, tc.want)
+		}
+	}
+	if _, err := config.Parse("d.yaml", []byte("router:\n  internal_url: router:8083\n"), noEnv); err == nil || !strings.Contains(err.Error(), "router.internal_url") {
+		t.Errorf("a router.internal_url without a scheme: %v", err)
+	}
+}

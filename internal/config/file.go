@@ -289,7 +289,10 @@ type EdgeNode struct {
 // Router steers each viewer to the nearest healthy edge (steering.Config);
 // its public URL is site.media_url.
 type Router struct {
-	Addr                 string      `yaml:"addr"`
+	Addr string `yaml:"addr"`
+	// InternalURL is how the site reaches the router (its dashboard reads
+	// GET /edges), when not by site.media_url (containers).
+	InternalURL          string      `yaml:"internal_url"`
 	HealthCheckInterval  Duration    `yaml:"health_check_interval"`
 	HealthCheckTimeout   Duration    `yaml:"health_check_timeout"`
 	FailAfter            int         `yaml:"fail_after"`

@@ -212,9 +212,18 @@ func (f *File) RouterConfig() steering.Config {
 	return cfg
 }
 
+// RouterInternalURL is how other roles reach the router: router.internal_url,
+// or else its public URL, site.media_url.
+func (f *File) RouterInternalURL() string {
+	if f.Router.InternalURL != "" {
+		return f.Router.InternalURL
+	}
+	return f.Site.MediaURL
+}
+
 // WebConfig is the site's part.
 func (f *File) WebConfig() web.Config {
-	cfg := web.Config{Addr: f.Web.Addr, APIURL: f.Origin.URL, PublicURL: f.Site.WebURL, SiteName: f.Site.Name}
+	cfg := web.Config{Addr: f.Web.Addr, APIURL: f.Origin.URL, PublicURL: f.Site.WebURL, RouterURL: f.RouterInternalURL(), SiteName: f.Site.Name}
 	if f.Web.ShowAPIKey {
 		cfg.DevAPIKey = string(f.Secrets.APIKey)
 	}

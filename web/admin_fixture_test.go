@@ -1,0 +1,159 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// adminOrigin is a loopback origin for the dashboard: it answers the keyed
+// parts of the API (usage, listing with private videos, edit, delete,
+// invalidations) as the OpenAPI document describes them, refuses any
+// other key with 401, and records what it was asked to change.
+type adminOrigin struct {
+	t   *testing.T
+	key string
+	URL string
+
+	mu          sync.Mutex
+	videos      []video
+	usageRows   []usageRow // answered for every group_by, filtered by the query's period
+	keyed       int        // calls that carried the right key
+	refused     int        // calls refused for the key
+	edits       map[string]videoEdit
+	deleted     []string
+	invalidated [][]string
+}
+
+func startAdminOrigin(t *testing.T, key string, videos []video, rows []usageRow) *adminOrigin {
+	t.Helper()
+	o := &adminOrigin{t: t, key: key, videos: videos, usageRows: rows, edits: map[string]videoEdit{}}
+	srv := httptest.NewServer(o)
+	t.Cleanup(srv.Close)
+	o.URL = srv.URL
+	return o
+}
+
+func (o *adminOrigin) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		o.t.Errorf("fixture origin: %v", err)
+	}
+}
+
+func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	hasKey := r.Header.Get("Authorization") == "Bearer "+o.key
+	keyed := r.Method != http.MethodGet || r.URL.Path == "/api/v1/usage"
+	if keyed && !hasKey {
+		o.refused++
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		o.writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "The API key is missing or wrong."})
+		return
+	}
+	if hasKey {
+		o.keyed++
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/api/v1/videos/")
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/usage":
+		o.usage(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/videos":
+		var list []video
+		for _, v := range o.videos {
+			if v.public() || hasKey {
+				list = append(list, v)
+			}
+		}
+		o.writeJSON(w, http.StatusOK, map[string]any{"videos": list})
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/videos/"):
+		if v := o.find(id); v != nil {
+			o.writeJSON(w, http.StatusOK, v)
+			return
+		}
+		o.writeJSON(w, http.StatusNotFound, map[string]string{"error": "No video has this ID."})
+	case r.Method == http.MethodPatch && strings.HasPrefix(r.URL.Path, "/api/v1/videos/"):
+		var e videoEdit
+		if err := json.NewDecoder(r.Body).Decode(&e); err != nil || e.Tags == nil {
+			o.writeJSON(w, http.StatusBadRequest, map[string]string{"error": "Send title, description, tags (an array) and visibility as JSON."})
+			return
+		}
+		v := o.find(id)
+		if v == nil {
+			o.writeJSON(w, http.StatusNotFound, map[string]string{"error": "No video has this ID."})
+			return
+		}
+		o.edits[id] = e
+		v.Title, v.Description, v.Tags, v.Visibility = e.Title, e.Description, e.Tags, e.Visibility
+		o.writeJSON(w, http.StatusOK, v)
+	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/api/v1/videos/"):
+		o.deleted = append(o.deleted, id)
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPost && r.URL.Path == "/api/v1/invalidations":
+		var body struct {
+			Paths []string `json:"paths"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Paths) == 0 {
+			o.writeJSON(w, http.StatusBadRequest, map[string]string{"error": "Send the paths to invalidate."})
+			return
+		}
+		o.invalidated = append(o.invalidated, body.Paths)
+		o.writeJSON(w, http.StatusAccepted, map[string]any{"paths": body.Paths, "edges": []map[string]any{
+			{"edge": "edge-1", "status": "applied", "removed": 3},
+			{"edge": "edge-2", "status": "retrying", "removed": 0, "error": "connection refused"},
+		}})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (o *adminOrigin) find(id string) *video {
+	for i := range o.videos {
+		if o.videos[i].ID == id {
+			return &o.videos[i]
+		}
+	}
+	return nil
+}
+
+// usage answers the rows inside [from, to) with totals and an estimate.
+func (o *adminOrigin) usage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, err1 := time.Parse(time.RFC3339, q.Get("from"))
+	to, err2 := time.Parse(time.RFC3339, q.Get("to"))
+	if err1 != nil || err2 != nil {
+		o.writeJSON(w, http.StatusBadRequest, map[string]string{"error": "from and to must be RFC 3339 times."})
+		return
+	}
+	gran := q.Get("granularity")
+	step := time.Hour
+	if gran == "day" {
+		step = 24 * time.Hour
+	}
+	from = from.Truncate(step)
+	rep := usageReport{From: from, To: to, Granularity: gran, GroupBy: q.Get("group_by")}
+	for _, row := range o.usageRows {
+		if row.Start.Before(from) || !row.Start.Before(to) {
+			continue
+		}
+		row.Start = row.Start.Truncate(step)
+		rep.Rows = append(rep.Rows, row)
+		rep.Totals.BytesOut += row.BytesOut
+		rep.Totals.Requests += row.Requests
+		rep.Totals.OriginBytes += row.OriginBytes
+		rep.Totals.DeliveredSeconds += row.DeliveredSeconds
+	}
+	if rep.Rows == nil {
+		rep.Rows = []usageRow{}
+	}
+	rep.Estimate.Currency = "USD"
+	rep.Estimate.PayAsYouGo = billingPlan{Name: "CloudFront-like", Total: 12.34}
+	rep.Estimate.PerMinute = billingPlan{Name: "per minute", Total: 5.67}
+	o.writeJSON(w, http.StatusOK, rep)
+}
