@@ -85,6 +85,13 @@ func (c *cutReader) Read(p []byte) (int, error) {
 // A resumable upload cut off mid-way resumes from the offset the server
 // stored, and the video plays whole.
 func TestResumable_AnUploadCutOffResumesAndPlays(t *testing.T) {
+	if raceDetector {
+		// tusd v2.9.1 itself races when a request body is cut: its context's
+		// cancel goroutine (handler/context.go:65) reads c.body while
+		// writeChunk (unrouted_handler.go:911) sets it. Not our code; the
+		// test runs in make test's plain pass.
+		t.Skip("tusd v2.9.1 has a data race on a cut request body; this test runs without -race")
+	}
 	b := startBackend(t)
 	o := startOriginOn(t, b, 0)
 	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 8, Faststart: true})

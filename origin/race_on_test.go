@@ -1,0 +1,6 @@
+//go:build race
+
+package origin_test
+
+// raceDetector says the tests run under -race.
+const raceDetector = true
