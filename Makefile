@@ -41,7 +41,7 @@ FUZZ_TARGETS := \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath \
 	./web:FuzzParseEdgeMetrics
-# 28 targets: each run's instrumented build costs more than its fuzzing, so
+# 26 targets: each run's instrumented build costs more than its fuzzing, so
 # the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default
