@@ -59,18 +59,22 @@ type liveView struct {
 	StreamKey string `json:"stream_key,omitempty"`
 	RTMPURL   string `json:"rtmp_url,omitempty"`
 	// RTMPServer and the key are what OBS asks for separately.
-	RTMPServer string            `json:"rtmp_server,omitempty"`
-	HLSURL     string            `json:"hls_url"`
-	PageURL    string            `json:"page_url"`
-	Status     string            `json:"status"`
-	Error      string            `json:"error,omitempty"`
-	Broadcast  int               `json:"broadcast"`
-	VideoID    string            `json:"video_id,omitempty"`
-	Recordings []string          `json:"recordings"`
-	Video      string            `json:"video,omitempty"`
-	Audio      string            `json:"audio,omitempty"`
-	Ingest     *live.IngestStats `json:"ingest,omitempty"`
-	CreatedAt  time.Time         `json:"created_at"`
+	RTMPServer string `json:"rtmp_server,omitempty"`
+	// RTMPSURL and RTMPSServer are the same over TLS, when the origin
+	// takes RTMPS.
+	RTMPSURL    string            `json:"rtmps_url,omitempty"`
+	RTMPSServer string            `json:"rtmps_server,omitempty"`
+	HLSURL      string            `json:"hls_url"`
+	PageURL     string            `json:"page_url"`
+	Status      string            `json:"status"`
+	Error       string            `json:"error,omitempty"`
+	Broadcast   int               `json:"broadcast"`
+	VideoID     string            `json:"video_id,omitempty"`
+	Recordings  []string          `json:"recordings"`
+	Video       string            `json:"video,omitempty"`
+	Audio       string            `json:"audio,omitempty"`
+	Ingest      *live.IngestStats `json:"ingest,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
 }
 
 // liveView shows rec, with what this origin's manager knows now when it
@@ -94,6 +98,10 @@ func (s *Server) liveView(rec *liveStream, secrets bool) liveView {
 		out.StreamKey = rec.StreamKey
 		out.RTMPServer = s.live.cfg.RTMPURL
 		out.RTMPURL = s.live.cfg.RTMPURL + "/" + rec.StreamKey
+		if s.live.cfg.rtmps() {
+			out.RTMPSServer = s.live.cfg.RTMPSURL
+			out.RTMPSURL = s.live.cfg.RTMPSURL + "/" + rec.StreamKey
+		}
 	}
 	if st := s.live.m.Status(rec.ID); st.Broadcast > 0 && st.Broadcast >= rec.Broadcast {
 		out.Status, out.Broadcast = string(st.State), st.Broadcast

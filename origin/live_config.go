@@ -25,6 +25,16 @@ type LiveConfig struct {
 	// ("/{stream_key}" is appended). It defaults to rtmp://localhost:PORT/live
 	// with RTMPAddr's port.
 	RTMPURL string
+	// RTMPSAddr, when set, also takes encoders over RTMPS (RTMP in TLS)
+	// there, with the certificate in TLSCertFile and TLSKeyFile (PEM,
+	// read again when they change). RTMPSListener replaces listening, as
+	// RTMPListener does.
+	RTMPSAddr               string
+	RTMPSListener           net.Listener
+	TLSCertFile, TLSKeyFile string
+	// RTMPSURL is the base of the rtmps_url the API gives out. It
+	// defaults to rtmps://localhost:PORT/live with RTMPSAddr's port.
+	RTMPSURL string
 	// ReconnectWindow is how long a broadcast whose encoder went away
 	// waits for it before it ends and its recording becomes a video. It
 	// defaults to 60 s.
@@ -46,26 +56,46 @@ func (c *LiveConfig) setDefaults() {
 		c.ReconnectWindow = 60 * time.Second
 	}
 	if c.RTMPURL == "" {
-		addr := c.RTMPAddr
-		if c.RTMPListener != nil {
-			addr = c.RTMPListener.Addr().String()
-		}
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil || port == "" {
-			port = "1935"
-		}
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "localhost"
-		}
-		c.RTMPURL = "rtmp://" + net.JoinHostPort(host, port) + "/live"
+		c.RTMPURL = ingestURL("rtmp", c.RTMPAddr, c.RTMPListener, "1935")
 	}
 	c.RTMPURL = strings.TrimRight(c.RTMPURL, "/")
+	if c.RTMPSURL == "" && (c.RTMPSAddr != "" || c.RTMPSListener != nil) {
+		c.RTMPSURL = ingestURL("rtmps", c.RTMPSAddr, c.RTMPSListener, "443")
+	}
+	c.RTMPSURL = strings.TrimRight(c.RTMPSURL, "/")
 }
+
+// ingestURL is scheme://localhost:PORT/live for a listen address (or the
+// listener's), the default a broadcaster on this machine can use.
+func ingestURL(scheme, addr string, ln net.Listener, defaultPort string) string {
+	if ln != nil {
+		addr = ln.Addr().String()
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		port = defaultPort
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/live"
+}
+
+// rtmps tells whether RTMPS ingest is on.
+func (c *LiveConfig) rtmps() bool { return c.RTMPSAddr != "" || c.RTMPSListener != nil }
 
 func (c *LiveConfig) validate() error {
 	u, err := url.Parse(c.RTMPURL)
 	if err != nil || (u.Scheme != "rtmp" && u.Scheme != "rtmps") || u.Host == "" {
 		return fmt.Errorf("origin: Live.RTMPURL must be an rtmp:// URL like rtmp://live.example.com/live, got %q", c.RTMPURL)
+	}
+	if c.rtmps() {
+		if c.TLSCertFile == "" || c.TLSKeyFile == "" {
+			return fmt.Errorf("origin: Live.RTMPSAddr needs TLSCertFile and TLSKeyFile (PEM files of the certificate broadcasters see)")
+		}
+		if u, err := url.Parse(c.RTMPSURL); err != nil || u.Scheme != "rtmps" || u.Host == "" {
+			return fmt.Errorf("origin: Live.RTMPSURL must be an rtmps:// URL like rtmps://live.example.com/live, got %q", c.RTMPSURL)
+		}
 	}
 	if c.ReconnectWindow < 0 {
 		return fmt.Errorf("origin: Live.ReconnectWindow %s is negative", c.ReconnectWindow)

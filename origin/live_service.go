@@ -44,6 +44,8 @@ type liveService struct {
 	kind *queue.Kind
 	// work is the recordings followed until ready; run waits for it.
 	work sync.WaitGroup
+	// certs is RTMPS's certificate; nil without RTMPS.
+	certs *certificateFiles
 }
 
 // liveEventTimeout bounds the S3 update that records one event.
@@ -52,6 +54,15 @@ const liveEventTimeout = 10 * time.Second
 func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, hosted: map[string]int{},
 		log: s.log.With(slog.String("component", "live")), ctx: context.Background()}
+	if cfg.rtmps() {
+		// A missing or broken certificate fails the start, not the first
+		// broadcaster.
+		certs, err := newCertificateFiles(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		ls.certs = certs
+	}
 	m, err := live.New(live.Config{
 		RTMPAddr:                  cfg.RTMPAddr,
 		Keys:                      ls.lookupKey,
@@ -79,34 +90,48 @@ func (s *Server) RTMPURL() string {
 	return s.live.cfg.RTMPURL
 }
 
-// listen opens the RTMP port (or takes the configured listener), so a
-// port in use fails the origin's start.
-func (l *liveService) listen(ctx context.Context) (net.Listener, error) {
-	if l.cfg.RTMPListener != nil {
-		return l.cfg.RTMPListener, nil
+// listen opens the RTMP port and the RTMPS one when configured (or takes
+// the configured listeners), so a port in use fails the origin's start.
+func (l *liveService) listen(ctx context.Context) ([]net.Listener, error) {
+	ln := l.cfg.RTMPListener
+	if ln == nil {
+		var lc net.ListenConfig
+		var err error
+		if ln, err = lc.Listen(ctx, "tcp", l.cfg.RTMPAddr); err != nil {
+			return nil, fmt.Errorf("origin: live: listen for RTMP on %s: %w", l.cfg.RTMPAddr, err)
+		}
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", l.cfg.RTMPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("origin: live: listen for RTMP on %s: %w", l.cfg.RTMPAddr, err)
+	lns := []net.Listener{ln}
+	if l.certs != nil {
+		tln, err := l.listenRTMPS(ctx)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		lns = append(lns, tln)
 	}
-	return ln, nil
+	return lns, nil
 }
 
-// run serves encoders on ln until ctx is done, then waits for the
+// run serves encoders on lns until ctx is done, then waits for the
 // recordings being made into videos (which stop with ctx).
-func (l *liveService) run(ctx context.Context, ln net.Listener) error {
+func (l *liveService) run(ctx context.Context, lns []net.Listener) error {
 	kind, err := l.s.queue.Kind(ctx, kindRecording)
 	if err != nil {
-		ln.Close()
+		for _, ln := range lns {
+			ln.Close()
+		}
 		return err
 	}
 	l.kind = kind
 	pool := queue.Pool{Kinds: []*queue.Kind{kind}, Slots: 1, Handle: l.handleRecording,
 		AckWait: l.s.queue.AckWait(), Logger: l.log}
 	l.work.Go(func() { _ = pool.Run(ctx) })
-	l.log.Info("live: RTMP ingest", slog.String("addr", ln.Addr().String()), slog.String("url", l.cfg.RTMPURL+"/{stream_key}"))
-	err = l.m.Serve(ctx, ln)
+	l.log.Info("live: RTMP ingest", slog.String("addr", lns[0].Addr().String()), slog.String("url", l.cfg.RTMPURL+"/{stream_key}"))
+	if len(lns) > 1 {
+		l.log.Info("live: RTMPS ingest", slog.String("addr", lns[1].Addr().String()), slog.String("url", l.cfg.RTMPSURL+"/{stream_key}"))
+	}
+	err = l.m.Serve(ctx, lns...)
 	l.endHosted()
 	l.work.Wait()
 	return err

@@ -156,6 +156,18 @@ func (l *Loaded) validateLive(add func(string, string, ...any)) {
 			add("live.rtmp_url", "%q must be an rtmp:// URL, e.g. rtmp://live.example.com/live", lv.RTMPURL)
 		}
 	}
+	if lv.RTMPSAddr != "" {
+		if lv.TLSCertFile == "" || lv.TLSKeyFile == "" {
+			add("live.rtmps_addr", "needs live.tls_cert_file and live.tls_key_file (the PEM certificate broadcasters see, and its key)")
+		}
+	} else if lv.TLSCertFile != "" || lv.TLSKeyFile != "" || lv.RTMPSURL != "" {
+		add("live.rtmps_addr", "is not set, so live.tls_cert_file, live.tls_key_file and live.rtmps_url do nothing: set it (e.g. :1936) to take RTMPS")
+	}
+	if lv.RTMPSURL != "" {
+		if u, err := url.Parse(lv.RTMPSURL); err != nil || u.Scheme != "rtmps" || u.Host == "" {
+			add("live.rtmps_url", "%q must be an rtmps:// URL, e.g. rtmps://live.example.com/live", lv.RTMPSURL)
+		}
+	}
 	for key, d := range map[string]Duration{
 		"live.reconnect_window": lv.ReconnectWindow, "live.part_target": lv.PartTarget,
 		"live.segment_target": lv.SegmentTarget, "live.standard_segment_target": lv.StandardSegmentTarget,

@@ -135,6 +135,15 @@ type Live struct {
 	// reach the origin (e.g. rtmp://live.example.com/live); empty derives
 	// rtmp://localhost:PORT/live from rtmp_addr.
 	RTMPURL string `yaml:"rtmp_url"`
+	// RTMPSAddr, when set, also takes encoders over RTMPS (RTMP in TLS,
+	// e.g. :443 or :1936) with the PEM certificate and key in
+	// TLSCertFile and TLSKeyFile, read again when they change (renewals
+	// need no restart). RTMPSURL is the base of the rtmps_url
+	// broadcasters are given; empty derives rtmps://localhost:PORT/live.
+	RTMPSAddr   string `yaml:"rtmps_addr"`
+	RTMPSURL    string `yaml:"rtmps_url"`
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
 	// ReconnectWindow is how long a broadcast waits for its encoder to
 	// come back before it ends and its recording becomes a video.
 	ReconnectWindow Duration `yaml:"reconnect_window"`

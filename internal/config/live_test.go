@@ -59,3 +59,38 @@ func TestLive_MistakesAreReported(t *testing.T) {
 		}
 	}
 }
+
+func TestLive_RTMPSKeys(t *testing.T) {
+	yaml := `live:
+  enabled: true
+  rtmp_addr: :1935
+  rtmps_addr: :1936
+  rtmps_url: rtmps://live.example.com/live
+  tls_cert_file: /etc/streamfront/live.crt
+  tls_key_file: /etc/streamfront/live.key
+`
+	l, err := config.Parse("deploy.yaml", []byte(yaml), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := l.OriginConfig().Live
+	if lc.RTMPSAddr != ":1936" || lc.RTMPSURL != "rtmps://live.example.com/live" ||
+		lc.TLSCertFile != "/etc/streamfront/live.crt" || lc.TLSKeyFile != "/etc/streamfront/live.key" {
+		t.Fatalf("origin's live config: %+v", *lc)
+	}
+
+	_, err = config.Parse("deploy.yaml", []byte(strings.NewReplacer("  tls_key_file: /etc/streamfront/live.key\n", "",
+		"rtmps://live", "rtmp://live").Replace(yaml)), noEnv)
+	for _, want := range []string{
+		"live.rtmps_addr: needs live.tls_cert_file and live.tls_key_file",
+		`live.rtmps_url: "rtmp://live.example.com/live" must be an rtmps:// URL`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	_, err = config.Parse("deploy.yaml", []byte("live:\n  enabled: true\n  rtmp_addr: :1935\n  tls_cert_file: a.crt\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "live.rtmps_addr: is not set, so live.tls_cert_file") {
+		t.Errorf("a certificate without rtmps_addr is not reported: %v", err)
+	}
+}

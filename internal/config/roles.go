@@ -67,6 +67,7 @@ func (f *File) OriginConfig() origin.Config {
 	if l := f.Live; l.Enabled {
 		cfg.Live = &origin.LiveConfig{
 			RTMPAddr: l.RTMPAddr, RTMPURL: l.RTMPURL, ReconnectWindow: l.ReconnectWindow.D(),
+			RTMPSAddr: l.RTMPSAddr, RTMPSURL: l.RTMPSURL, TLSCertFile: l.TLSCertFile, TLSKeyFile: l.TLSKeyFile,
 			PartTarget: l.PartTarget.D(), SegmentTarget: l.SegmentTarget.D(),
 			StandardSegmentTarget: l.StandardSegmentTarget.D(),
 		}

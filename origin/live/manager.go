@@ -84,12 +84,16 @@ func (m *Manager) Run(ctx context.Context) error {
 	return m.Serve(ctx, ln)
 }
 
-// Serve accepts encoders on ln until ctx is done. Then it closes ln and
-// every encoder connection, waits for their goroutines, closes the muxers
+// Serve accepts encoders on every listener in lns (plain RTMP, and RTMPS
+// as a tls.NewListener) until ctx is done. Then it closes them and every
+// encoder connection, waits for their goroutines, closes the muxers
 // (which answers the HLS requests blocked on them) and delivers the last
 // events. Broadcasts cut by shutdown do not get an EventEnded: they did not
 // end, the process did.
-func (m *Manager) Serve(ctx context.Context, ln net.Listener) error {
+func (m *Manager) Serve(ctx context.Context, lns ...net.Listener) error {
+	if len(lns) == 0 {
+		return errors.New("live: Serve needs a listener")
+	}
 	stopEvents := make(chan struct{})
 	var eventsDone sync.WaitGroup
 	eventsDone.Go(func() {
@@ -104,31 +108,45 @@ func (m *Manager) Serve(ctx context.Context, ln net.Listener) error {
 	var connsMu sync.Mutex
 	open := make(map[net.Conn]struct{})
 
-	stopAccept := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stopAccept()
-	m.log.Info("live: RTMP listening", slog.String("addr", ln.Addr().String()))
-
+	// The first listener that fails stops them all: an ingest that lost
+	// one of its ports is not what the operator configured.
+	acceptCtx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	var errMu sync.Mutex
 	var err error
-	for {
-		conn, aerr := ln.Accept()
-		if aerr != nil {
-			if ctx.Err() == nil {
-				err = fmt.Errorf("live: accept: %w", aerr)
-			}
-			break
-		}
-		connsMu.Lock()
-		open[conn] = struct{}{}
-		connsMu.Unlock()
-		conns.Go(func() {
-			defer func() {
+	var accepting sync.WaitGroup
+	for _, ln := range lns {
+		// The listeners close when acceptCtx ends (shutdown, or one
+		// failed); the accept loops then return.
+		context.AfterFunc(acceptCtx, func() { ln.Close() })
+		m.log.Info("live: RTMP listening", slog.String("addr", ln.Addr().String()))
+		accepting.Go(func() {
+			for {
+				conn, aerr := ln.Accept()
+				if aerr != nil {
+					if acceptCtx.Err() == nil {
+						errMu.Lock()
+						err = errors.Join(err, fmt.Errorf("live: accept on %s: %w", ln.Addr(), aerr))
+						errMu.Unlock()
+						stopAll()
+					}
+					return
+				}
 				connsMu.Lock()
-				delete(open, conn)
+				open[conn] = struct{}{}
 				connsMu.Unlock()
-			}()
-			m.handleConn(ctx, conn)
+				conns.Go(func() {
+					defer func() {
+						connsMu.Lock()
+						delete(open, conn)
+						connsMu.Unlock()
+					}()
+					m.handleConn(ctx, conn)
+				})
+			}
 		})
 	}
+	accepting.Wait()
 
 	m.mu.Lock()
 	m.closed = true
