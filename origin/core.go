@@ -61,7 +61,7 @@ type core struct {
 	store   *store.Store
 	catalog *catalog.Catalog
 	indexes *indexCache
-	events  *broker
+	events  *fanout[event]
 	jobm    *jobMetrics
 
 	queueCfg queue.Config
@@ -78,7 +78,7 @@ func newCore(opt media, s3 store.Config, qc queue.Config, log *slog.Logger) (*co
 	}
 	qc.Logger = log
 	return &core{
-		opt: opt, log: log, store: st, catalog: catalog.New(st), events: newBroker(),
+		opt: opt, log: log, store: st, catalog: catalog.New(st), events: &fanout[event]{},
 		indexes: newIndexCache(st, opt.IndexCacheBytes), jobm: newJobMetrics(), queueCfg: qc,
 	}, nil
 }

@@ -1,10 +1,7 @@
 package origin
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -35,47 +32,6 @@ func (e event) final() bool {
 	return (e.Status == string(catalog.Ready) && e.Stage == "") || e.Status == string(catalog.Failed) || e.Status == "deleted"
 }
 
-// broker fans progress out to the SSE streams of this process. Streams also
-// poll the catalog, so progress made by another origin process arrives too.
-type broker struct {
-	mu   sync.Mutex
-	subs map[string]map[chan event]struct{}
-}
-
-func newBroker() *broker { return &broker{subs: map[string]map[chan event]struct{}{}} }
-
-func (b *broker) subscribe(id string) (<-chan event, func()) {
-	ch := make(chan event, 16)
-	b.mu.Lock()
-	if b.subs[id] == nil {
-		b.subs[id] = map[chan event]struct{}{}
-	}
-	b.subs[id][ch] = struct{}{}
-	b.mu.Unlock()
-	return ch, func() {
-		b.mu.Lock()
-		delete(b.subs[id], ch)
-		if len(b.subs[id]) == 0 {
-			delete(b.subs, id)
-		}
-		b.mu.Unlock()
-	}
-}
-
-// publish never blocks: a subscriber that is behind misses intermediate
-// progress (the next report or poll catches it up), never a final event,
-// which is re-read from the catalog.
-func (b *broker) publish(id string, e event) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for ch := range b.subs[id] {
-		select {
-		case ch <- e:
-		default:
-		}
-	}
-}
-
 // videoEvents streams progress as Server-Sent Events until the video is
 // complete (ready with no stage), failed or deleted. Clients that only need
 // the first playable moment stop at the first "ready".
@@ -85,30 +41,18 @@ func (s *Server) videoEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		return fmt.Errorf("events: response cannot stream")
-	}
 	live, unsubscribe := s.events.subscribe(id)
 	defer unsubscribe()
-
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // tell proxies not to buffer the stream
-	w.WriteHeader(http.StatusOK)
-
+	sse, err := startSSE(w)
+	if err != nil {
+		return err
+	}
 	send := func(e event) error {
 		if e.Video == nil && v != nil {
 			view := s.view(v)
 			e.Video = &view
 		}
-		data, _ := json.Marshal(e)
-		if _, err := fmt.Fprintf(w, "event: progress\ndata: %s\n\n", data); err != nil {
-			return err
-		}
-		flusher.Flush()
-		return nil
+		return sse.send("progress", e)
 	}
 	last := eventFor(v)
 	last.QueuePosition = s.queuePosition(r.Context(), v)
@@ -117,7 +61,7 @@ func (s *Server) videoEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
-	keepAlive := time.NewTicker(15 * time.Second)
+	keepAlive := time.NewTicker(sseKeepAlive * time.Second)
 	defer keepAlive.Stop()
 	for {
 		var next event
@@ -125,10 +69,9 @@ func (s *Server) videoEvents(w http.ResponseWriter, r *http.Request) error {
 		case <-r.Context().Done():
 			return nil
 		case <-keepAlive.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if sse.keepAlive() != nil {
 				return nil
 			}
-			flusher.Flush()
 			continue
 		case next = <-live:
 			if last.Status == string(catalog.Ready) && next.Status == string(catalog.Processing) {

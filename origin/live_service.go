@@ -38,7 +38,7 @@ type liveService struct {
 	// it. Set by Serve before run.
 	ctx context.Context
 	// fanout tells the event streams open in this process.
-	fanout liveFanout
+	fanout fanout[liveEvent]
 	// kind is the queue's line of recordings to make into videos; set by
 	// run before any encoder is accepted.
 	kind *queue.Kind
