@@ -46,6 +46,9 @@ type liveService struct {
 	work sync.WaitGroup
 	// certs is RTMPS's certificate; nil without RTMPS.
 	certs *certificateFiles
+	// dvr lists the recorded segments of the broadcasts hosted here, for
+	// the DVR playlists (live_dvr.go).
+	dvr *dvrIndex
 }
 
 // liveEventTimeout bounds the S3 update that records one event.
@@ -53,7 +56,7 @@ const liveEventTimeout = 10 * time.Second
 
 func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, hosted: map[string]int{},
-		log: s.log.With(slog.String("component", "live")), ctx: context.Background()}
+		log: s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex()}
 	if cfg.rtmps() {
 		// A missing or broken certificate fails the start, not the first
 		// broadcaster.
@@ -70,7 +73,7 @@ func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 		PartDuration:              cfg.PartTarget,
 		LowLatencySegmentDuration: cfg.SegmentTarget,
 		StandardSegmentDuration:   cfg.StandardSegmentTarget,
-		Recorder:                  &liveRecorder{ls: ls},
+		Recorder:                  &dvrSink{next: &liveRecorder{ls: ls}, ls: ls},
 		OnEvent:                   ls.onEvent,
 		Logger:                    s.log,
 	})

@@ -144,6 +144,9 @@ func (s *Server) routes() http.Handler {
 		r.Get("/r/{file}", s.handle(s.serveMP4))
 		r.Get("/thumbs/{file}", s.handle(s.serveThumb))
 		r.Get("/{image:(thumbnail\\.(jpg|webp)|animated\\.(gif|webp))}", s.handle(s.serveImage))
+		r.Get("/dvr.m3u8", s.handle(s.serveDVRMaster)) // live DVR (live_dvr.go)
+		r.Get("/dvr/{playlist}", s.handle(s.serveDVRPlaylist))
+		r.Get("/dvr/{broadcast}/{generation}/{track}/{file}", s.handle(s.serveDVRObject))
 		r.Get("/{file}", s.serveLiveFile) // live HLS (live_http.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
