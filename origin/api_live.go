@@ -61,16 +61,21 @@ type liveView struct {
 	// RTMPServer and the key are what OBS asks for separately.
 	RTMPServer string `json:"rtmp_server,omitempty"`
 	// RTMPSURL and RTMPSServer are the same over TLS, when the origin
-	// takes RTMPS.
+	// takes RTMPS. DVRURL is the DVR playlist (the recorded window,
+	// live_dvr.go); StartedAt and EndedAt bound the current or last
+	// broadcast.
 	RTMPSURL    string            `json:"rtmps_url,omitempty"`
 	RTMPSServer string            `json:"rtmps_server,omitempty"`
 	HLSURL      string            `json:"hls_url"`
+	DVRURL      string            `json:"dvr_url"`
 	PageURL     string            `json:"page_url"`
 	Status      string            `json:"status"`
 	Error       string            `json:"error,omitempty"`
 	Broadcast   int               `json:"broadcast"`
 	VideoID     string            `json:"video_id,omitempty"`
 	Recordings  []string          `json:"recordings"`
+	StartedAt   *time.Time        `json:"started_at,omitempty"`
+	EndedAt     *time.Time        `json:"ended_at,omitempty"`
 	Video       string            `json:"video,omitempty"`
 	Audio       string            `json:"audio,omitempty"`
 	Ingest      *live.IngestStats `json:"ingest,omitempty"`
@@ -84,9 +89,11 @@ func (s *Server) liveView(rec *liveStream, secrets bool) liveView {
 		ID: rec.ID, Title: rec.Title, Description: rec.Description, Tags: rec.Tags,
 		Latency: rec.Latency, Record: rec.Record, DVRWindowS: rec.DVRWindowS,
 		HLSURL:  s.cfg.MediaURL + "/videos/" + rec.ID + "/master.m3u8",
+		DVRURL:  s.cfg.MediaURL + "/videos/" + rec.ID + "/dvr.m3u8",
 		PageURL: s.cfg.WebURL + "/live/" + rec.ID,
 		Status:  rec.Status, Error: rec.Error, Broadcast: rec.Broadcast,
 		VideoID: rec.VideoID, Recordings: rec.Recordings, CreatedAt: rec.CreatedAt,
+		StartedAt: rec.StartedAt, EndedAt: rec.EndedAt,
 	}
 	if out.Tags == nil {
 		out.Tags = []string{}

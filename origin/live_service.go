@@ -182,11 +182,16 @@ func (l *liveService) onEvent(e live.Event) {
 	rec, err := l.streams.update(ctx, e.StreamID, func(rec *liveStream) error {
 		switch e.Kind {
 		case live.EventConnected:
+			if rec.Broadcast != e.Broadcast || rec.StartedAt == nil {
+				at := e.At.UTC()
+				rec.StartedAt, rec.EndedAt = &at, nil
+			}
 			rec.Status, rec.Error, rec.Broadcast = liveLive, "", e.Broadcast
 		case live.EventDisconnected:
 			rec.Status, rec.Error = liveIdle, e.Reason
 		case live.EventEnded:
-			rec.Status = liveEnded
+			at := e.At.UTC()
+			rec.Status, rec.EndedAt = liveEnded, &at
 		case live.EventRefused:
 			rec.Error = e.Reason
 		}

@@ -51,8 +51,12 @@ type liveStream struct {
 	// RecordingOf maps a broadcast's number to its video.
 	Recordings  []string          `json:"recordings,omitempty"`
 	RecordingOf map[string]string `json:"recording_of,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	// StartedAt is when the current (or last) broadcast began, EndedAt
+	// when it ended (nil while it is on).
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // errNoLiveStream is what a lookup of a stream that does not exist returns.

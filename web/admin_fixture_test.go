@@ -21,6 +21,7 @@ type adminOrigin struct {
 
 	mu          sync.Mutex
 	videos      []video
+	lives       []liveStream // answered at GET /api/v1/live/{id}
 	usageRows   []usageRow // answered for every group_by, filtered by the query's period
 	keyed       int        // calls that carried the right key
 	refused     int        // calls refused for the key
@@ -72,6 +73,14 @@ func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		o.writeJSON(w, http.StatusOK, map[string]any{"videos": list})
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/live/"):
+		for _, ls := range o.lives {
+			if ls.ID == strings.TrimPrefix(r.URL.Path, "/api/v1/live/") {
+				o.writeJSON(w, http.StatusOK, ls)
+				return
+			}
+		}
+		o.writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no live stream with this ID."})
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/videos/"):
 		if v := o.find(id); v != nil {
 			o.writeJSON(w, http.StatusOK, v)

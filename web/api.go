@@ -176,3 +176,53 @@ func (c *apiClient) getJSON(ctx context.Context, op, path string, query url.Valu
 	}
 	return nil
 }
+
+// errLiveNotFound is returned when the API does not know a live stream ID
+// (or the deployment has no live streaming).
+var errLiveNotFound = errors.New("live stream not found")
+
+// liveStream is the API's LiveStream, as the live page reads it.
+type liveStream struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Tags        []string `json:"tags"`
+	Latency     string   `json:"latency"` // "low" or "standard"
+	Record      bool     `json:"record"`
+	DVRWindowS  int      `json:"dvr_window_s"`
+	HLSURL      string   `json:"hls_url"`
+	DVRURL      string   `json:"dvr_url"`
+	PageURL     string   `json:"page_url"`
+	Status      string   `json:"status"` // idle, live or ended
+	Error       string   `json:"error"`
+	Broadcast   int      `json:"broadcast"`
+	// VideoID is the recording of the last broadcast that has one.
+	VideoID string `json:"video_id"`
+	// StartedAt and EndedAt bound the current or last broadcast.
+	StartedAt *time.Time `json:"started_at"`
+	EndedAt   *time.Time `json:"ended_at"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+// Live stream statuses.
+const (
+	liveIdle  = "idle"
+	liveLive  = "live"
+	liveEnded = "ended"
+)
+
+// getLive returns one live stream, or errLiveNotFound.
+func (c *apiClient) getLive(ctx context.Context, id string) (*liveStream, error) {
+	if !plausibleID.MatchString(id) {
+		return nil, errLiveNotFound
+	}
+	var ls liveStream
+	err := c.getJSON(ctx, "get live stream "+id, "/api/v1/live/"+url.PathEscape(id), nil, &ls)
+	if apiErr := (*apiError)(nil); errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return nil, errLiveNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &ls, nil
+}

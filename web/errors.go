@@ -52,6 +52,9 @@ func pageErrorFor(err error) *pageError {
 	if errors.As(err, &pe) {
 		return pe
 	}
+	if errors.Is(err, errLiveNotFound) {
+		return &pageError{Status: http.StatusNotFound, Message: "This live stream does not exist, or it was deleted.", Err: err}
+	}
 	if errors.Is(err, errVideoNotFound) {
 		return &pageError{Status: http.StatusNotFound, Message: "This video does not exist, or it was deleted.", Err: err}
 	}

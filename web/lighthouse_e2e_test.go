@@ -32,6 +32,7 @@ func TestLighthouse_EveryPageIsAccessible(t *testing.T) {
 	o := startAdminOrigin(t, testAdminKey, []video{readyVideo(videoID(1), fixtureTime(0)), readyVideo(videoID(2), fixtureTime(5)), processing}, []usageRow{
 		{Start: time.Now().UTC().Add(-time.Hour), Video: videoID(1), Edge: "edge-1", usageTotals: usageTotals{BytesOut: 5_000_000, Requests: 40, OriginBytes: 1_000_000}},
 	})
+	o.lives = []liveStream{onAirStream(videoID(7)), offAirStream(videoID(8))}
 	s, err := New(Config{APIURL: o.URL, RouterURL: startFixtureRouter(t), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +41,7 @@ func TestLighthouse_EveryPageIsAccessible(t *testing.T) {
 
 	// The error page is left out: Lighthouse does not audit a 404.
 	public := []string{"/", "/upload", "/watch/" + videoID(1), "/watch/" + videoID(3), "/embed/" + videoID(1),
+		"/live/" + videoID(7), "/live/" + videoID(8),
 		"/docs/api", "/admin/sign-in"}
 	admin := []string{"/admin", "/admin/videos", "/admin/videos/" + videoID(1), "/admin/invalidations", "/admin/edges"}
 

@@ -18,13 +18,14 @@ var templateFiles embed.FS
 // pageNames are the templates in templates/ that are whole pages; each is
 // parsed together with layout.html into its own set, so the blocks every
 // page defines ("content", "head") never clash.
-var pageNames = []string{"library", "upload", "watch", "embed", "error", "apidocs",
+var pageNames = []string{"library", "upload", "watch", "live", "embed", "error", "apidocs",
 	"admin_signin", "admin_overview", "admin_videos", "admin_video", "admin_invalidations", "admin_edges"}
 
 var templateFuncs = template.FuncMap{
 	"clock":       clock,
 	"humanDate":   func(t time.Time) string { return t.UTC().Format("Jan 2, 2006") },
 	"isoDate":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"humanTime":   func(t time.Time) string { return t.UTC().Format("Jan 2, 15:04 UTC") },
 	"mbps":        func(bps int64) string { return strconv.FormatFloat(float64(bps)/1e6, 'f', 1, 64) + " Mbps" },
 	"percent":     func(p float64) string { return strconv.Itoa(int(math.Round(math.Max(0, math.Min(100, p))))) },
 	"statusLabel": statusLabel,
@@ -113,7 +114,7 @@ type metaTag struct{ Key, Value string }
 
 // pageAssets are the versioned addresses of what pages link.
 type pageAssets struct {
-	SiteCSS, Icon, UploadJS, TusJS, WatchJS, PlayerJS, PlayerCSS string
+	SiteCSS, Icon, UploadJS, TusJS, WatchJS, LiveJS, PlayerJS, PlayerCSS string
 }
 
 func (s *Server) pageAssets() pageAssets {
@@ -124,6 +125,7 @@ func (s *Server) pageAssets() pageAssets {
 		UploadJS:  s.static.url("upload.js"),
 		TusJS:     s.static.url("tus.min.js"),
 		WatchJS:   s.static.url("watch.js"),
+		LiveJS:    s.static.url("live.js"),
 		PlayerJS:  "/player/player.js?v=" + v,
 		PlayerCSS: "/player/player.css?v=" + v,
 	}

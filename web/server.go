@@ -169,6 +169,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/", s.handle(s.library))
 	r.Get("/upload", s.handle(s.upload))
 	r.Get("/watch/{id}", s.handle(s.watch))
+	r.Get("/live/{id}", s.handle(s.live))
 	r.Get("/embed/{id}", s.handle(s.embed))
 	r.Get("/oembed", s.handle(s.oembed))
 	r.Get("/docs/api", s.handle(s.apiDocs))

@@ -6,6 +6,11 @@
 // build.mjs, so a page needs only <script src="/player/player.js">.
 //
 //   Streamfront.mount(element, {hls, mp4, poster, storyboard})
+//   Streamfront.mount(element, {hls, live: true, dvr, dvrWindow, liveApi, recordingPage})
+//
+// The second form plays a live stream (live.js): low latency at the live
+// edge, the DVR playlist behind it, a LIVE badge, the latency and a
+// "Back to live" button.
 //
 // Every element with a data-streamfront-hls (or data-streamfront-mp4)
 // attribute is mounted automatically when the document is ready.
@@ -14,6 +19,7 @@ import Hls from 'hls.js';
 
 import { arrowSeekSeconds, buildChrome, levelLabel, renderQualityMenu } from './chrome.js';
 import { installArrowSeek } from './hotkeys.js';
+import { installLive } from './live.js';
 import { createPositionStore, localStorageOrNull, resumeAt } from './resume.js';
 import { parseStoryboard, storyboardCueText } from './storyboard.js';
 import { createViewTracker, sendView } from './views.js';
@@ -60,6 +66,7 @@ const messages = {
  * @param {{hls?: string, mp4?: string, poster?: string, storyboard?: string, views?: string,
  *          autoplay?: boolean, title?: string, hlsConfig?: object,
  *          id?: string, resume?: boolean, start?: number,
+ *          live?: boolean, dvr?: string, dvrWindow?: number, liveApi?: string, recordingPage?: string,
  *          steering?: {samples?: number, timeoutMs?: number, maxAgeMs?: number,
  *                      startupHoldMs?: number}}} options
  */
@@ -70,6 +77,13 @@ export function mount(element, options = {}) {
   if (element.streamfront) element.streamfront.destroy();
 
   const opts = { ...optionsFromDataset(element), ...options };
+  if (opts.live) {
+    // A live stream: hls.js in low-latency mode (parts, blocking reloads),
+    // nothing remembered (the position of a live stream means nothing
+    // tomorrow), no view reports of a growing duration.
+    opts.resume = false;
+    opts.hlsConfig = { lowLatencyMode: true, ...(opts.hlsConfig || {}) };
+  }
   const ui = buildChrome(element, opts);
   const { video } = ui;
 
@@ -181,6 +195,17 @@ export function mount(element, options = {}) {
 
   if (opts.hls && Hls.isSupported()) {
     startHLS(state, ui, opts, listen, fail, playMP4);
+    if (opts.live) {
+      // reload puts another playlist in hls.js's place (live.js switches
+      // between the low-latency and the DVR playlists).
+      const reload = (url, hlsConfig) => {
+        if (state.hls) state.hls.destroy();
+        state.hls = null;
+        startHLS(state, ui, { ...opts, hls: url, hlsConfig: { ...opts.hlsConfig, ...hlsConfig } }, listen, fail, playMP4);
+      };
+      element.classList.add('sf-live');
+      teardown.push(installLive(element, state, opts, reload));
+    }
   } else if (opts.hls && video.canPlayType('application/vnd.apple.mpegurl')) {
     state.engine = 'native-hls';
     ui.quality.hidden = true;
@@ -325,6 +350,11 @@ function optionsFromDataset(element) {
   if (d.streamfrontStart) opts.start = Number(d.streamfrontStart);
   if (d.streamfrontResume !== undefined) opts.resume = d.streamfrontResume !== 'false';
   if (d.streamfrontAutoplay !== undefined) opts.autoplay = d.streamfrontAutoplay !== 'false';
+  if (d.streamfrontLive !== undefined) opts.live = d.streamfrontLive !== 'false';
+  if (d.streamfrontDvr) opts.dvr = d.streamfrontDvr;
+  if (d.streamfrontDvrWindow) opts.dvrWindow = Number(d.streamfrontDvrWindow);
+  if (d.streamfrontLiveApi) opts.liveApi = d.streamfrontLiveApi;
+  if (d.streamfrontRecordingPage) opts.recordingPage = d.streamfrontRecordingPage;
   return opts;
 }
 
