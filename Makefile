@@ -40,8 +40,9 @@ FUZZ_TARGETS := \
 	./origin/apikeys:FuzzAuthenticateParse \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath \
+	./origin:FuzzParseDVRObject \
 	./web:FuzzParseEdgeMetrics
-# 26 targets in 21 packages: each package's instrumented build costs more
+# 27 targets in 21 packages: each package's instrumented build costs more
 # than its fuzzing, so the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default

@@ -354,15 +354,15 @@ type dvrObject struct {
 var errNoDVR = errorf(http.StatusNotFound, "This live stream has no DVR window here: it is not broadcasting, or does not record.")
 
 // parseDVRObject reads {b}/{g}/{track}/{init.mp4|n.m4s} from a URL; it
-// refuses anything that is not plain numbers and a plain track name, so
-// no URL reaches outside the stream's recording.
+// accepts only the form dvrObjectPath writes (plain numbers, a plain track
+// name), so no URL reaches outside the stream's recording and one object
+// has one URL.
 func parseDVRObject(b, g, track, file string) (dvrObject, bool) {
 	var o dvrObject
-	var err1, err2 error
-	o.broadcast, err1 = strconv.Atoi(b)
-	o.generation, err2 = strconv.Atoi(g)
-	if err1 != nil || err2 != nil || o.broadcast < 1 || o.generation < 0 || !plainTrack(track) ||
-		len(b) > 9 || len(g) > 9 || b[0] == '+' || g[0] == '+' {
+	var okB, okG bool
+	o.broadcast, okB = plainNumber(b)
+	o.generation, okG = plainNumber(g)
+	if !okB || !okG || o.broadcast < 1 || !plainTrack(track) {
 		return dvrObject{}, false
 	}
 	o.track = track
@@ -376,6 +376,16 @@ func parseDVRObject(b, g, track, file string) (dvrObject, bool) {
 	}
 	o.sequence, _ = strconv.Atoi(num)
 	return o, true
+}
+
+// plainNumber reads a number as fmt writes it: digits, no sign, no
+// leading zero, at most 9 of them.
+func plainNumber(s string) (int, bool) {
+	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 // Cache lifetimes of the DVR.

@@ -23,4 +23,11 @@
 // also measures the viewer's latency to each edge and reports it on hls.js's
 // content steering requests (src/steering.js); e2e/steer.mjs checks that in
 // Chromium, driven by the router's tests.
+//
+// With live: true (data-streamfront-live) the player plays a live stream
+// (src/live.js): hls.js in low-latency mode on the LL-HLS playlist at the
+// live edge, the origin's DVR playlist when the viewer moves back, a live
+// bar with the LIVE badge, the latency (wall clock minus the frame's
+// EXT-X-PROGRAM-DATE-TIME), the viewer count and "Back to live"; web's
+// e2e/live.mjs checks it in Chromium against a real broadcast.
 package player

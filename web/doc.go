@@ -3,6 +3,12 @@
 // schema.org VideoObject metadata for search engines and link previews),
 // in front of the origin's API.
 //
+// A live stream has its page at /live/{id} (page_live.go, the API's
+// page_url): the player in live mode (low latency at the edge, the DVR
+// window behind it, a LIVE badge, the latency, "Back to live"), a
+// schema.org BroadcastEvent, and the recording's watch page once the
+// broadcast has ended.
+//
 // Pages are html/template documents embedded in the binary and readable
 // without JavaScript; scripts only upload and play. Requests under /api/ are
 // reverse-proxied, streamed both ways, to the origin, so the browser talks

@@ -120,7 +120,7 @@ func TestLivePage_PlaysSeeksBackAndReturnsToLiveInChromium(t *testing.T) {
 	requireBrowserTooling(t)
 	const apiKey = "live-e2e-key"
 	st, ls := startLiveStack(t, apiKey)
-	pushTestPattern(t, ls.RTMPURL, 300)
+	encoder := pushTestPattern(t, ls.RTMPURL, 300)
 	waitFor(t, "live", 30*time.Second, func() (bool, string) {
 		got, body := getLive(t, st, ls.ID)
 		return got.Status == "live", body
@@ -149,8 +149,10 @@ func TestLivePage_PlaysSeeksBackAndReturnsToLiveInChromium(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "live.mjs"),
 		"--url", st.WebURL+"/live/"+ls.ID, "--screenshot", shot, "--timeout-ms", "90000")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout bytes.Buffer
+	// When the page is back at the live edge, the broadcast ends.
+	stderr := &markerWriter{marker: "at-live-again", fn: func() { _ = encoder.Process.Kill() }}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	runErr := cmd.Run()
 	t.Logf("screenshot: %s\nlive.mjs: %s", shot, stdout.String())
 	var res struct {
@@ -163,6 +165,7 @@ func TestLivePage_PlaysSeeksBackAndReturnsToLiveInChromium(t *testing.T) {
 		DVR       bool    `json:"dvr"`
 		BehindDVR float64 `json:"behindInDVR"`
 		Back      bool    `json:"backToLive"`
+		Recording string  `json:"recordingPage"`
 		Errors    []struct {
 			Source  string `json:"source"`
 			Message string `json:"message"`
@@ -184,10 +187,34 @@ func TestLivePage_PlaysSeeksBackAndReturnsToLiveInChromium(t *testing.T) {
 	if !res.Back {
 		t.Error("back to live did not return to the low-latency playlist at the live edge")
 	}
+	ended, body := getLive(t, st, ls.ID)
+	if ended.VideoID == "" || res.Recording != "/watch/"+ended.VideoID {
+		t.Errorf("after the broadcast the page went to %q; the stream says %s", res.Recording, body)
+	}
 	for _, e := range res.Errors {
 		t.Errorf("browser error: %s: %s", e.Source, e.Message)
 	}
 }
+
+// markerWriter keeps what is written and calls fn once when a line holds
+// marker.
+type markerWriter struct {
+	marker string
+	fn     func()
+	buf    bytes.Buffer
+	done   bool
+}
+
+func (w *markerWriter) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if !w.done && strings.Contains(w.buf.String(), w.marker) {
+		w.done = true
+		w.fn()
+	}
+	return len(p), nil
+}
+
+func (w *markerWriter) String() string { return w.buf.String() }
 
 // checkDVRPlaylist reads a DVR media playlist: dated segments, no ENDLIST
 // while live.

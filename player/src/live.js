@@ -88,7 +88,8 @@ export function positionForDate(segments, targetMs) {
   const last = dated[dated.length - 1];
   if (targetMs <= first.date) return first.start;
   for (const s of dated) {
-    if (targetMs < s.date + s.duration * 1000) return s.start + (targetMs - s.date) / 1000;
+    // A time in a break (an encoder reconnecting) plays from what follows.
+    if (targetMs < s.date + s.duration * 1000) return s.start + Math.max(0, targetMs - s.date) / 1000;
   }
   return last.start + last.duration;
 }
@@ -129,7 +130,7 @@ export function buildLiveBar(element) {
  * replaces the player's hls.js with one playing url. Returns a function
  * that stops it.
  *
- * opts: {hls, dvr, dvrWindow (s), liveApi, recordingPage}
+ * opts: {hls, dvr, dvrWindow (s), liveApi, recordingPage, previousRecording}
  */
 export function installLive(element, state, opts, reload) {
   const ui = buildLiveBar(element);
@@ -146,6 +147,11 @@ export function installLive(element, state, opts, reload) {
   };
   state.live = live;
   const windowS = Number(opts.dvrWindow) > 0 ? Number(opts.dvrWindow) : 7200;
+  if (!opts.dvr) {
+    // A stream that does not record has no window to move in.
+    ui.slider.hidden = true;
+    ui.slider.previousSibling.hidden = true;
+  }
   let dragging = false;
   const stops = [];
 
@@ -277,8 +283,10 @@ export function installLive(element, state, opts, reload) {
 // the API has one) and its events, and moves to the recording's page when
 // the broadcast has ended with one.
 function followStream(opts, live, ui, note, stops) {
+  // The stream's video_id may still name the last broadcast's recording
+  // for a moment after this one ended: only another one is this one's.
   const toRecording = (videoID) => {
-    if (!videoID || !opts.recordingPage) return;
+    if (!videoID || !opts.recordingPage || videoID === opts.previousRecording) return;
     window.location.assign(opts.recordingPage + encodeURIComponent(videoID));
   };
   const apply = (s) => {
@@ -292,7 +300,8 @@ function followStream(opts, live, ui, note, stops) {
       ui.viewers.hidden = false;
     }
     if (s.status === 'ended') {
-      note(s.video_id ? 'The broadcast has ended. Opening its recording…' : 'The broadcast has ended.');
+      const recorded = s.video_id && s.video_id !== opts.previousRecording;
+      note(recorded ? 'The broadcast has ended. Opening its recording…' : 'The broadcast has ended.');
       toRecording(s.video_id);
     } else if (s.status === 'idle') {
       note('The broadcaster is away; the stream continues when they reconnect.');

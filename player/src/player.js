@@ -355,6 +355,7 @@ function optionsFromDataset(element) {
   if (d.streamfrontDvrWindow) opts.dvrWindow = Number(d.streamfrontDvrWindow);
   if (d.streamfrontLiveApi) opts.liveApi = d.streamfrontLiveApi;
   if (d.streamfrontRecordingPage) opts.recordingPage = d.streamfrontRecordingPage;
+  if (d.streamfrontPreviousRecording) opts.previousRecording = d.streamfrontPreviousRecording;
   return opts;
 }
 

@@ -3,11 +3,14 @@
 // Chromium, while a broadcast is on: the player plays the low-latency
 // playlist (hls.js lowLatencyMode) with the LIVE badge and the latency
 // shown; moving the DVR slider back plays the DVR playlist from there;
-// "Back to live" returns to the live edge. Waits are bounded by
+// "Back to live" returns to the live edge; then, after it writes
+// "at-live-again" on stderr (the test stops the encoder then), the page
+// must move to the recording's watch page. Waits are bounded by
 // --timeout-ms; nothing is timed. Prints one JSON line:
 //
 //   {"ok":true,"lowLatencyMode":true,"liveBadge":true,"latency":"Latency 2.1 s",
-//    "advanced":3.2,"dvr":true,"behindInDVR":21.5,"backToLive":true,"errors":[]}
+//    "advanced":3.2,"dvr":true,"behindInDVR":21.5,"backToLive":true,
+//    "recordingPage":"/watch/…","errors":[]}
 //
 // Exit 0 when ok, 1 otherwise, 2 for bad arguments. playwright-core comes
 // from player/node_modules.
@@ -37,7 +40,7 @@ const backSeconds = Number(opts['back-seconds']);
 
 const result = {
   ok: false, reason: '', lowLatencyMode: false, liveBadge: false, latency: '', advanced: 0,
-  dvr: false, behindInDVR: 0, backToLive: false, mode: '', errors: [],
+  dvr: false, behindInDVR: 0, backToLive: false, recordingPage: '', mode: '', errors: [],
 };
 
 // playerState reads what the test judges from the mounted player.
@@ -89,7 +92,6 @@ async function check(page) {
   result.lowLatencyMode = edge.lowLatencyMode;
   result.liveBadge = edge.badge;
   result.latency = edge.latencyText;
-  await page.screenshot({ path: opts.screenshot });
 
   // Back into the DVR window with the slider, as a viewer drags it.
   await waitFor(page, `a DVR window of ${backSeconds + 5} s`, (s) => s.sliderMin <= -(backSeconds + 5), deadline);
@@ -110,10 +112,21 @@ async function check(page) {
   await waitFor(page, 'back at the live edge', (s) => s.mode === 'live' && s.badge && s.lowLatencyMode, deadline);
   await advancing(page, 'back at the live edge', deadline);
   result.backToLive = true;
+  await page.screenshot({ path: opts.screenshot });
+
+  // The broadcast ends: the page moves to its recording.
+  process.stderr.write('at-live-again\n');
+  try {
+    await page.waitForURL((u) => u.pathname.startsWith('/watch/'), { timeout: Math.max(1, deadline - Date.now()) });
+  } catch {
+    throw new CheckFailed(`the page stayed at ${page.url()} after the broadcast ended`);
+  }
+  result.recordingPage = new URL(page.url()).pathname;
   result.ok = true;
 }
 
 async function collect(page) {
+  if (result.recordingPage) return; // another page by now
   const s = await page.evaluate(() => {
     const el = document.querySelector('.player.sf-mounted');
     return el && el.streamfront ? { errors: el.streamfront.errors, mode: el.streamfront.live && el.streamfront.live.mode } : null;
