@@ -22,9 +22,9 @@ type adminOrigin struct {
 	mu          sync.Mutex
 	videos      []video
 	lives       []liveStream // answered at GET /api/v1/live/{id}
-	usageRows   []usageRow // answered for every group_by, filtered by the query's period
-	keyed       int        // calls that carried the right key
-	refused     int        // calls refused for the key
+	usageRows   []usageRow   // answered for every group_by, filtered by the query's period
+	keyed       int          // calls that carried the right key
+	refused     int          // calls refused for the key
 	edits       map[string]videoEdit
 	deleted     []string
 	invalidated [][]string
