@@ -46,7 +46,9 @@ const (
 	maxDVRWindow     = 48 * 3600
 )
 
-// liveView is the public LiveStream JSON.
+// liveView is the public LiveStream JSON. DVRURL is the DVR playlist (the
+// recorded window, live_dvr.go); StartedAt and EndedAt bound the current
+// or last broadcast.
 type liveView struct {
 	ID          string   `json:"id"`
 	Title       string   `json:"title"`
@@ -61,9 +63,7 @@ type liveView struct {
 	// RTMPServer and the key are what OBS asks for separately.
 	RTMPServer string `json:"rtmp_server,omitempty"`
 	// RTMPSURL and RTMPSServer are the same over TLS, when the origin
-	// takes RTMPS. DVRURL is the DVR playlist (the recorded window,
-	// live_dvr.go); StartedAt and EndedAt bound the current or last
-	// broadcast.
+	// takes RTMPS.
 	RTMPSURL    string            `json:"rtmps_url,omitempty"`
 	RTMPSServer string            `json:"rtmps_server,omitempty"`
 	HLSURL      string            `json:"hls_url"`

@@ -94,6 +94,20 @@ export function positionForDate(segments, targetMs) {
   return last.start + last.duration;
 }
 
+/**
+ * playingSegments are the fragments of the playlist hls.js plays, as
+ * parseDated gives them (start in hls.js's timeline, date in ms).
+ */
+export function playingSegments(hls) {
+  if (!hls) return [];
+  const level = hls.levels && hls.levels[hls.currentLevel];
+  const details = hls.latestLevelDetails || (level && level.details);
+  if (!details || !details.fragments) return [];
+  return details.fragments
+    .filter((f) => Number.isFinite(f.programDateTime))
+    .map((f) => ({ start: f.start, duration: f.duration, date: f.programDateTime }));
+}
+
 function el(tag, className, attrs = {}) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -193,13 +207,11 @@ export function installLive(element, state, opts, reload) {
       backToLive();
       return;
     }
-    const hls = state.hls;
-    const date = hls && hls.playingDate ? hls.playingDate.getTime() : NaN;
-    if (Number.isFinite(date) && video.seekable.length > 0) {
-      const to = video.currentTime + (targetMs - date) / 1000;
-      const start = video.seekable.start(0);
-      const end = video.seekable.end(video.seekable.length - 1);
-      if (to >= start + 0.5 && to <= end) {
+    // Within the playlist playing (its fragments, dated), a plain seek.
+    const segments = playingSegments(state.hls);
+    if (segments.length > 0 && targetMs >= segments[0].date + 1000) {
+      const to = positionForDate(segments, targetMs);
+      if (Number.isFinite(to)) {
         video.currentTime = to;
         return;
       }

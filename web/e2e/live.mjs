@@ -38,9 +38,13 @@ try {
 const timeoutMs = Number(opts['timeout-ms']);
 const backSeconds = Number(opts['back-seconds']);
 
+// ended: the test has been told to stop the encoder.
+let ended = false;
+
 const result = {
   ok: false, reason: '', lowLatencyMode: false, liveBadge: false, latency: '', advanced: 0,
-  dvr: false, behindInDVR: 0, backToLive: false, recordingPage: '', mode: '', errors: [],
+  dvr: false, behindInDVR: 0, backToLive: false, recordingPage: '', mode: '', failedRequests: [],
+  errorsBeforeEnd: 0, errors: [],
 };
 
 // playerState reads what the test judges from the mounted player.
@@ -82,6 +86,10 @@ async function advancing(page, what, deadline) {
 
 async function check(page) {
   const deadline = Date.now() + timeoutMs;
+  // Failed requests, with their URLs (the console says only the status).
+  page.on('response', (res) => {
+    if (res.status() >= 400) result.failedRequests.push({ url: res.url(), status: res.status(), afterEnd: ended });
+  });
   const response = await page.goto(opts.url, { waitUntil: 'load', timeout: timeoutMs });
   if (!response || !response.ok()) throw new CheckFailed(`the live page answered HTTP ${response ? response.status() : 'nothing'}`);
 
@@ -115,6 +123,8 @@ async function check(page) {
   await page.screenshot({ path: opts.screenshot });
 
   // The broadcast ends: the page moves to its recording.
+  result.errorsBeforeEnd = result.errors.length;
+  ended = true;
   process.stderr.write('at-live-again\n');
   try {
     await page.waitForURL((u) => u.pathname.startsWith('/watch/'), { timeout: Math.max(1, deadline - Date.now()) });
