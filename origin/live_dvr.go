@@ -411,7 +411,7 @@ func (s *Server) serveDVRMaster(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The muxer has content (segments were recorded from it), so its
 	// handler answers at once.
-	req := httptestRequest(r.Context(), "/live/"+id+"/index.m3u8")
+	req := inProcessGet(r.Context(), "/live/"+id+"/index.m3u8")
 	var buf memoryWriter
 	s.live.m.ServeHTTP(&buf, req)
 	if buf.code != http.StatusOK {
@@ -517,8 +517,8 @@ func (s *Server) serveDVRObject(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// httptestRequest is an in-process GET of path for the live manager.
-func httptestRequest(ctx context.Context, path string) *http.Request {
+// inProcessGet is an in-process GET of path for the live manager.
+func inProcessGet(ctx context.Context, path string) *http.Request {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
 	return req
 }

@@ -284,7 +284,8 @@ export function installLive(element, state, opts, reload) {
   }
 
   if (opts.liveApi) {
-    followStream(opts, live, ui, note, stops);
+    const stopLoading = () => { if (state.hls) state.hls.stopLoad(); };
+    followStream({ ...opts, stopLoading }, live, ui, note, stops);
   }
   return () => {
     for (const stop of stops.splice(0)) stop();
@@ -312,6 +313,8 @@ function followStream(opts, live, ui, note, stops) {
       ui.viewers.hidden = false;
     }
     if (s.status === 'ended') {
+      // Its playlists are gone: stop asking for them.
+      if (opts.stopLoading) opts.stopLoading();
       const recorded = s.video_id && s.video_id !== opts.previousRecording;
       note(recorded ? 'The broadcast has ended. Opening its recording…' : 'The broadcast has ended.');
       toRecording(s.video_id);
