@@ -39,8 +39,8 @@ import (
 // The list of segments is kept in the memory of the origin that hosts the
 // broadcast, fed by the recording sink as each segment is stored: that is
 // the process that answers the broadcast's live playlists too, and a
-// playlist request costs no S3 listing. A stream that does not record has
-// no DVR.
+// playlist request costs no S3 listing. A stream that does not record, or
+// whose dvr_window_s is 0, has no DVR.
 
 // dvrSink stores the recording (next) and, for what was stored, tells the
 // DVR index.
@@ -56,9 +56,18 @@ func (d *dvrSink) WriteInit(ctx context.Context, in live.RecordedInit) error {
 		return err
 	}
 	if d.ls.records(in.StreamID) && plainTrack(in.Track) {
-		d.ls.dvr.addInit(in.StreamID, in.Broadcast, in.Generation, in.Track)
+		d.ls.dvr.addInit(in.StreamID, in.Broadcast, in.Generation, in.Track, d.windowFor(ctx, in.StreamID, in.Broadcast))
 	}
 	return nil
+}
+
+// windowFor is the DVR window of a broadcast: the stream's dvr_window_s,
+// read once per broadcast.
+func (d *dvrSink) windowFor(ctx context.Context, id string, broadcast int) time.Duration {
+	if window, ok := d.ls.dvr.window(id, broadcast); ok {
+		return window
+	}
+	return d.ls.dvrWindow(ctx, id)
 }
 
 func (d *dvrSink) WriteSegment(ctx context.Context, seg live.RecordedSegment) error {
@@ -66,11 +75,7 @@ func (d *dvrSink) WriteSegment(ctx context.Context, seg live.RecordedSegment) er
 		return err
 	}
 	if d.ls.records(seg.StreamID) && plainTrack(seg.Track) {
-		window, ok := d.ls.dvr.window(seg.StreamID, seg.Broadcast)
-		if !ok {
-			window = d.ls.dvrWindow(ctx, seg.StreamID)
-		}
-		d.ls.dvr.addSegment(seg, window, time.Now())
+		d.ls.dvr.addSegment(seg, d.windowFor(ctx, seg.StreamID, seg.Broadcast), time.Now())
 	}
 	return nil
 }
@@ -82,14 +87,14 @@ func (d *dvrSink) EndBroadcast(ctx context.Context, streamID string, broadcast i
 	return d.next.EndBroadcast(ctx, streamID, broadcast)
 }
 
-// dvrWindow is stream id's dvr_window_s, or the default when the record
-// cannot be read.
+// dvrWindow is stream id's dvr_window_s (0: no DVR), or the default when
+// the record cannot be read.
 func (l *liveService) dvrWindow(ctx context.Context, id string) time.Duration {
 	rec, err := l.streams.get(ctx, id)
-	if err != nil || rec.DVRWindowS <= 0 {
+	if err != nil {
 		return defaultDVRWindow * time.Second
 	}
-	return time.Duration(rec.DVRWindowS) * time.Second
+	return time.Duration(max(rec.DVRWindowS, 0)) * time.Second
 }
 
 // dvrIndex holds the DVR window of every broadcast this process hosts.
@@ -171,23 +176,26 @@ func (x *dvrIndex) window(id string, broadcast int) (time.Duration, bool) {
 	return b.window, true
 }
 
-func (x *dvrIndex) addInit(id string, broadcast, generation int, track string) {
+func (x *dvrIndex) addInit(id string, broadcast, generation int, track string, window time.Duration) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	b := x.broadcastLocked(id, broadcast, defaultDVRWindow*time.Second)
-	b.track(track).inits[generation] = true
+	b := x.broadcastLocked(id, broadcast, window)
+	if window > 0 {
+		b.track(track).inits[generation] = true
+	}
 }
 
 // addSegment appends a stored segment and slides the window: the oldest
-// segments go while the rest still span window.
+// segments go while the rest still span window. A window of 0 (no DVR)
+// keeps only that: the stream's record is not read again.
 func (x *dvrIndex) addSegment(seg live.RecordedSegment, window time.Duration, now time.Time) {
-	if seg.Duration <= 0 {
-		return
-	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.broadcastLocked(seg.StreamID, seg.Broadcast, window)
 	b.window = window
+	if window <= 0 || seg.Duration <= 0 {
+		return
+	}
 	t := b.track(seg.Track)
 	s := dvrSegment{msn: t.nextMSN, generation: seg.Generation, sequence: seg.Sequence,
 		size: int64(len(seg.Data)), duration: seg.Duration, date: seg.ProgramDateTime}

@@ -41,7 +41,7 @@ func parseDVR(t *testing.T, body []byte) *playlist.Media {
 
 func TestDVRIndex_SlidesOverTheWindowAndDatesEverySegment(t *testing.T) {
 	x := newDVRIndex()
-	x.addInit("s", 1, 1, "video1")
+	x.addInit("s", 1, 1, "video1", time.Hour)
 	for i := range 10 {
 		at := 10 + i
 		if i%3 == 1 {
@@ -79,8 +79,8 @@ func TestDVRIndex_SlidesOverTheWindowAndDatesEverySegment(t *testing.T) {
 
 func TestDVRIndex_ANewGenerationIsADiscontinuityWithItsOwnInit(t *testing.T) {
 	x := newDVRIndex()
-	x.addInit("s", 1, 1, "video1")
-	x.addInit("s", 1, 2, "video1")
+	x.addInit("s", 1, 1, "video1", time.Hour)
+	x.addInit("s", 1, 2, "video1", time.Hour)
 	for i := range 3 {
 		x.addSegment(seg("video1", 1, 10+i, 10+i), time.Hour, dvrT0)
 	}
@@ -131,6 +131,18 @@ func TestDVRIndex_EndsWithTheBroadcastAndANewOneStartsAfresh(t *testing.T) {
 	x.end("s", 2)
 	if _, ok := x.snapshot("s", "video1"); ok {
 		t.Error("the DVR outlived its broadcast")
+	}
+}
+
+func TestDVRIndex_NoWindowNoDVR(t *testing.T) {
+	x := newDVRIndex()
+	x.addInit("s", 1, 1, "video1", 0)
+	x.addSegment(seg("video1", 1, 0, 10), 0, dvrT0)
+	if w, ok := x.window("s", 1); !ok || w != 0 {
+		t.Errorf("window %v %v: the stream's choice is not remembered", w, ok)
+	}
+	if _, ok := x.snapshot("s", "video1"); ok || len(x.tracks("s")) != 0 || x.hasInit("s", 1, 1, "video1") {
+		t.Error("a stream with dvr_window_s 0 has a DVR")
 	}
 }
 

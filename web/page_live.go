@@ -82,7 +82,7 @@ func (s *Server) livePage(ls *liveStream) *page {
 	if view.Title == "" {
 		view.Title = "Live stream"
 	}
-	if ls.Record {
+	if ls.Record && ls.DVRWindowS > 0 {
 		view.DVRURL = ls.DVRURL
 	}
 	if ls.StartedAt != nil {
