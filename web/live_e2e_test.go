@@ -172,7 +172,7 @@ func TestLivePage_PlaysSeeksBackAndReturnsToLiveInChromium(t *testing.T) {
 			AfterEnd bool   `json:"afterEnd"`
 		} `json:"failedRequests"`
 		ErrorsBeforeEnd int `json:"errorsBeforeEnd"`
-		Errors    []struct {
+		Errors          []struct {
 			Source  string `json:"source"`
 			Message string `json:"message"`
 		} `json:"errors"`
