@@ -70,6 +70,13 @@ type Config struct {
 	// body, so a stalled origin does not hold a fill forever. It defaults
 	// to 15s.
 	OriginReadTimeout time.Duration
+	// BlockingReloadTimeout replaces OriginFirstByteTimeout for blocking
+	// playlist reloads of live HLS (?_HLS_msn=…), which the origin holds
+	// until the part they ask for exists: up to three target durations by
+	// the LL-HLS spec, more while an encoder reconnects. It stays below
+	// WriteTimeout, so the viewers held with the fill still get the answer.
+	// It defaults to 20s.
+	BlockingReloadTimeout time.Duration
 
 	// DefaultTTL is the freshness lifetime of a cacheable response that
 	// carries no max-age, s-maxage or Expires. It defaults to 24h.
@@ -237,6 +244,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.OriginConnectTimeout, 2*time.Second)
 	setDefault(&cfg.OriginFirstByteTimeout, 10*time.Second)
 	setDefault(&cfg.OriginReadTimeout, 15*time.Second)
+	setDefault(&cfg.BlockingReloadTimeout, 20*time.Second)
 	setDefault(&cfg.DefaultTTL, 24*time.Hour)
 	setDefault(&cfg.MaxTTL, 365*24*time.Hour)
 	setDefault(&cfg.NegativeTTL, 2*time.Second)

@@ -194,6 +194,7 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 	cond := conditionalHeaders(prevMeta)
 	resp, err := e.fetch(ctx, key, uri, func(h http.Header) {
 		forwardTo(h, fillRequestHeader(f.req))
+		e.live.reportViewers(key, h)
 		if cond != nil {
 			cond(h)
 		}
@@ -251,6 +252,7 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 	storeComplete := func(b []byte) {
 		final := *meta
 		final.setSize(int64(len(b)))
+		capLivePlaylist(&final, key, b)
 		stored = withCodingVary(&final)
 		e.storeIfCurrent(f, key, func() { e.storeMemory(stored, b) })
 	}
