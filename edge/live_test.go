@@ -81,6 +81,33 @@ func TestLive_PlaylistFreshForOnePartTargetOnly(t *testing.T) {
 	}
 }
 
+// A live playlist revalidated with 304 stays limited to one part target.
+func TestLive_PlaylistRevalidatedKeepsThePartTargetLimit(t *testing.T) {
+	o := newTestOrigin(t)
+	clock := newTestClock()
+	o.handle("/videos/L4/v_stream.m3u8", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=1")
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+		fmt.Fprint(w, llPlaylist(1, "0.3", false))
+	})
+	_, base := startEdge(t, o.URL(), func(c *Config) { c.Now = clock.Now })
+	c := testClient(t)
+	for i, want := range []string{"Miss", "RefreshHit", "RefreshHit"} {
+		if i > 0 {
+			clock.advance(350 * time.Millisecond)
+		}
+		r := get(t, c, base+"/videos/L4/v_stream.m3u8")
+		if !strings.HasPrefix(r.header.Get("X-Cache"), want) {
+			t.Errorf("request %d: X-Cache %q, want %s", i, r.header.Get("X-Cache"), want)
+		}
+	}
+}
+
 // The origin holds a blocking playlist reload until the part it names
 // exists, longer than OriginFirstByteTimeout: the edge waits for it
 // (BlockingReloadTimeout), and every viewer asking for the same part
