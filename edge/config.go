@@ -282,6 +282,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.UsageSink != nil && !usage.ValidName(cfg.Name) {
 		errs = append(errs, fmt.Errorf("Name %q must be 1-64 of [A-Za-z0-9._-] to meter usage", cfg.Name))
 	}
+	if cfg.BlockingReloadTimeout < 0 || cfg.BlockingReloadTimeout >= cfg.WriteTimeout {
+		errs = append(errs, fmt.Errorf("BlockingReloadTimeout %v must be below WriteTimeout %v: viewers held with a live blocking reload would be cut before its answer", cfg.BlockingReloadTimeout, cfg.WriteTimeout))
+	}
 	if cfg.UsageInterval < 0 {
 		errs = append(errs, errors.New("UsageInterval must not be negative"))
 	}
