@@ -40,8 +40,10 @@ FUZZ_TARGETS := \
 	./origin/apikeys:FuzzAuthenticateParse \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath \
-	./web:FuzzParseEdgeMetrics
-# 26 targets in 21 packages: each package's instrumented build costs more
+	./web:FuzzParseEdgeMetrics \
+	./edge:FuzzLivePartTarget \
+	./internal/livehdr:FuzzParseViewers
+# 28 targets in 22 packages: each package's instrumented build costs more
 # than its fuzzing, so the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streamfront/streamfront/internal/hlsattr"
 	"github.com/streamfront/streamfront/internal/livehdr"
 )
 
@@ -139,7 +140,9 @@ const maxPartTarget = 10 * time.Second
 // livePartTarget reads PART-TARGET from the EXT-X-PART-INF tag of a media
 // playlist that is still live (no EXT-X-ENDLIST). The body is untrusted:
 // only those two tags are looked at, line by line, and a missing, garbled
-// or out-of-range value means "not a live low-latency playlist".
+// or out-of-range value means "not a live low-latency playlist". The
+// attribute list is read by internal/hlsattr, as every HLS attribute list
+// at the edge is.
 func livePartTarget(body []byte) (time.Duration, bool) {
 	var target time.Duration
 	found := false
@@ -154,7 +157,11 @@ func livePartTarget(body []byte) (time.Duration, bool) {
 		if !ok || found {
 			continue
 		}
-		v, ok := attribute(attrs, "PART-TARGET")
+		list, err := hlsattr.Parse(string(attrs))
+		if err != nil {
+			return 0, false
+		}
+		v, ok := list.Raw("PART-TARGET") // a decimal-floating-point: never quoted
 		if !ok {
 			return 0, false
 		}
@@ -165,31 +172,6 @@ func livePartTarget(body []byte) (time.Duration, bool) {
 		target, found = time.Duration(secs*float64(time.Second)), true
 	}
 	return target, found && target > 0
-}
-
-// attribute finds NAME=value in an HLS attribute list (RFC 8216 §4.2);
-// quoted values are returned without their quotes.
-func attribute(list []byte, name string) (string, bool) {
-	for len(list) > 0 {
-		var pair []byte
-		if i := bytes.IndexAny(list, `,"`); i >= 0 && list[i] == '"' {
-			// A quoted value may hold commas: skip to its closing quote.
-			end := bytes.IndexByte(list[i+1:], '"')
-			if end < 0 {
-				return "", false
-			}
-			end += i + 2
-			pair, list = list[:end], list[end:]
-			list = bytes.TrimPrefix(list, []byte(","))
-		} else {
-			pair, list, _ = bytes.Cut(list, []byte(","))
-		}
-		k, v, ok := bytes.Cut(pair, []byte("="))
-		if ok && string(bytes.TrimSpace(k)) == name {
-			return strings.Trim(string(bytes.TrimSpace(v)), `"`), true
-		}
-	}
-	return "", false
 }
 
 // liveState is the Edge's live machinery: the blocking-reload transport

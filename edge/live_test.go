@@ -128,7 +128,7 @@ func TestLive_BlockingReloadHeldPastFirstByteTimeoutAndCollapsed(t *testing.T) {
 	})
 	_, base := startEdge(t, o.URL(), func(c *Config) {
 		c.OriginFirstByteTimeout = 50 * time.Millisecond
-		c.BlockingReloadTimeout = time.Minute
+		c.BlockingReloadTimeout = 10 * time.Second
 	})
 	c := testClient(t)
 
@@ -306,7 +306,7 @@ func TestIsBlockingReload(t *testing.T) {
 func FuzzLivePartTarget(f *testing.F) {
 	f.Add([]byte(llPlaylist(1, "0.2", false)))
 	f.Add([]byte(llPlaylist(1, "0.33334", true)))
-	f.Add([]byte("#EXT-X-PART-INF:A=\"x,y\",PART-TARGET=\"2\"\n"))
+	f.Add([]byte("#EXT-X-PART-INF:A=\"x,y\",PART-TARGET=2\n"))
 	f.Add([]byte("#EXT-X-PART-INF:PART-TARGET=1e-9"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d, ok := livePartTarget(body)
