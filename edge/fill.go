@@ -239,7 +239,7 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 		// everyone (§3.5): served to its request only. No pass marker:
 		// the URL may well be cacheable for requests without credentials.
 		meta.storable = false
-	case !meta.storable && resp.StatusCode < 500:
+	case !meta.storable && resp.StatusCode < 500 && passMarkable(key):
 		// no-store, private, Set-Cookie, Vary: *, or an uncacheable
 		// status: later requests skip the flight and go straight to the
 		// origin for a while (hit-for-pass), so they are not collapsed onto

@@ -100,6 +100,17 @@ func (e *Edge) transportFor(requestURI string) *http.Transport {
 	return e.transport
 }
 
+// passMarkable reports whether an unstorable answer for key may mark the
+// key hit-for-pass. Not for a blocking reload: its URL names a part that
+// may not exist yet (the origin refuses one too far ahead with a 400), and
+// a pass marker would then send every viewer who later waits for that
+// part to the origin on their own, at the live edge of the stream. The
+// next request starts a new collapsed fill instead.
+func passMarkable(key string) bool {
+	_, q, ok := strings.Cut(key, "?")
+	return !ok || !isBlockingReload(q)
+}
+
 // capLivePlaylist limits the freshness of a live low-latency playlist
 // fetched without a blocking query to one part target, with no stale
 // serving, and marks the entry live. Other answers are left as they are.

@@ -176,6 +176,58 @@ func TestLive_BlockingReloadHeldPastFirstByteTimeoutAndCollapsed(t *testing.T) {
 	}
 }
 
+// A blocking reload the origin refuses (a part too far ahead: 400) does
+// not turn the URL into a pass-through: once the part is near, the
+// viewers waiting for it share one origin request again.
+func TestLive_RefusedBlockingReloadIsNotPassedThroughLater(t *testing.T) {
+	o := newTestOrigin(t)
+	var mu sync.Mutex
+	asked := 0
+	release := make(chan struct{})
+	o.handle("/videos/L5/v_stream.m3u8", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked++
+		first := asked == 1
+		mu.Unlock()
+		if first {
+			w.Header().Set("Cache-Control", "public, max-age=1")
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		<-release
+		w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		fmt.Fprint(w, llPlaylist(9, "0.2", false))
+	})
+	_, base := startEdge(t, o.URL(), nil)
+	c := testClient(t)
+	const uri = "/videos/L5/v_stream.m3u8?_HLS_msn=9&_HLS_part=0"
+	wantStatus(t, get(t, c, base+uri), http.StatusBadRequest)
+
+	const viewers = 20
+	var wg sync.WaitGroup
+	results := make([]result, viewers)
+	for i := range viewers {
+		wg.Go(func() { results[i] = get(t, c, base+uri) })
+	}
+	waitFor(t, "the held reload at the origin", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return asked >= 2
+	})
+	time.Sleep(100 * time.Millisecond) // let every viewer reach the edge
+	close(release)
+	wg.Wait()
+	for _, r := range results {
+		wantStatus(t, r, http.StatusOK)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if asked != 2 {
+		t.Errorf("the origin was asked %d times (one refusal, then %d viewers), want 2", asked, viewers)
+	}
+}
+
 // Parts and live playlists the origin marks are counted per stream on
 // /metrics; distinct players are the viewers, whose count the edge sends
 // upstream on its playlist fills in place of any value a viewer sent.
