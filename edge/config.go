@@ -75,7 +75,7 @@ type Config struct {
 	// until the part they ask for exists: up to three target durations by
 	// the LL-HLS spec, more while an encoder reconnects. It stays below
 	// WriteTimeout, so the viewers held with the fill still get the answer.
-	// It defaults to 20s.
+	// It defaults to 20s, or two thirds of a WriteTimeout below 30s.
 	BlockingReloadTimeout time.Duration
 
 	// DefaultTTL is the freshness lifetime of a cacheable response that
@@ -244,7 +244,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.OriginConnectTimeout, 2*time.Second)
 	setDefault(&cfg.OriginFirstByteTimeout, 10*time.Second)
 	setDefault(&cfg.OriginReadTimeout, 15*time.Second)
-	setDefault(&cfg.BlockingReloadTimeout, 20*time.Second)
 	setDefault(&cfg.DefaultTTL, 24*time.Hour)
 	setDefault(&cfg.MaxTTL, 365*24*time.Hour)
 	setDefault(&cfg.NegativeTTL, 2*time.Second)
@@ -253,6 +252,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.ReadHeaderTimeout, 10*time.Second)
 	setDefault(&cfg.ReadTimeout, 60*time.Second)
 	setDefault(&cfg.WriteTimeout, 30*time.Second)
+	// Below WriteTimeout, so a viewer held with the fill gets its answer.
+	setDefault(&cfg.BlockingReloadTimeout, min(20*time.Second, cfg.WriteTimeout*2/3))
 	setDefault(&cfg.IdleTimeout, 120*time.Second)
 	setDefault(&cfg.ShutdownTimeout, 30*time.Second)
 	if cfg.Logger == nil {

@@ -234,8 +234,8 @@ func TestEdge_BlockingReloadTimeoutReachesTheEdges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.EdgeConfig(config.EdgeNode{Name: "e1"}).BlockingReloadTimeout; got != 20*time.Second {
-		t.Errorf("default blocking_reload_timeout %v, want 20s", got)
+	if got := d.EdgeConfig(config.EdgeNode{Name: "e1"}).BlockingReloadTimeout; got != 0 {
+		t.Errorf("default blocking_reload_timeout %v, want 0 (the edge's default)", got)
 	}
 }
 

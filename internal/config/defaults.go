@@ -44,7 +44,6 @@ func Default() *File {
 			OriginConnectTimeout:   Duration(2 * time.Second),
 			OriginFirstByteTimeout: Duration(10 * time.Second),
 			OriginReadTimeout:      Duration(15 * time.Second),
-			BlockingReloadTimeout:  Duration(20 * time.Second),
 			DefaultTTL:             Duration(24 * time.Hour),
 			MaxTTL:                 Duration(365 * 24 * time.Hour),
 			NegativeTTL:            Duration(2 * time.Second),
