@@ -30,7 +30,10 @@ import (
 //     longer than OriginFirstByteTimeout (the LL-HLS spec lets a server
 //     wait three target durations before it answers 503), so blocking
 //     reloads go through a transport of their own whose header timeout is
-//     Config.BlockingReloadTimeout (liveTransportFor).
+//     Config.BlockingReloadTimeout (transportFor). A refused reload (a
+//     part too far ahead: 400) does not make its URL hit-for-pass
+//     (passMarkable). The query is keyed as sent: players that order
+//     _HLS_msn and _HLS_part differently fill separately.
 //   - Parts and segments are immutable and uniquely named: a miss is one
 //     fill whose body is streamed to every viewer that joined it while it
 //     arrives (fill.go, streamBuffer), which includes the preload-hint
@@ -62,9 +65,13 @@ const (
 	// liveMaxStreams bounds the streams tracked (one map entry and two
 	// series each); streams beyond it are not counted.
 	liveMaxStreams = 4096
-	// liveMaxPlayers bounds the players remembered per stream (16 bytes
-	// each: at most 2 MiB a stream); past it the count saturates.
-	liveMaxPlayers = 1 << 17
+	// liveMaxPlayers bounds the players remembered over all streams (a
+	// map entry of 16 bytes each, about 40 MiB at most with the map's
+	// overhead); past it new players are not counted until others age out.
+	liveMaxPlayers = 1 << 20
+	// livePruneEvery is how often a stream's players are swept for those
+	// gone quiet (at most; sooner when the bound is reached).
+	livePruneEvery = time.Second
 	// liveIdleStream is how long a stream nobody asked for stays on
 	// /metrics.
 	liveIdleStream = 10 * time.Minute
@@ -192,8 +199,10 @@ type liveState struct {
 	name     string
 	now      func() time.Time
 
-	mu      sync.Mutex
-	streams map[string]*liveStream
+	mu         sync.Mutex
+	streams    map[string]*liveStream
+	players    int // the players remembered over all streams
+	maxPlayers int // liveMaxPlayers (tests set less)
 
 	partsDesc, viewersDesc *prometheus.Desc
 }
@@ -206,6 +215,7 @@ type liveStream struct {
 	// peers are the reports of edges behind this one (their viewers).
 	peers    map[string]peerReport
 	lastSeen int64 // unix ns
+	prunedAt int64 // unix ns
 }
 
 type peerReport struct {
@@ -217,10 +227,11 @@ var _ prometheus.Collector = (*liveState)(nil)
 
 func newLiveState(cfg Config) *liveState {
 	return &liveState{
-		blocking: newBlockingTransport(cfg),
-		name:     cfg.Name,
-		now:      cfg.Now,
-		streams:  make(map[string]*liveStream),
+		blocking:   newBlockingTransport(cfg),
+		name:       cfg.Name,
+		now:        cfg.Now,
+		streams:    make(map[string]*liveStream),
+		maxPlayers: liveMaxPlayers,
 		partsDesc: prometheus.NewDesc("streamfront_edge_live_parts_served_total",
 			"Low-latency HLS parts answered by this edge, by live stream.", []string{"stream"}, nil),
 		viewersDesc: prometheus.NewDesc("streamfront_edge_live_viewers",
@@ -297,11 +308,14 @@ func (l *liveState) observe(path, kind string, ip netip.Addr, userAgent string) 
 		s.parts++
 		return
 	}
-	if _, ok := s.players[player]; !ok && len(s.players) >= liveMaxPlayers {
-		s.prune(now)
-		if len(s.players) >= liveMaxPlayers {
-			return
+	if _, ok := s.players[player]; !ok {
+		if l.players >= l.maxPlayers {
+			l.prune(s, now, true)
+			if l.players >= l.maxPlayers {
+				return
+			}
 		}
+		l.players++
 	}
 	s.players[player] = now
 }
@@ -382,7 +396,7 @@ func (l *liveState) reportViewers(key string, h http.Header) {
 	s := l.streams[id]
 	n := 0
 	if s != nil {
-		n = s.viewers(now)
+		n = l.viewers(s, now)
 	}
 	l.mu.Unlock()
 	if s != nil {
@@ -390,12 +404,19 @@ func (l *liveState) reportViewers(key string, h http.Header) {
 	}
 }
 
-// prune forgets players not seen within the window and stale peer reports.
-func (s *liveStream) prune(now int64) {
+// prune forgets the players of s not seen within the window and stale
+// peer reports, unless it did so less than livePruneEvery ago and force
+// is not set. l.mu held.
+func (l *liveState) prune(s *liveStream, now int64, force bool) {
+	if !force && now-s.prunedAt < int64(livePruneEvery) {
+		return
+	}
+	s.prunedAt = now
 	cutoff := now - int64(liveViewerWindow)
 	for p, at := range s.players {
 		if at < cutoff {
 			delete(s.players, p)
+			l.players--
 		}
 	}
 	for name, r := range s.peers {
@@ -405,10 +426,10 @@ func (s *liveStream) prune(now int64) {
 	}
 }
 
-// viewers is the stream's current estimate: its own recent players and the
-// recent reports of the edges behind this one.
-func (s *liveStream) viewers(now int64) int {
-	s.prune(now)
+// viewers is the current estimate for s: its own recent players and the
+// recent reports of the edges behind this one. l.mu held.
+func (l *liveState) viewers(s *liveStream, now int64) int {
+	l.prune(s, now, false)
 	n := len(s.players)
 	for _, r := range s.peers {
 		n += r.viewers
@@ -430,10 +451,11 @@ func (l *liveState) Collect(ch chan<- prometheus.Metric) {
 	defer l.mu.Unlock()
 	for id, s := range l.streams {
 		if now-s.lastSeen > int64(liveIdleStream) {
+			l.players -= len(s.players)
 			delete(l.streams, id)
 			continue
 		}
 		ch <- prometheus.MustNewConstMetric(l.partsDesc, prometheus.CounterValue, float64(s.parts), id)
-		ch <- prometheus.MustNewConstMetric(l.viewersDesc, prometheus.GaugeValue, float64(s.viewers(now)), id)
+		ch <- prometheus.MustNewConstMetric(l.viewersDesc, prometheus.GaugeValue, float64(l.viewers(s, now)), id)
 	}
 }

@@ -3,6 +3,7 @@ package edge
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -307,6 +308,32 @@ func waitMetric(t *testing.T, e *Edge, name, stream string, want float64) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("%s{stream=%q} is %v, want %v", name, stream, got, want)
+}
+
+// The players remembered are bounded over all streams; those that went
+// quiet make room for new ones.
+func TestLive_PlayersRememberedAreBounded(t *testing.T) {
+	clock := newTestClock()
+	l := newLiveState(Config{Name: "e", Now: clock.Now})
+	l.maxPlayers = 100
+	ip := netip.MustParseAddr("192.0.2.1")
+	for i := range 150 {
+		l.observe(fmt.Sprintf("/videos/S%d/v.m3u8", i%3), livehdr.KindPlaylist, ip, fmt.Sprint("ua", i))
+	}
+	if l.players != 100 {
+		t.Fatalf("%d players remembered, want the bound 100", l.players)
+	}
+	clock.advance(liveViewerWindow + time.Second)
+	l.observe("/videos/S0/v.m3u8", livehdr.KindPlaylist, ip, "late")
+	l.mu.Lock()
+	n := l.viewers(l.streams["S0"], clock.Now().UnixNano())
+	l.mu.Unlock()
+	if n != 1 {
+		t.Errorf("viewers of S0 after the others went quiet: %d, want 1", n)
+	}
+	if l.players > 100 {
+		t.Errorf("%d players remembered, over the bound", l.players)
+	}
 }
 
 func TestLivePartTarget(t *testing.T) {
