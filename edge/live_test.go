@@ -2,6 +2,7 @@ package edge
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -226,6 +227,52 @@ func TestLive_RefusedBlockingReloadIsNotPassedThroughLater(t *testing.T) {
 	defer mu.Unlock()
 	if asked != 2 {
 		t.Errorf("the origin was asked %d times (one refusal, then %d viewers), want 2", asked, viewers)
+	}
+}
+
+// A part the origin sends as it is made (chunked, no length; the path is
+// one the edge slices, *.mp4 under /videos/) is one origin request, and
+// every viewer that asked gets its first bytes before the origin sent
+// the rest.
+func TestLive_PartStreamsToEveryViewerWhileItArrives(t *testing.T) {
+	o := newTestOrigin(t)
+	release := make(chan struct{})
+	var asked atomic.Int64
+	o.handle("/videos/L6/abc_video1_part3.mp4", func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.Header().Set("Content-Type", "video/mp4")
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Header().Set(livehdr.Kind, livehdr.KindPart)
+		fmt.Fprint(w, "first half;")
+		w.(http.Flusher).Flush()
+		<-release
+		fmt.Fprint(w, "second half")
+	})
+	_, base := startEdge(t, o.URL(), nil)
+	c := testClient(t)
+	const viewers = 10
+	bodies := make([]*http.Response, viewers)
+	for i := range viewers {
+		resp, err := c.Get(base + "/videos/L6/abc_video1_part3.mp4")
+		if err != nil {
+			t.Fatalf("viewer %d: %v", i, err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		first := make([]byte, len("first half;"))
+		if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "first half;" {
+			t.Fatalf("viewer %d: first bytes %q, %v", i, first, err)
+		}
+		bodies[i] = resp
+	}
+	close(release)
+	for i, resp := range bodies {
+		rest, err := io.ReadAll(resp.Body)
+		if err != nil || string(rest) != "second half" {
+			t.Errorf("viewer %d: rest %q, %v", i, rest, err)
+		}
+	}
+	if n := asked.Load(); n != 1 {
+		t.Errorf("the origin was asked %d times for the part, want 1", n)
 	}
 }
 

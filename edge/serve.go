@@ -303,6 +303,15 @@ func (bw *bodyWriter) extendDeadline() {
 	_ = bw.rc.SetWriteDeadline(time.Now().Add(bw.timeout))
 }
 
+// flush sends the bytes buffered so far to the client. An error means the
+// writer cannot flush (a test recorder); the bytes then go at the end.
+func (bw *bodyWriter) flush() {
+	if bw.rc == nil {
+		bw.rc = http.NewResponseController(bw.w)
+	}
+	_ = bw.rc.Flush()
+}
+
 func (bw *bodyWriter) write(p []byte) error {
 	if !bw.long {
 		// Small bodies fit in the deadline the server set for the request.
