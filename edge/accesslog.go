@@ -26,6 +26,7 @@ func (e *Edge) accessLog(next http.Handler) http.Handler {
 			e.metrics.duration[result].Observe(elapsed.Seconds())
 			e.metrics.bytesServed.Add(float64(rw.bytes))
 			e.meterResponse(r, rw, result, start.Add(elapsed))
+			e.live.observeRequest(r, rw.Header())
 			if e.cfg.AccessLog == nil {
 				return
 			}

@@ -120,6 +120,9 @@ func (e *Edge) storeRefreshed(prev cached, h http.Header, now time.Time) cached 
 	m.setValidators()
 	m.setAccess()
 	e.ttlFor(m.key).apply(m, m.header)
+	if prev.mem != nil {
+		capLivePlaylist(m, m.key, prev.mem.body) // a 304 keeps the one-part limit (live.go)
+	}
 	m.initialAge = parseAge(h)
 	if m.rfc {
 		m.initialAge = correctedInitialAge(h, now)

@@ -70,6 +70,13 @@ type Config struct {
 	// body, so a stalled origin does not hold a fill forever. It defaults
 	// to 15s.
 	OriginReadTimeout time.Duration
+	// BlockingReloadTimeout replaces OriginFirstByteTimeout for blocking
+	// playlist reloads of live HLS (?_HLS_msn=…), which the origin holds
+	// until the part they ask for exists: up to three target durations by
+	// the LL-HLS spec, more while an encoder reconnects. It stays below
+	// WriteTimeout, so the viewers held with the fill still get the answer.
+	// It defaults to 20s, or two thirds of a WriteTimeout below 30s.
+	BlockingReloadTimeout time.Duration
 
 	// DefaultTTL is the freshness lifetime of a cacheable response that
 	// carries no max-age, s-maxage or Expires. It defaults to 24h.
@@ -245,6 +252,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.ReadHeaderTimeout, 10*time.Second)
 	setDefault(&cfg.ReadTimeout, 60*time.Second)
 	setDefault(&cfg.WriteTimeout, 30*time.Second)
+	// Below WriteTimeout, so a viewer held with the fill gets its answer.
+	setDefault(&cfg.BlockingReloadTimeout, min(20*time.Second, cfg.WriteTimeout*2/3))
 	setDefault(&cfg.IdleTimeout, 120*time.Second)
 	setDefault(&cfg.ShutdownTimeout, 30*time.Second)
 	if cfg.Logger == nil {
@@ -273,6 +282,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.UsageSink != nil && !usage.ValidName(cfg.Name) {
 		errs = append(errs, fmt.Errorf("Name %q must be 1-64 of [A-Za-z0-9._-] to meter usage", cfg.Name))
+	}
+	if cfg.BlockingReloadTimeout < 0 || cfg.BlockingReloadTimeout >= cfg.WriteTimeout {
+		errs = append(errs, fmt.Errorf("BlockingReloadTimeout %v must be below WriteTimeout %v: viewers held with a live blocking reload would be cut before its answer", cfg.BlockingReloadTimeout, cfg.WriteTimeout))
 	}
 	if cfg.UsageInterval < 0 {
 		errs = append(errs, errors.New("UsageInterval must not be negative"))

@@ -55,6 +55,14 @@
 //     chosen by Host, each with its origins (HTTP, or S3 signed with
 //     SigV4) and behaviours; a fill or pass-through asks the origin of its
 //     path's behaviour.
+//   - live.go: live HLS. Blocking playlist reloads (_HLS_msn) wait for
+//     the origin up to BlockingReloadTimeout instead of
+//     OriginFirstByteTimeout and are collapsed like any fill; a live
+//     low-latency playlist asked without one is fresh for at most its
+//     PART-TARGET (read in the playlist: max-age cannot say less than a
+//     second), never stale; parts and viewers counted per stream on
+//     /metrics from the origin's Streamfront-Live mark, and the viewer
+//     count reported upstream on playlist fills (internal/livehdr).
 //   - vary.go, forward.go, invalidate_unsafe.go: Vary in the cache key,
 //     the viewer fields a fill forwards (and the hop-by-hop ones it does
 //     not), invalidation by unsafe methods.

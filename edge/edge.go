@@ -42,6 +42,7 @@ type Edge struct {
 	hdrs         *edgeHeaders
 	metrics      *metrics
 	meter        *usage.Meter // nil without Config.UsageSink (meter.go)
+	live         *liveState   // live HLS: blocking reloads, counts (live.go)
 	handler      http.Handler // the route table wrapped in logging middleware
 	accessLogMu  sync.Mutex   // serializes access log lines on Config.AccessLog
 	// fastSendfiles counts fast-path answers sent from the disk copy
@@ -116,6 +117,8 @@ func New(cfg Config) (*Edge, error) {
 		}
 	}
 	e.metrics = newMetrics(e)
+	e.live = newLiveState(cfg)
+	e.metrics.registry.MustRegister(e.live)
 	if e.meter, err = newMeter(cfg); err != nil {
 		e.mem.close()
 		if e.disk != nil {
@@ -305,6 +308,7 @@ func (e *Edge) Close() error {
 			e.disk.Close()
 		}
 		e.transport.CloseIdleConnections()
+		e.live.close()
 	})
 	return nil
 }

@@ -204,6 +204,7 @@ func (fa *fastAnswerer) Answered(req *fastpath.Request, out *fastpath.Answer, re
 	if e.meter != nil {
 		e.meterFast(req, a, sent, end)
 	}
+	e.live.observeFast(req.Path, a.m.header, remote, req.UserAgent)
 	if e.cfg.AccessLog != nil {
 		method := "GET"
 		if req.IsHead {

@@ -194,6 +194,7 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 	cond := conditionalHeaders(prevMeta)
 	resp, err := e.fetch(ctx, key, uri, func(h http.Header) {
 		forwardTo(h, fillRequestHeader(f.req))
+		e.live.reportViewers(key, h)
 		if cond != nil {
 			cond(h)
 		}
@@ -238,7 +239,7 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 		// everyone (§3.5): served to its request only. No pass marker:
 		// the URL may well be cacheable for requests without credentials.
 		meta.storable = false
-	case !meta.storable && resp.StatusCode < 500:
+	case !meta.storable && resp.StatusCode < 500 && passMarkable(key):
 		// no-store, private, Set-Cookie, Vary: *, or an uncacheable
 		// status: later requests skip the flight and go straight to the
 		// origin for a while (hit-for-pass), so they are not collapsed onto
@@ -251,6 +252,7 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 	storeComplete := func(b []byte) {
 		final := *meta
 		final.setSize(int64(len(b)))
+		capLivePlaylist(&final, key, b)
 		stored = withCodingVary(&final)
 		e.storeIfCurrent(f, key, func() { e.storeMemory(stored, b) })
 	}

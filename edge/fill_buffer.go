@@ -189,6 +189,20 @@ func (b *streamBuffer) copyTo(ctx context.Context, w *bodyWriter, off, n int64) 
 			return err
 		}
 		off += int64(len(p))
+		if !b.ahead(off) {
+			// Caught up with a fill still arriving (a live part the origin
+			// sends as it is made): send what is here now, rather than
+			// leave it in net/http's buffer until more comes.
+			w.flush()
+		}
 	}
 	return nil
+}
+
+// ahead reports whether bytes past off are already here, or the body is
+// over: a reader at off would not wait.
+func (b *streamBuffer) ahead(off int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return off < int64(len(b.buf)) || b.done
 }

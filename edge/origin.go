@@ -80,7 +80,7 @@ func (e *Edge) fetchFrom(ctx context.Context, up *upstream, requestURI string, s
 		e.signUpstream(req)
 	}
 	start := time.Now()
-	resp, err := e.transport.RoundTrip(req)
+	resp, err := e.transportFor(requestURI).RoundTrip(req)
 	e.metrics.originTTFB.Observe(time.Since(start).Seconds())
 	if err != nil {
 		cancel()

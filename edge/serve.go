@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamfront/streamfront/internal/httprange"
+	"github.com/streamfront/streamfront/internal/livehdr"
 )
 
 // promoteLimit is the largest disk item copied into memory on a disk hit;
@@ -23,6 +24,9 @@ func (e *Edge) serveCacheable(w http.ResponseWriter, r *http.Request) error {
 	key := e.cacheKey(r)
 	sliced := e.isSliced(r.URL.Path)
 	peer := e.fromPeerEdge(r)
+	if v := r.Header[livehdr.Viewers]; peer && len(v) > 0 {
+		e.live.notePeerReport(r.URL.Path, v)
+	}
 	var err error
 	for range 2 {
 		err = e.serveKey(w, r, key, sliced, peer)
@@ -297,6 +301,15 @@ func (bw *bodyWriter) extendDeadline() {
 	// An error means the writer cannot set deadlines (e.g. a test
 	// recorder); the server's WriteTimeout still applies then.
 	_ = bw.rc.SetWriteDeadline(time.Now().Add(bw.timeout))
+}
+
+// flush sends the bytes buffered so far to the client. An error means the
+// writer cannot flush (a test recorder); the bytes then go at the end.
+func (bw *bodyWriter) flush() {
+	if bw.rc == nil {
+		bw.rc = http.NewResponseController(bw.w)
+	}
+	_ = bw.rc.Flush()
 }
 
 func (bw *bodyWriter) write(p []byte) error {

@@ -79,6 +79,7 @@ type liveView struct {
 	Video       string            `json:"video,omitempty"`
 	Audio       string            `json:"audio,omitempty"`
 	Ingest      *live.IngestStats `json:"ingest,omitempty"`
+	Viewers     int               `json:"viewers"`
 	CreatedAt   time.Time         `json:"created_at"`
 }
 
@@ -118,6 +119,9 @@ func (s *Server) liveView(rec *liveStream, secrets bool) liveView {
 		if st.State == live.StateLive {
 			out.Error = ""
 			out.Video, out.Audio, out.Ingest = st.Video, st.Audio, st.Ingest
+		}
+		if out.Status != liveEnded {
+			out.Viewers = st.Viewers
 		}
 	} else if st.Reason != "" && rec.Status != liveLive {
 		out.Error = st.Reason

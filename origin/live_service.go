@@ -81,6 +81,10 @@ func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 		return nil, err
 	}
 	ls.m = m
+	// Ingest and viewers of the streams on air, on the origin's /metrics.
+	if err := s.metrics.registry.Register(m); err != nil {
+		return nil, fmt.Errorf("origin: live: metrics: %w", err)
+	}
 	return ls, nil
 }
 

@@ -222,6 +222,23 @@ func TestEdge_CacheAllAndPolicies(t *testing.T) {
 	}
 }
 
+func TestEdge_BlockingReloadTimeoutReachesTheEdges(t *testing.T) {
+	l, err := config.Parse("d.yaml", []byte("edge:\n  blocking_reload_timeout: 12s\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.EdgeConfig(config.EdgeNode{Name: "e1"}).BlockingReloadTimeout; got != 12*time.Second {
+		t.Errorf("edge.blocking_reload_timeout reached the edge as %v", got)
+	}
+	d, err := config.Parse("d.yaml", nil, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.EdgeConfig(config.EdgeNode{Name: "e1"}).BlockingReloadTimeout; got != 0 {
+		t.Errorf("default blocking_reload_timeout %v, want 0 (the edge's default)", got)
+	}
+}
+
 func TestDistributions_BuildAndReportMistakes(t *testing.T) {
 	l, err := config.Parse("d.yaml", []byte(`s3:
   access_key: ak

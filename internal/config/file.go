@@ -186,6 +186,11 @@ type Edge struct {
 	OriginConnectTimeout   Duration `yaml:"origin_connect_timeout"`
 	OriginFirstByteTimeout Duration `yaml:"origin_first_byte_timeout"`
 	OriginReadTimeout      Duration `yaml:"origin_read_timeout"`
+	// BlockingReloadTimeout is how long an edge waits for the origin's
+	// answer to a live blocking playlist reload (_HLS_msn), which the
+	// origin holds until the part exists; below write_timeout. Unset: the
+	// edge's default (20s, or two thirds of a shorter write_timeout).
+	BlockingReloadTimeout Duration `yaml:"blocking_reload_timeout"`
 
 	DefaultTTL           Duration    `yaml:"default_ttl"`
 	MinTTL               Duration    `yaml:"min_ttl"`

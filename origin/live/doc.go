@@ -37,4 +37,15 @@
 //     media sequence starts over, so players must reload the stream.
 //   - After the window the broadcast ends (EventEnded): the URLs answer 404
 //     and the next encoder starts broadcast N+1.
+//
+// # Edges
+//
+// cache.go says how long edges and players may keep each file
+// (CacheHeaders: playlists a second, blocking reloads a minute, parts and
+// segments for ever, as their names are unique) and marks live answers
+// with their kind (internal/livehdr.Kind), by which edges count parts and
+// viewers. Edges report their viewers on their playlist requests
+// (livehdr.Viewers); the manager sums the recent reports into
+// Status.Viewers (viewers.go). The Manager is a prometheus.Collector of
+// the ingest and viewers of the streams on air (metrics.go).
 package live

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
 	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
@@ -41,6 +42,7 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no live broadcast on this stream", http.StatusNotFound)
 		return
 	}
+	m.viewers.note(id, r.Header, time.Now())
 	if strings.HasSuffix(file, mediaPlaylistSuffix) {
 		serveDatedPlaylist(w, r, mux, dates)
 		return

@@ -25,6 +25,9 @@ type Manager struct {
 
 	// recorders are the recorder goroutines; Serve waits for them.
 	recorders sync.WaitGroup
+
+	// viewers are the edges' reports of their viewers (viewers.go).
+	viewers viewerReports
 }
 
 // stream is the manager's record of one live stream, kept across its
@@ -193,6 +196,9 @@ func (m *Manager) Status(id string) Status {
 	if st.State == StateLive && s.publisher != nil {
 		in := s.publisher.counters.snapshot()
 		st.Ingest = &in
+	}
+	if st.State == StateLive || s.muxer != nil {
+		st.Viewers = m.viewers.count(id, time.Now())
 	}
 	return st
 }

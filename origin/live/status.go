@@ -38,4 +38,7 @@ type Status struct {
 	Since time.Time `json:"since"`
 	// Ingest describes the encoder's stream while live.
 	Ingest *IngestStats `json:"ingest,omitempty"`
+	// Viewers is the sum of the edges' recent viewer counts while a
+	// broadcast is on (see viewers.go), 0 otherwise.
+	Viewers int `json:"viewers"`
 }
