@@ -35,6 +35,12 @@ func Classify(path string) (video string, kind Kind) {
 	case (strings.HasPrefix(file, "hls/") || strings.HasPrefix(file, "ts/")) &&
 		(strings.HasSuffix(file, ".m4s") || strings.HasSuffix(file, ".ts") || strings.HasSuffix(file, ".mp4")):
 		return id, KindSegment
+	case !strings.Contains(file, "/") && strings.HasSuffix(file, ".mp4"),
+		strings.HasPrefix(file, "dvr/") && (strings.HasSuffix(file, ".m4s") || strings.HasSuffix(file, ".mp4")):
+		// Live media: gohlslib's parts, segments and init segments sit
+		// beside the playlists ({prefix}_{track}_part{n}.mp4); the DVR's
+		// are under dvr/.
+		return id, KindSegment
 	}
 	return id, KindOther
 }
