@@ -3,13 +3,16 @@ package live
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
 // TestLive_EndAnswersWaitingRequests ends a broadcast while requests wait
-// on it (a preload hint, blocking reloads): every one must be answered.
+// on it (a preload hint, blocking reloads): every one must be answered, the
+// playlists with 404 (the broadcast ended), never a 500 that would read as
+// a server fault at the edges and in players.
 func TestLive_EndAnswersWaitingRequests(t *testing.T) {
 	l := startLive(t, LatencyLow, Config{})
 	enc := push(t, l.rtmpURL+"/"+testKey, 12, h264AAC())
@@ -35,6 +38,9 @@ func TestLive_EndAnswersWaitingRequests(t *testing.T) {
 				return
 			}
 			resp.Body.Close()
+			if strings.Contains(p, ".m3u8") && resp.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s held across the end: %d, want 404", p, resp.StatusCode)
+			}
 		})
 	}
 	// Let the requests reach the muxer. (Were one late, it would get a 404

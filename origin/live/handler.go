@@ -44,7 +44,10 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m.viewers.note(id, r.Header, time.Now())
 	if strings.HasSuffix(file, mediaPlaylistSuffix) {
-		serveDatedPlaylist(w, r, mux, dates)
+		serveDatedPlaylist(w, r, mux, dates, func() bool {
+			now, _ := m.muxerFor(id)
+			return now != mux
+		})
 		return
 	}
 	if track, ok := partTrack(file); ok {
@@ -65,12 +68,15 @@ const mediaPlaylistSuffix = "_stream.m3u8"
 
 // serveDatedPlaylist serves a media playlist with a program date-time on
 // every segment: gohlslib's playlist (after any blocking wait it does),
-// parsed, dated (see programDates) and written again.
-func serveDatedPlaylist(w http.ResponseWriter, r *http.Request, mux *gohlslib.Muxer, dates *programDates) {
+// parsed, dated (see programDates) and written again. gone tells whether
+// mux closed since: a blocking reload it was holding then ends with
+// gohlslib's 500, which is the broadcast ending, not a server fault, and
+// is answered 404 like any request after the end.
+func serveDatedPlaylist(w http.ResponseWriter, r *http.Request, mux *gohlslib.Muxer, dates *programDates, gone func() bool) {
 	resp := &memoryResponse{header: http.Header{}}
 	mux.Handle(resp, r)
-	if resp.code == 0 {
-		http.NotFound(w, r)
+	if resp.code == 0 || (resp.code == http.StatusInternalServerError && gone()) {
+		http.Error(w, "no live broadcast on this stream", http.StatusNotFound)
 		return
 	}
 	body := resp.body.Bytes()
