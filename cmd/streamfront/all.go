@@ -36,11 +36,18 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	printRunning(stdout, d.Path, d.Local.DataDir, string(d.Secrets.APIKey), st)
+	<-ctx.Done()
+	return st.Close()
+}
+
+// printRunning says where everything of a running stack is, the viewers'
+// URL first, and how to upload through it.
+func printRunning(stdout io.Writer, path, dataDir, apiKey string, st *stack.Stack) {
 	edges := ""
 	for _, u := range st.EdgeURLs {
 		edges += "  " + u
 	}
-	apiKey := string(d.Secrets.APIKey)
 	live := ""
 	if st.RTMPURL != "" {
 		live = fmt.Sprintf(`
@@ -66,10 +73,8 @@ Upload from the command line:
   curl -H "Authorization: Bearer %s" -F file=@video.mp4 -F title="My video" %s/api/v1/videos
 %s
 Press Ctrl-C to stop.
-`, d.Path, st.SiteURL, siteNote(st), st.SiteURL, apiKey, st.RouterURL, edges, st.WebURL, webNote(st), st.OriginURL, len(st.Workers),
-		st.S3.Endpoint(), d.Local.DataDir, st.NATS.URL(), rtmpLine(st.RTMPURL), apiKey, st.SiteURL, live)
-	<-ctx.Done()
-	return st.Close()
+`, path, st.SiteURL, siteNote(st), st.SiteURL, apiKey, st.RouterURL, edges, st.WebURL, webNote(st), st.OriginURL, len(st.Workers),
+		st.S3.Endpoint(), dataDir, st.NATS.URL(), rtmpLine(st.RTMPURL), apiKey, st.SiteURL, live)
 }
 
 // rtmpLine says where encoders publish, or that live streaming is off.
