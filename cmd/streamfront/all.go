@@ -90,7 +90,7 @@ func siteNote(st *stack.Stack) string {
 	if st.SiteURL == st.WebURL {
 		return ""
 	}
-	return ": an edge serves the site's pages and files from its cache, the API and the media"
+	return ": the first edge, serving the site from its cache, the API and media"
 }
 
 // webNote says that the site's own process is behind the edges.
