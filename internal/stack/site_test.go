@@ -1,7 +1,11 @@
 package stack_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -90,6 +94,30 @@ func TestStack_TheSiteThroughAnEdge(t *testing.T) {
 		}
 		if !strings.Contains(string(body), "Renamed through the edge") {
 			t.Errorf("after the edit the page does not show the new title")
+		}
+	})
+
+	t.Run("Chromium uploads on the upload page through it", func(t *testing.T) {
+		node := testenv.Require(t, "node")
+		testenv.Require(t, "chromium")
+		root := testenv.RepoRoot(t)
+		clip := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Name: "browser.mp4", Seconds: 2})
+		shot := filepath.Join(testenv.ArtifactDir(t), "site-upload.png")
+		// The page comes pre-filled with the key (web.show_api_key, as in
+		// make run); it uploads by tus, then follows the progress stream.
+		cmd := exec.Command(node, filepath.Join(root, "web", "e2e", "upload.mjs"),
+			"--url", site+"/upload", "--file", clip, "--screenshot", shot, "--title", "From the browser", "--timeout-ms", "90000")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("the upload page did not reach ready: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		}
+		var res struct {
+			WatchURL string `json:"watchURL"`
+			Errors   []any  `json:"errors"`
+		}
+		if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil || res.WatchURL == "" || len(res.Errors) > 0 {
+			t.Fatalf("upload.mjs: %s (%v)", stdout.String(), err)
 		}
 	})
 
