@@ -79,7 +79,9 @@ edges:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := func(k string) (string, bool) { return map[string]string{"STREAMFRONT_CONFIG": file}[k], k == "STREAMFRONT_CONFIG" }
+	env := func(k string) (string, bool) {
+		return map[string]string{"STREAMFRONT_CONFIG": file}[k], k == "STREAMFRONT_CONFIG"
+	}
 	for _, tc := range []struct {
 		args       []string
 		wantOrigin string
