@@ -102,10 +102,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if v.public() {
-		// A private video's page carries signed URLs: never shared.
-		w.Header().Set("Cache-Control", sharedPageCacheControl)
-	}
+	w.Header().Set("Cache-Control", pageCacheControl(v))
 	p := s.watchPage(v)
 	p.Body.(*watchView).Start = startAt(r.URL.Query().Get("t"), v.DurationS)
 	return s.render(w, http.StatusOK, "watch", p)
@@ -118,6 +115,7 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", pageCacheControl(v))
 	p := s.watchPage(v)
 	p.Body.(*watchView).Start = startAt(r.URL.Query().Get("t"), v.DurationS)
 	p.JSONLD = nil
@@ -125,6 +123,17 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) error {
 	p.NoIndex = true
 	p.OEmbed = ""
 	return s.render(w, http.StatusOK, "embed", p)
+}
+
+// pageCacheControl is what a video's watch and embed pages send. A public
+// video's may be kept by the edges in front (the origin purges both when
+// the video changes); a private video's carries signed URLs, so no shared
+// cache may keep it, and a browser asks again before reusing it.
+func pageCacheControl(v *video) string {
+	if v.public() {
+		return sharedPageCacheControl
+	}
+	return privatePageCacheControl
 }
 
 func (s *Server) watchURL(id string) string {

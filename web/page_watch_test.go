@@ -458,7 +458,9 @@ func TestPages_CacheControlForEdges(t *testing.T) {
 	for target, want := range map[string]string{
 		"/":                       sharedPageCacheControl,
 		"/watch/public0000000001": sharedPageCacheControl,
-		"/watch/private000000001": "no-cache",
+		"/embed/public0000000001": sharedPageCacheControl,
+		"/watch/private000000001": "private, no-cache",
+		"/embed/private000000001": "private, no-cache",
 	} {
 		status, _, h := get(t, site, target)
 		if status != http.StatusOK || h.Get("Cache-Control") != want {

@@ -146,6 +146,10 @@ func (s *Server) newPage(title string) *page {
 // a busy page costs this server one render per 10 s.
 const sharedPageCacheControl = "public, max-age=0, s-maxage=10, stale-while-revalidate=60"
 
+// privatePageCacheControl is what a private video's pages send: they carry
+// signed URLs, which an edge must neither keep nor give to another viewer.
+const privatePageCacheControl = "private, no-cache"
+
 // render executes a page into memory first, so that a template failure
 // becomes an error page instead of half a document.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) error {

@@ -204,8 +204,8 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 				t.Errorf("%s sets %s, which neither the %s role nor streamfront.yaml reads", name, k, s.Command[0])
 			}
 		}
-		if name == "nats" || name == "worker" {
-			continue // internal: reached inside the network; workers scale out
+		if name == "nats" || name == "worker" || name == "web" {
+			continue // internal: reached inside the network (the site through the edges); workers scale out
 		}
 		published := false
 		for _, port := range s.Ports {
@@ -240,15 +240,29 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 	if c.origin.S3 != c.worker.S3 || c.origin.Queue.AckWait != c.worker.Queue.AckWait {
 		t.Errorf("the worker's S3 or queue is not the origin's")
 	}
+	// Every edge serves the site: its API and media from the origin, the
+	// rest from web, which it waits for.
 	for name, e := range c.edges {
-		checkURL(name, "origin.url", e.cfg.Origin, "origin")
+		if len(e.cfg.Distributions) != 1 || len(e.cfg.Distributions[0].Origins) != 2 {
+			t.Errorf("%s serves %+v, want the site distribution (web.url)", name, e.cfg.Distributions)
+			continue
+		}
+		for _, o := range e.cfg.Distributions[0].Origins {
+			checkURL(name, "the site distribution's "+o.Name, o.URL, map[string]string{"origin": "origin", "web": "web"}[o.Name])
+		}
+		if _, ok := p.Services[name].DependsOn["web"]; !ok {
+			t.Errorf("%s does not wait for web, whose pages it serves", name)
+		}
+	}
+	if len(p.Services["web"].Ports) > 0 {
+		t.Errorf("web publishes %v: viewers reach the site through the edges", p.Services["web"].Ports)
 	}
 	checkURL("web", "origin.url", c.web.APIURL, "origin")
-	for what, raw := range map[string]string{"site.media_url": c.origin.MediaURL, "site.web_url": c.origin.WebURL} {
+	for what, raw := range map[string]string{"site.media_url": c.origin.MediaURL, "site.web_url": c.origin.WebURL, "web's public URL": c.web.PublicURL} {
 		u, _ := url.Parse(raw)
-		want := map[string]string{"site.media_url": "router", "site.web_url": "web"}[what]
+		want := map[string]string{"site.media_url": "router", "site.web_url": "edge-1", "web's public URL": "edge-1"}[what]
 		if u == nil || u.Port() != listen[want] {
-			t.Errorf("origin's %s %s is not the %s's published port %s", what, raw, want, listen[want])
+			t.Errorf("%s %s is not the %s's published port %s", what, raw, want, listen[want])
 		}
 	}
 	// The router knows every edge by its name, at its published port for

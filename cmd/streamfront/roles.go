@@ -232,6 +232,17 @@ func edgeSetup(args []string, stderr io.Writer, env getenv) (edgeSetting, error)
 	if err := f.parse(args); err != nil {
 		return edgeSetting{}, err
 	}
+	if s.cfg.Origin != "" || s.cfg.CacheAll {
+		// -origin moves the origin of the site distribution (web.url),
+		// which caches every path already.
+		origin := s.cfg.Origin
+		if origin == "" {
+			origin = d.Origin.URL
+		}
+		if site, ok := d.SiteDistribution(origin); ok {
+			s.cfg.Distributions, s.cfg.Origin, s.cfg.CacheAll = []edge.Distribution{site}, "", false
+		}
+	}
 	// The flags may have turned metering on or off or moved the queue:
 	// the Sink follows them.
 	s.cfg.UsageSink, s.cfg.Invalidations = nil, nil

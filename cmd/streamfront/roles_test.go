@@ -67,6 +67,43 @@ edge:
 	}
 }
 
+// An edge of a file with web.url serves the site distribution; -origin
+// moves its origin, -cache-all changes nothing (it caches every path).
+func TestEdgeSetup_OriginFlagMovesTheSiteDistributionsOrigin(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "d.yaml")
+	if err := os.WriteFile(file, []byte(`
+origin: {url: "http://origin:8090"}
+web: {url: "http://web:8080"}
+edges:
+  - {name: edge-a, url: "http://a.example.com"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) (string, bool) {
+		return map[string]string{"STREAMFRONT_CONFIG": file}[k], k == "STREAMFRONT_CONFIG"
+	}
+	for _, tc := range []struct {
+		args       []string
+		wantOrigin string
+	}{
+		{nil, "http://origin:8090"},
+		{[]string{"-origin", "http://elsewhere:9000"}, "http://elsewhere:9000"},
+		{[]string{"-cache-all"}, "http://origin:8090"},
+	} {
+		s, err := edgeSetup(tc.args, io.Discard, env)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if err := s.cfg.Check(); err != nil {
+			t.Fatalf("%v: the edge refuses its configuration: %v", tc.args, err)
+		}
+		if len(s.cfg.Distributions) != 1 || s.cfg.Distributions[0].Origins[0].URL != tc.wantOrigin ||
+			s.cfg.Distributions[0].Origins[1].URL != "http://web:8080" {
+			t.Errorf("%v: distributions %+v, want the site's with origin %s", tc.args, s.cfg.Distributions, tc.wantOrigin)
+		}
+	}
+}
+
 func TestNewLogger_RefusesAnUnknownLevel(t *testing.T) {
 	if _, err := newLogger(io.Discard, "loud"); err == nil {
 		t.Error("log level \"loud\" accepted")

@@ -32,13 +32,15 @@ func TestUpload_SendsTheFileAndFollowsItToReady(t *testing.T) {
 	file := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Name: "holiday.mp4", Seconds: 4})
 
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"upload", "-api", st.WebURL, "-api-key", "cli-key",
+	// At the viewers' URL: an edge passes the resumable upload and the
+	// progress stream through to the origin.
+	code := run(context.Background(), []string{"upload", "-api", st.SiteURL, "-api-key", "cli-key",
 		"-title", "Holiday", "-tags", "sea,sun", file}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("upload exited %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"uploaded: ", "ready", "watch: " + st.WebURL + "/watch/", "hls:   " + st.RouterURL} {
+	for _, want := range []string{"uploaded: ", "ready", "watch: " + st.SiteURL + "/watch/", "hls:   " + st.RouterURL} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -47,7 +49,7 @@ func TestUpload_SendsTheFileAndFollowsItToReady(t *testing.T) {
 	// A wrong key is a clear error and a non-zero exit.
 	stdout.Reset()
 	stderr.Reset()
-	if code := run(context.Background(), []string{"upload", "-api", st.WebURL, "-api-key", "wrong", file}, &stdout, &stderr); code == 0 ||
+	if code := run(context.Background(), []string{"upload", "-api", st.SiteURL, "-api-key", "wrong", file}, &stdout, &stderr); code == 0 ||
 		!strings.Contains(stderr.String(), "not valid") {
 		t.Fatalf("wrong key: exit %d, stderr %q", code, stderr.String())
 	}

@@ -28,6 +28,7 @@ func (l *Loaded) validate() error {
 	for key, u := range map[string]string{
 		"site.web_url": f.Site.WebURL, "site.media_url": f.Site.MediaURL,
 		"origin.url": f.Origin.URL, "s3.endpoint": f.S3.Endpoint, "router.internal_url": f.Router.InternalURL,
+		"web.url": f.Web.URL,
 	} {
 		if u != "" && !httpURL(u) {
 			add(key, "%q must be an absolute http(s) URL, e.g. http://localhost:8090", u)
@@ -44,6 +45,10 @@ func (l *Loaded) validate() error {
 	l.validateEdges(add)
 	l.validateLive(add)
 	l.validateDistributions(add)
+	if f.Web.URL != "" && len(f.Distributions) > 0 {
+		add("web.url", "serves the site through the edges' one distribution, but distributions are listed: "+
+			"leave web.url empty and give a distribution the site's origins and behaviours (README, Distributions)")
+	}
 
 	names := map[string]bool{}
 	for i, r := range f.Worker.Ladder {

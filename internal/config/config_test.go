@@ -312,3 +312,77 @@ func TestWebConfig_RouterURL(t *testing.T) {
 		t.Errorf("a router.internal_url without a scheme: %v", err)
 	}
 }
+
+// web.url puts the site behind every edge: one default distribution whose
+// behaviours send the API and media to the origin and everything else to
+// the site, with the file's own behaviours first.
+func TestSiteDistribution_FromWebURL(t *testing.T) {
+	l, err := config.Parse("d.yaml", []byte(`origin:
+  url: http://127.0.0.1:8090
+web:
+  url: http://127.0.0.1:8080
+edge:
+  cache_all: false
+  behaviors:
+    - {pattern: "/videos/**.m3u8", max_ttl: 5s}
+`), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := l.EdgeConfig(config.EdgeNode{Name: "e1"})
+	if err := cfg.Check(); err != nil {
+		t.Fatalf("the edge refuses the site distribution: %v", err)
+	}
+	if cfg.Origin != "" || cfg.CacheAll || cfg.Behaviors != nil || len(cfg.Distributions) != 1 {
+		t.Fatalf("origin %q, cache_all %v, behaviors %v, %d distributions; want one distribution and nothing beside it",
+			cfg.Origin, cfg.CacheAll, cfg.Behaviors, len(cfg.Distributions))
+	}
+	d := cfg.Distributions[0]
+	if len(d.Hosts) != 0 || !d.CacheAll {
+		t.Errorf("hosts %v, cache_all %v: want the default distribution, caching every path", d.Hosts, d.CacheAll)
+	}
+	origins := map[string]string{}
+	for _, o := range d.Origins {
+		origins[o.Name] = o.URL
+	}
+	if d.Origins[0].Name != "origin" || origins["origin"] != "http://127.0.0.1:8090" || origins["web"] != "http://127.0.0.1:8080" {
+		t.Errorf("origins %+v: want origin.url first, then web.url", d.Origins)
+	}
+	type route struct {
+		pattern string
+		policy  edge.Policy
+		origin  string
+	}
+	var got []route
+	for _, b := range d.Behaviors {
+		got = append(got, route{b.Pattern, b.Policy, b.Origin})
+	}
+	want := []route{
+		{"/videos/**.m3u8", "", ""}, // the file's, from the origin
+		{"/api/**", edge.PolicyPass, "origin"},
+		{"/videos/**", "", "origin"},
+		{"/admin", edge.PolicyPass, "web"},
+		{"/admin/**", edge.PolicyPass, "web"},
+		{"/**", edge.PolicyRFC9111, "web"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("behaviors %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("behavior %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if d.Behaviors[0].MaxTTL != 5*time.Second {
+		t.Errorf("the file's behaviour lost its max_ttl: %+v", d.Behaviors[0])
+	}
+
+	for yaml, want := range map[string]string{
+		"web:\n  url: web:8080\n": `web.url: "web:8080" must be an absolute http(s) URL`,
+		"web:\n  url: http://web:8080\ndistributions:\n  - name: a\n    origins:\n      - {name: o, url: \"http://x\"}\n": "web.url: serves the site through the edges' one distribution, but distributions are listed",
+	} {
+		if _, err := config.Parse("d.yaml", []byte(yaml), noEnv); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", yaml, err, want)
+		}
+	}
+}

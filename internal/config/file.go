@@ -19,8 +19,9 @@ type File struct {
 	Edge  Edge       `yaml:"edge"`
 	Edges []EdgeNode `yaml:"edges"`
 	// Distributions are the sites every edge serves, chosen by Host (as
-	// CloudFront's). Left out, an edge serves one: origin.url with
-	// edge.behaviors and edge.cache_all.
+	// CloudFront's). Left out, an edge serves one: the site (web.url) and
+	// origin.url, or origin.url alone, with edge.behaviors (and
+	// edge.cache_all without web.url).
 	Distributions []Distribution `yaml:"distributions"`
 	Router        Router         `yaml:"router"`
 	Web           Web            `yaml:"web"`
@@ -331,6 +332,13 @@ type Router struct {
 // Web is the site (web.Config); its public URL is site.web_url.
 type Web struct {
 	Addr string `yaml:"addr"`
+	// URL is how edges reach the site. Set (and without distributions),
+	// every edge serves the site besides media: its pages, static files
+	// and player by their own Cache-Control, /api/ passed through to
+	// origin.url, /admin uncached (SiteDistribution), so viewers enter at
+	// an edge and site.web_url is an edge's URL. Empty: edges serve
+	// origin.url alone. `streamfront all` fills it with its web listener.
+	URL string `yaml:"url"`
 	// ShowAPIKey pre-fills the upload page's API key field: for a laptop
 	// only, never on a public site.
 	ShowAPIKey bool `yaml:"show_api_key"`

@@ -82,7 +82,7 @@ func TestEverySettingOfEveryRoleIsReachable(t *testing.T) {
 			// With distributions, Origin, Behaviors and CacheAll are each
 			// distribution's; without, the file's origin.url and edge keys.
 			noDist := *f
-			noDist.Distributions = nil
+			noDist.Distributions, noDist.Web.URL = nil, ""
 			single := noDist.EdgeConfig(f.Edges[0])
 			if single.Origin == "" || single.Behaviors == nil || !single.CacheAll {
 				t.Errorf("edge without distributions: origin.url, edge.behaviors or edge.cache_all does not reach it")

@@ -154,6 +154,11 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		}
 		cfg.SigningKeys[k.ID] = []byte(k.Secret)
 	}
+	if d, ok := f.SiteDistribution(f.Origin.URL); ok {
+		cfg.Origin, cfg.CacheAll = "", false
+		cfg.Distributions = []edge.Distribution{d}
+		return cfg
+	}
 	if len(f.Distributions) == 0 {
 		cfg.Behaviors = behaviors(e.Behaviors)
 		return cfg
@@ -178,6 +183,40 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		cfg.Distributions = append(cfg.Distributions, dist)
 	}
 	return cfg
+}
+
+// SiteDistribution is what every edge serves when web.url is set and no
+// distributions are listed: the site and the media as one default
+// distribution, so viewers enter at an edge (site.web_url) for both. ok is
+// false otherwise. originURL is origin.url (or the edge's -origin flag).
+//
+// Paths, first match: edge.behaviors (filled from the origin, as without
+// web.url); /api/** passed through to the origin on the edge's pooled
+// connections (uploads, progress streams, edits: dynamic, never cached);
+// /videos/** the video policy from the origin; /admin and /admin/**
+// passed through to the site (signed-in pages, whose fills must never
+// be shared); every other path cached by RFC 9111 from the site, which
+// says how long: fingerprinted static files and the player immutable,
+// library and public watch pages s-maxage=10 with
+// stale-while-revalidate, purged by the origin when a video changes.
+func (f *File) SiteDistribution(originURL string) (edge.Distribution, bool) {
+	if f.Web.URL == "" || len(f.Distributions) > 0 {
+		return edge.Distribution{}, false
+	}
+	bs := append(behaviors(f.Edge.Behaviors),
+		edge.Behavior{Pattern: "/api/**", Policy: edge.PolicyPass, Origin: "origin"},
+		edge.Behavior{Pattern: "/videos/**", Origin: "origin"},
+		edge.Behavior{Pattern: "/admin", Policy: edge.PolicyPass, Origin: "web"},
+		edge.Behavior{Pattern: "/admin/**", Policy: edge.PolicyPass, Origin: "web"},
+		edge.Behavior{Pattern: "/**", Policy: edge.PolicyRFC9111, Origin: "web"},
+	)
+	return edge.Distribution{
+		Name: "site",
+		// The origin first: edge.behaviors name no origin and mean it.
+		Origins:   []edge.Origin{{Name: "origin", URL: originURL}, {Name: "web", URL: f.Web.URL}},
+		Behaviors: bs,
+		CacheAll:  true,
+	}, true
 }
 
 func behaviors(bs []Behavior) []edge.Behavior {

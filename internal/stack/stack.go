@@ -29,10 +29,12 @@ type Config struct {
 	// Deployment is what runs, every role built from it through the same
 	// functions as `streamfront <role> -config` (internal/config). Its
 	// listen addresses left empty get a free port on 127.0.0.1, and its
-	// URLs left empty (origin.url, site.web_url, site.media_url, each
-	// edge's url) are the listeners'. S3 and NATS run in this process at
-	// s3.endpoint and queue.url (free ports when empty). Local returns one
-	// for tests. Required.
+	// URLs left empty (origin.url, web.url, site.media_url, each edge's
+	// url) are the listeners'. Without distributions the edges serve the
+	// site (web.url, config.File.SiteDistribution), so site.web_url left
+	// empty is the first edge's URL; with them, the web listener's. S3 and
+	// NATS run in this process at s3.endpoint and queue.url (free ports
+	// when empty). Local returns one for tests. Required.
 	Deployment *config.File
 	// Worker adjusts each worker's configuration (tests).
 	Worker func(*origin.WorkerConfig)
@@ -59,6 +61,11 @@ func Local(dataDir, apiKey string) *config.File {
 
 // Stack is a running set of roles.
 type Stack struct {
+	// SiteURL is the viewers' entry (site.web_url): the first edge, which
+	// serves the site's pages, static files and player from its cache, and
+	// passes the API through to the origin.
+	SiteURL string
+	// WebURL is the web process itself, behind the edges.
 	WebURL    string
 	OriginURL string
 	// RouterURL is the viewers' entry for media: the origin's MediaURL,
@@ -172,9 +179,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	webLn, err := listenOn(d.Web.Addr, &d.Site.WebURL)
+	var webURL string
+	webLn, err := listenOn(d.Web.Addr, &webURL)
 	if err != nil {
 		return nil, err
+	}
+	if d.Web.URL == "" && len(d.Distributions) == 0 {
+		d.Web.URL = webURL
 	}
 	routerLn, err := listenOn(d.Router.Addr, &d.Site.MediaURL)
 	if err != nil {
@@ -189,10 +200,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			d.Edges[i].CacheDir = filepath.Join(d.Local.DataDir, "cache", d.Edges[i].Name)
 		}
 	}
+	if d.Site.WebURL == "" {
+		// Viewers enter where the site is served: an edge, when the edges
+		// serve it (in production, a name that reaches every edge).
+		d.Site.WebURL = webURL
+		if _, ok := d.SiteDistribution(d.Origin.URL); ok && len(d.Edges) > 0 {
+			d.Site.WebURL = d.Edges[0].URL
+		}
+	}
 	if err := config.Wrap(&d, "the stack's deployment").Check(); err != nil {
 		return nil, err
 	}
-	st.OriginURL, st.WebURL, st.RouterURL = d.Origin.URL, d.Site.WebURL, d.Site.MediaURL
+	st.OriginURL, st.SiteURL, st.WebURL, st.RouterURL = d.Origin.URL, d.Site.WebURL, webURL, d.Site.MediaURL
 	for _, n := range d.Edges {
 		st.EdgeURLs = append(st.EdgeURLs, n.URL)
 	}
