@@ -121,7 +121,7 @@ func (s *Server) patchVideo(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.emit(r.Context(), webhooks.VideoUpdated, v.ID, v.UpdatedAt.Format(time.RFC3339Nano))
 	// Edges that serve the site hold its pages: they show the old title.
-	s.invalidatePaths(r.Context(), []string{"/watch/" + v.ID, "/embed/" + v.ID}, "updated")
+	s.invalidatePaths(r.Context(), sitePagesOf(v.ID), "updated")
 	return writeJSON(w, http.StatusOK, s.view(v))
 }
 

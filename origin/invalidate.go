@@ -267,12 +267,21 @@ func (s *Server) listInvalidations(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, map[string]any{"invalidations": recs})
 }
 
+// sitePagesOf are the site's pages that show video id's title, poster or
+// visibility: its watch and embed pages, the library (every page and
+// search of it: a path covers its query variants), the sitemap and oEmbed
+// answers. Edges keep them briefly (s-maxage); this makes a change show
+// at once.
+func sitePagesOf(id string) []string {
+	return []string{"/watch/" + id, "/embed/" + id, "/", "/sitemap.xml", "/oembed"}
+}
+
 // invalidateVideo drops everything of video id from every edge (after a
 // delete or a visibility change). It waits as fanOut does; the caller's
 // cancellation does not stop it.
 func (s *Server) invalidateVideo(ctx context.Context, id, why string) {
-	// The watch and embed pages too, for edges that serve the site.
-	_, results := s.invalidatePaths(ctx, []string{"/videos/" + id + "/*", "/watch/" + id, "/embed/" + id}, why)
+	// The site's pages too, for edges that serve the site.
+	_, results := s.invalidatePaths(ctx, append([]string{"/videos/" + id + "/*"}, sitePagesOf(id)...), why)
 	done := 0
 	for _, res := range results {
 		if res.Status == invalidationDone {

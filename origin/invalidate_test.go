@@ -202,14 +202,14 @@ func TestOrigin_DeleteAndVisibilityChangesInvalidateTheVideo(t *testing.T) {
 			}
 		}
 		for _, paths := range got[seen:] {
-			gotPage = gotPage || slices.Contains(paths, "/watch/"+v.ID)
+			gotPage = gotPage || (slices.Contains(paths, "/watch/"+v.ID) && slices.Contains(paths, "/"))
 		}
 		seen = len(got)
 		if gotMedia != media {
 			t.Fatalf("after %s %s: %d media invalidations, want %d", s.method, s.body, gotMedia, media)
 		}
 		if !gotPage {
-			t.Fatalf("after %s %s: the watch page was not invalidated", s.method, s.body)
+			t.Fatalf("after %s %s: the watch page and the library were not invalidated", s.method, s.body)
 		}
 	}
 }

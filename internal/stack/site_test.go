@@ -85,15 +85,19 @@ func TestStack_TheSiteThroughAnEdge(t *testing.T) {
 		}
 	})
 
-	t.Run("an edit purges the watch page", func(t *testing.T) {
-		twice(t, v.PageURL) // cached now, whatever the subtests before did
+	t.Run("an edit purges the watch page and the library", func(t *testing.T) {
+		// Cached now, whatever the subtests before did.
+		twice(t, v.PageURL)
+		twice(t, site+"/")
 		patchVideo(t, site, v.ID, `{"title":"Renamed through the edge"}`)
-		resp, body := get(t, v.PageURL, nil)
-		if x := resp.Header.Get("X-Cache"); !strings.HasPrefix(x, "Miss") {
-			t.Errorf("after the edit: X-Cache %q, want a miss", x)
-		}
-		if !strings.Contains(string(body), "Renamed through the edge") {
-			t.Errorf("after the edit the page does not show the new title")
+		for _, page := range []string{v.PageURL, site + "/"} {
+			resp, body := get(t, page, nil)
+			if x := resp.Header.Get("X-Cache"); !strings.HasPrefix(x, "Miss") {
+				t.Errorf("%s after the edit: X-Cache %q, want a miss", page, x)
+			}
+			if !strings.Contains(string(body), "Renamed through the edge") {
+				t.Errorf("%s after the edit does not show the new title", page)
+			}
 		}
 	})
 
