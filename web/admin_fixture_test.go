@@ -28,6 +28,10 @@ type adminOrigin struct {
 	edits       map[string]videoEdit
 	deleted     []string
 	invalidated [][]string
+	history     []invalidationRecord // answered at GET /api/v1/invalidations
+	liveKeyed   []adminLiveStream    // answered at GET /api/v1/live
+	liveReset   []string
+	liveDeleted []string
 }
 
 func startAdminOrigin(t *testing.T, key string, videos []video, rows []usageRow) *adminOrigin {
@@ -51,7 +55,7 @@ func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	hasKey := r.Header.Get("Authorization") == "Bearer "+o.key
-	keyed := r.Method != http.MethodGet || r.URL.Path == "/api/v1/usage"
+	keyed := r.Method != http.MethodGet || r.URL.Path == "/api/v1/usage" || r.URL.Path == "/api/v1/invalidations"
 	if keyed && !hasKey {
 		o.refused++
 		w.Header().Set("WWW-Authenticate", "Bearer")
@@ -73,6 +77,32 @@ func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		o.writeJSON(w, http.StatusOK, map[string]any{"videos": list})
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/invalidations":
+		hist := o.history
+		if hist == nil {
+			hist = []invalidationRecord{}
+		}
+		o.writeJSON(w, http.StatusOK, map[string]any{"invalidations": hist})
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/live":
+		list := o.liveKeyed
+		if list == nil {
+			list = []adminLiveStream{}
+		}
+		o.writeJSON(w, http.StatusOK, map[string]any{"live": list})
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v1/live/") && strings.HasSuffix(r.URL.Path, "/reset-key"):
+		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/live/"), "/reset-key")
+		for _, ls := range o.liveKeyed {
+			if ls.ID == id {
+				o.liveReset = append(o.liveReset, id)
+				ls.StreamKey = "new-key"
+				o.writeJSON(w, http.StatusOK, ls)
+				return
+			}
+		}
+		o.writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no live stream with this ID."})
+	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/api/v1/live/"):
+		o.liveDeleted = append(o.liveDeleted, strings.TrimPrefix(r.URL.Path, "/api/v1/live/"))
+		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/live/"):
 		for _, ls := range o.lives {
 			if ls.ID == strings.TrimPrefix(r.URL.Path, "/api/v1/live/") {
