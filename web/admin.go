@@ -46,6 +46,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 			r.Post("/invalidations", s.handleAdmin(s.adminInvalidate))
 			r.Get("/edges", s.handleAdmin(s.adminEdges))
 			r.Get("/live", s.handleAdmin(s.adminLive))
+			r.Get("/queue", s.handleAdmin(s.adminQueue))
 			r.Post("/live/{id}/reset-key", s.handleAdmin(s.adminResetLiveKey))
 			r.Post("/live/{id}/delete", s.handleAdmin(s.adminDeleteLive))
 		})

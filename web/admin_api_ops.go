@@ -122,3 +122,39 @@ func liveNotFoundAs(err error) error {
 	}
 	return err
 }
+
+// queueReport is GET /api/v1/queue's answer.
+type queueReport struct {
+	Kinds []struct {
+		Kind     string `json:"kind"`
+		Waiting  int    `json:"waiting"`
+		InFlight int    `json:"in_flight"`
+		Error    string `json:"error"`
+	} `json:"kinds"`
+	Jobs         []queueJob `json:"jobs"`
+	Scanned      int        `json:"scanned"`
+	ScanComplete bool       `json:"scan_complete"`
+}
+
+// queueJob is a video whose encode is not complete.
+type queueJob struct {
+	Video         string     `json:"video"`
+	Title         string     `json:"title"`
+	Status        string     `json:"status"`
+	Stage         string     `json:"stage"`
+	Percent       float64    `json:"percent"`
+	Kind          string     `json:"kind"`
+	QueuedAt      *time.Time `json:"queued_at"`
+	StartedAt     *time.Time `json:"started_at"`
+	QueuePosition int        `json:"queue_position"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+// encodeQueue reads the queue's depth and the unfinished videos.
+func (c *apiClient) encodeQueue(ctx context.Context, key string) (*queueReport, error) {
+	var rep queueReport
+	if err := c.call(ctx, key, "read the encode queue", http.MethodGet, "/api/v1/queue", nil, nil, &rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}

@@ -32,6 +32,7 @@ type adminOrigin struct {
 	liveKeyed   []adminLiveStream    // answered at GET /api/v1/live
 	liveReset   []string
 	liveDeleted []string
+	queue       *queueReport // answered at GET /api/v1/queue
 }
 
 func startAdminOrigin(t *testing.T, key string, videos []video, rows []usageRow) *adminOrigin {
@@ -55,7 +56,7 @@ func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	hasKey := r.Header.Get("Authorization") == "Bearer "+o.key
-	keyed := r.Method != http.MethodGet || r.URL.Path == "/api/v1/usage" || r.URL.Path == "/api/v1/invalidations"
+	keyed := r.Method != http.MethodGet || r.URL.Path == "/api/v1/usage" || r.URL.Path == "/api/v1/invalidations" || r.URL.Path == "/api/v1/queue"
 	if keyed && !hasKey {
 		o.refused++
 		w.Header().Set("WWW-Authenticate", "Bearer")
@@ -83,6 +84,12 @@ func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hist = []invalidationRecord{}
 		}
 		o.writeJSON(w, http.StatusOK, map[string]any{"invalidations": hist})
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/queue":
+		if o.queue == nil {
+			o.writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "The origin is not connected to its queue yet; try again in a few seconds."})
+			return
+		}
+		o.writeJSON(w, http.StatusOK, o.queue)
 	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/live":
 		list := o.liveKeyed
 		if list == nil {

@@ -363,6 +363,34 @@ func TestAdmin_LiveStreamsListAndActions(t *testing.T) {
 	}
 }
 
+func TestAdmin_QueueShowsDepthAndTheVideosInProgress(t *testing.T) {
+	s, o := adminSite(t, testPublicURL)
+	cookie, _ := signIn(t, s)
+	if body := serve(s, http.MethodGet, "/admin/queue", nil, cookie).Body.String(); !strings.Contains(body, "not connected to its queue yet") {
+		t.Errorf("the queue page hides the origin's refusal: %s", body)
+	}
+	started, queued := fixtureTime(4), fixtureTime(5)
+	rep := &queueReport{Scanned: 1000, Jobs: []queueJob{
+		{Video: videoID(3), Title: "Keynote", Status: statusProcessing, Stage: "encoding 720p", Percent: 42, Kind: "encode-ladder", StartedAt: &started},
+		{Video: videoID(4), Status: statusReady, Stage: "queued for encoding", Kind: "encode-ladder", QueuedAt: &queued, QueuePosition: 1},
+	}}
+	rep.Kinds = append(rep.Kinds, struct {
+		Kind     string `json:"kind"`
+		Waiting  int    `json:"waiting"`
+		InFlight int    `json:"in_flight"`
+		Error    string `json:"error"`
+	}{Kind: "encode-ladder", Waiting: 1, InFlight: 1})
+	o.queue = rep
+	body := serve(s, http.MethodGet, "/admin/queue", nil, cookie).Body.String()
+	for _, want := range []string{`<tr data-kind="encode-ladder"><th scope="row">encode-ladder</th><td>1</td><td>1</td></tr>`,
+		"Keynote", "encoding 720p", "42 %", "Only the newest 1000 videos", `<th scope="row">1</th>`, `href="/admin/videos/` + videoID(4) + `"`,
+		"streamfront_worker_jobs_in_flight"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("queue page lacks %q", want)
+		}
+	}
+}
+
 // startFixtureRouter runs a router's GET /edges on loopback, listing an
 // edge that serves metrics and one that is down, and returns its URL.
 func startFixtureRouter(t *testing.T) string {

@@ -20,7 +20,7 @@ var templateFiles embed.FS
 // page defines ("content", "head") never clash.
 var pageNames = []string{"library", "upload", "watch", "live", "embed", "error", "apidocs",
 	"admin_signin", "admin_overview", "admin_videos", "admin_video", "admin_invalidations", "admin_edges",
-	"admin_live"}
+	"admin_live", "admin_queue"}
 
 var templateFuncs = template.FuncMap{
 	"clock":       clock,
