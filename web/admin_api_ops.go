@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -77,9 +78,6 @@ func (l adminLiveStream) KeyframeSeconds() float64 {
 	return time.Duration(l.Ingest.KeyframeInterval).Seconds()
 }
 
-// maxAdminLive bounds the live streams the page lists (one API page).
-const maxAdminLive = 100
-
 // liveStreamsPage is one page of GET /api/v1/live.
 type liveStreamsPage struct {
 	Live       []adminLiveStream `json:"live"`
@@ -89,7 +87,7 @@ type liveStreamsPage struct {
 // listLiveAs lists live streams as the key holder sees them, newest first.
 // A deployment without live streaming answers 404: no streams.
 func (c *apiClient) listLiveAs(ctx context.Context, key, cursor string) (*liveStreamsPage, error) {
-	q := url.Values{"limit": {"100"}}
+	q := url.Values{"limit": {"100"}} // the API's largest page
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}
@@ -117,7 +115,7 @@ func (c *apiClient) deleteLive(ctx context.Context, key, id string) error {
 }
 
 func liveNotFoundAs(err error) error {
-	if notFoundAs(err) == errVideoNotFound {
+	if errors.Is(notFoundAs(err), errVideoNotFound) {
 		return errLiveNotFound
 	}
 	return err

@@ -203,3 +203,41 @@ func (o *adminOrigin) usage(w http.ResponseWriter, r *http.Request) {
 	rep.Estimate.PerMinute = billingPlan{Name: "per minute", Total: 5.67}
 	o.writeJSON(w, http.StatusOK, rep)
 }
+
+// withOperations gives the fixture origin an invalidation history, live
+// streams in each state and an encode queue, for the operations pages.
+func (o *adminOrigin) withOperations() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	at := fixtureTime(6)
+	o.history = []invalidationRecord{
+		{ID: "inv_2", Paths: []string{"/videos/" + videoID(1) + "/*", "/watch/" + videoID(1)}, At: at, Why: "api",
+			Applied: map[string]time.Time{"edge-1": at.Add(200 * time.Millisecond), "edge-2": at.Add(45 * time.Minute)}},
+		{ID: "inv_1", Paths: []string{"/watch/" + videoID(2)}, At: at.Add(-time.Hour), Why: "updated", Applied: map[string]time.Time{}},
+	}
+	started := fixtureTime(7)
+	on := adminLiveStream{liveStream: liveStream{ID: videoID(7), Title: "Morning show", Latency: "low", Status: liveLive, StartedAt: &started},
+		RTMPServer: "rtmp://origin.test/live", StreamKey: "sk_fixture", Viewers: 3}
+	on.Ingest = &struct {
+		Bitrate          int64   `json:"bitrate"`
+		FrameRate        float64 `json:"frame_rate"`
+		KeyframeInterval int64   `json:"keyframe_interval"`
+	}{Bitrate: 2_500_000, FrameRate: 30, KeyframeInterval: int64(2 * time.Second)}
+	o.liveKeyed = []adminLiveStream{on,
+		{liveStream: liveStream{ID: videoID(8), Title: "Rehearsal", Latency: "standard", Status: liveIdle, Error: "The encoder sent H.265; send H.264."}},
+		{liveStream: liveStream{ID: videoID(9), Title: "Last week", Status: liveEnded, VideoID: videoID(1), Record: true}, Recordings: []string{videoID(1)}},
+	}
+	queued := fixtureTime(8)
+	o.queue = &queueReport{Scanned: 3, ScanComplete: true, Jobs: []queueJob{
+		{Video: videoID(3), Title: "Keynote", Status: statusProcessing, Stage: "encoding 720p", Percent: 42, Kind: "encode-ladder", StartedAt: &started},
+		{Video: videoID(4), Title: "Q&A", Status: statusReady, Stage: "queued for encoding", Kind: "encode-ladder", QueuedAt: &queued, QueuePosition: 1},
+	}}
+	for _, k := range []string{"package", "encode-first", "encode-ladder"} {
+		o.queue.Kinds = append(o.queue.Kinds, struct {
+			Kind     string `json:"kind"`
+			Waiting  int    `json:"waiting"`
+			InFlight int    `json:"in_flight"`
+			Error    string `json:"error"`
+		}{Kind: k, Waiting: len(k) % 2, InFlight: 1})
+	}
+}
