@@ -314,7 +314,7 @@ func TestAdmin_InvalidationHistoryShowsWhenEachEdgeApplied(t *testing.T) {
 	cookie, _ := signIn(t, s)
 	body := serve(s, http.MethodGet, "/admin/invalidations", nil, cookie).Body.String()
 	for _, want := range []string{`data-invalidation="inv_2"`, "<code>/videos/abc/*</code>", "Mar 1, 10:00 UTC",
-		`data-edge="edge-2">edge-2: <time datetime="2026-03-01T10:00:00Z">Mar 1, 10:00 UTC</time> (0.3 s later)`,
+		`data-edge="edge-2">edge-2: <time datetime="2026-03-01T10:00:00Z">Mar 1, 10:00 UTC</time> (300 ms later)`,
 		"edge-1: <time datetime=\"2026-03-01T11:30:00Z\">Mar 1, 11:30 UTC</time> (1.5 h later)", "No edge yet", "deleted"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("history lacks %q", want)

@@ -42,10 +42,12 @@ var templateFuncs = template.FuncMap{
 	"after":       laterBy,
 }
 
-// laterBy says how long after an event something followed: "0.3 s
-// later", "4 min later", "2.5 h later".
+// laterBy says how long after an event something followed: "40 ms
+// later", "3.2 s later", "4 min later", "2.5 h later".
 func laterBy(d time.Duration) string {
 	switch {
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms later"
 	case d < time.Minute:
 		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s later"
 	case d < time.Hour:
