@@ -65,6 +65,8 @@ func TestAPIKeys_ScopesRateLimitsAndRevocation(t *testing.T) {
 		{uploader.Key, http.MethodGet, "/api/v1/usage", http.StatusForbidden},
 		{uploader.Key, http.MethodGet, "/api/v1/webhooks", http.StatusForbidden},
 		{uploader.Key, http.MethodPost, "/api/v1/keys", http.StatusForbidden},
+		{uploader.Key, http.MethodGet, "/api/v1/queue", http.StatusForbidden},
+		{uploader.Key + "x", http.MethodGet, "/api/v1/queue", http.StatusUnauthorized},
 		{reader.Key, http.MethodGet, "/api/v1/usage?from=2026-01-01&to=2026-01-02", http.StatusOK},
 		{reader.Key, http.MethodDelete, "/api/v1/videos/0000000000000000", http.StatusForbidden},
 		{uploader.Key, http.MethodDelete, "/api/v1/videos/0000000000000000", http.StatusNotFound},

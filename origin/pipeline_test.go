@@ -116,6 +116,38 @@ func TestPipeline_ReadyNeverWaitsForTheEncodePool(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	// The same through the queue API, with the videos behind the numbers.
+	var q struct {
+		Kinds []struct {
+			Kind     string
+			Waiting  int
+			InFlight int `json:"in_flight"`
+		}
+		Jobs []struct {
+			Video, Stage, Kind string
+			QueuePosition      int        `json:"queue_position"`
+			StartedAt          *time.Time `json:"started_at"`
+		}
+		ScanComplete bool `json:"scan_complete"`
+	}
+	if code := apiDo(t, http.MethodGet, o.URL+"/api/v1/queue", "", &q); code != http.StatusOK || !q.ScanComplete {
+		t.Fatalf("GET /api/v1/queue: %d %+v", code, q)
+	}
+	for _, k := range q.Kinds {
+		if k.Kind == "encode-ladder" && (k.Waiting != 1 || k.InFlight != 1) {
+			t.Errorf("the queue API says the ladder has %d waiting, %d in flight; want 1 and 1", k.Waiting, k.InFlight)
+		}
+	}
+	jobs := map[string]int{}
+	for i, j := range q.Jobs {
+		jobs[j.Video] = i
+	}
+	if i, ok := jobs[v.ID]; !ok || q.Jobs[i].QueuePosition != 1 || q.Jobs[i].Kind != "encode-ladder" {
+		t.Errorf("the queue API lacks the waiting video at place 1: %+v", q.Jobs)
+	}
+	if i, ok := jobs[busy.ID]; !ok || q.Jobs[i].StartedAt == nil || q.Jobs[i].Stage == "" {
+		t.Errorf("the queue API lacks the encoding video with its stage and start: %+v", q.Jobs)
+	}
 
 	os.Remove(hold) // the pool goes on: both complete
 	for _, id := range []string{busy.ID, v.ID} {

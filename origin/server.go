@@ -111,6 +111,7 @@ func (s *Server) routes() http.Handler {
 	})
 	r.With(s.requireScope(apikeys.Admin)).Post("/api/v1/invalidations", s.handle(s.createInvalidation))
 	r.With(s.requireScope(apikeys.Admin)).Get("/api/v1/invalidations", s.handle(s.listInvalidations))
+	r.With(s.requireScope(apikeys.Admin)).Get("/api/v1/queue", s.handle(s.getQueue))
 	r.Get("/api/v1/openapi.json", s.handle(s.serveOpenAPI))
 	r.With(s.requireScope(apikeys.Read)).Get("/api/v1/usage", s.handle(s.getUsage))
 	// tus: its own methods (POST, HEAD, PATCH, DELETE, OPTIONS); the

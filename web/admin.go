@@ -45,6 +45,10 @@ func (s *Server) adminRoutes(r chi.Router) {
 			r.Get("/invalidations", s.handleAdmin(s.adminInvalidations))
 			r.Post("/invalidations", s.handleAdmin(s.adminInvalidate))
 			r.Get("/edges", s.handleAdmin(s.adminEdges))
+			r.Get("/live", s.handleAdmin(s.adminLive))
+			r.Get("/queue", s.handleAdmin(s.adminQueue))
+			r.Post("/live/{id}/reset-key", s.handleAdmin(s.adminResetLiveKey))
+			r.Post("/live/{id}/delete", s.handleAdmin(s.adminDeleteLive))
 		})
 		r.NotFound(s.handle(func(http.ResponseWriter, *http.Request) error {
 			return &pageError{Status: http.StatusNotFound, Message: "There is no admin page at this address."}
@@ -246,7 +250,7 @@ func safeNext(next string) string {
 // adminPage is the Body of every signed-in page: its own data and what the
 // shared admin navigation needs.
 type adminPage struct {
-	Section string // overview, videos, invalidations, edges
+	Section string // overview, videos, invalidations, edges, live, queue
 	CSRF    string
 	View    any
 }

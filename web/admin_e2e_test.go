@@ -16,6 +16,7 @@ import (
 
 	"github.com/streamfront/streamfront/internal/queue"
 	"github.com/streamfront/streamfront/internal/stack"
+	"github.com/streamfront/streamfront/internal/testenv"
 	"github.com/streamfront/streamfront/internal/usage"
 )
 
@@ -25,12 +26,16 @@ import (
 // the edges do, and then signs in to /admin in Chromium: the overview must
 // chart that traffic, and the edges page list both edges. The screenshot is
 // web-admin-overview.png in $STREAMFRONT_ARTIFACTS (test-artifacts/ under
-// make test).
+// make test). Then, with an upload whose ladder waits for a worker and a
+// live stream: an invalidation sent from the form shows in the history
+// with both edges' applied times, the queue page shows the waiting video,
+// and the live page the stream.
 func TestAdmin_DashboardShowsTheUsageInChromium(t *testing.T) {
 	requireBrowserTooling(t)
 	const apiKey = "admin-e2e-key"
 	d := stack.Local(t.TempDir(), apiKey)
-	d.Local.Workers = 0 // nothing is encoded here
+	d.Local.Workers = 0 // no encode runs: an upload's ladder waits in the queue
+	d.Live.Enabled, d.Live.RTMPAddr = true, "127.0.0.1:0"
 	st, err := stack.Start(t.Context(), stack.Config{Deployment: d, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +49,16 @@ func TestAdmin_DashboardShowsTheUsageInChromium(t *testing.T) {
 	reportUsage(t, st.NATS.URL(), "edge-2", now, "fedcba9876543210", 3, 0)
 	waitForUsage(t, st.OriginURL, apiKey, now, 10)
 
+	// An upload the origin packages itself; its ladder then waits for a
+	// worker that never comes. And a live stream, idle.
+	waiting := uploadAndWaitReady(t, st.OriginURL, apiKey)
+	var ls struct {
+		ID string `json:"id"`
+	}
+	if code := keyedJSON(t, http.MethodPost, st.OriginURL+"/api/v1/live", apiKey, `{"title":"Dashboard rehearsal"}`, &ls); code != http.StatusCreated {
+		t.Fatalf("create a live stream: HTTP %d", code)
+	}
+
 	dir := os.Getenv("STREAMFRONT_ARTIFACTS")
 	if dir == "" {
 		dir = t.TempDir()
@@ -54,7 +69,8 @@ func TestAdmin_DashboardShowsTheUsageInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // only a hung browser hits this
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "admin.mjs"),
-		"--url", st.WebURL+"/admin", "--api-key", apiKey, "--screenshot", shot, "--timeout-ms", "60000")
+		"--url", st.WebURL+"/admin", "--api-key", apiKey, "--screenshot", shot, "--timeout-ms", "60000",
+		"--invalidate", "/videos/"+waiting+"/*")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
@@ -74,7 +90,17 @@ func TestAdmin_DashboardShowsTheUsageInChromium(t *testing.T) {
 		CookieVisible    bool     `json:"cookieVisibleToScripts"`
 		LocalStorageKeys int      `json:"localStorageKeys"`
 		KeyInURL         bool     `json:"keyInURL"`
-		Errors           []struct {
+		Invalidation     *struct {
+			Paths   []string `json:"paths"`
+			Applied []string `json:"applied"`
+		} `json:"invalidation"`
+		Queue struct {
+			Kinds   map[string]string `json:"kinds"`
+			Running []string          `json:"running"`
+			Waiting []string          `json:"waiting"`
+		} `json:"queue"`
+		Live   []string `json:"live"`
+		Errors []struct {
 			Source  string `json:"source"`
 			Message string `json:"message"`
 		} `json:"errors"`
@@ -103,6 +129,18 @@ func TestAdmin_DashboardShowsTheUsageInChromium(t *testing.T) {
 	}
 	if res.CookieVisible || res.LocalStorageKeys != 0 || res.KeyInURL {
 		t.Errorf("the session leaks: cookie visible to scripts %v, %d localStorage keys, key in a URL %v", res.CookieVisible, res.LocalStorageKeys, res.KeyInURL)
+	}
+	// The invalidation sent from the form is the history's newest, with
+	// when each edge applied it.
+	if inv := res.Invalidation; inv == nil || strings.Join(inv.Paths, " ") != "/videos/"+waiting+"/*" || len(inv.Applied) != 2 ||
+		!strings.HasPrefix(inv.Applied[0], "edge-1: ") || !strings.HasPrefix(inv.Applied[1], "edge-2: ") || !strings.HasSuffix(inv.Applied[0], " later)") {
+		t.Errorf("the invalidation history shows %+v, want the sent path applied by edge-1 and edge-2", inv)
+	}
+	if res.Queue.Kinds["encode-ladder"] != "1/0" || strings.Join(res.Queue.Waiting, ",") != waiting {
+		t.Errorf("the queue page shows %+v, want the upload's ladder waiting (1 waiting, 0 in flight)", res.Queue)
+	}
+	if strings.Join(res.Live, ",") != "Dashboard rehearsal" {
+		t.Errorf("the live page lists %q, want the stream created", res.Live)
 	}
 	for _, e := range res.Errors {
 		t.Errorf("browser error: %s: %s", e.Source, e.Message)
@@ -172,6 +210,66 @@ func waitForUsage(t *testing.T, originURL, key string, at time.Time, requests in
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// uploadAndWaitReady uploads a short H.264 MP4 and waits until it plays
+// (the origin packages it; the ladder is left to workers). It returns its ID.
+func uploadAndWaitReady(t *testing.T, originURL, key string) string {
+	t.Helper()
+	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 2, Width: 320, Height: 240})
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, originURL+"/api/v1/videos", f)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "video/mp4")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		ID string `json:"id"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&v)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: HTTP %d, %v", res.StatusCode, err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var got struct {
+			Status        string `json:"status"`
+			QueuePosition int    `json:"queue_position"`
+		}
+		if code := keyedJSON(t, http.MethodGet, originURL+"/api/v1/videos/"+v.ID, key, "", &got); code == http.StatusOK && got.Status == "ready" && got.QueuePosition == 1 {
+			return v.ID
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the upload is %s at place %d after 90 s, want ready with its ladder at place 1", got.Status, got.QueuePosition)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// keyedJSON makes one API call with the key and decodes the answer.
+func keyedJSON(t *testing.T, method, url, key, body string, into any) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(into); err != nil {
+		t.Fatalf("%s %s: HTTP %d, %v", method, url, res.StatusCode, err)
+	}
+	return res.StatusCode
 }
 
 // requireBrowserTooling fails (never skips) when node or the player's

@@ -28,6 +28,11 @@ type adminOrigin struct {
 	edits       map[string]videoEdit
 	deleted     []string
 	invalidated [][]string
+	history     []invalidationRecord // answered at GET /api/v1/invalidations
+	liveKeyed   []adminLiveStream    // answered at GET /api/v1/live
+	liveReset   []string
+	liveDeleted []string
+	queue       *queueReport // answered at GET /api/v1/queue
 }
 
 func startAdminOrigin(t *testing.T, key string, videos []video, rows []usageRow) *adminOrigin {
@@ -51,7 +56,7 @@ func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	hasKey := r.Header.Get("Authorization") == "Bearer "+o.key
-	keyed := r.Method != http.MethodGet || r.URL.Path == "/api/v1/usage"
+	keyed := r.Method != http.MethodGet || r.URL.Path == "/api/v1/usage" || r.URL.Path == "/api/v1/invalidations" || r.URL.Path == "/api/v1/queue"
 	if keyed && !hasKey {
 		o.refused++
 		w.Header().Set("WWW-Authenticate", "Bearer")
@@ -73,6 +78,38 @@ func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		o.writeJSON(w, http.StatusOK, map[string]any{"videos": list})
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/invalidations":
+		hist := o.history
+		if hist == nil {
+			hist = []invalidationRecord{}
+		}
+		o.writeJSON(w, http.StatusOK, map[string]any{"invalidations": hist})
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/queue":
+		if o.queue == nil {
+			o.writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "The origin is not connected to its queue yet; try again in a few seconds."})
+			return
+		}
+		o.writeJSON(w, http.StatusOK, o.queue)
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/live":
+		list := o.liveKeyed
+		if list == nil {
+			list = []adminLiveStream{}
+		}
+		o.writeJSON(w, http.StatusOK, map[string]any{"live": list})
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v1/live/") && strings.HasSuffix(r.URL.Path, "/reset-key"):
+		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/live/"), "/reset-key")
+		for _, ls := range o.liveKeyed {
+			if ls.ID == id {
+				o.liveReset = append(o.liveReset, id)
+				ls.StreamKey = "new-key"
+				o.writeJSON(w, http.StatusOK, ls)
+				return
+			}
+		}
+		o.writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no live stream with this ID."})
+	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/api/v1/live/"):
+		o.liveDeleted = append(o.liveDeleted, strings.TrimPrefix(r.URL.Path, "/api/v1/live/"))
+		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/live/"):
 		for _, ls := range o.lives {
 			if ls.ID == strings.TrimPrefix(r.URL.Path, "/api/v1/live/") {
@@ -165,4 +202,42 @@ func (o *adminOrigin) usage(w http.ResponseWriter, r *http.Request) {
 	rep.Estimate.PayAsYouGo = billingPlan{Name: "CloudFront-like", Total: 12.34}
 	rep.Estimate.PerMinute = billingPlan{Name: "per minute", Total: 5.67}
 	o.writeJSON(w, http.StatusOK, rep)
+}
+
+// withOperations gives the fixture origin an invalidation history, live
+// streams in each state and an encode queue, for the operations pages.
+func (o *adminOrigin) withOperations() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	at := fixtureTime(6)
+	o.history = []invalidationRecord{
+		{ID: "inv_2", Paths: []string{"/videos/" + videoID(1) + "/*", "/watch/" + videoID(1)}, At: at, Why: "api",
+			Applied: map[string]time.Time{"edge-1": at.Add(200 * time.Millisecond), "edge-2": at.Add(45 * time.Minute)}},
+		{ID: "inv_1", Paths: []string{"/watch/" + videoID(2)}, At: at.Add(-time.Hour), Why: "updated", Applied: map[string]time.Time{}},
+	}
+	started := fixtureTime(7)
+	on := adminLiveStream{liveStream: liveStream{ID: videoID(7), Title: "Morning show", Latency: "low", Status: liveLive, StartedAt: &started},
+		RTMPServer: "rtmp://origin.test/live", StreamKey: "sk_fixture", Viewers: 3}
+	on.Ingest = &struct {
+		Bitrate          int64   `json:"bitrate"`
+		FrameRate        float64 `json:"frame_rate"`
+		KeyframeInterval int64   `json:"keyframe_interval"`
+	}{Bitrate: 2_500_000, FrameRate: 30, KeyframeInterval: int64(2 * time.Second)}
+	o.liveKeyed = []adminLiveStream{on,
+		{liveStream: liveStream{ID: videoID(8), Title: "Rehearsal", Latency: "standard", Status: liveIdle, Error: "The encoder sent H.265; send H.264."}},
+		{liveStream: liveStream{ID: videoID(9), Title: "Last week", Status: liveEnded, VideoID: videoID(1), Record: true}, Recordings: []string{videoID(1)}},
+	}
+	queued := fixtureTime(8)
+	o.queue = &queueReport{Scanned: 3, ScanComplete: true, Jobs: []queueJob{
+		{Video: videoID(3), Title: "Keynote", Status: statusProcessing, Stage: "encoding 720p", Percent: 42, Kind: "encode-ladder", StartedAt: &started},
+		{Video: videoID(4), Title: "Q&A", Status: statusReady, Stage: "queued for encoding", Kind: "encode-ladder", QueuedAt: &queued, QueuePosition: 1},
+	}}
+	for _, k := range []string{"package", "encode-first", "encode-ladder"} {
+		o.queue.Kinds = append(o.queue.Kinds, struct {
+			Kind     string `json:"kind"`
+			Waiting  int    `json:"waiting"`
+			InFlight int    `json:"in_flight"`
+			Error    string `json:"error"`
+		}{Kind: k, Waiting: len(k) % 2, InFlight: 1})
+	}
 }

@@ -117,8 +117,9 @@ func TestAdmin_EveryPageAndFormRefusesWithoutASession(t *testing.T) {
 			}
 		}
 	}
-	if o.keyed != 0 || len(o.deleted) != 0 || len(o.invalidated) != 0 || len(o.edits) != 0 {
-		t.Errorf("the origin got %d keyed calls (%d deletes, %d invalidations, %d edits) without a session", o.keyed, len(o.deleted), len(o.invalidated), len(o.edits))
+	if o.keyed != 0 || len(o.deleted) != 0 || len(o.invalidated) != 0 || len(o.edits) != 0 || len(o.liveReset) != 0 || len(o.liveDeleted) != 0 {
+		t.Errorf("the origin got %d keyed calls (%d deletes, %d invalidations, %d edits, %d key resets, %d live deletes) without a session",
+			o.keyed, len(o.deleted), len(o.invalidated), len(o.edits), len(o.liveReset), len(o.liveDeleted))
 	}
 }
 
@@ -299,6 +300,94 @@ func TestAdmin_InvalidationShowsEachEdgesAnswer(t *testing.T) {
 	}
 	if rec := serve(s, http.MethodPost, "/admin/invalidations", url.Values{"csrf": {token}, "paths": {"videos/x"}}, cookie); rec.Code != http.StatusBadRequest {
 		t.Errorf("a path without /: %d, want 400", rec.Code)
+	}
+}
+
+func TestAdmin_InvalidationHistoryShowsWhenEachEdgeApplied(t *testing.T) {
+	s, o := adminSite(t, testPublicURL)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	o.history = []invalidationRecord{
+		{ID: "inv_2", Paths: []string{"/videos/abc/*", "/watch/abc"}, At: at, Why: "api", Applied: map[string]time.Time{
+			"edge-2": at.Add(300 * time.Millisecond), "edge-1": at.Add(90 * time.Minute)}},
+		{ID: "inv_1", Paths: []string{"/watch/def"}, At: at.Add(-time.Hour), Why: "deleted", Applied: map[string]time.Time{}},
+	}
+	cookie, _ := signIn(t, s)
+	body := serve(s, http.MethodGet, "/admin/invalidations", nil, cookie).Body.String()
+	for _, want := range []string{`data-invalidation="inv_2"`, "<code>/videos/abc/*</code>", "Mar 1, 10:00 UTC",
+		`data-edge="edge-2">edge-2: <time datetime="2026-03-01T10:00:00Z">Mar 1, 10:00 UTC</time> (300 ms later)`,
+		"edge-1: <time datetime=\"2026-03-01T11:30:00Z\">Mar 1, 11:30 UTC</time> (1.5 h later)", "No edge yet", "deleted"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("history lacks %q", want)
+		}
+	}
+	if strings.Index(body, `data-edge="edge-1"`) > strings.Index(body, `data-edge="edge-2"`) {
+		t.Error("edges are not listed by name")
+	}
+}
+
+func TestAdmin_LiveStreamsListAndActions(t *testing.T) {
+	s, o := adminSite(t, testPublicURL)
+	cookie, token := signIn(t, s)
+	if body := serve(s, http.MethodGet, "/admin/live", nil, cookie).Body.String(); !strings.Contains(body, "There are no live streams yet") {
+		t.Errorf("empty live page: %s", body)
+	}
+	started := fixtureTime(3)
+	on := adminLiveStream{liveStream: liveStream{ID: videoID(7), Title: "Morning show", Latency: "low", Status: liveLive, StartedAt: &started}, RTMPServer: "rtmp://origin.test/live", StreamKey: "sk_secret", Viewers: 3}
+	on.Ingest = &struct {
+		Bitrate          int64   `json:"bitrate"`
+		FrameRate        float64 `json:"frame_rate"`
+		KeyframeInterval int64   `json:"keyframe_interval"`
+	}{Bitrate: 2_500_000, FrameRate: 30, KeyframeInterval: int64(2 * time.Second)}
+	refused := adminLiveStream{liveStream: liveStream{ID: videoID(8), Title: "Rehearsal", Latency: "standard", Status: liveIdle, Error: "The encoder sent H.265; send H.264."}}
+	ended := adminLiveStream{liveStream: liveStream{ID: videoID(9), Status: liveEnded, VideoID: videoID(1), Record: true}, Recordings: []string{videoID(1)}}
+	o.liveKeyed = []adminLiveStream{on, refused, ended}
+	body := serve(s, http.MethodGet, "/admin/live", nil, cookie).Body.String()
+	for _, want := range []string{"Morning show", "badge-live", "3 viewers", "rtmp://origin.test/live", "2.5 Mbps · 30 fps · keyframe every 2.0 s",
+		"Refused: The encoder sent H.265; send H.264.", "Idle", "Ended", `href="/admin/videos/` + videoID(1) + `"`, "Untitled stream",
+		`action="/admin/live/` + videoID(8) + `/reset-key"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("live page lacks %q", want)
+		}
+	}
+	if rec := serve(s, http.MethodPost, "/admin/live/"+videoID(8)+"/reset-key", url.Values{"csrf": {token}}, cookie); rec.Code != http.StatusSeeOther || len(o.liveReset) != 1 || o.liveReset[0] != videoID(8) {
+		t.Errorf("reset key: %d, reset %v", rec.Code, o.liveReset)
+	}
+	if rec := serve(s, http.MethodPost, "/admin/live/"+videoID(6)+"/reset-key", url.Values{"csrf": {token}}, cookie); rec.Code != http.StatusNotFound {
+		t.Errorf("reset the key of an unknown stream: %d, want 404", rec.Code)
+	}
+	if rec := serve(s, http.MethodPost, "/admin/live/"+videoID(9)+"/delete", url.Values{"csrf": {token}}, cookie); rec.Code != http.StatusBadRequest || len(o.liveDeleted) != 0 {
+		t.Errorf("delete without confirming: %d, deleted %v", rec.Code, o.liveDeleted)
+	}
+	if rec := serve(s, http.MethodPost, "/admin/live/"+videoID(9)+"/delete", url.Values{"csrf": {token}, "confirm": {"yes"}}, cookie); rec.Code != http.StatusSeeOther || len(o.liveDeleted) != 1 {
+		t.Errorf("delete: %d, deleted %v", rec.Code, o.liveDeleted)
+	}
+}
+
+func TestAdmin_QueueShowsDepthAndTheVideosInProgress(t *testing.T) {
+	s, o := adminSite(t, testPublicURL)
+	cookie, _ := signIn(t, s)
+	if body := serve(s, http.MethodGet, "/admin/queue", nil, cookie).Body.String(); !strings.Contains(body, "not connected to its queue yet") {
+		t.Errorf("the queue page hides the origin's refusal: %s", body)
+	}
+	started, queued := fixtureTime(4), fixtureTime(5)
+	rep := &queueReport{Scanned: 1000, Jobs: []queueJob{
+		{Video: videoID(3), Title: "Keynote", Status: statusProcessing, Stage: "encoding 720p", Percent: 42, Kind: "encode-ladder", StartedAt: &started},
+		{Video: videoID(4), Status: statusReady, Stage: "queued for encoding", Kind: "encode-ladder", QueuedAt: &queued, QueuePosition: 1},
+	}}
+	rep.Kinds = append(rep.Kinds, struct {
+		Kind     string `json:"kind"`
+		Waiting  int    `json:"waiting"`
+		InFlight int    `json:"in_flight"`
+		Error    string `json:"error"`
+	}{Kind: "encode-ladder", Waiting: 1, InFlight: 1})
+	o.queue = rep
+	body := serve(s, http.MethodGet, "/admin/queue", nil, cookie).Body.String()
+	for _, want := range []string{`<tr data-kind="encode-ladder"><th scope="row">encode-ladder</th><td>1</td><td>1</td></tr>`,
+		"Keynote", "encoding 720p", "42 %", "Only the newest 1000 videos", `<th scope="row">1</th>`, `href="/admin/videos/` + videoID(4) + `"`,
+		"streamfront_worker_jobs_in_flight"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("queue page lacks %q", want)
+		}
 	}
 }
 

@@ -16,8 +16,10 @@
 //
 // Under /admin is the operator's dashboard (admin.go): a sign-in with the
 // API key kept server-side behind an opaque session cookie, usage charts
-// drawn as SVG on the server, the bill estimate, videos, invalidations and
-// the edges as the router and their metrics describe them.
+// drawn as SVG on the server, the bill estimate, videos, invalidations
+// with their history (when each edge applied each), the edges as the
+// router and their metrics describe them, live streams, and the encode
+// queue (the origin's GET /api/v1/queue).
 //
 // Build a Server with New from a Config and run it with Run(ctx).
 package web

@@ -33,6 +33,7 @@ func TestLighthouse_EveryPageIsAccessible(t *testing.T) {
 		{Start: time.Now().UTC().Add(-time.Hour), Video: videoID(1), Edge: "edge-1", usageTotals: usageTotals{BytesOut: 5_000_000, Requests: 40, OriginBytes: 1_000_000}},
 	})
 	o.lives = []liveStream{onAirStream(videoID(7)), offAirStream(videoID(8))}
+	o.withOperations()
 	s, err := New(Config{APIURL: o.URL, RouterURL: startFixtureRouter(t), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestLighthouse_EveryPageIsAccessible(t *testing.T) {
 	public := []string{"/", "/upload", "/watch/" + videoID(1), "/watch/" + videoID(3), "/embed/" + videoID(1),
 		"/live/" + videoID(7), "/live/" + videoID(8),
 		"/docs/api", "/admin/sign-in"}
-	admin := []string{"/admin", "/admin/videos", "/admin/videos/" + videoID(1), "/admin/invalidations", "/admin/edges"}
+	admin := []string{"/admin", "/admin/videos", "/admin/videos/" + videoID(1), "/admin/invalidations", "/admin/edges", "/admin/live", "/admin/queue"}
 
 	// Sign in over HTTP, as a browser would, for the dashboard's pages.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -14,10 +14,32 @@ type invalidationsView struct {
 	Paths  string // the form's text
 	Error  string
 	Result *invalidationResult
+
+	History      []invalidationRecord // newest first
+	HistoryError string               // why the history is missing
 }
 
-func (s *Server) adminInvalidations(w http.ResponseWriter, _ *http.Request, sess *session) error {
-	return s.renderAdmin(w, http.StatusOK, "admin_invalidations", "Invalidations · Dashboard", "invalidations", sess, invalidationsView{})
+func (s *Server) adminInvalidations(w http.ResponseWriter, r *http.Request, sess *session) error {
+	var view invalidationsView
+	if err := s.loadInvalidationHistory(r, sess, &view); err != nil {
+		return err
+	}
+	return s.renderAdmin(w, http.StatusOK, "admin_invalidations", "Invalidations · Dashboard", "invalidations", sess, view)
+}
+
+// loadInvalidationHistory fills the view's history. An origin without the
+// durable feed answers 503; the page then says so and the form still works.
+func (s *Server) loadInvalidationHistory(r *http.Request, sess *session, view *invalidationsView) error {
+	hist, err := s.api.invalidationHistory(r.Context(), sess.apiKey)
+	if apiErr := (*apiError)(nil); errors.As(err, &apiErr) && apiErr.Status != 0 {
+		view.HistoryError = "The origin could not give the history: " + apiErr.Err.Error()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	view.History = hist
+	return nil
 }
 
 // adminInvalidate sends the form's paths, one a line, to every edge.
@@ -56,6 +78,9 @@ func (s *Server) adminInvalidate(w http.ResponseWriter, r *http.Request, sess *s
 		return err
 	}
 	view.Result = res
+	if err := s.loadInvalidationHistory(r, sess, &view); err != nil {
+		return err
+	}
 	return s.renderAdmin(w, http.StatusOK, "admin_invalidations", "Invalidations · Dashboard", "invalidations", sess, view)
 }
 

@@ -19,7 +19,8 @@ var templateFiles embed.FS
 // parsed together with layout.html into its own set, so the blocks every
 // page defines ("content", "head") never clash.
 var pageNames = []string{"library", "upload", "watch", "live", "embed", "error", "apidocs",
-	"admin_signin", "admin_overview", "admin_videos", "admin_video", "admin_invalidations", "admin_edges"}
+	"admin_signin", "admin_overview", "admin_videos", "admin_video", "admin_invalidations", "admin_edges",
+	"admin_live", "admin_queue"}
 
 var templateFuncs = template.FuncMap{
 	"clock":       clock,
@@ -38,6 +39,22 @@ var templateFuncs = template.FuncMap{
 	"money":       money,
 	"num":         quantity,
 	"deref":       func(p *float64) float64 { return *p },
+	"after":       laterBy,
+}
+
+// laterBy says how long after an event something followed: "40 ms
+// later", "3.2 s later", "4 min later", "2.5 h later".
+func laterBy(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms later"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s later"
+	case d < time.Hour:
+		return strconv.FormatFloat(d.Minutes(), 'f', 0, 64) + " min later"
+	default:
+		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " h later"
+	}
 }
 
 // money is an amount in cents, and "< 0.01" for what rounds to none but
