@@ -11,9 +11,8 @@ import (
 
 // GET /api/v1/queue (admin keys): what the encode queue holds, from
 // JetStream's consumer of each job kind, and the videos not yet complete,
-// from the catalog. Workers do not report to the origin, so which worker
-// runs which job is not known here; each worker's own /metrics has
-// streamfront_worker_jobs_in_flight.
+// from the catalog, and the workers with the encodes each runs, from what
+// they write to the queue's key-value store (worker_presence.go).
 
 // queueScanLimit bounds the catalog records read to find unfinished
 // videos: the newest ones, 100 a page. Older unfinished videos (an upload
@@ -37,12 +36,16 @@ type queueJobView struct {
 	QueuedAt      *time.Time     `json:"queued_at,omitempty"`
 	StartedAt     *time.Time     `json:"started_at,omitempty"`
 	QueuePosition int            `json:"queue_position,omitempty"`
-	UpdatedAt     time.Time      `json:"updated_at"`
+	// Worker is the worker encoding it now, when one says so.
+	Worker    string    `json:"worker,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type queueView struct {
 	Kinds        []queueKindView `json:"kinds"`
 	Jobs         []queueJobView  `json:"jobs"`
+	Workers      []workerRecord  `json:"workers"`
+	WorkersError string          `json:"workers_error,omitempty"`
 	Scanned      int             `json:"scanned"`
 	ScanComplete bool            `json:"scan_complete"`
 }
@@ -51,7 +54,7 @@ func (s *Server) getQueue(w http.ResponseWriter, r *http.Request) error {
 	if s.queue == nil {
 		return errorf(http.StatusServiceUnavailable, "The origin is not connected to its queue yet; try again in a few seconds.")
 	}
-	out := queueView{Kinds: []queueKindView{}, Jobs: []queueJobView{}}
+	out := queueView{Kinds: []queueKindView{}, Jobs: []queueJobView{}, Workers: []workerRecord{}}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	for _, k := range []*queue.Kind{s.kinds.pkg, s.kinds.first, s.kinds.ladder} {
 		if k == nil {
@@ -63,6 +66,18 @@ func (s *Server) getQueue(w http.ResponseWriter, r *http.Request) error {
 			kv.Error = "JetStream did not answer: " + err.Error()
 		}
 		out.Kinds = append(out.Kinds, kv)
+	}
+	if kv, err := s.queue.KeyValue(ctx, workerPresenceBucket, workerPresenceTTL); err != nil {
+		out.WorkersError = "The workers' records could not be read: " + err.Error()
+	} else if out.Workers, err = listWorkers(ctx, kv); err != nil {
+		out.Workers = []workerRecord{}
+		out.WorkersError = "The workers' records could not be read: " + err.Error()
+	}
+	running := map[string]string{} // video → worker
+	for _, wr := range out.Workers {
+		for _, e := range wr.Encodes {
+			running[e.Video] = wr.Name
+		}
 	}
 	cancel()
 	cursor := ""
@@ -76,7 +91,9 @@ func (s *Server) getQueue(w http.ResponseWriter, r *http.Request) error {
 			if v.Status == catalog.Ready && v.Final || v.Status == catalog.Failed {
 				continue
 			}
-			out.Jobs = append(out.Jobs, s.queueJob(r.Context(), v))
+			j := s.queueJob(r.Context(), v)
+			j.Worker = running[v.ID]
+			out.Jobs = append(out.Jobs, j)
 		}
 		if next == "" {
 			out.ScanComplete = true

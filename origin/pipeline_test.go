@@ -127,6 +127,12 @@ func TestPipeline_ReadyNeverWaitsForTheEncodePool(t *testing.T) {
 			Video, Stage, Kind string
 			QueuePosition      int        `json:"queue_position"`
 			StartedAt          *time.Time `json:"started_at"`
+			Worker             string
+		}
+		Workers []struct {
+			Name       string
+			MaxEncodes int `json:"max_encodes"`
+			Encodes    []struct{ Video, Task string }
 		}
 		ScanComplete bool `json:"scan_complete"`
 	}
@@ -147,6 +153,14 @@ func TestPipeline_ReadyNeverWaitsForTheEncodePool(t *testing.T) {
 	}
 	if i, ok := jobs[busy.ID]; !ok || q.Jobs[i].StartedAt == nil || q.Jobs[i].Stage == "" {
 		t.Errorf("the queue API lacks the encoding video with its stage and start: %+v", q.Jobs)
+	}
+	// The one worker says it is there, with its one slot taken by the held
+	// encode.
+	if len(q.Workers) != 1 || q.Workers[0].MaxEncodes != 1 || len(q.Workers[0].Encodes) != 1 ||
+		q.Workers[0].Encodes[0].Video != busy.ID {
+		t.Errorf("the queue API's workers: %+v, want one running %s", q.Workers, busy.ID)
+	} else if i := jobs[busy.ID]; q.Jobs[i].Worker != q.Workers[0].Name {
+		t.Errorf("the encoding video's worker is %q, want %q", q.Jobs[i].Worker, q.Workers[0].Name)
 	}
 
 	os.Remove(hold) // the pool goes on: both complete

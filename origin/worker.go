@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,9 @@ type Worker struct {
 	*core
 	cfg      WorkerConfig
 	registry *prometheus.Registry
+	// presence tells GET /api/v1/queue this worker is there and what it
+	// encodes; nil when its bucket could not be opened.
+	presence *presence
 }
 
 // NewWorker checks cfg and builds a worker; nothing runs yet.
@@ -121,6 +125,17 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	defer w.closeQueue()
+	if kv, err := w.queue.KeyValue(ctx, workerPresenceBucket, workerPresenceTTL); err != nil {
+		w.log.Warn("worker runs unseen by GET /api/v1/queue", slog.Any("err", err))
+	} else {
+		w.presence = newPresence(kv, w.cfg, w.log)
+		// The record goes when the pool has given its jobs back.
+		pctx, stopPresence := context.WithCancel(context.WithoutCancel(ctx))
+		var present sync.WaitGroup
+		present.Go(func() { w.presence.run(pctx) })
+		defer present.Wait()
+		defer stopPresence()
+	}
 	pool := queue.Pool{Kinds: []*queue.Kind{w.kinds.first, w.kinds.ladder}, Slots: w.cfg.MaxEncodes,
 		Handle: w.handleEncode, AckWait: w.queue.AckWait(), Logger: w.log}
 	if w.cfg.Addr == "-" {
@@ -156,6 +171,10 @@ func (w *Worker) handleEncode(ctx context.Context, j *queue.Job) {
 	}
 	w.jobm.inFlight.Inc()
 	defer w.jobm.inFlight.Dec()
+	if w.presence != nil {
+		w.presence.started(b.ID, b.Task)
+		defer w.presence.ended(b.ID, b.Task)
+	}
 	start := time.Now()
 	w.log.Info("encode started", slog.String("id", b.ID), slog.String("task", b.Task), slog.Int("attempt", j.Attempt))
 	err := w.encode(ctx, b.ID, b.Task)

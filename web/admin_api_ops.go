@@ -130,8 +130,23 @@ type queueReport struct {
 		Error    string `json:"error"`
 	} `json:"kinds"`
 	Jobs         []queueJob `json:"jobs"`
-	Scanned      int        `json:"scanned"`
-	ScanComplete bool       `json:"scan_complete"`
+	Workers      []queueWorker `json:"workers"`
+	WorkersError string        `json:"workers_error"`
+	Scanned      int           `json:"scanned"`
+	ScanComplete bool          `json:"scan_complete"`
+}
+
+// queueWorker is a worker that reported lately, with its encodes.
+type queueWorker struct {
+	Name       string `json:"name"`
+	MaxEncodes int    `json:"max_encodes"`
+	Encodes    []struct {
+		Video     string    `json:"video"`
+		Task      string    `json:"task"`
+		StartedAt time.Time `json:"started_at"`
+	} `json:"encodes"`
+	StartedAt time.Time `json:"started_at"`
+	SeenAt    time.Time `json:"seen_at"`
 }
 
 // queueJob is a video whose encode is not complete.
@@ -145,6 +160,7 @@ type queueJob struct {
 	QueuedAt      *time.Time `json:"queued_at"`
 	StartedAt     *time.Time `json:"started_at"`
 	QueuePosition int        `json:"queue_position"`
+	Worker        string     `json:"worker"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 }
 

@@ -380,11 +380,19 @@ func TestAdmin_QueueShowsDepthAndTheVideosInProgress(t *testing.T) {
 		InFlight int    `json:"in_flight"`
 		Error    string `json:"error"`
 	}{Kind: "encode-ladder", Waiting: 1, InFlight: 1})
+	rep.Jobs[0].Worker = "worker-a"
+	wk := queueWorker{Name: "worker-a", MaxEncodes: 2, StartedAt: started, SeenAt: queued}
+	wk.Encodes = append(wk.Encodes, struct {
+		Video     string    `json:"video"`
+		Task      string    `json:"task"`
+		StartedAt time.Time `json:"started_at"`
+	}{Video: videoID(3), Task: "ladder", StartedAt: started})
+	rep.Workers = []queueWorker{wk, {Name: "worker-b", MaxEncodes: 1, StartedAt: started, SeenAt: queued}}
 	o.queue = rep
 	body := serve(s, http.MethodGet, "/admin/queue", nil, cookie).Body.String()
 	for _, want := range []string{`<tr data-kind="encode-ladder"><th scope="row">encode-ladder</th><td>1</td><td>1</td></tr>`,
 		"Keynote", "encoding 720p", "42 %", "Only the newest 1000 videos", `<th scope="row">1</th>`, `href="/admin/videos/` + videoID(4) + `"`,
-		"streamfront_worker_jobs_in_flight"} {
+		"<td>worker-a</td>", `<tr data-worker="worker-a">`, "(ladder)", "1 of 2", `<tr data-worker="worker-b">`, "idle", "0 of 1"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("queue page lacks %q", want)
 		}
