@@ -129,7 +129,7 @@ type queueReport struct {
 		InFlight int    `json:"in_flight"`
 		Error    string `json:"error"`
 	} `json:"kinds"`
-	Jobs         []queueJob `json:"jobs"`
+	Jobs         []queueJob    `json:"jobs"`
 	Workers      []queueWorker `json:"workers"`
 	WorkersError string        `json:"workers_error"`
 	Scanned      int           `json:"scanned"`
