@@ -217,6 +217,14 @@ func TestCompose_AgreesWithTheRoles(t *testing.T) {
 			t.Errorf("%s listens on %s but does not publish it", name, listen[name])
 		}
 	}
+	// Broadcasters reach the origin's RTMP port from outside.
+	rtmp := false
+	for _, port := range p.Services["origin"].Ports {
+		rtmp = rtmp || (port.Target == 1935 && port.Published == "1935")
+	}
+	if !rtmp {
+		t.Errorf("the origin does not publish the RTMP port 1935: %v", p.Services["origin"].Ports)
+	}
 
 	// Every URL a service uses to reach another names a service and the
 	// port it listens on; the viewer-facing ones name published ports.
