@@ -47,6 +47,7 @@ type liveLatency struct {
 	Reason         string     `json:"reason"`
 	LatencyMs      []float64  `json:"latencyMs"`
 	LiveEdgeS      []*float64 `json:"liveEdgeS"`
+	TargetS        []*float64 `json:"targetS"`
 	PDTMs          []float64  `json:"pdtMs"`
 	Unreadable     int        `json:"unreadable"`
 	Stalls         int        `json:"stalls"`
@@ -129,22 +130,28 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		}
 	}
 
-	t := newTable("server, mode", "p50", "p95", "min … max", "goal", "samples", "stalls", "hls.js live-edge distance p50", "PDT-based p50")
-	runs := []struct {
-		name, url string
-		goal      time.Duration
-	}{
-		{"Streamfront edge, low latency (LL-HLS, 200 ms parts)", lowURL, 2 * time.Second},
-		{"Streamfront edge, standard (2 s segments)", stdURL, 6 * time.Second},
-		{"nginx-rtmp, hls_fragment 1s", ngURL, 0},
+	t := newTable("server, mode", "p50", "p95", "min … max", "goal", "samples", "stalls", "hls.js live-edge distance p50", "hls.js target latency p50", "PDT-based p50")
+	type run struct {
+		name, url, hlsConfig string
+		goal                 time.Duration
+	}
+	var runs []run
+	for _, c := range []struct{ name, json string }{
+		{"hls.js defaults", "{}"},
+		{"catch-up 1.5×", `{"maxLiveSyncPlaybackRate":1.5}`},
+	} {
+		runs = append(runs,
+			run{"Streamfront edge, low latency (LL-HLS, 200 ms parts); " + c.name, lowURL, c.json, 2 * time.Second},
+			run{"Streamfront edge, standard (2 s segments); " + c.name, stdURL, c.json, 6 * time.Second},
+			run{"nginx-rtmp, hls_fragment 1s; " + c.name, ngURL, c.json, 0})
 	}
 	var failed []string
 	for _, r := range runs {
 		e.logf("live: hls.js plays %s", r.name)
-		res, err := watchLatency(ctx, script, r.url)
+		res, err := watchLatency(ctx, script, r.url, r.hlsConfig)
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", r.name, err))
-			t.add(r.name, "failed", "", "", "", "", "", "", "")
+			t.add(r.name, "failed", "", "", "", "", "", "", "", "")
 			continue
 		}
 		lat := slices.Clone(res.LatencyMs)
@@ -154,17 +161,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		if r.goal > 0 {
 			goal = fmt.Sprintf("≤ %s: %s", fmtDuration(r.goal), verdict(p95 <= r.goal))
 		}
-		var edges []float64
-		for _, v := range res.LiveEdgeS {
-			if v != nil {
-				edges = append(edges, *v)
-			}
-		}
-		slices.Sort(edges)
-		edgeCell := "—"
-		if len(edges) > 0 {
-			edgeCell = fmtDuration(time.Duration(percentile(edges, 0.5) * float64(time.Second)))
-		}
+		edgeCell, targetCell := medianSeconds(res.LiveEdgeS), medianSeconds(res.TargetS)
 		pdtCell := "— (no PDT)"
 		if len(res.PDTMs) > 0 {
 			pdt := slices.Clone(res.PDTMs)
@@ -172,12 +169,13 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 			pdtCell = fmtDuration(ms(percentile(pdt, 0.5)))
 		}
 		t.add(r.name, fmtDuration(p50), fmtDuration(p95), fmtDuration(ms(lat[0]))+" … "+fmtDuration(ms(lat[len(lat)-1])), goal,
-			fmt.Sprintf("%d (+%d unreadable)", len(lat), res.Unreadable), strconv.Itoa(res.Stalls), edgeCell, pdtCell)
+			fmt.Sprintf("%d (+%d unreadable)", len(lat), res.Unreadable), strconv.Itoa(res.Stalls), edgeCell, targetCell, pdtCell)
 	}
 	s.tables = append(s.tables, t)
 	s.note("One encoder feeds all three: `ffmpeg -re` of a 640×360 30 fps test pattern and a sine tone, libx264 `-preset veryfast -tune zerolatency`, a keyframe every second, AAC, pushed over RTMP through ffmpeg's tee muxer to the origin's two streams (latency `low` and `standard`) and to nginx-rtmp at once. Streamfront is played through one edge (origin → edge → browser); nginx-rtmp serves its HLS itself.")
 	s.note("Glass to glass = the wall-clock time a frame is presented in the browser (requestVideoFrameCallback's expectedDisplayTime) minus the wall-clock time ffmpeg filtered it, which ffmpeg burns into the frame's top-left corner as a 24-bit barcode of Unix ms (setpts=RTCTIME, geq) before encoding; the page reads it back through a canvas. So the figure includes the encoder's own buffering, RTMP, packaging, the edge, hls.js's buffer and the decoder — everything but a camera and a display — and needs nothing from the server: the same method for all three. Encoder and browser share this machine's clock. Samples: every frame presented during %d s, after %d s of playing.", liveWatchSeconds, liveWarmupSeconds)
 	s.note("hls.js %s with its default configuration for all three (lowLatencyMode on by default; it only changes anything with a playlist that has parts). \"Live-edge distance\" is hls.js's `latency` (the playlist's live edge minus the playing position); \"PDT-based\" is the presentation time minus hls.js's `playingDate`, i.e. minus the EXT-X-PROGRAM-DATE-TIME the origin stamps from its own clock when the frames arrive over RTMP (origin/live: anchored at the ingest wall clock), so it leaves out the encoder and RTMP; nginx-rtmp writes no PDT.", hlsVersion(e.cfg.RepoDir))
+	s.note("Two player configurations, each on all three streams: hls.js's defaults (what player/ configures, plus lowLatencyMode), under which hls.js never plays faster than 1×, so whatever it fell behind its target latency while starting (or at a stall) stays for good; and the same with `maxLiveSyncPlaybackRate: 1.5`, hls.js's own catch-up (up to 1.5× speed until back at its target latency).")
 	s.note("Stalls: the video element's `waiting` events while playing (a rebuffer each). Unreadable: frames whose barcode did not read cleanly (e.g. a frame blended by the decoder), left out.")
 
 	e.logf("live: %d low-latency viewers on the edge for %s", liveViewers, liveViewerTime)
@@ -186,12 +184,28 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		failed = append(failed, "viewers: "+err.Error())
 	} else {
 		s.tables = append(s.tables, vt)
-		s.note("Viewers: %d Go clients on loopback, each at the live edge with blocking playlist reloads (`_HLS_msn`/`_HLS_part` of the next part, as LL-HLS players ask) and a GET of every new part, for %s, against one edge process (its own process, unpinned; CPU from /proc/<pid>/stat utime+stime, peak RSS from VmHWM reset just before the load). The clients run in the bench process and compete with the edge for the same cores.", liveViewers, liveViewerTime)
+		s.note("Viewers: %d Go clients on loopback, each at the live edge with blocking playlist reloads (`_HLS_msn`/`_HLS_part` of the next part, as LL-HLS players ask) and a GET of every new part, on the video playlist and the audio rendition's at once (two blocking requests per viewer, as hls.js holds), for %s, against one edge process (its own process, unpinned; CPU from /proc/<pid>/stat utime+stime, peak RSS from VmHWM reset just before the load). The clients run in the bench process and compete with the edge for the same cores.", liveViewers, liveViewerTime)
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// medianSeconds is the median of hls.js's readings in seconds (null
+// before hls.js knows), or a dash.
+func medianSeconds(vs []*float64) string {
+	var xs []float64
+	for _, v := range vs {
+		if v != nil {
+			xs = append(xs, *v)
+		}
+	}
+	if len(xs) == 0 {
+		return "—"
+	}
+	slices.Sort(xs)
+	return fmtDuration(time.Duration(percentile(xs, 0.5) * float64(time.Second)))
 }
 
 func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
@@ -361,15 +375,18 @@ func startEncoder(_ context.Context, dir string, urls []string) (*process, error
 		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
 		"-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-b:v", "1M",
 		"-c:a", "aac", "-b:a", "64k", "-ar", "48000",
+		// The tee muxer does not ask the encoders for the global header FLV
+		// needs (avcC, AudioSpecificConfig): ask for it here.
+		"-flags", "+global_header",
 		"-f", "tee", strings.Join(outs, "|"))
 }
 
 // watchLatency runs livelatency.mjs on one playlist.
-func watchLatency(ctx context.Context, script, u string) (liveLatency, error) {
+func watchLatency(ctx context.Context, script, u, hlsConfig string) (liveLatency, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", script, "--url", u, "--seconds", strconv.Itoa(liveWatchSeconds),
-		"--warmup-s", strconv.Itoa(liveWarmupSeconds), "--timeout-ms", "60000")
+		"--warmup-s", strconv.Itoa(liveWarmupSeconds), "--hls-config", hlsConfig, "--timeout-ms", "60000")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
@@ -483,7 +500,7 @@ type viewerCounts struct {
 // measureLiveViewers runs n blocking-reload clients against the edge for d
 // and reads the edge's CPU time and peak RSS.
 func measureLiveViewers(ctx context.Context, edge *edgeProcess, playlistURL string, n int, d time.Duration) (*table, error) {
-	mediaURL, err := mediaPlaylistURL(ctx, playlistURL)
+	mediaURLs, err := mediaPlaylistURLs(ctx, playlistURL)
 	if err != nil {
 		return nil, err
 	}
@@ -491,25 +508,27 @@ func measureLiveViewers(ctx context.Context, edge *edgeProcess, playlistURL stri
 	if err := resetPeakRSS(edge.pid()); err != nil {
 		return nil, fmt.Errorf("reset the edge's peak RSS: %w", err)
 	}
-	tr := &http.Transport{MaxIdleConns: 2 * n, MaxIdleConnsPerHost: 2 * n, IdleConnTimeout: time.Minute}
+	tr := &http.Transport{MaxIdleConns: 4 * n, MaxIdleConnsPerHost: 4 * n, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 15 * time.Second}
 	var c viewerCounts
-	cpu0 := groupCPU(edge.pid())
+	cpu0, self0 := groupCPU(edge.pid()), selfCPU()
 	start := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var wg sync.WaitGroup
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			llViewer(lctx, client, mediaURL, &c)
-		}()
+		for _, m := range mediaURLs { // a viewer follows video and audio
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				llViewer(lctx, client, m, &c)
+			}()
+		}
 	}
 	wg.Wait()
 	took := time.Since(start)
-	cpu := groupCPU(edge.pid()) - cpu0
+	cpu, self := groupCPU(edge.pid())-cpu0, selfCPU()-self0
 	peak, err := statusBytes(edge.pid(), "VmHWM")
 	if err != nil {
 		return nil, err
@@ -520,13 +539,15 @@ func measureLiveViewers(ctx context.Context, edge *edgeProcess, playlistURL stri
 	}
 	per := 1000 / float64(n)
 	t := newTable("one edge, low-latency viewers", "value", "per 1,000 viewers")
-	t.add("viewers × time", fmt.Sprintf("%d × %s", n, fmtDuration(took.Round(100*time.Millisecond))), "")
+	t.add("viewers × time", fmt.Sprintf("%d × %s, each following %d media playlists", n, fmtDuration(took.Round(100*time.Millisecond)), len(mediaURLs)), "")
 	t.add("edge CPU time", fmt.Sprintf("%.2f s (%.0f%% of a core)", cpu.Seconds(), 100*cpu.Seconds()/took.Seconds()),
 		fmt.Sprintf("%.2f s, %.0f%% of a core", cpu.Seconds()*per, 100*cpu.Seconds()*per/took.Seconds()))
 	t.add("edge peak RSS (VmHWM)", fmtBytes(peak), fmtBytes(int64(float64(peak-idleRSS)*per))+" above its idle "+fmtBytes(idleRSS))
+	t.add("edge CPU time per 1,000 parts served", fmt.Sprintf("%.1f ms", 1000*cpu.Seconds()*1000/float64(c.parts.Load())), "")
+	t.add("the clients' CPU time (bench process)", fmt.Sprintf("%.2f s (%.0f%% of a core)", self.Seconds(), 100*self.Seconds()/took.Seconds()), "")
 	t.add("playlist responses", fmtCount(float64(c.playlists.Load())), "")
 	t.add("parts received", fmt.Sprintf("%s (%s)", fmtCount(float64(c.parts.Load())), fmtBytes(c.partBytes.Load())),
-		fmt.Sprintf("%.1f parts/s per viewer", float64(c.parts.Load())/float64(n)/took.Seconds()))
+		fmt.Sprintf("%.1f parts/s per viewer (video and audio; the origin makes about %d/s: 200 ms parts × %d playlists)", float64(c.parts.Load())/float64(n)/took.Seconds(), 5*len(mediaURLs), len(mediaURLs)))
 	first, _ := c.firstErr.Load().(string)
 	errCell := fmtCount(float64(c.errs.Load()))
 	if first != "" {
@@ -536,31 +557,62 @@ func measureLiveViewers(ctx context.Context, edge *edgeProcess, playlistURL stri
 	return t, nil
 }
 
-// mediaPlaylistURL resolves a multivariant playlist to its first media
-// playlist (or returns u when it is one).
-func mediaPlaylistURL(ctx context.Context, u string) (string, error) {
+// selfCPU is the CPU time this process (the bench, with its viewers) has
+// used so far.
+func selfCPU() time.Duration {
+	st, err := readStat(os.Getpid())
+	if err != nil {
+		return 0
+	}
+	return time.Duration(st.utime+st.stime) * time.Second / clockTicks
+}
+
+// mediaPlaylistURLs resolves a multivariant playlist to the media
+// playlists one viewer plays: its first variant and the renditions
+// (audio) it names with EXT-X-MEDIA.
+func mediaPlaylistURLs(ctx context.Context, u string) ([]string, error) {
 	b, _, err := httpGet(ctx, u, nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if bytes.Contains(b, []byte("#EXT-X-TARGETDURATION")) {
-		return u, nil
+		return []string{u}, nil
 	}
 	base, err := url.Parse(u)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	var out []string
+	resolve := func(ref string) error {
+		r, err := url.Parse(ref)
+		if err != nil {
+			return fmt.Errorf("multivariant playlist %s: URI %q: %w", u, ref, err)
+		}
+		out = append(out, base.ResolveReference(r).String())
+		return nil
+	}
+	variant := false
 	for _, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
-		if line != "" && !strings.HasPrefix(line, "#") {
-			ref, err := url.Parse(line)
-			if err != nil {
-				return "", err
+		switch {
+		case strings.HasPrefix(line, "#EXT-X-MEDIA:"):
+			if _, rest, ok := strings.Cut(line, `URI="`); ok {
+				ref, _, _ := strings.Cut(rest, `"`)
+				if err := resolve(ref); err != nil {
+					return nil, err
+				}
 			}
-			return base.ResolveReference(ref).String(), nil
+		case line != "" && !strings.HasPrefix(line, "#") && !variant:
+			variant = true
+			if err := resolve(line); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return "", fmt.Errorf("multivariant playlist %s names no media playlist", u)
+	if !variant {
+		return nil, fmt.Errorf("multivariant playlist %s names no media playlist", u)
+	}
+	return out, nil
 }
 
 // llViewer plays a low-latency media playlist the way LL-HLS players do:

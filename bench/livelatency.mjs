@@ -14,12 +14,12 @@
 // The page is served at the stream's own origin (page.route), so no CORS
 // is needed from either server; hls.js runs with its defaults
 // (lowLatencyMode is on by default and only matters to playlists with
-// parts). After --warmup-s of playing, samples are kept for --seconds.
+// parts) unless --hls-config (JSON) adds settings. After --warmup-s of playing, samples are kept for --seconds.
 // Prints one JSON line:
 //
-//   {"ok":true,"latencyMs":[…],"liveEdgeS":[…],"pdtMs":[…],"unreadable":0,"stalls":0,"lowLatencyMode":true}
+//   {"ok":true,"latencyMs":[…],"liveEdgeS":[…],"targetS":[…],"pdtMs":[…],"unreadable":0,"stalls":0,"lowLatencyMode":true}
 //
-//   node bench/livelatency.mjs --url http://127.0.0.1:PORT/…/index.m3u8 [--seconds 20] [--warmup-s 5] [--timeout-ms 90000]
+//   node bench/livelatency.mjs --url http://127.0.0.1:PORT/…/index.m3u8 [--seconds 20] [--warmup-s 5] [--hls-config '{}'] [--timeout-ms 90000]
 
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
@@ -40,6 +40,7 @@ try {
       url: { type: 'string' },
       seconds: { type: 'string', default: '20' },
       'warmup-s': { type: 'string', default: '5' },
+      'hls-config': { type: 'string', default: '{}' },
       'timeout-ms': { type: 'string', default: '90000' },
     },
   }));
@@ -52,7 +53,7 @@ const seconds = Number(opts.seconds);
 const warmupMs = Number(opts['warmup-s']) * 1000;
 const timeoutMs = Number(opts['timeout-ms']);
 
-const result = { ok: false, reason: '', latencyMs: [], liveEdgeS: [], pdtMs: [], unreadable: 0, stalls: 0, lowLatencyMode: false, errors: [] };
+const result = { ok: false, reason: '', latencyMs: [], liveEdgeS: [], targetS: [], pdtMs: [], unreadable: 0, stalls: 0, lowLatencyMode: false, errors: [] };
 
 const pageURL = new URL('/__livebench/page.html', opts.url).href;
 const hlsURL = new URL('/__livebench/hls.min.js', opts.url).href;
@@ -65,7 +66,7 @@ const canvas = document.createElement('canvas');
 canvas.width = BITS * 16; canvas.height = 16;
 const g = canvas.getContext('2d', { willReadFrequently: true });
 window.bench = { samples: [], unreadable: 0, stalls: 0, errors: [], lowLatencyMode: false };
-const hls = new Hls();
+const hls = new Hls(${JSON.stringify(JSON.parse(opts['hls-config']))});
 window.bench.lowLatencyMode = hls.config.lowLatencyMode;
 hls.on(Hls.Events.ERROR, (_, d) => window.bench.errors.push({ source: 'hls.js', fatal: d.fatal, details: d.details }));
 video.addEventListener('waiting', () => { window.bench.stalls++; });
@@ -84,7 +85,7 @@ function onFrame(_, meta) {
   }
   const lat = ((Math.round(shown) % MOD) - code + MOD) % MOD;
   if (!clear || lat > 60000) window.bench.unreadable++;
-  else window.bench.samples.push({ at: Date.now(), lat, edge: hls.latency, pdt: hls.playingDate ? shown - hls.playingDate.getTime() : null });
+  else window.bench.samples.push({ at: Date.now(), lat, edge: hls.latency, target: hls.targetLatency, pdt: hls.playingDate ? shown - hls.playingDate.getTime() : null });
   video.requestVideoFrameCallback(onFrame);
 }
 video.requestVideoFrameCallback(onFrame);
@@ -124,6 +125,7 @@ try {
     if (s.at < from || s.at > to) continue;
     result.latencyMs.push(s.lat);
     result.liveEdgeS.push(s.edge);
+    result.targetS.push(s.target);
     if (s.pdt !== null) result.pdtMs.push(s.pdt);
   }
   result.unreadable = b.unreadable;
