@@ -48,6 +48,7 @@ type liveLatency struct {
 	LatencyMs      []float64  `json:"latencyMs"`
 	LiveEdgeS      []*float64 `json:"liveEdgeS"`
 	TargetS        []*float64 `json:"targetS"`
+	AheadS         []*float64 `json:"aheadS"`
 	PDTMs          []float64  `json:"pdtMs"`
 	Unreadable     int        `json:"unreadable"`
 	Stalls         int        `json:"stalls"`
@@ -130,7 +131,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		}
 	}
 
-	t := newTable("server, mode", "p50", "p95", "min … max", "goal", "samples", "stalls", "hls.js live-edge distance p50", "hls.js target latency p50", "PDT-based p50")
+	t := newTable("server, mode", "p50", "p95", "min … max", "goal", "samples", "stalls", "hls.js live-edge distance p50", "hls.js target latency p50", "buffered ahead p50", "PDT-based p50")
 	type run struct {
 		name, url, hlsConfig string
 		goal                 time.Duration
@@ -151,7 +152,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		res, err := watchLatency(ctx, script, r.url, r.hlsConfig)
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", r.name, err))
-			t.add(r.name, "failed", "", "", "", "", "", "", "", "")
+			t.add(r.name, "failed", "", "", "", "", "", "", "", "", "")
 			continue
 		}
 		lat := slices.Clone(res.LatencyMs)
@@ -161,7 +162,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		if r.goal > 0 {
 			goal = fmt.Sprintf("≤ %s: %s", fmtDuration(r.goal), verdict(p95 <= r.goal))
 		}
-		edgeCell, targetCell := medianSeconds(res.LiveEdgeS), medianSeconds(res.TargetS)
+		edgeCell, targetCell, aheadCell := medianSeconds(res.LiveEdgeS), medianSeconds(res.TargetS), medianSeconds(res.AheadS)
 		pdtCell := "— (no PDT)"
 		if len(res.PDTMs) > 0 {
 			pdt := slices.Clone(res.PDTMs)
@@ -169,7 +170,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 			pdtCell = fmtDuration(ms(percentile(pdt, 0.5)))
 		}
 		t.add(r.name, fmtDuration(p50), fmtDuration(p95), fmtDuration(ms(lat[0]))+" … "+fmtDuration(ms(lat[len(lat)-1])), goal,
-			fmt.Sprintf("%d (+%d unreadable)", len(lat), res.Unreadable), strconv.Itoa(res.Stalls), edgeCell, targetCell, pdtCell)
+			fmt.Sprintf("%d (+%d unreadable)", len(lat), res.Unreadable), strconv.Itoa(res.Stalls), edgeCell, targetCell, aheadCell, pdtCell)
 	}
 	s.tables = append(s.tables, t)
 	s.note("One encoder feeds all three: `ffmpeg -re` of a 640×360 30 fps test pattern and a sine tone, libx264 `-preset veryfast -tune zerolatency`, a keyframe every second, AAC, pushed over RTMP through ffmpeg's tee muxer to the origin's two streams (latency `low` and `standard`) and to nginx-rtmp at once. Streamfront is played through one edge (origin → edge → browser); nginx-rtmp serves its HLS itself.")
@@ -185,6 +186,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 	} else {
 		s.tables = append(s.tables, vt)
 		s.note("Viewers: %d Go clients on loopback, each at the live edge with blocking playlist reloads (`_HLS_msn`/`_HLS_part` of the next part, as LL-HLS players ask) and a GET of every new part, on the video playlist and the audio rendition's at once (two blocking requests per viewer, as hls.js holds), for %s, against one edge process (its own process, unpinned; CPU from /proc/<pid>/stat utime+stime, peak RSS from VmHWM reset just before the load). The clients run in the bench process and compete with the edge for the same cores.", liveViewers, liveViewerTime)
+		s.note("When the viewers receive fewer parts per second than the origin makes, they fell behind: the clients (this process) did not keep up on a busy machine, and the edge served less than a full load; \"edge CPU time per 1,000 parts served\" is the figure that does not depend on that.")
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "; "))

@@ -17,7 +17,7 @@
 // parts) unless --hls-config (JSON) adds settings. After --warmup-s of playing, samples are kept for --seconds.
 // Prints one JSON line:
 //
-//   {"ok":true,"latencyMs":[…],"liveEdgeS":[…],"targetS":[…],"pdtMs":[…],"unreadable":0,"stalls":0,"lowLatencyMode":true}
+//   {"ok":true,"latencyMs":[…],"liveEdgeS":[…],"targetS":[…],"aheadS":[…],"pdtMs":[…],"unreadable":0,"stalls":0,"lowLatencyMode":true}
 //
 //   node bench/livelatency.mjs --url http://127.0.0.1:PORT/…/index.m3u8 [--seconds 20] [--warmup-s 5] [--hls-config '{}'] [--timeout-ms 90000]
 
@@ -53,7 +53,7 @@ const seconds = Number(opts.seconds);
 const warmupMs = Number(opts['warmup-s']) * 1000;
 const timeoutMs = Number(opts['timeout-ms']);
 
-const result = { ok: false, reason: '', latencyMs: [], liveEdgeS: [], targetS: [], pdtMs: [], unreadable: 0, stalls: 0, lowLatencyMode: false, errors: [] };
+const result = { ok: false, reason: '', latencyMs: [], liveEdgeS: [], targetS: [], aheadS: [], pdtMs: [], unreadable: 0, stalls: 0, lowLatencyMode: false, errors: [] };
 
 const pageURL = new URL('/__livebench/page.html', opts.url).href;
 const hlsURL = new URL('/__livebench/hls.min.js', opts.url).href;
@@ -73,6 +73,11 @@ video.addEventListener('waiting', () => { window.bench.stalls++; });
 hls.loadSource(${JSON.stringify(opts.url)});
 hls.attachMedia(video);
 video.play().catch(() => {});
+function bufferAhead() {
+  const b = video.buffered, t = video.currentTime;
+  for (let i = 0; i < b.length; i++) if (b.start(i) <= t + 0.1 && t < b.end(i)) return b.end(i) - t;
+  return 0;
+}
 function onFrame(_, meta) {
   const shown = performance.timeOrigin + meta.expectedDisplayTime;
   g.drawImage(video, 0, 0, BITS * 16, 16, 0, 0, BITS * 16, 16);
@@ -85,7 +90,7 @@ function onFrame(_, meta) {
   }
   const lat = ((Math.round(shown) % MOD) - code + MOD) % MOD;
   if (!clear || lat > 60000) window.bench.unreadable++;
-  else window.bench.samples.push({ at: Date.now(), lat, edge: hls.latency, target: hls.targetLatency, pdt: hls.playingDate ? shown - hls.playingDate.getTime() : null });
+  else window.bench.samples.push({ at: Date.now(), lat, edge: hls.latency, target: hls.targetLatency, ahead: bufferAhead(), pdt: hls.playingDate ? shown - hls.playingDate.getTime() : null });
   video.requestVideoFrameCallback(onFrame);
 }
 video.requestVideoFrameCallback(onFrame);
@@ -126,6 +131,7 @@ try {
     result.latencyMs.push(s.lat);
     result.liveEdgeS.push(s.edge);
     result.targetS.push(s.target);
+    result.aheadS.push(s.ahead);
     if (s.pdt !== null) result.pdtMs.push(s.pdt);
   }
   result.unreadable = b.unreadable;
