@@ -131,7 +131,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		}
 	}
 
-	t := newTable("server, mode", "p50", "p95", "min … max", "goal", "samples", "stalls", "hls.js live-edge distance p50", "hls.js target latency p50", "buffered ahead p50", "PDT-based p50")
+	t := newTable("server, mode", "p50", "p95", "min … max", "goal", "samples", "stalls", "hls.js live-edge distance p50", "hls.js target latency p50", "buffered ahead p50", "capture → buffered p50", "PDT-based p50")
 	type run struct {
 		name, url, hlsConfig string
 		goal                 time.Duration
@@ -152,7 +152,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		res, err := watchLatency(ctx, script, r.url, r.hlsConfig)
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", r.name, err))
-			t.add(r.name, "failed", "", "", "", "", "", "", "", "", "")
+			t.add(r.name, "failed", "", "", "", "", "", "", "", "", "", "")
 			continue
 		}
 		lat := slices.Clone(res.LatencyMs)
@@ -170,7 +170,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 			pdtCell = fmtDuration(ms(percentile(pdt, 0.5)))
 		}
 		t.add(r.name, fmtDuration(p50), fmtDuration(p95), fmtDuration(ms(lat[0]))+" … "+fmtDuration(ms(lat[len(lat)-1])), goal,
-			fmt.Sprintf("%d (+%d unreadable)", len(lat), res.Unreadable), strconv.Itoa(res.Stalls), edgeCell, targetCell, aheadCell, pdtCell)
+			fmt.Sprintf("%d (+%d unreadable)", len(lat), res.Unreadable), strconv.Itoa(res.Stalls), edgeCell, targetCell, aheadCell, deliveredCell(res), pdtCell)
 	}
 	s.tables = append(s.tables, t)
 	s.note("One encoder feeds all three: `ffmpeg -re` of a 640×360 30 fps test pattern and a sine tone, libx264 `-preset veryfast -tune zerolatency`, a keyframe every second, AAC, pushed over RTMP through ffmpeg's tee muxer to the origin's two streams (latency `low` and `standard`) and to nginx-rtmp at once. Streamfront is played through one edge (origin → edge → browser); nginx-rtmp serves its HLS itself.")
@@ -192,6 +192,23 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 		return errors.New(strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// deliveredCell is the median, over the samples, of the latency minus the
+// media buffered ahead: how long after capture the newest buffered frame
+// reached the browser's buffer, whatever the player then waits.
+func deliveredCell(res liveLatency) string {
+	var xs []float64
+	for i, l := range res.LatencyMs {
+		if i < len(res.AheadS) && res.AheadS[i] != nil {
+			xs = append(xs, l-*res.AheadS[i]*1000)
+		}
+	}
+	if len(xs) == 0 {
+		return "—"
+	}
+	slices.Sort(xs)
+	return fmtDuration(ms(percentile(xs, 0.5)))
 }
 
 // medianSeconds is the median of hls.js's readings in seconds (null
