@@ -125,9 +125,9 @@ test-go: $(CACHETESTS_NODE) $(WEBE2E_NODE)
 fuzz:
 	GO=$(GO) .ci/fuzz $(FUZZTIME) $(FUZZMINIMIZETIME) $(FUZZ_TARGETS)
 
-## bench: side-by-side figures against nginx, Varnish and ffmpeg
+## bench: side-by-side figures against nginx, Varnish, nginx-rtmp and ffmpeg (BENCH_FLAGS="-steps live" runs one step)
 bench: build tools
-	$(GO) run ./bench/cmd/benchtable
+	$(GO) run ./bench/cmd/benchtable $(BENCH_FLAGS)
 
 ## cachetests: http-cache-tests against the edge, nginx and Varnish, side by side (about 75 s)
 cachetests: build $(CACHETESTS_NODE)

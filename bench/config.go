@@ -18,10 +18,11 @@ const (
 	StepHitRatio    = "hitratio"
 	StepUploadMem   = "uploadmem"
 	StepPipeline    = "pipeline"
+	StepLive        = "live"
 )
 
 // AllSteps lists every step in run order.
-var AllSteps = []string{StepPackaging, StepLadder, StepPackageMem, StepEdgeHits, StepSlowViewers, StepHitRatio, StepUploadMem, StepPipeline}
+var AllSteps = []string{StepPackaging, StepLadder, StepPackageMem, StepEdgeHits, StepSlowViewers, StepHitRatio, StepUploadMem, StepPipeline, StepLive}
 
 // Config says what to measure and for how long. Zero values take the
 // documented defaults; Quick gives a short smoke run.

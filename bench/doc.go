@@ -11,7 +11,11 @@
 // ffmpeg -c copy), ladder.go (the default ladder's encode vs the same
 // ffmpeg command run by hand, which ladder_plan.go works out as the origin
 // does), packagemem.go (the origin's memory while it packages a ~2 GB
-// source), edgehits.go, slowviewers.go, hitratio.go and uploadmem.go.
+// source), edgehits.go, slowviewers.go, hitratio.go, uploadmem.go and
+// live.go (glass-to-glass latency of live HLS as hls.js in Chromium sees
+// it — livelatency.mjs reads a wall clock ffmpeg burns into the frames —
+// through an edge and through nginx-rtmp, and one edge's CPU and memory
+// under low-latency viewers, whose playlists llplaylist.go reads).
 // jobwatch.go follows a packaging job from outside the origin: the API's
 // status and stage, the origin's memory, the ffmpeg it runs. The servers
 // compared live in streamfront.go (origin and edge), nginx.go and

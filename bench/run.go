@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
 		{StepHitRatio, e.measureHitRatio},
 		{StepUploadMem, e.measureUploadMemory},
 		{StepPipeline, e.measurePipeline},
+		{StepLive, e.measureLive},
 	}
 	var failed []string
 	for _, st := range steps {
@@ -186,10 +188,13 @@ func newEnv(ctx context.Context, cfg Config, logw io.Writer) (*env, error) {
 	// Directories made by root with 0700 would keep nginx workers and
 	// varnishd out were they to drop privileges; keep them readable.
 	_ = os.Chmod(e.dir, 0o755)
-	e.logf("fixtures in %s", filepath.Join(e.out, "fixtures"))
-	if e.fx, err = ensureFixtures(ctx, filepath.Join(e.out, "fixtures"), cfg); err != nil {
-		e.close()
-		return nil, err
+	// The live step makes its own source; alone, it needs no fixtures.
+	if !slices.Equal(cfg.Steps, []string{StepLive}) {
+		e.logf("fixtures in %s", filepath.Join(e.out, "fixtures"))
+		if e.fx, err = ensureFixtures(ctx, filepath.Join(e.out, "fixtures"), cfg); err != nil {
+			e.close()
+			return nil, err
+		}
 	}
 	e.logf("work dir %s; %d CPUs (GOMAXPROCS %d)", e.dir, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	return e, nil
