@@ -220,7 +220,8 @@ export function installLive(element, state, opts, reload) {
     try {
       const position = await dvrPosition(targetMs);
       live.mode = 'dvr';
-      reload(opts.dvr, { lowLatencyMode: false, startPosition: position });
+      // Behind live on purpose: never sped up toward the live edge.
+      reload(opts.dvr, { lowLatencyMode: false, maxLiveSyncPlaybackRate: 1, startPosition: position });
       video.play().catch(() => {});
       note('');
     } catch (err) {
@@ -246,7 +247,7 @@ export function installLive(element, state, opts, reload) {
   function backToLive() {
     if (live.mode !== 'live') {
       live.mode = 'live';
-      reload(opts.hls, { lowLatencyMode: true, startPosition: -1 });
+      reload(opts.hls, { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, startPosition: -1 });
     } else if (state.hls && Number.isFinite(state.hls.liveSyncPosition)) {
       video.currentTime = state.hls.liveSyncPosition;
     }
