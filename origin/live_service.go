@@ -134,6 +134,7 @@ func (l *liveService) run(ctx context.Context, lns []net.Listener) error {
 	pool := queue.Pool{Kinds: []*queue.Kind{kind}, Slots: 1, Handle: l.handleRecording,
 		AckWait: l.s.queue.AckWait(), Logger: l.log}
 	l.work.Go(func() { _ = pool.Run(ctx) })
+	l.work.Go(func() { l.runLeases(ctx, time.Now) })
 	l.log.Info("live: RTMP ingest", slog.String("addr", lns[0].Addr().String()), slog.String("url", l.cfg.RTMPURL+"/{stream_key}"))
 	if len(lns) > 1 {
 		l.log.Info("live: RTMPS ingest", slog.String("addr", lns[1].Addr().String()), slog.String("url", l.cfg.RTMPSURL+"/{stream_key}"))

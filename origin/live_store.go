@@ -55,8 +55,11 @@ type liveStream struct {
 	// when it ended (nil while it is on).
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// HostSeenAt is the last renewal of the broadcast's lease by the
+	// origin hosting it (live_lease.go).
+	HostSeenAt *time.Time `json:"host_seen_at,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
 // errNoLiveStream is what a lookup of a stream that does not exist returns.
