@@ -150,7 +150,7 @@ func (e *Edge) route(w http.ResponseWriter, r *http.Request) {
 		e.serveHealth(w, r)
 	case path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		e.serveMetrics(w, r)
-	case path == "/api/v1/invalidations" && r.Method == http.MethodPost:
+	case path == "/api/v1/invalidations" && r.Method == http.MethodPost && e.ownInvalidation(r):
 		err = e.serveInvalidation(w, r)
 	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && e.requestPolicy(r) != PolicyPass:
 		err = e.serveCacheable(w, r)

@@ -20,6 +20,19 @@ type invalidationRequest struct {
 	Paths []string `json:"paths"`
 }
 
+// ownInvalidation tells whether a POST /api/v1/invalidations is for this
+// edge. Where the edge serves a site whose API is passed to an origin (the
+// site distribution's /api/**), only a request with the edge's admin token
+// is: the others are the API's (an API key asking the origin to purge
+// every edge) and go through like any API call.
+func (e *Edge) ownInvalidation(r *http.Request) bool {
+	if e.requestPolicy(r) != PolicyPass {
+		return true
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && e.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(e.cfg.AdminToken)) == 1
+}
+
 // serveInvalidation removes matching entries from both tiers. It needs
 // "Authorization: Bearer <Config.AdminToken>".
 func (e *Edge) serveInvalidation(w http.ResponseWriter, r *http.Request) error {

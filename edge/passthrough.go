@@ -2,6 +2,7 @@ package edge
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"time"
@@ -64,13 +65,33 @@ func (e *Edge) newPassThroughProxy() *httputil.ReverseProxy {
 
 // passThrough proxies one request uncached. The write deadline is lifted:
 // a pass-through answer may be a long event stream, and the origin side
-// has its own timeouts.
+// has its own timeouts. A request body (an upload of gigabytes through the
+// site) may take as long as it keeps arriving: the read deadline moves
+// ReadTimeout ahead at each read, so only a body that stalls that long is
+// cut.
 func (e *Edge) passThrough(w http.ResponseWriter, r *http.Request) error {
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &movingDeadlineBody{ReadCloser: r.Body, rc: rc, idle: e.cfg.ReadTimeout}
+	}
 	e.metrics.passThrough.Inc()
 	if rw, ok := w.(*responseWriter); ok {
 		rw.pass = true
 	}
 	e.proxy.ServeHTTP(w, r)
 	return nil
+}
+
+// movingDeadlineBody pushes the connection's read deadline forward before
+// each read of a request body.
+type movingDeadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *movingDeadlineBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	return b.ReadCloser.Read(p)
 }

@@ -101,6 +101,26 @@ func TestStack_TheSiteThroughAnEdge(t *testing.T) {
 		}
 	})
 
+	t.Run("an invalidation with an API key reaches the origin's fan-out", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, site+"/api/v1/invalidations",
+			strings.NewReader(`{"paths":["/videos/`+v.ID+`/master.m3u8"]}`))
+		req.Header.Set("Authorization", "Bearer "+apiKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			ID    string `json:"id"`
+			Edges []struct{ Edge, Status string }
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != http.StatusAccepted || out.ID == "" || len(out.Edges) != 2 {
+			t.Fatalf("POST /api/v1/invalidations at the viewers' URL: %d %+v, want the origin's 202 for both edges", resp.StatusCode, out)
+		}
+	})
+
 	t.Run("Chromium uploads on the upload page through it", func(t *testing.T) {
 		node := testenv.Require(t, "node")
 		testenv.Require(t, "chromium")
