@@ -30,8 +30,8 @@ type Config struct {
 	// Host; a request whose host none lists gets the one without Hosts (or
 	// the first). It defaults to none: one distribution of Origin,
 	// Behaviors and CacheAll, which must then be the only ones set.
-	// Shields serve the default distribution only; fills of the others
-	// go to their origins.
+	// Fills through shields send the distribution's first host as Host,
+	// so a shield with the same distributions fills for the same one.
 	Distributions []Distribution
 
 	// Shields are base URLs of shield edges (a mid tier). Each object's

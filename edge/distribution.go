@@ -54,6 +54,9 @@ type distribution struct {
 	// and as invalidations and the fast path name them), "@name" for the
 	// others so equal paths of different sites never share an entry.
 	keyPrefix string
+	// host is the Host that selects it on a shield: its first host, or
+	// empty for a default distribution without hosts.
+	host      string
 	origin    *upstream // the first origin
 	behaviors []behavior
 	cacheAll  bool
@@ -131,6 +134,9 @@ func compileDistribution(dc Distribution, where string, base ttlPolicy) (*distri
 		return nil, fmt.Errorf("%s needs at least one origin", where)
 	}
 	d := &distribution{name: dc.Name, keyPrefix: "@" + dc.Name, cacheAll: dc.CacheAll}
+	if len(dc.Hosts) > 0 {
+		d.host = strings.ToLower(dc.Hosts[0])
+	}
 	origins := map[string]*upstream{}
 	for j, oc := range dc.Origins {
 		u, err := newUpstream(oc)
