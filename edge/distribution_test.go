@@ -72,10 +72,10 @@ func TestDistributions_S3OriginAndHosts(t *testing.T) {
 	_, base := startEdge(t, "", func(c *Config) {
 		c.Origin = ""
 		c.Distributions = []Distribution{
-			{Name: "web", Origins: []Origin{{Name: "web", URL: o.URL()}}, CacheAll: true, Behaviors: []Behavior{
+			{Name: "web", Origins: []Origin{{Name: "web", URL: o.URL()}}, Behaviors: []Behavior{
 				{Pattern: "/api/**", Policy: PolicyPass},
 			}},
-			{Name: "bucket", Hosts: []string{"static.example"}, CacheAll: true, Origins: []Origin{{Name: "s3", S3: &S3Origin{
+			{Name: "bucket", Hosts: []string{"static.example"}, Origins: []Origin{{Name: "s3", S3: &S3Origin{
 				Bucket: "site", Endpoint: s.Endpoint, Prefix: "www", AccessKey: s.AccessKey, SecretKey: s.SecretKey,
 			}}}},
 		}

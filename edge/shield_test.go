@@ -80,8 +80,8 @@ func TestEdge_ShieldFillsEveryDistribution(t *testing.T) {
 	dists := func(c *Config) {
 		c.Origin = ""
 		c.Distributions = []Distribution{
-			{Name: "site", Origins: []Origin{{Name: "o", URL: site.URL()}}, CacheAll: true},
-			{Name: "media", Hosts: []string{"media.example"}, Origins: []Origin{{Name: "o", URL: media.URL()}}, CacheAll: true},
+			{Name: "site", Origins: []Origin{{Name: "o", URL: site.URL()}}},
+			{Name: "media", Hosts: []string{"media.example"}, Origins: []Origin{{Name: "o", URL: media.URL()}}},
 		}
 	}
 	_, shield := startEdge(t, "", func(c *Config) { c.Name = "shield-a"; dists(c) })
