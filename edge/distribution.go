@@ -32,8 +32,8 @@ type Distribution struct {
 	// DisableCacheAll is Config.DisableCacheAll for this distribution:
 	// by default every path is cached by RFC 9111.
 	DisableCacheAll bool
-	// CacheAll changes nothing (caching every path is the default).
-	// Deprecated: see DisableCacheAll.
+	// CacheAll changes nothing: caching every path is the default (see
+	// DisableCacheAll). Kept so callers that set it still build.
 	CacheAll bool
 }
 
