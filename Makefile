@@ -43,8 +43,9 @@ FUZZ_TARGETS := \
 	./origin:FuzzParseDVRObject \
 	./web:FuzzParseEdgeMetrics \
 	./edge:FuzzLivePartTarget \
-	./internal/livehdr:FuzzParseViewers
-# 29 targets in 22 packages: each package's instrumented build costs more
+	./internal/livehdr:FuzzParseViewers \
+	./edge:FuzzFastHost
+# 30 targets in 22 packages: each package's instrumented build costs more
 # than its fuzzing, so the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default

@@ -20,7 +20,7 @@ type Behavior struct {
 	// Policy is how GET and HEAD requests for these paths are cached:
 	// PolicyVideos, PolicyRFC9111 or PolicyPass. Empty takes the default
 	// of the path: PolicyVideos under /videos/, elsewhere PolicyRFC9111
-	// when Config.CacheAll is set and PolicyPass otherwise.
+	// (PolicyPass with Config.DisableCacheAll).
 	Policy Policy
 	// DefaultTTL, MinTTL, MaxTTL and NegativeTTL mean what the Config's
 	// fields of the same names mean, for these paths; zero takes the

@@ -29,9 +29,9 @@ type Config struct {
 	// (HTTP servers or S3 buckets) and behaviours, chosen by the request's
 	// Host; a request whose host none lists gets the one without Hosts (or
 	// the first). It defaults to none: one distribution of Origin,
-	// Behaviors and CacheAll, which must then be the only ones set.
-	// Shields serve the default distribution only; fills of the others
-	// go to their origins.
+	// Behaviors and DisableCacheAll, which must then be the only ones set.
+	// Fills through shields send the distribution's first host as Host,
+	// so a shield with the same distributions fills for the same one.
 	Distributions []Distribution
 
 	// Shields are base URLs of shield edges (a mid tier). Each object's
@@ -157,11 +157,18 @@ type Config struct {
 	// the cache key for paths matching their patterns (first match wins).
 	// None by default.
 	Behaviors []Behavior
-	// CacheAll caches GET and HEAD requests for every path by RFC 9111
-	// (PolicyRFC9111), not only those under /videos/, which keep their
-	// video policy. Behaviors may still give paths another policy. It
-	// defaults to false: paths outside /videos/ are passed through
-	// uncached.
+	// DisableCacheAll passes every path outside /videos/ that no Behavior
+	// gives a policy through to the origin uncached, as the edge did
+	// before distributions. It defaults to false: GET and HEAD of every
+	// path are cached by RFC 9111 (PolicyRFC9111), /videos/ by the video
+	// policy, so an edge in front of any website caches it as the
+	// origin's headers say. (A bool that defaults to on would break the
+	// rule that a zero Config takes the defaults, hence the negative name.)
+	DisableCacheAll bool
+	// CacheAll is kept for callers that set it (the edge role's
+	// -cache-all flag): caching every path is the default now, so true
+	// changes nothing; DisableCacheAll passes other paths through. (Not
+	// marked deprecated yet: the flag's code would then fail the linter.)
 	CacheAll bool
 
 	// TLSCertFile and TLSKeyFile, when both set, make Run serve HTTPS (with
@@ -218,8 +225,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case len(cfg.Distributions) > 0:
-		if cfg.Origin != "" || cfg.Behaviors != nil || cfg.CacheAll {
-			errs = append(errs, errors.New("with Distributions, Origin, Behaviors and CacheAll belong to each distribution and must be empty"))
+		if cfg.Origin != "" || cfg.Behaviors != nil || cfg.CacheAll || cfg.DisableCacheAll {
+			errs = append(errs, errors.New("with Distributions, Origin, Behaviors and DisableCacheAll belong to each distribution and must be empty"))
 		}
 	case cfg.Origin == "":
 		errs = append(errs, errors.New("Origin is required"))

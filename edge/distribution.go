@@ -29,7 +29,11 @@ type Distribution struct {
 	// Behaviors set the origin and the caching of paths by pattern (first
 	// match), as Config.Behaviors.
 	Behaviors []Behavior
-	// CacheAll is Config.CacheAll for this distribution.
+	// DisableCacheAll is Config.DisableCacheAll for this distribution:
+	// by default every path is cached by RFC 9111.
+	DisableCacheAll bool
+	// CacheAll changes nothing: caching every path is the default (see
+	// DisableCacheAll). Kept so callers that set it still build.
 	CacheAll bool
 }
 
@@ -54,6 +58,9 @@ type distribution struct {
 	// and as invalidations and the fast path name them), "@name" for the
 	// others so equal paths of different sites never share an entry.
 	keyPrefix string
+	// host is the Host that selects it on a shield: its first host, or
+	// empty for a default distribution without hosts.
+	host      string
 	origin    *upstream // the first origin
 	behaviors []behavior
 	cacheAll  bool
@@ -68,12 +75,12 @@ type distributions struct {
 
 // compileDistributions builds what an edge serves: Config.Distributions,
 // or without them one default distribution of Config.Origin, Behaviors
-// and CacheAll.
+// and DisableCacheAll.
 func compileDistributions(cfg Config, base ttlPolicy) (*distributions, error) {
 	ds := cfg.Distributions
 	if len(ds) == 0 {
 		ds = []Distribution{{Name: "default", Origins: []Origin{{Name: "origin", URL: cfg.Origin}},
-			Behaviors: cfg.Behaviors, CacheAll: cfg.CacheAll}}
+			Behaviors: cfg.Behaviors, DisableCacheAll: cfg.DisableCacheAll}}
 	}
 	out := &distributions{byHost: map[string]*distribution{}, byName: map[string]*distribution{}}
 	var errs []error
@@ -130,7 +137,10 @@ func compileDistribution(dc Distribution, where string, base ttlPolicy) (*distri
 	if len(dc.Origins) == 0 {
 		return nil, fmt.Errorf("%s needs at least one origin", where)
 	}
-	d := &distribution{name: dc.Name, keyPrefix: "@" + dc.Name, cacheAll: dc.CacheAll}
+	d := &distribution{name: dc.Name, keyPrefix: "@" + dc.Name, cacheAll: !dc.DisableCacheAll}
+	if len(dc.Hosts) > 0 {
+		d.host = strings.ToLower(dc.Hosts[0])
+	}
 	origins := map[string]*upstream{}
 	for j, oc := range dc.Origins {
 		u, err := newUpstream(oc)
@@ -184,23 +194,23 @@ func (ds *distributions) forHost(host string) *distribution {
 	return ds.def
 }
 
-// defaultHost reports whether a fast-path request's Host selects the
-// default distribution, whose keys are the plain paths the fast path
-// looks up. It does not allocate.
-func (ds *distributions) defaultHost(host []byte) bool {
+// forFastHost is forHost for a fast-path request's Host, without
+// allocating; ok is false for a host it cannot judge so (capitals in a
+// host it does not list, which forHost matches without regard to case).
+func (ds *distributions) forFastHost(host []byte) (d *distribution, ok bool) {
 	if ds == nil || len(ds.byHost) == 0 {
-		return true
+		return ds.forHost(""), true
 	}
 	if i := bytes.LastIndexByte(host, ':'); i >= 0 && !bytes.Contains(host[i:], []byte("]")) {
 		host = host[:i]
 	}
-	d, ok := ds.byHost[string(host)]
-	if !ok {
-		// Unlisted hosts get the default, unless the host has capitals:
-		// net/http's path matches those without regard to case.
-		return bytes.IndexFunc(host, func(r rune) bool { return r >= 'A' && r <= 'Z' }) < 0
+	if d, found := ds.byHost[string(host)]; found {
+		return d, true
 	}
-	return d == ds.def
+	if bytes.IndexFunc(host, func(r rune) bool { return r >= 'A' && r <= 'Z' }) >= 0 {
+		return nil, false
+	}
+	return ds.def, true
 }
 
 // forRequest is the distribution of r.

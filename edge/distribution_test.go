@@ -72,10 +72,10 @@ func TestDistributions_S3OriginAndHosts(t *testing.T) {
 	_, base := startEdge(t, "", func(c *Config) {
 		c.Origin = ""
 		c.Distributions = []Distribution{
-			{Name: "web", Origins: []Origin{{Name: "web", URL: o.URL()}}, CacheAll: true, Behaviors: []Behavior{
+			{Name: "web", Origins: []Origin{{Name: "web", URL: o.URL()}}, Behaviors: []Behavior{
 				{Pattern: "/api/**", Policy: PolicyPass},
 			}},
-			{Name: "bucket", Hosts: []string{"static.example"}, CacheAll: true, Origins: []Origin{{Name: "s3", S3: &S3Origin{
+			{Name: "bucket", Hosts: []string{"static.example"}, Origins: []Origin{{Name: "s3", S3: &S3Origin{
 				Bucket: "site", Endpoint: s.Endpoint, Prefix: "www", AccessKey: s.AccessKey, SecretKey: s.SecretKey,
 			}}}},
 		}
@@ -119,4 +119,26 @@ func TestDistributions_ConfigMistakes(t *testing.T) {
 			t.Errorf("%s: %v, want it to say %q", c.name, err, c.want)
 		}
 	}
+}
+
+// FuzzFastHost holds the fast path's choice of distribution by Host
+// (forFastHost, on the bytes it read) to net/http's (forHost): where the
+// fast path judges a host at all, it picks the same distribution.
+func FuzzFastHost(f *testing.F) {
+	for _, h := range []string{"", "media.example", "media.example:8081", "MEDIA.example", "[::1]:80", "[::1]", "a:b:c", "media.example.", "x"} {
+		f.Add(h)
+	}
+	cfg := Config{Name: "e", Distributions: []Distribution{
+		{Name: "site", Origins: []Origin{{Name: "o", URL: "http://127.0.0.1:9"}}},
+		{Name: "media", Hosts: []string{"media.example", "127.0.0.1"}, Origins: []Origin{{Name: "o", URL: "http://127.0.0.1:9"}}},
+	}}
+	ds, err := compileDistributions(cfg, ttlPolicy{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		if d, ok := ds.forFastHost([]byte(host)); ok && d != ds.forHost(host) {
+			t.Fatalf("host %q: fast path picks %s, net/http %s", host, d.name, ds.forHost(host).name)
+		}
+	})
 }

@@ -26,7 +26,9 @@
 //   - compress.go: brotli and gzip variants of text hits, made once per item and coding.
 //   - origin.go, rendezvous.go: upstream fetches with timeouts and a stall
 //     watchdog; the shield for each object by rendezvous hashing, with
-//     fallback to the origin.
+//     fallback to the origin. A fill through a shield sends its
+//     distribution's first host as Host, so the shield (with the same
+//     distributions) fills for the same one.
 //   - passthrough.go: uncached requests, proxied with connection reuse.
 //   - invalidate.go: POST /api/v1/invalidations (admin token).
 //   - access.go, access_rewrite.go: signed access to private videos. The
@@ -69,7 +71,7 @@
 //
 // Routes: GET/HEAD of a path whose policy caches it (behavior.go
 // policyFor: /videos/... by the video policy; every other path by RFC 9111
-// when Config.CacheAll is set) cached; OPTIONS answered here (CORS
+// unless Config.DisableCacheAll is set or a behaviour says pass) cached; OPTIONS answered here (CORS
 // preflight); /healthz; /metrics; POST /api/v1/invalidations; everything
 // else is passed through to the path's origin uncached (and an unsafe method
 // that succeeds invalidates what the cache holds for its URI, RFC 9111
@@ -142,10 +144,14 @@
 // The fast path. Serve does not give the listener to net/http: each
 // connection starts in a small loop of the edge's own (package fastpath) that
 // reads requests with a strict HTTP/1.1 reader (fastpath/reader.go) and
-// answers a request itself when it is a GET or HEAD under /videos/ that is
-// a fresh, public, whole memory-tier hit with status 200 and a
-// Content-Type, asked without a token in the query and without this edge
-// in Via. Such an answer is what net/http and writeObject would send for
+// answers a request itself when it is a GET or HEAD, of any distribution
+// (chosen by Host as net/http's path chooses it) and any path, that is a
+// fresh, public, whole memory-tier hit with status 200, a Content-Type and
+// no Vary, asked without a token in the query and without this edge in
+// Via (a memory entry exists only for paths whose behaviour caches them,
+// so a hit is also a path the behaviour lets the cache answer). An entry
+// stored under PolicyRFC9111 keeps the origin's Date, which the fast path
+// then sends instead of its own, as net/http does. Such an answer is what net/http and writeObject would send for
 // the same hit — same status (200, 206, 304, 416), headers (made once per
 // cached representation by http.Header.Write, plus Age, X-Cache, Date,
 // Content-Range/Content-Length and Connection: close per request), Range,

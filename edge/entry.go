@@ -72,7 +72,7 @@ type entry struct {
 	varyStar bool
 	varyKey  string
 	// rfc: made under PolicyRFC9111; the stored header then keeps the
-	// origin's Date, and the fast path leaves the entry to net/http.
+	// origin's Date (which the fast path then sends as net/http does).
 	rfc bool
 	// sharedAuthOK: public, s-maxage or must-revalidate, so an answer to a
 	// request with Authorization may be stored (RFC 9111 §3.5).

@@ -39,8 +39,13 @@ import (
 // representation, made on its first fast-path hit and kept beside it.
 type fastBlocks struct {
 	// servable: net/http would not add a sniffed Content-Type (the entry
-	// has a Content-Type or a Content-Encoding).
+	// has a Content-Type or a Content-Encoding), and no stored field is
+	// one the fast path writes per request (Content-Range, which an
+	// answer stored under PolicyRFC9111 may keep).
 	servable bool
+	// hasDate: common holds the stored Date (PolicyRFC9111 keeps the
+	// origin's), which net/http sends instead of its own.
+	hasDate bool
 	// common: every header line writeObject sets for a hit, except
 	// Content-Type, Content-Length, Content-Range, Age, X-Cache and Date.
 	common []byte
@@ -75,7 +80,10 @@ func (h *fastHandler) fastBlocksFor(slot *fastSlot, m *entry) *fastBlocks {
 func (fh *fastHandler) newFastBlocks(m *entry) *fastBlocks {
 	e := fh.e
 	_, haveType := m.header["Content-Type"]
-	fb := &fastBlocks{servable: haveType || m.header.Get("Content-Encoding") != "", mediaDuration: mediaDurationOf(m.header)}
+	_, haveRange := m.header["Content-Range"]
+	_, haveDate := m.header["Date"]
+	fb := &fastBlocks{servable: (haveType || m.header.Get("Content-Encoding") != "") && !haveRange,
+		hasDate: haveDate, mediaDuration: mediaDurationOf(m.header)}
 
 	// The header map writeObject fills for a 200 hit.
 	h := make(http.Header, len(m.header)+8)
@@ -142,9 +150,12 @@ func (h *fastHandler) HandedOver(reason fastpath.HandoverReason) {
 
 // fastAnswerer answers the requests of one fast-path connection.
 type fastAnswerer struct {
-	h       *fastHandler
-	cur     fastAnswer // the answer being written
-	lastKey string     // the cache key of the previous request, reused when equal
+	h   *fastHandler
+	cur fastAnswer // the answer being written
+	// The previous request's distribution and path, and its cache key,
+	// reused when they repeat.
+	lastDist          *distribution
+	lastPath, lastKey string
 }
 
 // Answer answers req when it is a fresh public memory hit (see the top
@@ -155,31 +166,40 @@ func (fa *fastAnswerer) Answer(req *fastpath.Request, start time.Time, out *fast
 	if e.ownClock {
 		now = e.cfg.Now()
 	}
-	a, reason, ok := fa.h.answerFor(req, func() string { return fa.cacheKey(req) }, now)
+	a, reason, ok := fa.h.answerFor(req, func(d *distribution) string { return fa.cacheKey(d, req) }, now)
 	if !ok {
 		return reason, false
 	}
 	fa.cur = a
 	out.Head = fa.h.appendHead(out.Head, &fa.cur, now)
 	out.Body = a.body
+	out.HasDate = a.fb.hasDate
 	if a.disk != nil {
 		out.File = fastpath.File{Path: a.disk.File.Path, Size: a.disk.File.Size, Offset: a.disk.BodyOffset + a.offset}
 	}
 	return 0, true
 }
 
-// cacheKey is the cache key of a fast request (which has no token
-// parameter; see Edge.keyOf). The previous request's key string is reused
-// for a query-less path that repeats, which spares an allocation per
-// request for a client that polls one playlist.
-func (fa *fastAnswerer) cacheKey(req *fastpath.Request) string {
+// cacheKey is the cache key of a fast request in distribution d (which
+// has no token parameter; see distribution.keyOf). The previous request's
+// key string is reused for a query-less path of the same distribution
+// that repeats, which spares an allocation per request for a client that
+// polls one playlist.
+func (fa *fastAnswerer) cacheKey(d *distribution, req *fastpath.Request) string {
 	if len(req.Query) > 0 {
-		return fa.h.e.keyOf(string(req.Path), string(req.Query))
+		return d.keyOf(string(req.Path), string(req.Query))
 	}
-	if fa.lastKey != string(req.Path) {
-		fa.lastKey = string(req.Path)
+	if fa.lastDist != d || fa.lastPath != string(req.Path) {
+		fa.lastDist, fa.lastPath = d, string(req.Path)
+		fa.lastKey = d.keyPrefix + fa.lastPath
 	}
 	return fa.lastKey
+}
+
+// isRouteOfItsOwn reports whether route answers path itself before the
+// cache (health, metrics, the invalidation API): never a cache hit.
+func isRouteOfItsOwn(path []byte) bool {
+	return string(path) == "/healthz" || string(path) == "/metrics" || string(path) == "/api/v1/invalidations"
 }
 
 // Answered counts an answer in the metrics and the access log as the
@@ -201,7 +221,7 @@ func (fa *fastAnswerer) Answered(req *fastpath.Request, out *fastpath.Answer, re
 	m.requests[xcacheHit].Inc()
 	m.duration[xcacheHit].Observe(elapsed.Seconds())
 	m.fastAnswered.Inc()
-	if e.meter != nil {
+	if e.meter != nil && (bytes.HasPrefix(req.Path, []byte("/videos/")) || bytes.HasPrefix(req.Path, []byte("/live/"))) {
 		e.meterFast(req, a, sent, end)
 	}
 	e.live.observeFast(req.Path, a.m.header, remote, req.UserAgent)
@@ -243,23 +263,28 @@ type fastAnswer struct {
 
 // answerFor decides whether the fast path can answer req at now and
 // how, or why not.
-func (h *fastHandler) answerFor(req *fastpath.Request, key func() string, now time.Time) (fastAnswer, fastpath.HandoverReason, bool) {
+func (h *fastHandler) answerFor(req *fastpath.Request, key func(*distribution) string, now time.Time) (fastAnswer, fastpath.HandoverReason, bool) {
 	e := h.e
-	if !bytes.HasPrefix(req.Path, []byte("/videos/")) ||
-		bytes.Contains(req.Query, []byte(urlsign.QueryParam)) || h.viaHasThisEdge(req) ||
-		!e.dists.defaultHost(req.Host) {
+	if bytes.Contains(req.Query, []byte(urlsign.QueryParam)) || h.viaHasThisEdge(req) || isRouteOfItsOwn(req.Path) {
 		return fastAnswer{}, fastpath.HandoverRoute, false
 	}
-	k := key()
+	d, ok := e.dists.forFastHost(req.Host)
+	if !ok {
+		return fastAnswer{}, fastpath.HandoverRoute, false
+	}
+	// A memory entry exists only for a key that route cached, so only for
+	// a path whose behaviour has a caching policy: the hit itself says the
+	// behaviour allows it, without matching patterns per request.
+	k := key(d)
 	it, ok := e.mem.get(k)
 	if !ok {
 		return fastAnswer{}, fastpath.HandoverNotHit, false
 	}
 	m, body, slot := it.meta, it.body, &it.fast
 	if m.kind != kindWhole || m.status != http.StatusOK || m.signed || m.size != int64(len(body)) || !m.fresh(now) ||
-		m.rfc || len(m.vary) > 0 || m.varyStar {
-		// (Entries that vary, or made under PolicyRFC9111, need the whole
-		// request to judge: net/http's path serves them.)
+		len(m.vary) > 0 || m.varyStar {
+		// (Entries that vary need the whole request to judge: net/http's
+		// path serves them.)
 		return fastAnswer{}, fastpath.HandoverNotHit, false
 	}
 	// As serveEntry: the brotli or gzip variant for a request without

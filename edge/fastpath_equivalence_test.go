@@ -32,23 +32,36 @@ func (s *syncBuffer) take() []string {
 //
 // With a disk tier, large bodies go out from the disk copy with sendfile
 // (fastpath/sendfile.go); the answers must not change.
+//
+// With a second distribution, the requests (Host edge.example, and the
+// loopback address the warming client sends) are all that distribution's.
 func TestFastPath_SameAnswersAsNetHTTP(t *testing.T) {
-	t.Run("memory", func(t *testing.T) { testSameAnswers(t, false) })
-	t.Run("memory and disk", func(t *testing.T) { testSameAnswers(t, true) })
+	t.Run("memory", func(t *testing.T) { testSameAnswers(t, false, false) })
+	t.Run("memory and disk", func(t *testing.T) { testSameAnswers(t, true, false) })
+	t.Run("second distribution", func(t *testing.T) { testSameAnswers(t, false, true) })
 }
 
-func testSameAnswers(t *testing.T, disk bool) {
+func testSameAnswers(t *testing.T, disk, secondDist bool) {
 	var fastLog, plainLog syncBuffer
 	p := &fastPathPair{origin: newTestOrigin(t)}
 	cacheDir := func(c *Config) {
 		if disk {
 			c.CacheDir = t.TempDir()
 		}
+		if secondDist {
+			c.Origin = ""
+			c.Distributions = []Distribution{
+				{Name: "other", Origins: []Origin{{Name: "o", URL: "http://127.0.0.1:9"}}},
+				{Name: "media", Hosts: []string{"edge.example", "127.0.0.1"},
+					Origins:   []Origin{{Name: "o", URL: p.origin.URL()}},
+					Behaviors: []Behavior{{Pattern: "/api/**", Policy: PolicyPass}}},
+			}
+		}
 	}
+	lastMod := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	p.fast, p.fastBase = startEdge(t, p.origin.URL(), func(c *Config) { c.AccessLog = &fastLog; c.DisableFastPath = false; cacheDir(c) })
 	p.plain, p.plainBase = startEdge(t, p.origin.URL(), func(c *Config) { c.AccessLog = &plainLog; c.DisableFastPath = true; cacheDir(c) })
 
-	lastMod := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	objects := map[string]*testObject{
 		"/videos/eq/master.m3u8": {body: pattern(700), contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=600", etag: `"pl1"`},
 		"/videos/eq/seg.m4s":     {body: pattern(1<<20 + 1234), contentType: "video/mp4", cacheControl: "public, max-age=31536000, immutable", etag: `"seg1"`},
@@ -69,7 +82,9 @@ func testSameAnswers(t *testing.T, disk bool) {
 		h.Set("X-Origin-Note", "from the shield")
 		w.Write(pattern(500))
 	})
-	paths := append(slices.Sorted(maps.Keys(objects)), "/videos/eq/shielded.m3u8")
+	// Cached by RFC 9111 (the origin's Date kept), outside /videos/.
+	p.origin.put("/static/app.js", &testObject{body: pattern(3000), contentType: "text/javascript", cacheControl: "public, max-age=600", lastModified: lastMod})
+	paths := append(slices.Sorted(maps.Keys(objects)), "/videos/eq/shielded.m3u8", "/static/app.js")
 	// warm fills both edges, then waits for the lines the fills log (a
 	// line is written once its answer is, a moment after the client has
 	// it) and throws them away.

@@ -225,7 +225,7 @@ func (e *Edge) streamWhole(f *fill, key string, resp *http.Response, now time.Ti
 	cl := resp.ContentLength
 	if cl > e.cfg.MaxObjectBytes || isEventStream(resp.Header) {
 		// Too large to hold, or an event stream (Server-Sent Events, such
-		// as the API's upload progress behind an edge with CacheAll), which
+		// as the API's upload progress behind an edge that caches every path), which
 		// never ends: each client is proxied on its own, without a buffer.
 		e.storePass(key, now)
 		f.resolve(outcomePass, cached{})

@@ -30,7 +30,7 @@ func (s *syncBuffer) String() string {
 func TestEdge_MetricsCountResultsOnItsOwnRegistry(t *testing.T) {
 	o := newTestOrigin(t)
 	o.put("/videos/v1/seg1.m4s", &testObject{body: pattern(1234), cacheControl: "max-age=600"})
-	e, base := startEdge(t, o.URL(), nil)
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.Behaviors = []Behavior{{Pattern: "/api/**", Policy: PolicyPass}} })
 	c := testClient(t)
 	get(t, c, base+"/videos/v1/seg1.m4s")
 	waitIdle(t, e)

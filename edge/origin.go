@@ -38,11 +38,12 @@ func (e *Edge) fetch(ctx context.Context, key, requestURI string, setHeaders fun
 		path = path[:j] // the object's path: what behaviours match
 	}
 	origin := d.originFor(path)
-	// Shields serve the default distribution only: they get the path
-	// alone, which their own default distribution answers.
-	if i := e.shields.pick(key); i >= 0 && d.keyPrefix == "" {
+	// The shield picks the distribution by Host, as this edge did: it is
+	// sent the distribution's first host (any of them selects it), or its
+	// own host for a default distribution without hosts.
+	if i := e.shields.pick(key); i >= 0 {
 		base := e.shieldBases[i]
-		resp, err := e.fetchFrom(ctx, &upstream{name: "shield", base: base}, requestURI, setHeaders)
+		resp, err := e.fetchFrom(ctx, &upstream{name: "shield", base: base, host: d.host}, requestURI, setHeaders)
 		switch {
 		case err != nil:
 			e.log.Warn("shield unavailable; falling back to the origin", "shield", base, "key", key, "err", err)
@@ -65,6 +66,9 @@ func (e *Edge) fetchFrom(ctx context.Context, up *upstream, requestURI string, s
 	if err != nil {
 		cancel()
 		return nil, err
+	}
+	if up.host != "" {
+		req.Host = up.host
 	}
 	req.Header.Set("User-Agent", "streamfront-edge/"+e.cfg.Name)
 	req.Header["Via"] = e.hdrs.via

@@ -53,6 +53,9 @@ type upstream struct {
 	base string   // base URL without a trailing slash (for S3: bucket and prefix included)
 	url  *url.URL // base, parsed
 	s3   *s3Signer
+	// host, when set, is the Host to send instead of base's: a shield
+	// chooses the distribution by it.
+	host string
 }
 
 func newUpstream(oc Origin) (*upstream, error) {

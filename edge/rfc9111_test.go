@@ -58,10 +58,10 @@ func (s *website) headersSeen(path string) []http.Header {
 }
 
 func startSiteEdge(t *testing.T, origin string) (*Edge, string) {
-	return startEdge(t, origin, func(c *Config) { c.CacheAll = true })
+	return startEdge(t, origin, nil) // every path cached by RFC 9111 by default
 }
 
-func TestEdge_CacheAllCachesAWebsite(t *testing.T) {
+func TestEdge_CachesAWebsiteByDefault(t *testing.T) {
 	site := newWebsite(t)
 	e, base := startSiteEdge(t, site.URL())
 	c := testClient(t)
@@ -82,21 +82,20 @@ func TestEdge_CacheAllCachesAWebsite(t *testing.T) {
 	}
 }
 
-func TestEdge_WithoutCacheAllOtherPathsPassThrough(t *testing.T) {
+func TestEdge_DisableCacheAllPassesOtherPathsThrough(t *testing.T) {
 	site := newWebsite(t)
-	_, base := startEdge(t, site.URL(), nil)
+	_, base := startEdge(t, site.URL(), func(c *Config) { c.DisableCacheAll = true })
 	c := testClient(t)
 	get(t, c, base+"/css/site.css")
 	get(t, c, base+"/css/site.css")
 	if n := site.count("/css/site.css"); n != 2 {
-		t.Fatalf("the origin saw %d requests, want 2 (no caching outside /videos/ by default)", n)
+		t.Fatalf("the origin saw %d requests, want 2 (no caching outside /videos/ with DisableCacheAll)", n)
 	}
 }
 
 func TestEdge_BehaviorPolicyPassesAPathThrough(t *testing.T) {
 	site := newWebsite(t)
 	_, base := startEdge(t, site.URL(), func(c *Config) {
-		c.CacheAll = true
 		c.Behaviors = []Behavior{{Pattern: "/js/**", Policy: PolicyPass}}
 	})
 	c := testClient(t)
@@ -401,7 +400,7 @@ func TestEdge_StaleVaryingEntryIsRevalidated(t *testing.T) {
 		_, _ = w.Write([]byte("v"))
 	})
 	clock := newTestClock()
-	e, base := startEdge(t, o.URL(), func(c *Config) { c.CacheAll = true; c.Now = clock.Now })
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.Now = clock.Now })
 	c := testClient(t)
 	abc := map[string]string{"Abc": "123"}
 	do(t, c, http.MethodGet, base+"/v", abc)

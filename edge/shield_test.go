@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -69,4 +70,40 @@ func TestEdge_DetectsShieldLoops(t *testing.T) {
 	_, base := startEdge(t, o.URL(), nil)
 	r := do(t, testClient(t), "GET", base+"/videos/v1/seg1.m4s", map[string]string{"Via": "1.1 other, 1.1 test-edge"})
 	wantStatus(t, r, 508)
+}
+
+// A shield fills for every distribution: the edge sends the
+// distribution's host, the shield picks the same distribution, and equal
+// paths of two sites never mix, on the edge or on the shield.
+func TestEdge_ShieldFillsEveryDistribution(t *testing.T) {
+	site, media := newTestOrigin(t), newTestOrigin(t)
+	dists := func(c *Config) {
+		c.Origin = ""
+		c.Distributions = []Distribution{
+			{Name: "site", Origins: []Origin{{Name: "o", URL: site.URL()}}},
+			{Name: "media", Hosts: []string{"media.example"}, Origins: []Origin{{Name: "o", URL: media.URL()}}},
+		}
+	}
+	_, shield := startEdge(t, "", func(c *Config) { c.Name = "shield-a"; dists(c) })
+	_, base := startEdge(t, "", func(c *Config) { dists(c); c.Shields = []string{shield} })
+
+	site.put("/app.js", &testObject{body: []byte("site js"), cacheControl: "max-age=600"})
+	media.put("/app.js", &testObject{body: []byte("media js"), cacheControl: "max-age=600"})
+	for _, c := range []struct{ host, body string }{{"", "site js"}, {"media.example", "media js"}, {"MEDIA.example:8081", "media js"}} {
+		status, _, body := getHost(t, base, c.host, "/app.js")
+		if status != 200 || body != c.body {
+			t.Fatalf("host %q: %d %q, want %q", c.host, status, body, c.body)
+		}
+	}
+	// Each origin was asked once, by the shield (the second media request
+	// was a hit at the edge).
+	if n, m := site.count("/app.js"), media.count("/app.js"); n != 1 || m != 1 {
+		t.Fatalf("origins saw %d and %d requests, want 1 each", n, m)
+	}
+	// The shield holds both, each for its own host.
+	for _, c := range []struct{ host, body string }{{"", "site js"}, {"media.example", "media js"}} {
+		if status, xc, body := getHost(t, shield, c.host, "/app.js"); status != 200 || body != c.body || !strings.HasPrefix(xc, "Hit") {
+			t.Fatalf("shield, host %q: %d %q %q, want a hit of %q", c.host, status, xc, body, c.body)
+		}
+	}
 }

@@ -6,8 +6,9 @@
 // (summary.go) and a committed per-test baseline that a later run must not
 // fall below (baseline.go).
 //
-// The test in this package measures an edge with CacheAll, twice: at the
-// root, which it caches by RFC 9111 (PolicyRFC9111), and under /videos/
+// The test in this package measures an edge as `streamfront edge -origin
+// URL` runs it (its default distribution), twice: at the root, which it
+// caches by RFC 9111 (PolicyRFC9111), and under /videos/
 // (the suite server strips the prefix), where it caches by the video
 // policy. It fails when a required test that passed in
 // testdata/baseline.json no longer passes, and names the ones that now

@@ -45,6 +45,10 @@ type Answer struct {
 	// File, when its Path is set, is a file that holds Body too: a large
 	// Body then goes out from it with sendfile (sendfile.go).
 	File File
+	// HasDate: Head holds a Date line already (a stored answer's own,
+	// which a shared cache keeps, RFC 9111 §3.1), so none is added, as
+	// net/http adds none to a header that has one.
+	HasDate bool
 
 	// Set by the fast path for Answered: FromFile when the body went out
 	// from File, FileErr when File was found corrupt (its owner should

@@ -309,7 +309,9 @@ func (fc *conn) answer(req *Request) (reason HandoverReason, answered bool, end 
 	if reason, ok := fc.ans.Answer(req, start, a); !ok {
 		return reason, false, start, nil
 	}
-	a.Head = append(a.Head, fc.fs.date.line(start)...)
+	if !a.HasDate {
+		a.Head = append(a.Head, fc.fs.date.line(start)...)
+	}
 	if req.Close || fc.fs.shutting.Load() {
 		a.Head = append(a.Head, "Connection: close\r\n"...)
 	}

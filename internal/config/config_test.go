@@ -208,8 +208,18 @@ func TestEdge_CacheAllAndPolicies(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := l.EdgeConfig(config.EdgeNode{Name: "e1"})
-	if !cfg.CacheAll {
-		t.Error("edge.cache_all did not reach edge.Config.CacheAll")
+	if cfg.DisableCacheAll {
+		t.Error("edge.cache_all: true reached the edge as DisableCacheAll")
+	}
+	if cfg := config.Default().EdgeConfig(config.EdgeNode{Name: "e1"}); cfg.DisableCacheAll {
+		t.Error("without edge.cache_all the edge does not cache every path")
+	}
+	off, err := config.Parse("d.yaml", []byte("edge:\n  cache_all: false\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !off.EdgeConfig(config.EdgeNode{Name: "e1"}).DisableCacheAll {
+		t.Error("edge.cache_all: false did not reach edge.Config.DisableCacheAll")
 	}
 	if len(cfg.Behaviors) != 2 || cfg.Behaviors[0].Policy != edge.PolicyPass || cfg.Behaviors[1].Policy != edge.PolicyRFC9111 ||
 		len(cfg.Behaviors[1].QueryKeys) != 1 {
@@ -333,13 +343,13 @@ edge:
 	if err := cfg.Check(); err != nil {
 		t.Fatalf("the edge refuses the site distribution: %v", err)
 	}
-	if cfg.Origin != "" || cfg.CacheAll || cfg.Behaviors != nil || len(cfg.Distributions) != 1 {
-		t.Fatalf("origin %q, cache_all %v, behaviors %v, %d distributions; want one distribution and nothing beside it",
-			cfg.Origin, cfg.CacheAll, cfg.Behaviors, len(cfg.Distributions))
+	if cfg.Origin != "" || cfg.DisableCacheAll || cfg.Behaviors != nil || len(cfg.Distributions) != 1 {
+		t.Fatalf("origin %q, disable cache_all %v, behaviors %v, %d distributions; want one distribution and nothing beside it",
+			cfg.Origin, cfg.DisableCacheAll, cfg.Behaviors, len(cfg.Distributions))
 	}
 	d := cfg.Distributions[0]
-	if len(d.Hosts) != 0 || !d.CacheAll {
-		t.Errorf("hosts %v, cache_all %v: want the default distribution, caching every path", d.Hosts, d.CacheAll)
+	if len(d.Hosts) != 0 || d.DisableCacheAll {
+		t.Errorf("hosts %v, disable cache_all %v: want the default distribution, caching every path", d.Hosts, d.DisableCacheAll)
 	}
 	origins := map[string]string{}
 	for _, o := range d.Origins {

@@ -50,6 +50,7 @@ func Default() *File {
 			StaleIfError:           OptDuration(24 * time.Hour),
 			CORSOrigin:             "*",
 			FastPath:               true,
+			CacheAll:               true,
 			ReadHeaderTimeout:      Duration(10 * time.Second),
 			ReadTimeout:            Duration(60 * time.Second),
 			WriteTimeout:           Duration(30 * time.Second),

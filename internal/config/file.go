@@ -21,7 +21,7 @@ type File struct {
 	// Distributions are the sites every edge serves, chosen by Host (as
 	// CloudFront's). Left out, an edge serves one: the site (web.url) and
 	// origin.url, or origin.url alone, with edge.behaviors (and
-	// edge.cache_all without web.url).
+	// edge.cache_all without web.url: on unless false).
 	Distributions []Distribution `yaml:"distributions"`
 	Router        Router         `yaml:"router"`
 	Web           Web            `yaml:"web"`
@@ -201,6 +201,7 @@ type Edge struct {
 	StaleIfError         OptDuration `yaml:"stale_if_error"`
 	// CacheAll caches every path by RFC 9111, not only /videos/ (which
 	// keeps the video policy); behaviors may still set another policy.
+	// On by default; false passes other paths through uncached.
 	CacheAll bool `yaml:"cache_all"`
 	// Behaviors override the policy, the TTLs and the cache key by path
 	// (first match).
@@ -236,7 +237,7 @@ type EdgeUsage struct {
 type Behavior struct {
 	Pattern string `yaml:"pattern"`
 	// Policy is videos, rfc9111 or pass; empty takes the path's default
-	// (videos under /videos/, else rfc9111 with cache_all, else pass).
+	// (videos under /videos/, else rfc9111, or pass with cache_all: false).
 	Policy string `yaml:"policy"`
 	// Origin names the distribution's origin for these paths (in
 	// distributions only); empty takes its first.
@@ -254,8 +255,9 @@ type Behavior struct {
 type Distribution struct {
 	Name string `yaml:"name"`
 	// Hosts select it; none makes it the default (at most one).
-	Hosts    []string `yaml:"hosts"`
-	CacheAll bool     `yaml:"cache_all"`
+	Hosts []string `yaml:"hosts"`
+	// CacheAll is edge.cache_all for this distribution; left out, true.
+	CacheAll *bool `yaml:"cache_all"`
 	// Origins: the first is the origin of paths no behaviour names one for.
 	Origins   []DistOrigin `yaml:"origins"`
 	Behaviors []Behavior   `yaml:"behaviors"`

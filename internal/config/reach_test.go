@@ -58,6 +58,7 @@ func TestEverySettingOfEveryRoleIsReachable(t *testing.T) {
 	f := config.Default()
 	fill(reflect.ValueOf(f).Elem())
 	f.Edge.FastPath = false // reaches the edge as DisableFastPath: true
+	f.Edge.CacheAll = false // reaches the edge as DisableCacheAll: true
 	// Set by the code, not by the deployment: loggers and writers are
 	// the process's, an HTTP client is a library user's, a test clock a
 	// test's (the edge's Now).
@@ -79,15 +80,17 @@ func TestEverySettingOfEveryRoleIsReachable(t *testing.T) {
 			}
 		}
 		if role == "edge" {
-			// With distributions, Origin, Behaviors and CacheAll are each
+			// With distributions, Origin, Behaviors and DisableCacheAll are each
 			// distribution's; without, the file's origin.url and edge keys.
 			noDist := *f
 			noDist.Distributions, noDist.Web.URL = nil, ""
 			single := noDist.EdgeConfig(f.Edges[0])
-			if single.Origin == "" || single.Behaviors == nil || !single.CacheAll {
+			if single.Origin == "" || single.Behaviors == nil || !single.DisableCacheAll {
 				t.Errorf("edge without distributions: origin.url, edge.behaviors or edge.cache_all does not reach it")
 			}
-			missing = slices.DeleteFunc(missing, func(n string) bool { return n == "Origin" || n == "Behaviors" || n == "CacheAll" })
+			missing = slices.DeleteFunc(missing, func(n string) bool {
+				return n == "Origin" || n == "Behaviors" || n == "DisableCacheAll" || n == "CacheAll"
+			})
 		}
 		if len(missing) > 0 {
 			t.Errorf("%s: no key of the deployment file reaches %s", role, strings.Join(missing, ", "))

@@ -127,7 +127,7 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		OriginSecret:      string(f.Secrets.EdgeSecret),
 		ReadHeaderTimeout: e.ReadHeaderTimeout.D(), ReadTimeout: e.ReadTimeout.D(), WriteTimeout: e.WriteTimeout.D(),
 		IdleTimeout: e.IdleTimeout.D(), ShutdownTimeout: e.ShutdownTimeout.D(),
-		DisableFastPath: !e.FastPath, CacheAll: e.CacheAll,
+		DisableFastPath: !e.FastPath, DisableCacheAll: !e.CacheAll,
 		TLSCertFile: n.TLSCert, TLSKeyFile: n.TLSKey,
 	}
 	if f.Queue.URL != "" {
@@ -155,7 +155,7 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		cfg.SigningKeys[k.ID] = []byte(k.Secret)
 	}
 	if d, ok := f.SiteDistribution(f.Origin.URL); ok {
-		cfg.Origin, cfg.CacheAll = "", false
+		cfg.Origin, cfg.DisableCacheAll = "", false
 		cfg.Distributions = []edge.Distribution{d}
 		return cfg
 	}
@@ -163,9 +163,9 @@ func (f *File) EdgeConfig(n EdgeNode) edge.Config {
 		cfg.Behaviors = behaviors(e.Behaviors)
 		return cfg
 	}
-	cfg.Origin, cfg.CacheAll = "", false
+	cfg.Origin, cfg.DisableCacheAll = "", false
 	for _, d := range f.Distributions {
-		dist := edge.Distribution{Name: d.Name, Hosts: d.Hosts, CacheAll: d.CacheAll, Behaviors: behaviors(d.Behaviors)}
+		dist := edge.Distribution{Name: d.Name, Hosts: d.Hosts, DisableCacheAll: d.CacheAll != nil && !*d.CacheAll, Behaviors: behaviors(d.Behaviors)}
 		for _, o := range d.Origins {
 			eo := edge.Origin{Name: o.Name, URL: o.URL}
 			if s := o.S3; s.Bucket != "" {
@@ -215,7 +215,6 @@ func (f *File) SiteDistribution(originURL string) (edge.Distribution, bool) {
 		// The origin first: edge.behaviors name no origin and mean it.
 		Origins:   []edge.Origin{{Name: "origin", URL: originURL}, {Name: "web", URL: f.Web.URL}},
 		Behaviors: bs,
-		CacheAll:  true,
 	}, true
 }
 
