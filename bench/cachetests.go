@@ -47,7 +47,7 @@ type cacheTestsRun struct {
 	err        error
 }
 
-// CacheTests runs http-cache-tests against our edge (with cache_all, at the
+// CacheTests runs http-cache-tests against our edge (its default distribution, at the
 // root and under /videos/), nginx proxy_cache and Varnish with its
 // default VCL, all in front of one suite server, and writes the table of
 // required and optional outcomes to w. Each cache is a separate process
@@ -105,8 +105,8 @@ func CacheTests(ctx context.Context, cfg CacheTestsConfig, w, logw io.Writer) er
 	defer varnish.proc.stop()
 
 	runs := []*cacheTestsRun{
-		{name: "Streamfront edge, cache_all (paths at the root: RFC 9111)", base: edge.URL},
-		{name: "Streamfront edge, cache_all (paths under /videos/: video policy)", base: edge.URL + "/videos"},
+		{name: "Streamfront edge (paths at the root: RFC 9111)", base: edge.URL},
+		{name: "Streamfront edge (paths under /videos/: video policy)", base: edge.URL + "/videos"},
 		{name: "nginx proxy_cache", base: nginx.URL},
 		{name: "Varnish (default VCL)", base: varnish.URL},
 	}

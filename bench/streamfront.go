@@ -161,7 +161,6 @@ func startEdge(ctx context.Context, name, dir, bin, originURL string, memBytes i
 		"STREAMFRONT_LOG_LEVEL=warn",
 		// Every path cached by RFC 9111, as http-cache-tests expects at the
 		// root; /videos/ keeps the video policy either way.
-		"STREAMFRONT_CACHE_ALL=true",
 	}
 	env = append(env, extraEnv...)
 	p, err := startProcess(name, dir, pl, env, bin, "edge")

@@ -165,11 +165,6 @@ type Config struct {
 	// origin's headers say. (A bool that defaults to on would break the
 	// rule that a zero Config takes the defaults, hence the negative name.)
 	DisableCacheAll bool
-	// CacheAll is kept for callers that set it (the edge role's
-	// -cache-all flag): caching every path is the default now, so true
-	// changes nothing; DisableCacheAll passes other paths through. (Not
-	// marked deprecated yet: the flag's code would then fail the linter.)
-	CacheAll bool
 
 	// TLSCertFile and TLSKeyFile, when both set, make Run serve HTTPS (with
 	// HTTP/2 negotiated by ALPN) instead of plain HTTP. Plain HTTP also
@@ -225,7 +220,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case len(cfg.Distributions) > 0:
-		if cfg.Origin != "" || cfg.Behaviors != nil || cfg.CacheAll || cfg.DisableCacheAll {
+		if cfg.Origin != "" || cfg.Behaviors != nil || cfg.DisableCacheAll {
 			errs = append(errs, errors.New("with Distributions, Origin, Behaviors and DisableCacheAll belong to each distribution and must be empty"))
 		}
 	case cfg.Origin == "":

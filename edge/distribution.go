@@ -32,9 +32,6 @@ type Distribution struct {
 	// DisableCacheAll is Config.DisableCacheAll for this distribution:
 	// by default every path is cached by RFC 9111.
 	DisableCacheAll bool
-	// CacheAll changes nothing: caching every path is the default (see
-	// DisableCacheAll). Kept so callers that set it still build.
-	CacheAll bool
 }
 
 // Origin is one upstream of a distribution: an HTTP(S) server (URL) or an

@@ -84,6 +84,8 @@ type edgeSetting struct {
 	// queue its reports go through (edge.usage.enabled, queue).
 	usage bool
 	queue queue.Config
+	// cacheAll is -cache-all, the opposite of cfg.DisableCacheAll.
+	cacheAll bool
 }
 
 func edgeFlags(s *edgeSetting, stderr io.Writer, env getenv) (*flags, *[2]string) {
@@ -101,7 +103,7 @@ func edgeFlags(s *edgeSetting, stderr io.Writer, env getenv) (*flags, *[2]string
 	key := new([2]string)
 	f.string(&key[0], "signing-key-id", "STREAMFRONT_SIGNING_KEY_ID", "ID of a key that verifies private videos' signed URLs (secrets.signing_key.id)")
 	f.secret(&key[1], "signing-key", "STREAMFRONT_SIGNING_KEY", "that key's secret (secrets.signing_key.secret)")
-	f.bool(&cfg.CacheAll, "cache-all", "STREAMFRONT_CACHE_ALL", "cache every path by RFC 9111, not only /videos/ (edge.cache_all)")
+	f.bool(&s.cacheAll, "cache-all", "STREAMFRONT_CACHE_ALL", "cache every path by RFC 9111; false caches only /videos/ and passes the rest through (edge.cache_all)")
 	f.bool(&cfg.DisableFastPath, "disable-fast-path", "STREAMFRONT_DISABLE_FAST_PATH", "serve every request through net/http (edge.fast_path: false)")
 	f.string(&cfg.TLSCertFile, "tls-cert", "STREAMFRONT_TLS_CERT", "certificate file: serve HTTPS with HTTP/2 (edges[].tls_cert)")
 	f.string(&cfg.TLSKeyFile, "tls-key", "STREAMFRONT_TLS_KEY", "private key file of -tls-cert (edges[].tls_key)")
@@ -226,13 +228,23 @@ func edgeSetup(args []string, stderr io.Writer, env getenv) (edgeSetting, error)
 		node.Name = "edge-1"
 	}
 	s := edgeSetting{cfg: d.EdgeConfig(node), accessLog: node.AccessLog, logLevel: d.LogLevel,
-		usage: d.Edge.Usage.Enabled, queue: d.QueueConfig(node.Name)}
+		usage: d.Edge.Usage.Enabled, queue: d.QueueConfig(node.Name), cacheAll: d.Edge.CacheAll}
 	f, key := edgeFlags(&s, stderr, env)
 	key[0], key[1] = d.Secrets.SigningKey.ID, string(d.Secrets.SigningKey.Secret)
 	if err := f.parse(args); err != nil {
 		return edgeSetting{}, err
 	}
-	if s.cfg.Origin != "" || s.cfg.CacheAll {
+	if s.cacheAll != d.Edge.CacheAll {
+		// -cache-all (or STREAMFRONT_CACHE_ALL) overrides the file, for
+		// every distribution.
+		if len(s.cfg.Distributions) == 0 {
+			s.cfg.DisableCacheAll = !s.cacheAll
+		}
+		for i := range s.cfg.Distributions {
+			s.cfg.Distributions[i].DisableCacheAll = !s.cacheAll
+		}
+	}
+	if s.cfg.Origin != "" {
 		// -origin moves the origin of the site distribution (web.url),
 		// which caches every path already.
 		origin := s.cfg.Origin
@@ -240,7 +252,8 @@ func edgeSetup(args []string, stderr io.Writer, env getenv) (edgeSetting, error)
 			origin = d.Origin.URL
 		}
 		if site, ok := d.SiteDistribution(origin); ok {
-			s.cfg.Distributions, s.cfg.Origin, s.cfg.CacheAll = []edge.Distribution{site}, "", false
+			site.DisableCacheAll = !s.cacheAll
+			s.cfg.Distributions, s.cfg.Origin, s.cfg.DisableCacheAll = []edge.Distribution{site}, "", false
 		}
 	}
 	// The flags may have turned metering on or off or moved the queue:

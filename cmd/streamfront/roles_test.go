@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ edge:
 }
 
 // An edge of a file with web.url serves the site distribution; -origin
-// moves its origin, -cache-all changes nothing (it caches every path).
+// moves its origin; -cache-all=false turns caching of other paths off.
 func TestEdgeSetup_OriginFlagMovesTheSiteDistributionsOrigin(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "d.yaml")
 	if err := os.WriteFile(file, []byte(`
@@ -89,6 +90,7 @@ edges:
 		{nil, "http://origin:8090"},
 		{[]string{"-origin", "http://elsewhere:9000"}, "http://elsewhere:9000"},
 		{[]string{"-cache-all"}, "http://origin:8090"},
+		{[]string{"-cache-all=false"}, "http://origin:8090"},
 	} {
 		s, err := edgeSetup(tc.args, io.Discard, env)
 		if err != nil {
@@ -100,6 +102,9 @@ edges:
 		if len(s.cfg.Distributions) != 1 || s.cfg.Distributions[0].Origins[0].URL != tc.wantOrigin ||
 			s.cfg.Distributions[0].Origins[1].URL != "http://web:8080" {
 			t.Errorf("%v: distributions %+v, want the site's with origin %s", tc.args, s.cfg.Distributions, tc.wantOrigin)
+		}
+		if want := slices.Contains(tc.args, "-cache-all=false"); len(s.cfg.Distributions) == 1 && s.cfg.Distributions[0].DisableCacheAll != want {
+			t.Errorf("%v: the site distribution's DisableCacheAll is %v, want %v", tc.args, s.cfg.Distributions[0].DisableCacheAll, want)
 		}
 	}
 }
