@@ -189,7 +189,25 @@ func (d *distribution) keyOf(path, rawQuery string) string {
 	if q == "" {
 		return d.keyPrefix + path
 	}
+	if strings.Contains(q, "_HLS_") && strings.HasSuffix(path, ".m3u8") {
+		// A blocking reload names its part as players please
+		// (_HLS_part=2&_HLS_msn=9 or the other way round): viewers
+		// waiting for the same part share one fill either way.
+		q = sortedParams(q)
+	}
 	return d.keyPrefix + path + "?" + q
+}
+
+// sortedParams orders the parameters of raw by name; parameters of one
+// name keep their order.
+func sortedParams(raw string) string {
+	parts := strings.Split(raw, "&")
+	slices.SortStableFunc(parts, func(a, b string) int {
+		an, _, _ := strings.Cut(a, "=")
+		bn, _, _ := strings.Cut(b, "=")
+		return strings.Compare(an, bn)
+	})
+	return strings.Join(parts, "&")
 }
 
 // keepParams keeps the parameters of raw named in keys (sorted), in key

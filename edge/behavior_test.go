@@ -21,6 +21,10 @@ func TestKeyOf_QueryKeysNormaliseTheKey(t *testing.T) {
 		{"/videos/a/thumbs/p.jpg", "utm=x", "/videos/a/thumbs/p.jpg"},
 		{"/videos/a/hls/src/video/3.m4s", "session=42&token=abc", "/videos/a/hls/src/video/3.m4s"},
 		{"/videos/a/master.m3u8", "b=2&a=1&token=abc", "/videos/a/master.m3u8?b=2&a=1"}, // no behavior: whole query, token removed
+		// Blocking reloads: one key whatever the order of the _HLS_ parameters.
+		{"/videos/l/video1_stream.m3u8", "_HLS_part=2&_HLS_msn=9", "/videos/l/video1_stream.m3u8?_HLS_msn=9&_HLS_part=2"},
+		{"/videos/l/video1_stream.m3u8", "_HLS_msn=9&_HLS_part=2", "/videos/l/video1_stream.m3u8?_HLS_msn=9&_HLS_part=2"},
+		{"/videos/l/video1_stream.m3u8", "_HLS_skip=YES&_HLS_part=2&_HLS_msn=9", "/videos/l/video1_stream.m3u8?_HLS_msn=9&_HLS_part=2&_HLS_skip=YES"},
 	}
 	for _, c := range cases {
 		if got := e.keyOf(c.path, c.query); got != c.want {
