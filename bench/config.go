@@ -19,10 +19,11 @@ const (
 	StepUploadMem   = "uploadmem"
 	StepPipeline    = "pipeline"
 	StepLive        = "live"
+	StepSiteHits    = "sitehits"
 )
 
 // AllSteps lists every step in run order.
-var AllSteps = []string{StepPackaging, StepLadder, StepPackageMem, StepEdgeHits, StepSlowViewers, StepHitRatio, StepUploadMem, StepPipeline, StepLive}
+var AllSteps = []string{StepPackaging, StepLadder, StepPackageMem, StepEdgeHits, StepSiteHits, StepSlowViewers, StepHitRatio, StepUploadMem, StepPipeline, StepLive}
 
 // Config says what to measure and for how long. Zero values take the
 // documented defaults; Quick gives a short smoke run.

@@ -119,76 +119,14 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 		}
 	}
 
-	client := placement{nice: e.cfg.Nice}
-	var serverCPUs, clientCPUs []int // nil: the whole machine
-	if e.cfg.Pin {
-		client.cpus = e.cfg.ClientCPUs
-		serverCPUs, clientCPUs = parseCPUList(e.cfg.ServerCPUs), parseCPUList(e.cfg.ClientCPUs)
+	var hitObjs []hitObject
+	for _, o := range objects {
+		hitObjs = append(hitObjs, hitObject{o.label, o.obj})
 	}
-	var cells []*hitCell
-	cellOf := map[string]*hitCell{}
-	measure := func(label string, obj object, conns int, c *cacheServer) error {
-		cpuBefore, serverBusy, clientBusy := groupCPU(c.proc.pid()), cpuBusy(serverCPUs), cpuBusy(clientCPUs)
-		res, err := runWrk(ctx, wrkRun{URL: c.URL + obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, Placement: client})
-		if err != nil {
-			return fmt.Errorf("wrk against %s: %w", c.name, err)
-		}
-		serverCPU := groupCPU(c.proc.pid()) - cpuBefore
-		var onServer, onClient time.Duration
-		if e.cfg.Pin {
-			onServer = max(0, cpuBusy(serverCPUs)-serverBusy-serverCPU)
-			onClient = max(0, cpuBusy(clientCPUs)-clientBusy-res.CPU)
-		} else {
-			onServer = max(0, cpuBusy(nil)-serverBusy-serverCPU-res.CPU)
-		}
-		key := fmt.Sprint(label, conns, c.name)
-		cell := cellOf[key]
-		if cell == nil {
-			cell = &hitCell{object: label, server: c.name, conns: conns, obj: obj, cache: c}
-			cellOf[key] = cell
-			cells = append(cells, cell)
-		}
-		cell.runs = append(cell.runs, hitRun{object: label, server: c.name, conns: conns, res: res, serverCPU: serverCPU,
-			otherOnServer: onServer, otherOnClient: onClient,
-			disturbed: onServer.Seconds() > disturbedShare*e.cfg.WrkDuration.Seconds()})
-		// Let TIME_WAIT and the servers' idle-connection cleanup settle
-		// before the next run.
-		time.Sleep(time.Second)
-		return nil
-	}
-	servers := e.caches.all
-	for round := range e.cfg.Rounds {
-		for _, o := range objects {
-			for _, conns := range e.cfg.WrkConnections {
-				for i := range servers {
-					c := servers[(i+round)%len(servers)]
-					e.logf("round %d/%d: wrk -c%d %s on %s", round+1, e.cfg.Rounds, conns, o.label, c.name)
-					if err := measure(o.label, o.obj, conns, c); err != nil {
-						s.err = err
-						return s
-					}
-				}
-			}
-		}
-	}
-	// A cell whose every run was disturbed by other processes is run
-	// again, one pass over such cells at a time so the bounded budget of
-	// extra runs is shared among them.
-	extra := 0
-	for again := true; again && extra < e.cfg.ExtraRuns; {
-		again = false
-		for _, cell := range cells {
-			if !cell.best().disturbed || len(cell.runs) >= maxRunsPerCell || extra >= e.cfg.ExtraRuns {
-				continue
-			}
-			extra++
-			again = true
-			e.logf("re-run %d/%d (every run so far disturbed): wrk -c%d %s on %s", extra, e.cfg.ExtraRuns, cell.conns, cell.object, cell.server)
-			if err := measure(cell.object, cell.obj, cell.conns, cell.cache); err != nil {
-				s.err = err
-				return s
-			}
-		}
+	cells, cellOf, extra, err := e.runHitCells(ctx, hitObjs, e.caches.all)
+	if err != nil {
+		s.err = err
+		return s
 	}
 	s.tables = append(s.tables, e.hitTable(cells, cellOf), e.hitGoals(cells, cellOf))
 	if mt := e.meteringCost(cells, cellOf); mt != nil {
@@ -313,4 +251,87 @@ func (e *env) meteringCost(cells []*hitCell, cellOf map[string]*hitCell) *table 
 		return nil
 	}
 	return t
+}
+
+// hitObject is one object measured, with its row label.
+type hitObject struct {
+	label string
+	obj   object
+}
+
+// runHitCells runs wrk against every server for every object and
+// connection count, e.cfg.Rounds times with the servers' order rotated,
+// then again for cells whose every run other work disturbed (within
+// e.cfg.ExtraRuns). It returns the cells in order, by key (label, conns,
+// server), and how many extra runs were needed.
+func (e *env) runHitCells(ctx context.Context, objects []hitObject, servers []*cacheServer) ([]*hitCell, map[string]*hitCell, int, error) {
+	client := placement{nice: e.cfg.Nice}
+	var serverCPUs, clientCPUs []int // nil: the whole machine
+	if e.cfg.Pin {
+		client.cpus = e.cfg.ClientCPUs
+		serverCPUs, clientCPUs = parseCPUList(e.cfg.ServerCPUs), parseCPUList(e.cfg.ClientCPUs)
+	}
+	var cells []*hitCell
+	cellOf := map[string]*hitCell{}
+	measure := func(label string, obj object, conns int, c *cacheServer) error {
+		cpuBefore, serverBusy, clientBusy := groupCPU(c.proc.pid()), cpuBusy(serverCPUs), cpuBusy(clientCPUs)
+		res, err := runWrk(ctx, wrkRun{URL: c.URL + obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, Placement: client})
+		if err != nil {
+			return fmt.Errorf("wrk against %s: %w", c.name, err)
+		}
+		serverCPU := groupCPU(c.proc.pid()) - cpuBefore
+		var onServer, onClient time.Duration
+		if e.cfg.Pin {
+			onServer = max(0, cpuBusy(serverCPUs)-serverBusy-serverCPU)
+			onClient = max(0, cpuBusy(clientCPUs)-clientBusy-res.CPU)
+		} else {
+			onServer = max(0, cpuBusy(nil)-serverBusy-serverCPU-res.CPU)
+		}
+		key := fmt.Sprint(label, conns, c.name)
+		cell := cellOf[key]
+		if cell == nil {
+			cell = &hitCell{object: label, server: c.name, conns: conns, obj: obj, cache: c}
+			cellOf[key] = cell
+			cells = append(cells, cell)
+		}
+		cell.runs = append(cell.runs, hitRun{object: label, server: c.name, conns: conns, res: res, serverCPU: serverCPU,
+			otherOnServer: onServer, otherOnClient: onClient,
+			disturbed: onServer.Seconds() > disturbedShare*e.cfg.WrkDuration.Seconds()})
+		// Let TIME_WAIT and the servers' idle-connection cleanup settle
+		// before the next run.
+		time.Sleep(time.Second)
+		return nil
+	}
+	for round := range e.cfg.Rounds {
+		for _, o := range objects {
+			for _, conns := range e.cfg.WrkConnections {
+				for i := range servers {
+					c := servers[(i+round)%len(servers)]
+					e.logf("round %d/%d: wrk -c%d %s on %s", round+1, e.cfg.Rounds, conns, o.label, c.name)
+					if err := measure(o.label, o.obj, conns, c); err != nil {
+						return nil, nil, 0, err
+					}
+				}
+			}
+		}
+	}
+	// A cell whose every run was disturbed by other processes is run
+	// again, one pass over such cells at a time so the bounded budget of
+	// extra runs is shared among them.
+	extra := 0
+	for again := true; again && extra < e.cfg.ExtraRuns; {
+		again = false
+		for _, cell := range cells {
+			if !cell.best().disturbed || len(cell.runs) >= maxRunsPerCell || extra >= e.cfg.ExtraRuns {
+				continue
+			}
+			extra++
+			again = true
+			e.logf("re-run %d/%d (every run so far disturbed): wrk -c%d %s on %s", extra, e.cfg.ExtraRuns, cell.conns, cell.object, cell.server)
+			if err := measure(cell.object, cell.obj, cell.conns, cell.cache); err != nil {
+				return nil, nil, 0, err
+			}
+		}
+	}
+	return cells, cellOf, extra, nil
 }

@@ -68,21 +68,26 @@ http {
 // startNginx writes a config into dir/nginx and runs nginx placed as pl
 // says, with one worker per CPU it gets.
 func startNginx(ctx context.Context, dir, originHostPort string, pl placement, workers int) (*cacheServer, error) {
+	return startNginxWith(ctx, nginxConf, "nginx", dir, originHostPort, pl, workers)
+}
+
+// startNginxWith runs nginx with conf, in dir/sub.
+func startNginxWith(ctx context.Context, conf *template.Template, sub, dir, originHostPort string, pl placement, workers int) (*cacheServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	ndir := filepath.Join(dir, "nginx")
+	ndir := filepath.Join(dir, sub)
 	if err := os.MkdirAll(ndir, 0o755); err != nil {
 		return nil, err
 	}
-	var conf strings.Builder
-	err = nginxConf.Execute(&conf, map[string]any{"Dir": ndir, "Workers": workers, "Origin": originHostPort, "Port": port})
+	var text strings.Builder
+	err = conf.Execute(&text, map[string]any{"Dir": ndir, "Workers": workers, "Origin": originHostPort, "Port": port})
 	if err != nil {
 		return nil, fmt.Errorf("nginx config: %w", err)
 	}
 	confPath := filepath.Join(ndir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+	if err := os.WriteFile(confPath, []byte(text.String()), 0o644); err != nil {
 		return nil, err
 	}
 	p, err := startProcess("nginx", dir, pl, nil, "nginx", "-p", ndir, "-c", confPath, "-e", filepath.Join(ndir, "error.log"))

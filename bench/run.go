@@ -40,6 +40,7 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) error {
 		{StepLadder, e.measureLadder},
 		{StepPackageMem, e.measurePackageMemory},
 		{StepEdgeHits, e.measureEdgeHits},
+		{StepSiteHits, e.measureSiteHits},
 		{StepSlowViewers, e.measureSlowViewers},
 		{StepHitRatio, e.measureHitRatio},
 		{StepUploadMem, e.measureUploadMemory},
@@ -188,8 +189,9 @@ func newEnv(ctx context.Context, cfg Config, logw io.Writer) (*env, error) {
 	// Directories made by root with 0700 would keep nginx workers and
 	// varnishd out were they to drop privileges; keep them readable.
 	_ = os.Chmod(e.dir, 0o755)
-	// The live step makes its own source; alone, it needs no fixtures.
-	if !slices.Equal(cfg.Steps, []string{StepLive}) {
+	// The live and site steps make their own sources; alone, they need no
+	// fixtures.
+	if slices.ContainsFunc(cfg.Steps, func(st string) bool { return st != StepLive && st != StepSiteHits }) {
 		e.logf("fixtures in %s", filepath.Join(e.out, "fixtures"))
 		if e.fx, err = ensureFixtures(ctx, filepath.Join(e.out, "fixtures"), cfg); err != nil {
 			e.close()

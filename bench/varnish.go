@@ -44,16 +44,21 @@ sub vcl_backend_response {
 // 1 GiB, placed as pl says. As root it runs unjailed (-j none) in a
 // private -n dir.
 func startVarnish(ctx context.Context, dir string, originPort int, pl placement) (*cacheServer, error) {
+	return startVarnishWith(ctx, varnishVCL, "varnish", dir, originPort, pl)
+}
+
+// startVarnishWith runs varnishd with the VCL vclTmpl, in dir/sub.
+func startVarnishWith(ctx context.Context, vclTmpl *template.Template, sub, dir string, originPort int, pl placement) (*cacheServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	vdir := filepath.Join(dir, "varnish")
+	vdir := filepath.Join(dir, sub)
 	if err := os.MkdirAll(vdir, 0o755); err != nil {
 		return nil, err
 	}
 	var vcl strings.Builder
-	if err := varnishVCL.Execute(&vcl, map[string]any{"OriginPort": originPort}); err != nil {
+	if err := vclTmpl.Execute(&vcl, map[string]any{"OriginPort": originPort}); err != nil {
 		return nil, fmt.Errorf("varnish VCL: %w", err)
 	}
 	vclPath := filepath.Join(vdir, "bench.vcl")
