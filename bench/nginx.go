@@ -52,15 +52,7 @@ http {
     server {
         listen 127.0.0.1:{{.Port}} backlog=4096;
 
-        location /videos/ {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_cache videos;
-            proxy_cache_valid 200 206 1h;
-            proxy_cache_lock on;
-            add_header X-Cache-Status $upstream_cache_status;
-        }
+{{.Locations}}
     }
 }
 `))
@@ -68,11 +60,23 @@ http {
 // startNginx writes a config into dir/nginx and runs nginx placed as pl
 // says, with one worker per CPU it gets.
 func startNginx(ctx context.Context, dir, originHostPort string, pl placement, workers int) (*cacheServer, error) {
-	return startNginxWith(ctx, nginxConf, "nginx", dir, originHostPort, pl, workers)
+	return startNginxWith(ctx, videoLocations, "nginx", dir, originHostPort, pl, workers)
 }
 
-// startNginxWith runs nginx with conf, in dir/sub.
-func startNginxWith(ctx context.Context, conf *template.Template, sub, dir, originHostPort string, pl placement, workers int) (*cacheServer, error) {
+// videoLocations caches everything under /videos/ for an hour.
+const videoLocations = `        location /videos/ {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache videos;
+            proxy_cache_valid 200 206 1h;
+            proxy_cache_lock on;
+            add_header X-Cache-Status $upstream_cache_status;
+        }`
+
+// startNginxWith runs nginx with nginxConf and locations (the server
+// block's location directives; the cache zone is "videos"), in dir/sub.
+func startNginxWith(ctx context.Context, locations, sub, dir, originHostPort string, pl placement, workers int) (*cacheServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -82,7 +86,7 @@ func startNginxWith(ctx context.Context, conf *template.Template, sub, dir, orig
 		return nil, err
 	}
 	var text strings.Builder
-	err = conf.Execute(&text, map[string]any{"Dir": ndir, "Workers": workers, "Origin": originHostPort, "Port": port})
+	err = nginxConf.Execute(&text, map[string]any{"Dir": ndir, "Workers": workers, "Origin": originHostPort, "Port": port, "Locations": locations})
 	if err != nil {
 		return nil, fmt.Errorf("nginx config: %w", err)
 	}
