@@ -32,8 +32,9 @@ import (
 //     reloads go through a transport of their own whose header timeout is
 //     Config.BlockingReloadTimeout (transportFor). A refused reload (a
 //     part too far ahead: 400) does not make its URL hit-for-pass
-//     (passMarkable). The query is keyed as sent: players that order
-//     _HLS_msn and _HLS_part differently fill separately.
+//     (passMarkable). The _HLS_ parameters are keyed in one order
+//     (distribution.keyOf), so players that order them differently share
+//     a fill.
 //   - Parts and segments are immutable and uniquely named: a miss is one
 //     fill whose body is streamed to every viewer that joined it while it
 //     arrives (fill.go, streamBuffer), which includes the preload-hint
