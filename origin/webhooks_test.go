@@ -114,6 +114,22 @@ func TestWebhooks_EveryEventArrivesSignedAcrossARetryAndARestart(t *testing.T) {
 		t.Fatalf("upload: %d %s", code, body)
 	}
 	waitFor(t, first.URL, v.ID, "complete", func(p progressVideo) bool { return p.Status == "ready" && p.Stage == "" })
+	// An event's data is the object as it is when an origin fans the event
+	// out; wait until this one has (a delivery of video.complete was
+	// tried), so its data is the complete video, not what the edits below
+	// make of it.
+	deadline := time.Now().Add(60 * time.Second) // a guard against hanging
+	for tried := false; !tried; {
+		var log struct{ Attempts []webhooks.Attempt }
+		apiCall(t, http.MethodGet, first.URL+"/api/v1/webhooks/"+ep.ID+"/attempts", nil, &log)
+		for _, a := range log.Attempts {
+			tried = tried || a.Type == webhooks.VideoComplete
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("video.complete was never fanned out: %+v", log.Attempts)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	// The receiver has refused everything so far; the origin goes away
 	// with deliveries pending, and another takes over.
 	first.stop()
@@ -133,7 +149,7 @@ func TestWebhooks_EveryEventArrivesSignedAcrossARetryAndARestart(t *testing.T) {
 		t.Fatalf("test event: %d", code)
 	}
 	want := map[string]int{"video.created": 1, "video.ready": 1, "video.complete": 1, "video.updated": 1, "video.deleted": 1, "webhook.test": 1}
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline = time.Now().Add(3 * time.Minute)
 	for {
 		got := rc.types()
 		if len(got) == len(want) {
