@@ -185,17 +185,9 @@ func (s *Server) createLive(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listLive(w http.ResponseWriter, r *http.Request) error {
-	limit := 20
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 100 {
-			return errorf(http.StatusBadRequest, "limit must be a number from 1 to 100.")
-		}
-		limit = n
-	}
-	cursor := r.URL.Query().Get("cursor")
-	if cursor != "" && !catalog.ValidID(cursor) {
-		return errorf(http.StatusBadRequest, "cursor is not one this API gave out; start again without it.")
+	limit, cursor, err := page(r)
+	if err != nil {
+		return err
 	}
 	recs, next, err := s.live.streams.list(r.Context(), cursor, limit)
 	if err != nil {

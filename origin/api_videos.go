@@ -26,18 +26,28 @@ const (
 	maxTag         = 50
 )
 
-func (s *Server) listVideos(w http.ResponseWriter, r *http.Request) error {
-	limit := 20
+// page reads a list call's limit (1–100, default 20) and cursor (an ID
+// the API gave out as next_cursor).
+func page(r *http.Request) (limit int, cursor string, err error) {
+	limit = 20
 	if l := r.URL.Query().Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 100 {
-			return errorf(http.StatusBadRequest, "limit must be a number from 1 to 100.")
+			return 0, "", errorf(http.StatusBadRequest, "limit must be a number from 1 to 100.")
 		}
 		limit = n
 	}
-	cursor := r.URL.Query().Get("cursor")
+	cursor = r.URL.Query().Get("cursor")
 	if cursor != "" && !catalog.ValidID(cursor) {
-		return errorf(http.StatusBadRequest, "cursor is not one this API gave out; start again without it.")
+		return 0, "", errorf(http.StatusBadRequest, "cursor is not one this API gave out; start again without it.")
+	}
+	return limit, cursor, nil
+}
+
+func (s *Server) listVideos(w http.ResponseWriter, r *http.Request) error {
+	limit, cursor, err := page(r)
+	if err != nil {
+		return err
 	}
 	videos, next, err := s.catalog.List(r.Context(), cursor, limit)
 	if err != nil {
