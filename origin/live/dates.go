@@ -73,3 +73,29 @@ func (d *programDates) fill(pl *playlist.Media) {
 		}
 	}
 }
+
+// PlaylistEnd is the program date-time where a media playlist's media
+// ends: its last dated segment's end, plus the parts listed after it.
+// Zero when no segment is dated.
+func PlaylistEnd(pl *playlist.Media) time.Time {
+	for i := len(pl.Segments) - 1; i >= 0; i-- {
+		s := pl.Segments[i]
+		if s.DateTime == nil {
+			continue
+		}
+		end := s.DateTime.Add(s.Duration)
+		if i == len(pl.Segments)-1 {
+			for _, p := range pl.Parts {
+				end = end.Add(p.Duration)
+			}
+		}
+		return end
+	}
+	return time.Time{}
+}
+
+// PlaylistLag is how far rung's media ends behind source's, by their
+// program date-times (a rung is dated as the source, see ladder.go).
+func PlaylistLag(source, rung *playlist.Media) time.Duration {
+	return PlaylistEnd(source).Sub(PlaylistEnd(rung))
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluenviron/gortmplib"
 	rtmpcodecs "github.com/bluenviron/gortmplib/pkg/codecs"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 )
 
@@ -143,4 +144,13 @@ func flvCodecName(kind string, id int) string {
 		}
 	}
 	return "with FLV codec ID " + strconv.Itoa(id)
+}
+
+// size is the picture size the SPS says, or zeros when it cannot be read.
+func (e encoding) size() (width, height int) {
+	var sps h264.SPS
+	if err := sps.Unmarshal(e.sps); err != nil {
+		return 0, 0
+	}
+	return sps.Width(), sps.Height()
 }

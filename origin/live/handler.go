@@ -19,6 +19,11 @@ var _ http.Handler = (*Manager)(nil)
 //	/live/{id}/audio2_stream.m3u8    audio media playlist, when there is sound
 //	/live/{id}/{prefix}_{track}_init.mp4, _seg{n}.mp4, _part{n}.mp4
 //	                                 init segments, segments and parts
+//	/live/{id}/{rung}/…              a rung of the ladder (ladder.go): its
+//	                                 video playlist, init, segments, parts
+//
+// The multivariant playlist is ours (multivariant.go): the source and the
+// rungs on air, all with the source's audio.
 //
 // The file names after /live/{id}/ are gohlslib's, listed by the
 // playlists; {prefix} is random per muxer, so a URL never names media of an
@@ -27,7 +32,7 @@ var _ http.Handler = (*Manager)(nil)
 // streams answer blocking reloads (_HLS_msn, _HLS_part) and delta updates
 // (_HLS_skip=YES). A stream without a broadcast on answers 404.
 func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id, file, ok := livePath(r.URL.Path)
+	id, rungName, file, ok := livePath(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -37,15 +42,25 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	mux, dates := m.muxerFor(id)
+	current := func() (*gohlslib.Muxer, *programDates) {
+		if rungName != "" {
+			return m.rungFor(id, rungName)
+		}
+		return m.muxerFor(id)
+	}
+	mux, dates := current()
 	if mux == nil {
 		http.Error(w, "no live broadcast on this stream", http.StatusNotFound)
 		return
 	}
 	m.viewers.note(id, r.Header, time.Now())
+	if rungName == "" && file == multivariantName {
+		m.serveMultivariant(w, r, id, mux)
+		return
+	}
 	if strings.HasSuffix(file, mediaPlaylistSuffix) {
 		serveDatedPlaylist(w, r, mux, dates, func() bool {
-			now, _ := m.muxerFor(id)
+			now, _ := current()
 			return now != mux
 		})
 		return
@@ -207,18 +222,28 @@ func plainURI(uri string) string {
 	return u
 }
 
-// livePath splits /live/{id}/{file}. Both parts are plain names (letters,
-// digits, '_', '-', '.'; no "..") so nothing else reaches the muxer.
-func livePath(p string) (id, file string, ok bool) {
+// livePath splits /live/{id}/{file} and /live/{id}/{rung}/{file}. Every
+// part is a plain name (letters, digits, '_', '-', '.'; no "..") and a
+// rung is a rung's name, so nothing else reaches the muxer.
+func livePath(p string) (id, rung, file string, ok bool) {
 	rest, ok := strings.CutPrefix(p, "/live/")
 	if !ok {
-		return "", "", false
+		return "", "", "", false
 	}
 	id, file, ok = strings.Cut(rest, "/")
-	if !ok || !plainName(id) || !plainName(file) {
-		return "", "", false
+	if !ok || !plainName(id) {
+		return "", "", "", false
 	}
-	return id, file, true
+	if r, f, nested := strings.Cut(file, "/"); nested {
+		if !rungName(r) {
+			return "", "", "", false
+		}
+		rung, file = r, f
+	}
+	if !plainName(file) {
+		return "", "", "", false
+	}
+	return id, rung, file, true
 }
 
 func plainName(s string) bool {

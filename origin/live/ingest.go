@@ -55,12 +55,16 @@ func (m *Manager) serveEncoder(ctx context.Context, conn net.Conn, log *slog.Log
 	if err := sc.AcceptConn(); err != nil {
 		return fmt.Errorf("handshake: %w", err)
 	}
+	key, ok := streamKey(sc.URL)
+	if id, secret, name, isLadder := ladderKey(key); ok && isLadder {
+		// A worker's ladder encoder (ladder.go), reading or publishing.
+		return m.serveLadder(sc, conn, id, secret, name, log)
+	}
 	if !sc.Publish {
 		// Viewers watch HLS; RTMP is for encoders only.
 		_ = sc.RejectAction()
 		return errors.New("refused: RTMP play is not offered")
 	}
-	key, ok := streamKey(sc.URL)
 	if !ok {
 		_ = sc.RejectAction()
 		// The URL is not logged: it may hold a key.
@@ -137,12 +141,13 @@ func (m *Manager) publish(sc *gortmplib.ServerConn, p *publisher) error {
 	}
 	// Set before goLive: from then on Status reads the counters.
 	p.counters.bytes = sc.BytesReceived
-	muxers, rec, start, err := m.goLive(p, enc)
+	muxers, rec, ladder, start, err := m.goLive(p, enc)
 	if err != nil {
 		return err
 	}
 	w := newMuxWriter(muxers, clock, start, m.log.With(slog.String("stream", p.stream.ID)))
 	w.counters = &p.counters
+	w.ladder = ladder
 	if rec != nil {
 		w.onKeyframe = rec.poke
 	}
@@ -254,6 +259,14 @@ type muxWriter struct {
 	// the moments a segment can complete.
 	onKeyframe func()
 	counters   *ingestCounters
+	// ladder, when set, receives the frames on the muxers' timeline for
+	// the ladder's feed readers, and the timeline's wall clock.
+	ladder *ladderSet
+	// keepTimestamps places frames at the timestamps they come with (a
+	// rung, whose encoder kept the source's timeline) instead of moving
+	// the first keyframe to start; wall then dates them.
+	keepTimestamps bool
+	wall           func(time.Duration) time.Time
 }
 
 // muxTarget is a muxer with its tracks (the muxer looks them up by
@@ -290,17 +303,32 @@ func (w *muxWriter) writeH264(pts, dts time.Duration, au [][]byte) {
 			return
 		}
 		w.offset, w.offsetSet = w.start-dts, true
+		if w.keepTimestamps {
+			w.offset = 0
+		}
 	}
 	t := dts + w.offset
 	if w.lastVideo >= 0 && t > w.lastVideo {
 		w.videoStep = t - w.lastVideo
 	}
 	w.lastVideo = max(w.lastVideo, t)
-	ntp, ts := w.clock.wallclock(pts), ticks(pts+w.offset, videoClockRate)
+	var ntp time.Time
+	if w.wall != nil {
+		ntp = w.wall(pts + w.offset)
+	} else {
+		ntp = w.clock.wallclock(pts)
+	}
+	ts := ticks(pts+w.offset, videoClockRate)
 	for _, tg := range w.targets {
 		w.noteErr(tg.mux.WriteH264(tg.video, ntp, ts, au))
 	}
 	keyframe := h264.IsRandomAccess(au)
+	if w.ladder != nil {
+		if keyframe {
+			w.ladder.setWall(ntp.Add(-(pts + w.offset)))
+		}
+		w.ladder.write(feedFrame{pts: pts + w.offset, dts: t, au: au})
+	}
 	if w.counters != nil {
 		w.counters.frames.Add(1)
 		if keyframe {

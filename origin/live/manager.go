@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,10 @@ type Manager struct {
 
 	// viewers are the edges' reports of their viewers (viewers.go).
 	viewers viewerReports
+
+	// ladderWork are the goroutines that wait for rungs to have a segment
+	// (ladder.go); Serve waits for them.
+	ladderWork sync.WaitGroup
 }
 
 // stream is the manager's record of one live stream, kept across its
@@ -61,6 +66,13 @@ type stream struct {
 	endTimer *time.Timer
 	// endRequested makes the publisher's release end the broadcast at once.
 	endRequested bool
+	// ladderSecret opens this broadcast's ladder (ladder.go); made when
+	// the broadcast starts, "" when none is on.
+	ladderSecret string
+	// ladder is the current muxer's feed readers and wall clock; rungs
+	// are the rungs on air, by name. Both end with the muxer.
+	ladder *ladderSet
+	rungs  map[string]*rung
 }
 
 // New checks cfg and returns a Manager; nothing listens until Run or Serve.
@@ -177,6 +189,7 @@ func (m *Manager) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	m.mu.Unlock()
 	m.recorders.Wait()
+	m.ladderWork.Wait()
 
 	close(stopEvents)
 	eventsDone.Wait()
@@ -200,6 +213,12 @@ func (m *Manager) Status(id string) Status {
 	if st.State == StateLive || s.muxer != nil {
 		st.Viewers = m.viewers.count(id, time.Now())
 	}
+	for name, rg := range s.rungs {
+		if rg.onAir {
+			st.Rungs = append(st.Rungs, name)
+		}
+	}
+	slices.Sort(st.Rungs)
 	return st
 }
 
@@ -264,12 +283,12 @@ func (m *Manager) claim(p *publisher) error {
 // goLive starts (or continues) the broadcast with p's media: it returns the
 // muxers p writes to, the recorder (or nil), and where p's media starts on
 // the muxers' timeline.
-func (m *Manager) goLive(p *publisher, enc encoding) ([]*gohlslib.Muxer, *recorder, time.Duration, error) {
+func (m *Manager) goLive(p *publisher, enc encoding) ([]*gohlslib.Muxer, *recorder, *ladderSet, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.streams[p.stream.ID]
 	if s.publisher != p || m.closed || s.endRequested {
-		return nil, nil, 0, errors.New("the stream was ended while the encoder connected")
+		return nil, nil, nil, 0, errors.New("the stream was ended while the encoder connected")
 	}
 	if s.endTimer != nil {
 		s.endTimer.Stop()
@@ -292,10 +311,12 @@ func (m *Manager) goLive(p *publisher, enc encoding) ([]*gohlslib.Muxer, *record
 		}
 		mux, err := m.newMuxer(p.stream.Latency, m.segmentDuration(p.stream.Latency), enc)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
 		}
 		s.muxer, s.encoding, s.dates = mux, enc, newProgramDates()
+		s.ladder = newLadderSet()
 		if !reconnected {
+			s.ladderSecret = newLadderSecret()
 			s.status.Broadcast++
 			s.status.Connections = 0
 			s.generation = 0
@@ -306,8 +327,8 @@ func (m *Manager) goLive(p *publisher, enc encoding) ([]*gohlslib.Muxer, *record
 			if p.stream.Latency != LatencyLow {
 				if s.recMuxer, err = m.newMuxer(LatencyLow, m.segmentDuration(p.stream.Latency), enc); err != nil {
 					mux.Close()
-					s.muxer = nil
-					return nil, nil, 0, err
+					s.muxer, s.ladder = nil, nil
+					return nil, nil, nil, 0, err
 				}
 			}
 			s.recorder = newRecorder(m.cfg.Recorder, s.recMuxer, s.status.ID, s.status.Broadcast, s.generation,
@@ -323,7 +344,7 @@ func (m *Manager) goLive(p *publisher, enc encoding) ([]*gohlslib.Muxer, *record
 	s.status.Since = time.Now()
 	m.events.push(Event{Kind: EventConnected, StreamID: s.status.ID, Broadcast: s.status.Broadcast,
 		Reconnected: reconnected, At: s.status.Since})
-	return s.writeTargets(), s.recorder, start, nil
+	return s.writeTargets(), s.recorder, s.ladder, start, nil
 }
 
 // release gives the key back when p's connection ends. A live publisher
@@ -388,6 +409,7 @@ func (m *Manager) endLocked(s *stream) {
 		s.endTimer = nil
 	}
 	m.closeMuxerLocked(s, true)
+	s.ladderSecret = ""
 	s.endRequested = false
 	s.timelineEnd = 0
 	s.status.State, s.status.Since = StateEnded, time.Now()
@@ -407,6 +429,7 @@ func (m *Manager) closeMuxerLocked(s *stream, ended bool) {
 	if s.muxer == nil {
 		return
 	}
+	s.closeLadderLocked()
 	if s.recorder != nil {
 		s.recorder.finish(ended)
 	}

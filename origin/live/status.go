@@ -41,4 +41,7 @@ type Status struct {
 	// Viewers is the sum of the edges' recent viewer counts while a
 	// broadcast is on (see viewers.go), 0 otherwise.
 	Viewers int `json:"viewers"`
+	// Rungs are the ladder's renditions on air ("480p"), listed in the
+	// multivariant playlist beside the source.
+	Rungs []string `json:"rungs,omitempty"`
 }
