@@ -57,6 +57,9 @@ type liveView struct {
 	Latency     string   `json:"latency"`
 	Record      bool     `json:"record"`
 	DVRWindowS  int      `json:"dvr_window_s"`
+	// Ladder asks for renditions below the source; Rungs are those on air.
+	Ladder bool     `json:"ladder"`
+	Rungs  []string `json:"rungs"`
 	// StreamKey and RTMPURL are secrets: shown to the key holder only.
 	StreamKey string `json:"stream_key,omitempty"`
 	RTMPURL   string `json:"rtmp_url,omitempty"`
@@ -88,7 +91,7 @@ type liveView struct {
 func (s *Server) liveView(rec *liveStream, secrets bool) liveView {
 	out := liveView{
 		ID: rec.ID, Title: rec.Title, Description: rec.Description, Tags: rec.Tags,
-		Latency: rec.Latency, Record: rec.Record, DVRWindowS: rec.DVRWindowS,
+		Latency: rec.Latency, Record: rec.Record, DVRWindowS: rec.DVRWindowS, Ladder: rec.Ladder, Rungs: []string{},
 		HLSURL:  s.cfg.MediaURL + "/videos/" + rec.ID + "/master.m3u8",
 		DVRURL:  s.cfg.MediaURL + "/videos/" + rec.ID + "/dvr.m3u8",
 		PageURL: s.cfg.WebURL + "/live/" + rec.ID,
@@ -120,6 +123,9 @@ func (s *Server) liveView(rec *liveStream, secrets bool) liveView {
 			out.Error = ""
 			out.Video, out.Audio, out.Ingest = st.Video, st.Audio, st.Ingest
 		}
+		if out.Status != liveEnded && st.Rungs != nil {
+			out.Rungs = st.Rungs
+		}
 		if out.Status != liveEnded {
 			out.Viewers = st.Viewers
 		}
@@ -137,6 +143,7 @@ type liveInput struct {
 	Latency     *string   `json:"latency"`
 	Record      *bool     `json:"record"`
 	DVRWindowS  *int      `json:"dvr_window_s"`
+	Ladder      *bool     `json:"ladder"`
 }
 
 func (s *Server) createLive(w http.ResponseWriter, r *http.Request) error {
@@ -144,7 +151,7 @@ func (s *Server) createLive(w http.ResponseWriter, r *http.Request) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil && !errors.Is(err, io.EOF) {
-		return errorf(http.StatusBadRequest, "The body must be JSON with any of title, description, tags, latency, record, dvr_window_s: "+err.Error())
+		return errorf(http.StatusBadRequest, "The body must be JSON with any of title, description, tags, latency, record, dvr_window_s, ladder: "+err.Error())
 	}
 	meta := metadata{title: in.Title, description: in.Description, tags: in.Tags}
 	if err := meta.validate(); err != nil {
@@ -160,6 +167,9 @@ func (s *Server) createLive(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.Record != nil {
 		rec.Record = *in.Record
+	}
+	if in.Ladder != nil {
+		rec.Ladder = *in.Ladder
 	}
 	if in.DVRWindowS != nil {
 		if *in.DVRWindowS < 0 || *in.DVRWindowS > maxDVRWindow {
@@ -217,11 +227,12 @@ func (s *Server) patchLive(w http.ResponseWriter, r *http.Request) error {
 		Title       *string   `json:"title"`
 		Description *string   `json:"description"`
 		Tags        *[]string `json:"tags"`
+		Ladder      *bool     `json:"ladder"`
 	}
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return errorf(http.StatusBadRequest, "The body must be JSON with any of title, description, tags: "+err.Error())
+		return errorf(http.StatusBadRequest, "The body must be JSON with any of title, description, tags, ladder: "+err.Error())
 	}
 	meta := metadata{title: p.Title, description: p.Description, tags: p.Tags}
 	if err := meta.validate(); err != nil {
@@ -236,6 +247,10 @@ func (s *Server) patchLive(w http.ResponseWriter, r *http.Request) error {
 		}
 		if meta.tags != nil {
 			rec.Tags = *meta.tags
+		}
+		// From the next broadcast on: the key check reads it.
+		if p.Ladder != nil {
+			rec.Ladder = *p.Ladder
 		}
 		return nil
 	})

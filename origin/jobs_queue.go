@@ -21,10 +21,14 @@ import (
 //     (a source that cannot be served as it is).
 //   - ladder (workers): the other renditions, poster and storyboard of a
 //     video that already plays. A worker takes first jobs before these.
+//   - live ladder (workers): a live broadcast's rungs, encoded for as long
+//     as the broadcast lasts (live_ladder.go), in slots of their own, so a
+//     broadcast never waits behind uploads' encodes nor they behind it.
 const (
-	kindPackage = "package"
-	kindFirst   = "encode-first"
-	kindLadder  = "encode-ladder"
+	kindPackage    = "package"
+	kindFirst      = "encode-first"
+	kindLadder     = "encode-ladder"
+	kindLiveLadder = "live-ladder"
 )
 
 // Tasks of an encode job.
@@ -40,7 +44,7 @@ const stageQueued = "queued for encoding"
 // failed (a worker that died mid-job counts as a try).
 const maxAttempts = 3
 
-type jobKinds struct{ pkg, first, ladder *queue.Kind }
+type jobKinds struct{ pkg, first, ladder, liveLadder *queue.Kind }
 
 func openKinds(ctx context.Context, q *queue.Queue) (jobKinds, error) {
 	var k jobKinds
@@ -49,6 +53,12 @@ func openKinds(ctx context.Context, q *queue.Queue) (jobKinds, error) {
 		if *dst, err = q.Kind(ctx, name); err != nil {
 			return k, err
 		}
+	}
+	// A live ladder's job runs as long as its broadcast and is handed on
+	// each time a worker dies: it ends by the broadcast's end, never by a
+	// count of deliveries.
+	if k.liveLadder, err = q.Kind(ctx, kindLiveLadder, queue.Redeliver(-1)); err != nil {
+		return k, err
 	}
 	return k, nil
 }

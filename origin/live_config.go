@@ -35,6 +35,12 @@ type LiveConfig struct {
 	// RTMPSURL is the base of the rtmps_url the API gives out. It
 	// defaults to rtmps://localhost:PORT/live with RTMPSAddr's port.
 	RTMPSURL string
+	// LadderRTMPURL is this origin's RTMP ingest as workers reach it
+	// (rtmp://origin-3.internal:1935/live), for the live ladders of the
+	// broadcasts it hosts: workers read the source there and publish the
+	// rungs back. It must name this very process, not a balancer in front
+	// of several origins. It defaults to RTMPURL.
+	LadderRTMPURL string
 	// ReconnectWindow is how long a broadcast whose encoder went away
 	// waits for it before it ends and its recording becomes a video. It
 	// defaults to 60 s.
@@ -59,6 +65,10 @@ func (c *LiveConfig) setDefaults() {
 		c.RTMPURL = ingestURL("rtmp", c.RTMPAddr, c.RTMPListener, "1935")
 	}
 	c.RTMPURL = strings.TrimRight(c.RTMPURL, "/")
+	if c.LadderRTMPURL == "" {
+		c.LadderRTMPURL = c.RTMPURL
+	}
+	c.LadderRTMPURL = strings.TrimRight(c.LadderRTMPURL, "/")
 	if c.RTMPSURL == "" && (c.RTMPSAddr != "" || c.RTMPSListener != nil) {
 		c.RTMPSURL = ingestURL("rtmps", c.RTMPSAddr, c.RTMPSListener, "443")
 	}
@@ -88,6 +98,9 @@ func (c *LiveConfig) validate() error {
 	u, err := url.Parse(c.RTMPURL)
 	if err != nil || (u.Scheme != "rtmp" && u.Scheme != "rtmps") || u.Host == "" {
 		return fmt.Errorf("origin: Live.RTMPURL must be an rtmp:// URL like rtmp://live.example.com/live, got %q", c.RTMPURL)
+	}
+	if u, err := url.Parse(c.LadderRTMPURL); err != nil || (u.Scheme != "rtmp" && u.Scheme != "rtmps") || u.Host == "" {
+		return fmt.Errorf("origin: Live.LadderRTMPURL must be an rtmp:// URL like rtmp://origin-3.internal:1935/live, got %q", c.LadderRTMPURL)
 	}
 	if c.rtmps() {
 		if c.TLSCertFile == "" || c.TLSKeyFile == "" {

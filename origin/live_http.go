@@ -11,10 +11,15 @@ import (
 // Live HLS is served under the media URLs of videos, so edges cache it and
 // the router steers it like any video:
 //
-//	/videos/{live id}/master.m3u8         gohlslib's multivariant playlist
+//	/videos/{live id}/master.m3u8         the multivariant playlist (ours:
+//	                                      the source, then the ladder's
+//	                                      rungs on air, origin/live)
 //	/videos/{live id}/{name}_stream.m3u8  media playlists (blocking reload,
 //	                                      _HLS_msn/_HLS_part/_HLS_skip)
 //	/videos/{live id}/{prefix}_{track}_{init|seg{n}|part{n}}.mp4
+//
+//	/videos/{live id}/{rung}/…            a rung's playlist, init, segments
+//	                                      and parts ("480p/video1_stream.m3u8")
 //
 // The names after the ID are gohlslib's, relative in its playlists.
 
@@ -39,6 +44,15 @@ func (s *Server) serveLiveFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveLive(w, r, id, chi.URLParam(r, "file"))
+}
+
+// serveLiveRungFile serves the files of a live ladder's rung.
+func (s *Server) serveLiveRungFile(w http.ResponseWriter, r *http.Request) {
+	if s.live == nil {
+		writeError(w, r, http.StatusNotFound, "Nothing is at this address.")
+		return
+	}
+	s.serveLive(w, r, chi.URLParam(r, "id"), chi.URLParam(r, "rung")+"/"+chi.URLParam(r, "file"))
 }
 
 func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, id, file string) {

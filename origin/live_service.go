@@ -30,6 +30,9 @@ type liveService struct {
 	// learnt at their key check (which precedes every recording).
 	mu       sync.Mutex
 	noRecord map[string]bool
+	// ladder holds the streams that asked for a ladder, as learnt at their
+	// key check (which precedes every broadcast).
+	ladder map[string]bool
 	// hosted are the broadcasts this process runs (stream → broadcast),
 	// from their first connection to their end, as told by the events.
 	hosted map[string]int
@@ -55,7 +58,7 @@ type liveService struct {
 const liveEventTimeout = 10 * time.Second
 
 func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
-	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, hosted: map[string]int{},
+	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, ladder: map[string]bool{}, hosted: map[string]int{},
 		log: s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex()}
 	if cfg.rtmps() {
 		// A missing or broken certificate fails the start, not the first
@@ -169,6 +172,11 @@ func (l *liveService) lookupKey(ctx context.Context, key string) (live.Stream, e
 	} else {
 		l.noRecord[id] = true
 	}
+	if rec.Ladder {
+		l.ladder[id] = true
+	} else {
+		delete(l.ladder, id)
+	}
 	l.mu.Unlock()
 	return live.Stream{ID: id, Latency: live.Latency(rec.Latency)}, nil
 }
@@ -216,7 +224,13 @@ func (l *liveService) onEvent(e live.Event) {
 	case live.EventEnded:
 		delete(l.hosted, e.StreamID)
 	}
+	ladder := l.ladder[e.StreamID]
 	l.mu.Unlock()
+	if e.Kind == live.EventConnected && !e.Reconnected && ladder {
+		// After the record says the broadcast is on: the worker reads it
+		// to know when to stop.
+		l.queueLadder(ctx, e.StreamID, e.Broadcast)
+	}
 	once := strconv.Itoa(e.Broadcast) + "-" + strconv.FormatInt(e.At.UnixNano(), 10)
 	switch e.Kind {
 	case live.EventConnected:

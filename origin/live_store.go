@@ -36,6 +36,9 @@ type liveStream struct {
 	Latency     string   `json:"latency"`
 	Record      bool     `json:"record"`
 	DVRWindowS  int      `json:"dvr_window_s"`
+	// Ladder asks for renditions below the source while it broadcasts
+	// (live_ladder.go).
+	Ladder bool `json:"ladder,omitempty"`
 	// StreamKey is the secret an encoder publishes with. It begins with the
 	// stream's ID, so a key is checked with one read and no index.
 	StreamKey string `json:"stream_key"`

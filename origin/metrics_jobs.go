@@ -66,7 +66,7 @@ func (d depthCollector) Collect(ch chan<- prometheus.Metric) {
 	d.m.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, kind := range []*queue.Kind{k.pkg, k.first, k.ladder} {
+	for _, kind := range []*queue.Kind{k.pkg, k.first, k.ladder, k.liveLadder} {
 		if kind == nil {
 			continue
 		}

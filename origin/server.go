@@ -149,6 +149,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/dvr/{playlist}", s.handle(s.serveDVRPlaylist))
 		r.Get("/dvr/{broadcast}/{generation}/{track}/{file}", s.handle(s.serveDVRObject))
 		r.Get("/{file}", s.serveLiveFile) // live HLS (live_http.go)
+		r.Get("/{rung:[0-9]{1,5}p}/{file}", s.serveLiveRungFile)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "Nothing is at this address.")

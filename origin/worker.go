@@ -40,6 +40,14 @@ type WorkerConfig struct {
 	// Threads bounds the threads of each ffmpeg run; 0 lets ffmpeg choose
 	// (about one per core).
 	Threads int
+	// LiveLadders is how many live ladders (live_ladder.go) this worker
+	// encodes at once, beside its MaxEncodes: a broadcast's ladder runs
+	// as long as the broadcast, so it has slots of its own rather than
+	// holding an upload's for hours. It defaults to 1; -1 takes none.
+	LiveLadders int
+	// LivePreset is x264's preset for live ladders, which must keep up
+	// with real time. It defaults to "veryfast".
+	LivePreset string
 	// Ladder is the ABR ladder: renditions encoded below the source (never
 	// above its size or bitrate). It defaults to transcode.DefaultLadder
 	// (1080p, 720p, 480p, 360p).
@@ -83,6 +91,12 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	if cfg.MaxEncodes == 0 {
 		cfg.MaxEncodes = 1
+	}
+	if cfg.LiveLadders == 0 {
+		cfg.LiveLadders = 1
+	}
+	if cfg.LivePreset == "" {
+		cfg.LivePreset = "veryfast"
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -138,8 +152,18 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	pool := queue.Pool{Kinds: []*queue.Kind{w.kinds.first, w.kinds.ladder}, Slots: w.cfg.MaxEncodes,
 		Handle: w.handleEncode, AckWait: w.queue.AckWait(), Logger: w.log}
+	if w.cfg.LiveLadders > 0 {
+		// The live ladders' pool runs beside the encodes' and stops with
+		// it (the deferred Wait runs before the presence stops).
+		live := queue.Pool{Kinds: []*queue.Kind{w.kinds.liveLadder}, Slots: w.cfg.LiveLadders,
+			Handle: w.handleLiveLadder, AckWait: w.queue.AckWait(), Logger: w.log}
+		var ladders sync.WaitGroup
+		defer ladders.Wait()
+		ladders.Go(func() { _ = live.Run(ctx) })
+	}
 	if w.cfg.Addr == "-" {
-		w.log.Info("worker taking encode jobs", slog.Int("max_encodes", w.cfg.MaxEncodes), slog.Int("threads", w.cfg.Threads))
+		w.log.Info("worker taking encode jobs", slog.Int("max_encodes", w.cfg.MaxEncodes), slog.Int("threads", w.cfg.Threads),
+			slog.Int("live_ladders", w.cfg.LiveLadders))
 		return pool.Run(ctx)
 	}
 	ln, err := net.Listen("tcp", w.cfg.Addr)

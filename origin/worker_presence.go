@@ -30,6 +30,9 @@ const (
 type workerRecord struct {
 	Name       string         `json:"name"`
 	MaxEncodes int            `json:"max_encodes"`
+	// LiveLadders is the worker's slots for live ladders, whose encodes
+	// show with the task "live-ladder" and the stream's ID as video.
+	LiveLadders int `json:"live_ladders,omitempty"`
 	Threads    int            `json:"threads,omitempty"`
 	Encodes    []workerEncode `json:"encodes"`
 	StartedAt  time.Time      `json:"started_at"`
@@ -70,7 +73,8 @@ func presenceKey(name string) string {
 
 func newPresence(kv jetstream.KeyValue, cfg WorkerConfig, log *slog.Logger) *presence {
 	return &presence{kv: kv, key: presenceKey(cfg.Name), log: log, poke: make(chan struct{}, 1),
-		rec:     workerRecord{Name: cfg.Name, MaxEncodes: cfg.MaxEncodes, Threads: cfg.Threads, StartedAt: time.Now().UTC()},
+		rec: workerRecord{Name: cfg.Name, MaxEncodes: cfg.MaxEncodes, LiveLadders: max(cfg.LiveLadders, 0), Threads: cfg.Threads,
+			StartedAt: time.Now().UTC()},
 		encodes: map[string]workerEncode{}}
 }
 
@@ -148,6 +152,11 @@ func listWorkers(ctx context.Context, kv jetstream.KeyValue) ([]workerRecord, er
 		}
 		var rec workerRecord
 		if json.Unmarshal(e.Value(), &rec) == nil {
+			if rec.Encodes == nil {
+				// An idle worker's record says null (a nil slice marshalled);
+				// the API promises an array.
+				rec.Encodes = []workerEncode{}
+			}
 			out = append(out, rec)
 		}
 	}

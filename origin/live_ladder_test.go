@@ -1,0 +1,180 @@
+package origin_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+
+	"github.com/streamfront/streamfront/internal/testenv"
+	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/live"
+	"github.com/streamfront/streamfront/packager/transcode"
+)
+
+// withLiveLadder gives the worker a one-rung ladder (180p), cheap to
+// encode on a shared machine.
+func withLiveLadder(c *origin.Config, w *origin.WorkerConfig) {
+	w.Ladder = []transcode.Rung{{Name: "180p", ShortSide: 180, VideoBitrate: 200_000}}
+	w.LivePreset, w.Threads = "ultrafast", 1
+}
+
+// The acceptance of a live ladder at the origin: a stream asks for a
+// ladder, ffmpeg broadcasts 640x360, a worker takes the live-ladder job
+// (seen in the queue's workers) and publishes a 180p rung; the
+// multivariant playlist lists the source and the rung, 10 s of the rung's
+// playlist decode without an error, and the rung's program date-times
+// follow the source's (the lag is logged). When the broadcast ends the
+// job ends and the worker's slot is free.
+func TestLive_LadderRungPlaysBesideTheSource(t *testing.T) {
+	b := startBackend(t)
+	base := startOriginOn(t, b, 0, withLive(t), withLiveLadder).URL
+
+	code, ls, body := liveCall(t, http.MethodPost, base+"/api/v1/live", `{"title": "Ladder", "ladder": true}`)
+	if code != http.StatusCreated || !strings.Contains(body, `"ladder":true`) {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	// PATCH turns it off and on again.
+	if code, _, body := liveCall(t, http.MethodPatch, base+"/api/v1/live/"+ls.ID, `{"ladder": false}`); code != http.StatusOK || !strings.Contains(body, `"ladder":false`) {
+		t.Fatalf("patch ladder off: %d %s", code, body)
+	}
+	if code, _, body := liveCall(t, http.MethodPatch, base+"/api/v1/live/"+ls.ID, `{"ladder": true}`); code != http.StatusOK || !strings.Contains(body, `"ladder":true`) {
+		t.Fatalf("patch ladder on: %d %s", code, body)
+	}
+
+	enc, encErr := pushLive(t, ls.RTMPURL, 40, h264AAC...)
+	waitLive(t, base, ls.ID, "live", 30*time.Second, func(l liveStream) bool { return l.Status == "live" })
+
+	master := waitBody(t, ls.HLSURL, 60*time.Second, "a rung in the multivariant playlist", func(b string) bool {
+		return strings.Contains(b, "180p/video1_stream.m3u8")
+	})
+	t.Logf("multivariant playlist:\n%s", master)
+	parsed, err := playlist.Unmarshal([]byte(master))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv := parsed.(*playlist.Multivariant)
+	if len(mv.Variants) != 2 || mv.Variants[0].URI != "video1_stream.m3u8" || mv.Variants[1].Resolution != "320x180" {
+		t.Fatalf("want the source then the 180p rung:\n%s", master)
+	}
+
+	// The stream shows its rung; the queue shows the worker encoding it.
+	var view struct {
+		Rungs []string `json:"rungs"`
+	}
+	_, _, body = liveCall(t, http.MethodGet, base+"/api/v1/live/"+ls.ID, "")
+	if err := json.Unmarshal([]byte(body), &view); err != nil || len(view.Rungs) != 1 || view.Rungs[0] != "180p" {
+		t.Errorf("stream rungs: %s", body)
+	}
+	var q struct {
+		Workers []struct {
+			Name    string `json:"name"`
+			Encodes []struct {
+				Video string `json:"video"`
+				Task  string `json:"task"`
+			} `json:"encodes"`
+		} `json:"workers"`
+	}
+	if code := apiCall(t, http.MethodGet, base+"/api/v1/queue", nil, &q); code != http.StatusOK {
+		t.Fatalf("queue: %d", code)
+	}
+	seen := false
+	for _, w := range q.Workers {
+		for _, e := range w.Encodes {
+			seen = seen || (e.Video == ls.ID && e.Task == "live-ladder")
+		}
+	}
+	if !seen {
+		t.Errorf("no worker shows the live ladder of %s: %+v", ls.ID, q.Workers)
+	}
+
+	source := base + "/videos/" + ls.ID + "/video1_stream.m3u8"
+	rung := base + "/videos/" + ls.ID + "/180p/video1_stream.m3u8"
+	for range 5 {
+		t.Logf("rung lag: %v behind the source (part granularity)", live.PlaylistLag(mediaPlaylist(t, source), mediaPlaylist(t, rung)).Round(time.Millisecond))
+		time.Sleep(time.Second)
+	}
+	ffmpeg := testenv.Require(t, "ffmpeg")
+	dec := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", rung, "-t", "10", "-f", "null", "-")
+	var decErr bytes.Buffer
+	dec.Stderr = &decErr
+	if err := dec.Run(); err != nil || strings.TrimSpace(decErr.String()) != "" {
+		t.Fatalf("decoding the rung's playlist: %v\n%s", err, decErr.String())
+	}
+
+	if err := enc.Wait(); err != nil {
+		t.Fatalf("ffmpeg broadcasting: %v\n%s", err, encErr)
+	}
+	waitLive(t, base, ls.ID, "ended", 60*time.Second, func(l liveStream) bool { return l.Status == "ended" })
+	// The job ends with the broadcast: nothing of its kind stays in flight.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var qk struct {
+			Kinds []struct {
+				Kind     string `json:"kind"`
+				Waiting  int    `json:"waiting"`
+				InFlight int    `json:"in_flight"`
+			} `json:"kinds"`
+		}
+		apiCall(t, http.MethodGet, base+"/api/v1/queue", nil, &qk)
+		busy := false
+		for _, k := range qk.Kinds {
+			busy = busy || (k.Kind == "live-ladder" && k.Waiting+k.InFlight > 0)
+		}
+		if !busy {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the live-ladder job is still queued or in flight 60 s after the broadcast ended: %+v", qk.Kinds)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// waitBody polls url until its body satisfies ok; within only guards
+// against hanging.
+func waitBody(t *testing.T, url string, within time.Duration, what string, ok func(string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last := ""
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last = string(b)
+			if resp.StatusCode == http.StatusOK && ok(last) {
+				return last
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatalf("no %s within %v; last answer:\n%s", what, within, last)
+	return ""
+}
+
+// mediaPlaylist fetches and parses a media playlist.
+func mediaPlaylist(t *testing.T, url string) *playlist.Media {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	pl, err := playlist.Unmarshal(b)
+	if err != nil {
+		t.Fatalf("%s: %d %v\n%s", url, resp.StatusCode, err, b)
+	}
+	m, ok := pl.(*playlist.Media)
+	if !ok {
+		t.Fatalf("%s is not a media playlist", url)
+	}
+	return m
+}
