@@ -28,15 +28,15 @@ const (
 
 // workerRecord is what a worker says of itself.
 type workerRecord struct {
-	Name       string         `json:"name"`
-	MaxEncodes int            `json:"max_encodes"`
+	Name       string `json:"name"`
+	MaxEncodes int    `json:"max_encodes"`
 	// LiveLadders is the worker's slots for live ladders, whose encodes
 	// show with the task "live-ladder" and the stream's ID as video.
-	LiveLadders int `json:"live_ladders,omitempty"`
-	Threads    int            `json:"threads,omitempty"`
-	Encodes    []workerEncode `json:"encodes"`
-	StartedAt  time.Time      `json:"started_at"`
-	SeenAt     time.Time      `json:"seen_at"`
+	LiveLadders int            `json:"live_ladders,omitempty"`
+	Threads     int            `json:"threads,omitempty"`
+	Encodes     []workerEncode `json:"encodes"`
+	StartedAt   time.Time      `json:"started_at"`
+	SeenAt      time.Time      `json:"seen_at"`
 }
 
 // workerEncode is one encode a worker runs.
