@@ -72,7 +72,11 @@ func (l *Loaded) validate() error {
 			add(key, "%d must be at least 1", n)
 		}
 	}
-	for key, n := range map[string]int{"worker.threads": f.Worker.Threads, "local.workers": f.Local.Workers} {
+	if p := f.Worker.LivePreset; p != "" && !slices.Contains(x264Presets(), p) {
+		add("worker.live_preset", "%q is not an x264 preset; use one of %s", p, strings.Join(x264Presets(), ", "))
+	}
+	for key, n := range map[string]int{"worker.threads": f.Worker.Threads, "local.workers": f.Local.Workers,
+		"worker.live_ladders": f.Worker.LiveLadders} {
 		if n < 0 {
 			add(key, "%d must not be negative", n)
 		}
@@ -159,6 +163,11 @@ func (l *Loaded) validateLive(add func(string, string, ...any)) {
 	if lv.RTMPURL != "" {
 		if u, err := url.Parse(lv.RTMPURL); err != nil || (u.Scheme != "rtmp" && u.Scheme != "rtmps") || u.Host == "" {
 			add("live.rtmp_url", "%q must be an rtmp:// URL, e.g. rtmp://live.example.com/live", lv.RTMPURL)
+		}
+	}
+	if lv.LadderRTMPURL != "" {
+		if u, err := url.Parse(lv.LadderRTMPURL); err != nil || (u.Scheme != "rtmp" && u.Scheme != "rtmps") || u.Host == "" {
+			add("live.ladder_rtmp_url", "%q must be an rtmp:// URL naming this origin as workers reach it, e.g. rtmp://origin-1.internal:1935/live", lv.LadderRTMPURL)
 		}
 	}
 	if lv.RTMPSAddr != "" {
@@ -417,4 +426,9 @@ func pathwayID(s string) bool {
 		}
 	}
 	return true
+}
+
+// x264Presets are the presets libx264 knows, fastest first.
+func x264Presets() []string {
+	return []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
 }

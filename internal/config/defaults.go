@@ -30,7 +30,7 @@ func Default() *File {
 			StandardSegmentTarget: Duration(2 * time.Second),
 		},
 		Worker: Worker{
-			Addr: ":8094", MaxEncodes: 1,
+			Addr: ":8094", MaxEncodes: 1, LiveLadders: 1, LivePreset: "veryfast",
 			Ladder: []Rung{
 				{Name: "1080p", ShortSide: 1080, Bitrate: 5_000_000},
 				{Name: "720p", ShortSide: 720, Bitrate: 3_000_000},

@@ -145,6 +145,11 @@ type Live struct {
 	RTMPSURL    string `yaml:"rtmps_url"`
 	TLSCertFile string `yaml:"tls_cert_file"`
 	TLSKeyFile  string `yaml:"tls_key_file"`
+	// LadderRTMPURL is this origin's RTMP ingest as workers reach it, for
+	// the live ladders of the broadcasts it hosts (workers read the source
+	// there and publish the rungs back); it must name this origin, not a
+	// balancer in front of several. Empty takes rtmp_url.
+	LadderRTMPURL string `yaml:"ladder_rtmp_url"`
 	// ReconnectWindow is how long a broadcast waits for its encoder to
 	// come back before it ends and its recording becomes a video.
 	ReconnectWindow Duration `yaml:"reconnect_window"`
@@ -164,9 +169,16 @@ type Worker struct {
 	// Threads of each ffmpeg run; 0 lets ffmpeg choose.
 	Threads int `yaml:"threads"`
 	// Ladder is the ABR ladder below the source; an empty list encodes
-	// none, leaving it out takes 1080p/720p/480p/360p.
+	// none, leaving it out takes 1080p/720p/480p/360p. Live ladders take
+	// their rungs from it too.
 	Ladder     []Rung `yaml:"ladder"`
 	WriteAhead bool   `yaml:"write_ahead"`
+	// LiveLadders is how many live streams' ladders the worker encodes at
+	// once, beside max_encodes (each runs as long as its broadcast); 0
+	// takes none. LivePreset is x264's preset for them (they must keep up
+	// with real time).
+	LiveLadders int    `yaml:"live_ladders"`
+	LivePreset  string `yaml:"live_preset"`
 }
 
 // Rung is one rendition of the ladder.

@@ -94,3 +94,53 @@ func TestLive_RTMPSKeys(t *testing.T) {
 		t.Errorf("a certificate without rtmps_addr is not reported: %v", err)
 	}
 }
+
+func TestLive_LadderKeys(t *testing.T) {
+	yaml := `live:
+  enabled: true
+  rtmp_addr: :1935
+  rtmp_url: rtmp://live.example.com/live
+  ladder_rtmp_url: rtmp://origin-1.internal:1935/live
+worker:
+  live_ladders: 2
+  live_preset: superfast
+`
+	l, err := config.Parse("deploy.yaml", []byte(yaml), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc := l.OriginConfig().Live; lc.LadderRTMPURL != "rtmp://origin-1.internal:1935/live" {
+		t.Errorf("origin's ladder_rtmp_url: %q", lc.LadderRTMPURL)
+	}
+	if wc := l.WorkerConfig("w1"); wc.LiveLadders != 2 || wc.LivePreset != "superfast" {
+		t.Errorf("worker's live ladders %d, preset %q", wc.LiveLadders, wc.LivePreset)
+	}
+
+	// Defaults: one live ladder at veryfast; 0 takes none.
+	l, err = config.Parse("deploy.yaml", []byte("worker: {max_encodes: 1}\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wc := l.WorkerConfig("w1"); wc.LiveLadders != 1 || wc.LivePreset != "veryfast" {
+		t.Errorf("default live ladders %d, preset %q", wc.LiveLadders, wc.LivePreset)
+	}
+	l, err = config.Parse("deploy.yaml", []byte("worker: {live_ladders: 0}\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wc := l.WorkerConfig("w1"); wc.LiveLadders != -1 {
+		t.Errorf("live_ladders: 0 gives the worker %d, want -1 (none)", wc.LiveLadders)
+	}
+
+	_, err = config.Parse("deploy.yaml", []byte(strings.NewReplacer("rtmp://origin-1", "http://origin-1",
+		"superfast", "quick", "live_ladders: 2", "live_ladders: -1").Replace(yaml)), noEnv)
+	for _, want := range []string{
+		`live.ladder_rtmp_url: "http://origin-1.internal:1935/live" must be an rtmp:// URL`,
+		`worker.live_preset: "quick" is not an x264 preset`,
+		"worker.live_ladders: -1 must not be negative",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}

@@ -68,6 +68,7 @@ func (f *File) OriginConfig() origin.Config {
 		cfg.Live = &origin.LiveConfig{
 			RTMPAddr: l.RTMPAddr, RTMPURL: l.RTMPURL, ReconnectWindow: l.ReconnectWindow.D(),
 			RTMPSAddr: l.RTMPSAddr, RTMPSURL: l.RTMPSURL, TLSCertFile: l.TLSCertFile, TLSKeyFile: l.TLSKeyFile,
+			LadderRTMPURL: l.LadderRTMPURL,
 			PartTarget: l.PartTarget.D(), SegmentTarget: l.SegmentTarget.D(),
 			StandardSegmentTarget: l.StandardSegmentTarget.D(),
 		}
@@ -84,6 +85,10 @@ func (f *File) WorkerConfig(name string) origin.WorkerConfig {
 		MaxEncodes: w.MaxEncodes, Threads: w.Threads, Ladder: []transcode.Rung{},
 		SegmentTarget: f.Media.SegmentTarget.D(), WriteAhead: w.WriteAhead, WorkDir: f.Media.WorkDir,
 		FFmpeg: f.Media.FFmpeg, FFprobe: f.Media.FFprobe, TranscodeTimeout: f.Media.TranscodeTimeout.D(),
+		LiveLadders: w.LiveLadders, LivePreset: w.LivePreset,
+	}
+	if w.LiveLadders == 0 {
+		cfg.LiveLadders = -1 // the file's 0 is none; the Config's 0 is the default
 	}
 	for _, r := range w.Ladder {
 		cfg.Ladder = append(cfg.Ladder, transcode.Rung{Name: r.Name, ShortSide: r.ShortSide, VideoBitrate: int64(r.Bitrate)})
