@@ -273,14 +273,30 @@ func (m *Manager) serveFeed(sc *gortmplib.ServerConn, conn net.Conn, id, secret 
 	log.Info("live: ladder feed reading", slog.String("stream", id))
 	// The reader sends acknowledgements only; they are read and dropped so
 	// its window never fills. The reading stops when the connection is
-	// closed below.
+	// closed (below, by the reader, or by Serve at shutdown), and then so
+	// does the feed: a reader gone while the source is quiet (waiting for
+	// its encoder to come back) must not hold this goroutine.
+	gone := make(chan struct{})
 	var drained sync.WaitGroup
 	defer drained.Wait()
 	defer conn.Close()
 	_ = conn.SetReadDeadline(time.Time{})
-	drained.Go(func() { _, _ = io.Copy(io.Discard, conn) })
+	drained.Go(func() {
+		defer close(gone)
+		_, _ = io.Copy(io.Discard, conn)
+	})
 	started := false
-	for fr := range f.frames {
+	for {
+		var fr feedFrame
+		select {
+		case <-gone:
+			return errors.New("ladder feed: the reader went away")
+		case got, ok := <-f.frames:
+			if !ok {
+				return errors.New("ladder feed ended (the source's muxer closed, or the reader fell behind)")
+			}
+			fr = got
+		}
 		if !started {
 			if !h264.IsRandomAccess(fr.au) {
 				continue
@@ -294,7 +310,6 @@ func (m *Manager) serveFeed(sc *gortmplib.ServerConn, conn net.Conn, id, secret 
 			return fmt.Errorf("ladder feed: %w", err)
 		}
 	}
-	return errors.New("ladder feed ended (the source's muxer closed, or the reader fell behind)")
 }
 
 // publishRung takes a rung from a worker's encoder into a muxer of its

@@ -132,3 +132,26 @@ func waitFor(t *testing.T, within time.Duration, what string, f func() (string, 
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// A feed reader of a broadcast whose encoder went away (the source is
+// quiet, in its reconnect window) does not hold the manager's shutdown:
+// Serve returns (startLive's cleanup waits for it; a hang fails the test
+// by its timeout).
+func TestLadder_QuietFeedDoesNotHoldShutdown(t *testing.T) {
+	l := startLive(t, LatencyLow, Config{})
+	enc := push(t, l.rtmpURL+"/"+testKey, 30, h264AAC())
+	l.waitEvent(t, EventConnected, 20*time.Second)
+	src, ok := l.m.LadderSource("s1")
+	if !ok {
+		t.Fatal("no ladder source while live")
+	}
+	ffmpeg := testenv.Require(t, "ffmpeg")
+	reader := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", l.rtmpURL+"/"+src.Key+".source", "-f", "null", "-")
+	if err := reader.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reader.Process.Kill(); _ = reader.Wait() })
+	time.Sleep(2 * time.Second)
+	_ = enc.stop()
+	l.waitEvent(t, EventDisconnected, 20*time.Second)
+}
