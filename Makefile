@@ -40,6 +40,7 @@ FUZZ_TARGETS := \
 	./origin/apikeys:FuzzAuthenticateParse \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath \
+	./origin/live:FuzzLadderKey \
 	./origin:FuzzParseDVRObject \
 	./web:FuzzParseEdgeMetrics \
 	./edge:FuzzLivePartTarget \

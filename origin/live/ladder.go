@@ -95,13 +95,26 @@ func newLadderSecret() string {
 // ladderKey splits {id}.{secret}.{rung}; stream keys have no dots.
 func ladderKey(key string) (id, secret, rung string, ok bool) {
 	parts := strings.Split(key, ".")
-	if len(parts) != 3 || !plainName(parts[0]) || len(parts[1]) != 32 {
+	if len(parts) != 3 || !plainName(parts[0]) || !hexSecret(parts[1]) {
 		return "", "", "", false
 	}
 	if parts[2] != feedRung && !rungName(parts[2]) {
 		return "", "", "", false
 	}
 	return parts[0], parts[1], parts[2], true
+}
+
+// hexSecret accepts what newLadderSecret makes: 32 lowercase hex digits.
+func hexSecret(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // rungName accepts the names of rungs: digits and a "p" ("480p").

@@ -155,3 +155,48 @@ func TestLadder_QuietFeedDoesNotHoldShutdown(t *testing.T) {
 	_ = enc.stop()
 	l.waitEvent(t, EventDisconnected, 20*time.Second)
 }
+
+// FuzzLadderKey holds ladderKey (which reads the key of any RTMP
+// connection) to its promise: what it accepts is a plain stream ID, a
+// 32-character secret and the feed or a rung's name, which rebuild the key.
+func FuzzLadderKey(f *testing.F) {
+	for _, k := range []string{"s1.0123456789abcdef0123456789abcdef.source", "s1.0123456789abcdef0123456789abcdef.480p",
+		"s1-abc", "a.b.c", "..", "s1.0123456789abcdef0123456789abcdef.480p.x"} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		id, secret, name, ok := ladderKey(key)
+		if !ok {
+			return
+		}
+		if id+"."+secret+"."+name != key || !plainName(id) || len(secret) != 32 || (name != feedRung && !rungName(name)) {
+			t.Fatalf("ladderKey(%q) = %q, %q, %q", key, id, secret, name)
+		}
+		if strings.ContainsAny(key, "/?#%") {
+			t.Fatalf("ladderKey(%q) accepted a key with a path or query character", key)
+		}
+	})
+}
+
+func TestLadderKey(t *testing.T) {
+	const secret = "0123456789abcdef0123456789abcdef"
+	for _, tt := range []struct {
+		key  string
+		ok   bool
+		rung string
+	}{
+		{"s1." + secret + ".source", true, "source"},
+		{"s1." + secret + ".480p", true, "480p"},
+		{"s1." + secret + ".480", false, ""},
+		{"s1." + secret + ".p", false, ""},
+		{"s1.short.480p", false, ""},
+		{"s1-" + secret, false, ""},
+		{".." + secret + ".480p", false, ""},
+		{"s1." + secret + ".480p.x", false, ""},
+	} {
+		_, _, rung, ok := ladderKey(tt.key)
+		if ok != tt.ok || rung != tt.rung {
+			t.Errorf("ladderKey(%q) = %q, %v; want %q, %v", tt.key, rung, ok, tt.rung, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,238 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
+
+	"github.com/streamfront/streamfront/internal/config"
+	"github.com/streamfront/streamfront/internal/stack"
+	"github.com/streamfront/streamfront/internal/testenv"
+	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/live"
+	"github.com/streamfront/streamfront/packager/transcode"
+)
+
+// A live ladder the whole way: a stream with "ladder": true, ffmpeg
+// broadcasting 640x360, two workers with a one-rung ladder (180p,
+// ultrafast: the machine is shared). The steered master lists the source
+// and the rung; 10 s of the rung's playlist decode through an edge
+// without an error; the edge answers the rung's blocking reloads (two
+// viewers waiting for the next part, then a third asking after it, served
+// from the edge's cache); the rung's
+// program date-times track the source's (lag logged). The worker running
+// the ladder is stopped: the job goes to the other worker and the rung
+// comes back on air.
+func TestStack_LiveLadderThroughAnEdge(t *testing.T) {
+	ffmpeg := testenv.Require(t, "ffmpeg")
+	d := stack.Local(t.TempDir(), apiKey)
+	d.Live.Enabled, d.Live.RTMPAddr = true, "127.0.0.1:0"
+	d.Live.ReconnectWindow = config.Duration(2 * time.Second)
+	d.Local.Workers = 2
+	st, err := stack.Start(context.Background(), stack.Config{Deployment: d,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Worker: func(w *origin.WorkerConfig) {
+			w.Ladder = []transcode.Rung{{Name: "180p", ShortSide: 180, VideoBitrate: 200_000}}
+			w.LivePreset, w.Threads = "ultrafast", 1
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("stack shut down with error: %v", err)
+		}
+	})
+
+	req, _ := http.NewRequest(http.MethodPost, st.WebURL+"/api/v1/live", strings.NewReader(`{"title": "Ladder", "ladder": true}`))
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var ls liveStream
+	if err := json.Unmarshal(body, &ls); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+
+	enc := exec.Command(ffmpeg, "-nostdin", "-v", "error",
+		"-re", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+		"-t", "75",
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-b:a", "64k", "-f", "flv", ls.RTMPURL)
+	var encErr bytes.Buffer
+	enc.Stderr = &encErr
+	if err := enc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if enc.ProcessState == nil {
+			_ = enc.Process.Kill()
+			_ = enc.Wait()
+		}
+	})
+
+	// The steered master (router → edge → origin) lists the rung.
+	master := pollBody(t, ls.HLSURL, 60*time.Second, "the rung in the steered master", func(b string) bool {
+		return strings.Contains(b, "180p/video1_stream.m3u8")
+	})
+	t.Logf("steered master:\n%s", master)
+
+	edge := st.EdgeURLs[0] + "/videos/" + ls.ID
+	source, rung := edge+"/video1_stream.m3u8", edge+"/180p/video1_stream.m3u8"
+	for range 3 {
+		t.Logf("rung lag through the edge: %v behind the source (part granularity)",
+			live.PlaylistLag(edgePlaylist(t, source), edgePlaylist(t, rung)).Round(time.Millisecond))
+		time.Sleep(time.Second)
+	}
+
+	// Blocking reloads of the rung at the edge: two viewers wait for the
+	// same part; a third asking for it afterwards is answered from the
+	// edge's cache.
+	pl := edgePlaylist(t, rung)
+	next := fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", rung, pl.MediaSequence+len(pl.Segments), len(pl.Parts))
+	codes := make(chan string, 2)
+	for range 2 {
+		go func() {
+			resp, err := http.Get(next)
+			if err != nil {
+				codes <- err.Error()
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes <- fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("X-Cache"))
+		}()
+	}
+	a, b := <-codes, <-codes
+	resp, err = http.Get(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	t.Logf("rung blocking reload at the edge: %s, %s, then %d %s", a, b, resp.StatusCode, resp.Header.Get("X-Cache"))
+	if !strings.HasPrefix(a, "200") || !strings.HasPrefix(b, "200") || !strings.HasPrefix(resp.Header.Get("X-Cache"), "Hit") {
+		t.Errorf("the rung's blocking reload through the edge: %s, %s, then %d %q; want 200s, then a hit",
+			a, b, resp.StatusCode, resp.Header.Get("X-Cache"))
+	}
+
+	dec := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", rung, "-t", "10", "-f", "null", "-")
+	var decErr bytes.Buffer
+	dec.Stderr = &decErr
+	if err := dec.Run(); err != nil || strings.TrimSpace(decErr.String()) != "" {
+		t.Fatalf("decoding the rung's playlist through an edge: %v\n%s", err, decErr.String())
+	}
+
+	// The worker running the ladder stops: its rung goes off the air and
+	// the other worker takes the job and brings it back.
+	running := ladderWorker(t, st, ls.ID)
+	if running < 0 {
+		t.Fatal("no worker shows the live ladder")
+	}
+	st.WorkerStops[running]()
+	origin := st.OriginURL + "/api/v1/live/" + ls.ID
+	pollBody(t, origin, 30*time.Second, "the rung off the air", func(b string) bool { return !strings.Contains(b, `"180p"`) })
+	back := time.Now()
+	pollBody(t, origin, 60*time.Second, "the rung back on the air", func(b string) bool { return strings.Contains(b, `"180p"`) })
+	t.Logf("rung back on the air %v after its worker stopped", time.Since(back).Round(100*time.Millisecond))
+	if other := ladderWorker(t, st, ls.ID); other < 0 || other == running {
+		t.Errorf("the ladder runs on worker %d after worker %d stopped", other, running)
+	}
+	decodeRung := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", rung, "-t", "4", "-f", "null", "-")
+	if out, err := decodeRung.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Errorf("decoding the rung again through an edge: %v\n%s", err, out)
+	}
+}
+
+// ladderWorker is the index (in st.Workers) of the worker that shows the
+// live ladder of stream id in the queue, or -1.
+func ladderWorker(t *testing.T, st *stack.Stack, id string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, st.OriginURL+"/api/v1/queue", nil)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var q struct {
+		Workers []struct {
+			Name    string `json:"name"`
+			Encodes []struct {
+				Video string `json:"video"`
+				Task  string `json:"task"`
+			} `json:"encodes"`
+		} `json:"workers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&q); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range q.Workers {
+		for _, e := range w.Encodes {
+			if e.Video == id && e.Task == "live-ladder" {
+				var n int
+				if _, err := fmt.Sscanf(w.Name, "worker-%d", &n); err == nil {
+					return n - 1
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// pollBody polls url until its body satisfies ok; within only guards
+// against hanging.
+func pollBody(t *testing.T, url string, within time.Duration, what string, ok func(string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last := ""
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last = string(b)
+			if resp.StatusCode == http.StatusOK && ok(last) {
+				return last
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatalf("no %s within %v; last answer:\n%s", what, within, last)
+	return ""
+}
+
+// edgePlaylist fetches and parses a media playlist.
+func edgePlaylist(t *testing.T, url string) *playlist.Media {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	pl, err := playlist.Unmarshal(b)
+	if err != nil {
+		t.Fatalf("%s: %d %v\n%s", url, resp.StatusCode, err, b)
+	}
+	m, ok := pl.(*playlist.Media)
+	if !ok {
+		t.Fatalf("%s is not a media playlist", url)
+	}
+	return m
+}
