@@ -91,7 +91,10 @@ func TestLadder_RungJoinsTheMultivariantAndDecodes(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- enc.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		// Its exit status is ffmpeg's view of a feed that ended; what
+		// matters is that it ended.
+		t.Logf("ladder encoder exited: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("the ladder encoder still runs 30 s after the broadcast ended")
 	}
