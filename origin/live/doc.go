@@ -15,6 +15,17 @@
 // being decoded. Anything else is refused with a reason a broadcaster can
 // act on, readable in Status.Reason.
 //
+// # Ladder
+//
+// A broadcast may have renditions below the source, encoded elsewhere (by
+// the origin's workers) and pushed back over RTMP with the broadcast's
+// ladder key (LadderSource), never the stream key: the key reads the
+// source's video on the muxer's own timeline, and publishes rungs, each
+// packaged video-only in a muxer of its own under /live/{id}/{rung}/ and
+// dated as the source (ladder.go). The multivariant playlist is ours
+// (multivariant.go, grafov/m3u8): the source, then the rungs on air, all
+// with the source's audio.
+//
 // # Broadcasts
 //
 // A stream is idle until an encoder publishes rtmp://host/live/{key} with
