@@ -19,10 +19,16 @@ import (
 // listed in the multivariant playlist after the source, decodes without
 // an error, and its program date-times are the source's.
 func TestLadder_RungJoinsTheMultivariantAndDecodes(t *testing.T) {
-	l := startLive(t, LatencyLow, Config{})
+	for _, lat := range []Latency{LatencyLow, LatencyStandard} {
+		t.Run(string(lat), func(t *testing.T) { testLadderRung(t, lat) })
+	}
+}
+
+func testLadderRung(t *testing.T, lat Latency) {
+	l := startLive(t, lat, Config{})
 	push(t, l.rtmpURL+"/"+testKey, 40, h264AAC())
 	l.waitEvent(t, EventConnected, 20*time.Second)
-	l.waitSegments(t, "/live/s1/video1_stream.m3u8", 1, true)
+	l.waitSegments(t, "/live/s1/video1_stream.m3u8", 1, lat == LatencyLow)
 
 	src, ok := l.m.LadderSource("s1")
 	if !ok || src.Width != 640 || src.Height != 360 || src.Broadcast != 1 {
@@ -81,9 +87,6 @@ func TestLadder_RungJoinsTheMultivariantAndDecodes(t *testing.T) {
 	logRungLag(t, l, "/live/s1/video1_stream.m3u8", "/live/s1/180p/video1_stream.m3u8")
 	decode(t, l.http.URL+"/live/s1/180p/video1_stream.m3u8", 10)
 	decode(t, l.http.URL+"/live/s1/index.m3u8", 4)
-	if s := strings.TrimSpace(encErr.String()); s != "" {
-		t.Logf("ladder encoder said: %s", s)
-	}
 
 	// The broadcast's end ends the feed: the encoder exits, and the rung's
 	// URLs answer 404.
@@ -94,7 +97,7 @@ func TestLadder_RungJoinsTheMultivariantAndDecodes(t *testing.T) {
 	case err := <-done:
 		// Its exit status is ffmpeg's view of a feed that ended; what
 		// matters is that it ended.
-		t.Logf("ladder encoder exited: %v", err)
+		t.Logf("ladder encoder exited: %v %s", err, strings.TrimSpace(encErr.String()))
 	case <-time.After(30 * time.Second):
 		t.Fatal("the ladder encoder still runs 30 s after the broadcast ended")
 	}
