@@ -158,6 +158,7 @@ func (w *Worker) runLiveLadder(ctx context.Context, args []string) error {
 		ffmpeg = "ffmpeg"
 	}
 	cmd := exec.CommandContext(ctx, ffmpeg, args...)
+	cmd.SysProcAttr = ladderProcAttr()
 	// ffmpeg's error log is small (-v error); its last lines say why it
 	// stopped.
 	var stderr bytes.Buffer

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,4 +180,60 @@ func mediaPlaylist(t *testing.T, url string) *playlist.Media {
 		t.Fatalf("%s is not a media playlist", url)
 	}
 	return m
+}
+
+// A worker killed with SIGKILL while it encodes a live ladder: its
+// encoder dies with it (the rung goes off the air), and the queue gives
+// the job to another worker once its lease (AckWait) runs out, which puts
+// the rung back on the air while the broadcast goes on.
+func TestLive_LadderWorkerKilledHandsTheRungOn(t *testing.T) {
+	b := startBackend(t)
+	bin := testenv.BuildStreamfront(t)
+	const ackWait = 3 * time.Second
+	o := startOriginOn(t, b, 0, withLive(t), func(c *origin.Config, w *origin.WorkerConfig) {
+		c.Queue.AckWait = ackWait
+	}, noWorker)
+	deployment := filepath.Join(t.TempDir(), "streamfront.yaml")
+	if err := os.WriteFile(deployment, []byte("worker:\n  threads: 1\n  live_preset: ultrafast\n"+
+		"  ladder:\n    - {name: 180p, short_side: 180, bitrate: 200k}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := testenv.StartWorkerProcess(t, bin, "STREAMFRONT_CONFIG="+deployment,
+		"STREAMFRONT_NATS_URL="+b.NATS,
+		"STREAMFRONT_JOB_ACK_WAIT="+ackWait.String(),
+		"STREAMFRONT_S3_ENDPOINT="+b.Endpoint, "STREAMFRONT_S3_BUCKET=streamfront",
+		"STREAMFRONT_S3_ACCESS_KEY="+b.AccessKey, "STREAMFRONT_S3_SECRET_KEY="+b.SecretKey, "STREAMFRONT_S3_PATH_STYLE=true",
+		"STREAMFRONT_LOG_LEVEL=info")
+
+	code, ls, body := liveCall(t, http.MethodPost, o.URL+"/api/v1/live", `{"ladder": true}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	enc, encErr := pushLive(t, ls.RTMPURL, 75, h264AAC...)
+	api := o.URL + "/api/v1/live/" + ls.ID
+	waitBody(t, api, 60*time.Second, "the rung on the air", func(b string) bool { return strings.Contains(b, `"rungs":["180p"]`) })
+
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	waitBody(t, api, 30*time.Second, "the rung off the air", func(b string) bool { return strings.Contains(b, `"rungs":[]`) })
+	t.Logf("rung off the air %v after its worker was killed", time.Since(killed).Round(100*time.Millisecond))
+	startWorker(t, b, func(c *origin.WorkerConfig) {
+		withLiveLadder(nil, c)
+		c.Queue.AckWait = ackWait
+	})
+	waitBody(t, api, 60*time.Second, "the rung back on the air", func(b string) bool { return strings.Contains(b, `"rungs":["180p"]`) })
+	t.Logf("rung back on the air %v after its worker was killed (AckWait %v)", time.Since(killed).Round(100*time.Millisecond), ackWait)
+	rung := o.URL + "/videos/" + ls.ID + "/180p/video1_stream.m3u8"
+	ffmpeg := testenv.Require(t, "ffmpeg")
+	if out, err := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", rung, "-t", "4", "-f", "null", "-").CombinedOutput(); err != nil ||
+		strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("decoding the rung after the hand-over: %v\n%s", err, out)
+	}
+	_ = enc.Process.Kill()
+	_ = enc.Wait()
+	if t.Failed() {
+		t.Logf("the broadcasting ffmpeg said: %s", encErr)
+	}
 }
