@@ -154,6 +154,10 @@ type Live struct {
 	PartTarget            Duration `yaml:"part_target"`
 	SegmentTarget         Duration `yaml:"segment_target"`
 	StandardSegmentTarget Duration `yaml:"standard_segment_target"`
+	// HostLeaseTTL is how long a broadcast whose origin stopped renewing
+	// its lease (killed, cut off) runs before another origin ends it and
+	// makes its recording.
+	HostLeaseTTL Duration `yaml:"host_lease_ttl"`
 }
 
 // Worker is every encoding worker's settings.

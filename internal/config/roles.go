@@ -69,7 +69,7 @@ func (f *File) OriginConfig() origin.Config {
 			RTMPAddr: l.RTMPAddr, RTMPURL: l.RTMPURL, ReconnectWindow: l.ReconnectWindow.D(),
 			RTMPSAddr: l.RTMPSAddr, RTMPSURL: l.RTMPSURL, TLSCertFile: l.TLSCertFile, TLSKeyFile: l.TLSKeyFile,
 			PartTarget: l.PartTarget.D(), SegmentTarget: l.SegmentTarget.D(),
-			StandardSegmentTarget: l.StandardSegmentTarget.D(),
+			StandardSegmentTarget: l.StandardSegmentTarget.D(), HostLeaseTTL: l.HostLeaseTTL.D(),
 		}
 	}
 	return cfg

@@ -64,19 +64,7 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 		t.Fatalf("stack RTMPURL %q", st.RTMPURL)
 	}
 
-	req, _ := http.NewRequest(http.MethodPost, st.WebURL+"/api/v1/live", strings.NewReader(`{"title": "Stack live"}`))
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var ls liveStream
-	if err := json.Unmarshal(body, &ls); err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create: %d %s", resp.StatusCode, body)
-	}
+	ls := createLive(t, st, `{"title": "Stack live"}`)
 	if !strings.HasPrefix(ls.HLSURL, st.RouterURL+"/videos/") {
 		t.Fatalf("hls_url %q is not through the router %s", ls.HLSURL, st.RouterURL)
 	}
@@ -126,7 +114,7 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 	}
 	// The steered master sends players to the edges, which serve the
 	// live playlists (short-lived) from the origin.
-	resp, err = http.Get(st.EdgeURLs[0] + "/videos/" + ls.ID + "/video1_stream.m3u8")
+	resp, err := http.Get(st.EdgeURLs[0] + "/videos/" + ls.ID + "/video1_stream.m3u8")
 	if err != nil {
 		t.Fatal(err)
 	}
