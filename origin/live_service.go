@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -44,6 +45,10 @@ type liveService struct {
 	kind *queue.Kind
 	// work is the recordings followed until ready; run waits for it.
 	work sync.WaitGroup
+	// hostCache remembers which origin hosts each broadcast, and
+	// forwardTransport carries requests there (live_forward.go).
+	hostCache        liveHosts
+	forwardTransport *http.Transport
 	// certs is RTMPS's certificate; nil without RTMPS.
 	certs *certificateFiles
 	// dvr lists the recorded segments of the broadcasts hosted here, for
@@ -56,7 +61,8 @@ const liveEventTimeout = 10 * time.Second
 
 func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, hosted: map[string]int{},
-		log: s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex()}
+		log: s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex(),
+		forwardTransport: newForwardTransport()}
 	if cfg.rtmps() {
 		// A missing or broken certificate fails the start, not the first
 		// broadcaster.
@@ -192,6 +198,7 @@ func (l *liveService) onEvent(e live.Event) {
 				rec.StartedAt, rec.EndedAt = &at, nil
 			}
 			rec.Status, rec.Error, rec.Broadcast = liveLive, "", e.Broadcast
+			rec.HostURL = l.s.peerURL // other origins forward its viewers here
 		case live.EventDisconnected:
 			rec.Status, rec.Error = liveIdle, e.Reason
 		case live.EventEnded:

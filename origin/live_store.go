@@ -58,8 +58,11 @@ type liveStream struct {
 	// HostSeenAt is the last renewal of the broadcast's lease by the
 	// origin hosting it (live_lease.go).
 	HostSeenAt *time.Time `json:"host_seen_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	// HostURL is where other origins reach that origin (its PeerURL), to
+	// forward the broadcast's viewers there (live_forward.go).
+	HostURL   string    `json:"host_url,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // errNoLiveStream is what a lookup of a stream that does not exist returns.

@@ -114,7 +114,12 @@ type Media struct {
 type Origin struct {
 	Addr string `yaml:"addr"`
 	// URL is how edges and the site reach the origin.
-	URL           string `yaml:"url"`
+	URL string `yaml:"url"`
+	// PeerURL is one origin process's own URL as the other origins reach
+	// it, when several run behind URL: a live viewer's request that
+	// reaches an origin not hosting the broadcast is forwarded to the
+	// host's. Empty: the listen address when it names one.
+	PeerURL       string `yaml:"peer_url"`
 	MaxUploadSize Size   `yaml:"max_upload_size"`
 	// ResumableExpiry is how long a resumable (tus) upload may take.
 	ResumableExpiry      Duration `yaml:"resumable_expiry"`
