@@ -135,7 +135,9 @@ func firstTags(tags []string, n int) []string {
 // that are indexed (the others say noindex, and a sitemap listing them
 // would contradict them). An ended broadcast's page leads to its
 // recording, which is listed as a video. A deployment without live
-// streaming (the API answers 404) adds nothing.
+// streaming (the API answers 404) adds nothing. The sitemap is kept ten
+// minutes, so a page may stay listed that long after its broadcast ended;
+// crawlers then find it noindex, or led to the recording.
 //
 // Live pages get no video entry: Google ignores one without a thumbnail,
 // and a live stream has none.
