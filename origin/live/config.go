@@ -68,8 +68,8 @@ type Config struct {
 	// HOLD-BACK may not say less), and sees a new segment up to one target
 	// duration after it was made, as it reloads the playlist once per
 	// target duration. So glass to glass is 3 to 4 segments and a little:
-	// make bench's live step measured 3.6 s p50 with 1 s segments and 8 s
-	// with 2 s (over the 6 s aimed for). Those three segments are also the
+	// make bench's live step measured 3.3–3.6 s p50 with 1 s segments and
+	// 8 s with 2 s (over the 6 s aimed for). Those three segments are also the
 	// buffer that rides out network jitter, so players are not told to
 	// hold fewer: every player, not only ours, holds what the spec asks.
 	// The cost: a playlist reload and a segment request per track each
