@@ -154,7 +154,7 @@ func (s *Server) createLive(w http.ResponseWriter, r *http.Request) error {
 		Record: true, DVRWindowS: defaultDVRWindow, Status: liveIdle}
 	if in.Latency != nil {
 		if *in.Latency != string(live.LatencyLow) && *in.Latency != string(live.LatencyStandard) {
-			return errorf(http.StatusBadRequest, `latency must be "low" (LL-HLS, about 2 s) or "standard" (plain HLS, about 6 s).`)
+			return errorf(http.StatusBadRequest, `latency must be "low" (LL-HLS, about 2 s) or "standard" (plain HLS, about 4 s with a keyframe a second).`)
 		}
 		rec.Latency = *in.Latency
 	}

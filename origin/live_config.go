@@ -43,8 +43,8 @@ type LiveConfig struct {
 	// buffer about three). It defaults to 200 ms.
 	PartTarget time.Duration
 	// SegmentTarget is the minimum segment duration of low-latency
-	// streams; StandardSegmentTarget of standard ones. They default to 1 s
-	// and 2 s.
+	// streams; StandardSegmentTarget of standard ones, which sets their
+	// latency (about 3–4 of them, see live.Config). Both default to 1 s.
 	SegmentTarget, StandardSegmentTarget time.Duration
 	// HostLeaseTTL is how long after the origin hosting a broadcast last
 	// renewed its lease another origin takes it for dead, ends the

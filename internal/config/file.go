@@ -155,7 +155,8 @@ type Live struct {
 	ReconnectWindow Duration `yaml:"reconnect_window"`
 	// PartTarget is the low-latency part duration (players buffer about
 	// three); SegmentTarget and StandardSegmentTarget the minimum segment
-	// durations of low-latency and standard streams.
+	// durations of low-latency and standard streams (players of standard
+	// streams stay three segments behind, so it sets their latency).
 	PartTarget            Duration `yaml:"part_target"`
 	SegmentTarget         Duration `yaml:"segment_target"`
 	StandardSegmentTarget Duration `yaml:"standard_segment_target"`
