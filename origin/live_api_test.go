@@ -257,8 +257,15 @@ func TestLive_BroadcastPlaysAndBecomesAVideo(t *testing.T) {
 	if math.Abs(v.DurationS-seconds) > 1 {
 		t.Errorf("recording lasts %.2f s, %d s were streamed", v.DurationS, seconds)
 	}
+	// Ready on the recorded segments themselves: a VOD playlist per track.
+	checkRecordedHLS(t, v, seconds)
+	// The pipeline's MP4 follows, and the master moves to its renditions.
+	v = awaitRecordingMP4(t, base, v.ID)
 	if d := testenv.Decode(t, v.MP4URL); math.Abs(d-seconds) > 1 {
 		t.Errorf("the recording's MP4 decodes to %.2f s, %d s were streamed", d, seconds)
+	}
+	if _, master := httpGet(t, v.HLSURL); bytes.Contains(master, []byte("hls/rec/")) {
+		t.Errorf("the master still offers the recording once the MP4 is made:\n%s", master)
 	}
 	if v.Title != "Launch" {
 		t.Errorf("recording title %q", v.Title)
@@ -383,7 +390,59 @@ func TestLive_ABroadcastCutByAShutdownIsRecordedByAnotherOrigin(t *testing.T) {
 	if v.Status != "ready" || v.DurationS < 4 {
 		t.Fatalf("recording %s: %s, %.2f s (at least 5 keyframes a second apart were sent)", v.ID, v.Error, v.DurationS)
 	}
+	// Its playlists were made from a listing (the host was gone): the
+	// recording decodes as long as it says.
+	if d := testenv.Decode(t, v.HLSURL); math.Abs(d-v.DurationS) > 1 {
+		t.Errorf("the recording's HLS decodes to %.2f s; it says %.2f s", d, v.DurationS)
+	}
+	v = awaitRecordingMP4(t, second.URL, v.ID)
 	testenv.Decode(t, v.MP4URL)
+}
+
+// checkRecordedHLS checks a recording ready as it was recorded: each
+// recorded track is a VOD playlist over the recorded segments (mapped,
+// dated, ended) that ffmpeg decodes with an empty error log, and so is
+// the video's HLS, as long as was streamed. (The master offers the
+// recorded tracks until the pipeline's first rendition is stored, which
+// for a short broadcast may be before this looks.)
+func checkRecordedHLS(t *testing.T, v video, seconds float64) {
+	t.Helper()
+	res, master := httpGet(t, v.HLSURL)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("master of a recording: HTTP %d\n%s", res.StatusCode, master)
+	}
+	if bytes.Contains(master, []byte("hls/rec/")) && (!bytes.Contains(master, []byte("\nhls/rec/video1.m3u8\n")) ||
+		!bytes.Contains(master, []byte(`URI="hls/rec/audio2.m3u8"`))) {
+		t.Errorf("master of a recording:\n%s", master)
+	}
+	base := strings.TrimSuffix(v.HLSURL, "master.m3u8")
+	for _, track := range []string{"video1", "audio2"} {
+		url := base + "hls/rec/" + track + ".m3u8"
+		res, pl := httpGet(t, url)
+		body := string(pl)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "#EXT-X-PLAYLIST-TYPE:VOD\n") ||
+			!strings.HasSuffix(body, "#EXT-X-ENDLIST\n") || !strings.Contains(body, "#EXT-X-MAP:URI=") ||
+			strings.Count(body, "#EXTINF:") != strings.Count(body, "#EXT-X-PROGRAM-DATE-TIME:") {
+			t.Fatalf("%s playlist of a recording: HTTP %d\n%s", track, res.StatusCode, body)
+		}
+		if d := testenv.Decode(t, url); math.Abs(d-seconds) > 1 {
+			t.Errorf("the recording's %s decodes to %.2f s, %.2f s were streamed", track, d, seconds)
+		}
+	}
+	if d := testenv.Decode(t, v.HLSURL); math.Abs(d-seconds) > 1 {
+		t.Errorf("the recording's HLS decodes to %.2f s, %.2f s were streamed", d, seconds)
+	}
+}
+
+// awaitRecordingMP4 waits for a recording's MP4 (its package job).
+func awaitRecordingMP4(t *testing.T, base, id string) video {
+	t.Helper()
+	return testenv.WaitVideo(t, base, id, "an MP4", 3*time.Minute, func(v video) bool {
+		if v.Status == "failed" {
+			t.Fatalf("recording %s failed: %s", id, v.Error)
+		}
+		return v.MP4URL != ""
+	})
 }
 
 // liveFollower reads a live stream's Server-Sent Events.
