@@ -60,7 +60,7 @@ const liveEventTimeout = 10 * time.Second
 func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, hosted: map[string]int{},
 		recVideos: map[string]recordingVideo{},
-		log: s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex()}
+		log:       s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex()}
 	if cfg.rtmps() {
 		// A missing or broken certificate fails the start, not the first
 		// broadcaster.
