@@ -45,7 +45,7 @@ func (s *core) storeRecordingSource(ctx context.Context, v *catalog.Video, progr
 	byGen := map[int][]string{}
 	var gens []int
 	for _, t := range tracks {
-		var keys []string
+		var keys []sizedKey
 		gen := -1
 		flush := func() error {
 			if gen < 0 || len(keys) == 0 {
@@ -71,10 +71,10 @@ func (s *core) storeRecordingSource(ctx context.Context, v *catalog.Video, progr
 					gen = -1 // no init segment: its segments cannot be read
 					continue
 				}
-				keys = append(keys, recordedKey(v.ID, t.name, recordedInitName(gen)))
+				keys = append(keys, sizedKey{key: recordedKey(v.ID, t.name, recordedInitName(gen)), size: -1})
 			}
 			if gen >= 0 {
-				keys = append(keys, recordedKey(v.ID, t.name, seg.name()))
+				keys = append(keys, sizedKey{key: recordedKey(v.ID, t.name, seg.name()), size: seg.size})
 			}
 		}
 		if err := flush(); err != nil {
@@ -133,19 +133,28 @@ func (s *core) storeRecordingSource(ctx context.Context, v *catalog.Video, progr
 	})
 }
 
-// download streams keys, one after the other, into file.
-func (s *core) download(ctx context.Context, file string, keys []string) error {
+// sizedKey is an object to download and its size (-1: to be asked).
+type sizedKey struct {
+	key  string
+	size int64
+}
+
+// download streams objects, one after the other, into file.
+func (s *core) download(ctx context.Context, file string, keys []sizedKey) error {
 	f, err := os.Create(file)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		info, err := s.store.Head(ctx, k)
-		if err != nil {
-			f.Close()
-			return err
+		if k.size < 0 {
+			info, err := s.store.Head(ctx, k.key)
+			if err != nil {
+				f.Close()
+				return err
+			}
+			k.size = info.Size
 		}
-		body, err := s.store.GetRange(ctx, k, 0, info.Size)
+		body, err := s.store.GetRange(ctx, k.key, 0, k.size)
 		if err != nil {
 			f.Close()
 			return err
