@@ -172,6 +172,7 @@ type recordingJob struct {
 // writing its playlists). If that fails, the queue's job does it.
 func (l *liveService) endRecorded(ctx context.Context, id string, broadcast int, video string, tracks []recordedTrack) error {
 	l.forgetRecordingVideo(id, broadcast)
+	start := time.Now()
 	vid, ready, err := l.makeRecording(ctx, id, broadcast, video, tracks)
 	switch {
 	case errors.Is(err, errRecordingGone):
@@ -181,6 +182,8 @@ func (l *liveService) endRecorded(ctx context.Context, id string, broadcast int,
 		l.log.Warn("live: the recording is left to the queue", slog.String("stream", id), slog.Any("err", err))
 		return l.queueRecording(ctx, recordingJob{Stream: id, Broadcast: broadcast, Video: video})
 	}
+	l.log.Info("live: the recording is a video", slog.String("stream", id), slog.String("video", vid),
+		slog.Bool("ready", ready), slog.Duration("took", time.Since(start)))
 	if vid != "" && !ready {
 		l.work.Go(func() { l.awaitRecording(l.ctx, id, vid) })
 	}
