@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamfront/streamfront/internal/testenv"
 	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/origin/webhooks"
 )
 
@@ -498,5 +499,63 @@ func (f *liveFollower) await(t *testing.T, kind string) {
 		case <-deadline:
 			t.Fatalf("no %q live event; after the last awaited: %v", kind, seen)
 		}
+	}
+}
+
+// A stream deleted while it broadcasts leaves no recording behind: what
+// was recorded under the video it was to become goes with it, and no
+// video is made.
+func TestLive_DeletedMidBroadcastLeavesNoRecording(t *testing.T) {
+	b := startBackend(t)
+	base := startOriginOn(t, b, 0, withLive(t)).URL
+	code, ls, body := liveCall(t, http.MethodPost, base+"/api/v1/live", `{"title": "Gone"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	enc, _ := pushLive(t, ls.RTMPURL, 30, h264AAC...)
+	st, err := store.New(s3Config(b.S3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := func() int {
+		n := 0
+		if err := st.Sizes(t.Context(), "videos/", func(key string, _ int64) {
+			if strings.Contains(key, "/hls/rec/") {
+				n++
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(60 * time.Second) // a guard against hanging
+	for recorded() < 4 {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing recorded")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code, _, body := liveCall(t, http.MethodDelete, base+"/api/v1/live/"+ls.ID, ""); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	_ = enc.Wait() // disconnected by the delete
+	deadline = time.Now().Add(30 * time.Second)
+	for n := recorded(); n > 0; n = recorded() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d recorded objects left after the stream was deleted", n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	resp, err := http.Get(base + "/api/v1/videos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Videos []video `json:"videos"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Videos) != 0 {
+		t.Errorf("a video was made of a deleted stream's broadcast: %+v", list.Videos)
 	}
 }
