@@ -41,11 +41,12 @@ FUZZ_TARGETS := \
 	./internal/usage:FuzzClassify \
 	./origin/live:FuzzLivePath \
 	./origin:FuzzParseDVRObject \
+	./origin:FuzzParseRecordedFile \
 	./web:FuzzParseEdgeMetrics \
 	./edge:FuzzLivePartTarget \
 	./internal/livehdr:FuzzParseViewers \
 	./edge:FuzzFastHost
-# 30 targets in 22 packages: each package's instrumented build costs more
+# 31 targets in 22 packages: each package's instrumented build costs more
 # than its fuzzing, so the short run stays short (make fuzz FUZZTIME=60s for a longer look).
 FUZZTIME ?= 5s
 # Each new interesting input is minimised for up to this long (Go's default

@@ -249,7 +249,8 @@ func (s *Server) patchLive(w http.ResponseWriter, r *http.Request) error {
 // its recorded segments; its recordings stay as videos.
 func (s *Server) deleteLive(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
-	if _, err := s.live.streams.get(r.Context(), id); err != nil {
+	rec, err := s.live.streams.get(r.Context(), id)
+	if err != nil {
 		return err
 	}
 	// The record goes first: an encoder reconnecting meanwhile finds no key.
@@ -257,6 +258,9 @@ func (s *Server) deleteLive(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.live.m.End(id)
+	if err := s.live.deleteUnmadeRecordings(r.Context(), rec); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -34,6 +34,9 @@ type liveService struct {
 	// hosted are the broadcasts this process runs (stream → broadcast),
 	// from their first connection to their end, as told by the events.
 	hosted map[string]int
+	// recVideos are the videos the broadcasts hosted here record into
+	// (recordingVideo), by stream.
+	recVideos map[string]recordingVideo
 
 	// ctx ends with the origin's background work; assemblies run under
 	// it. Set by Serve before run.
@@ -61,7 +64,8 @@ const liveEventTimeout = 10 * time.Second
 
 func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, hosted: map[string]int{},
-		log: s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex(),
+		recVideos: map[string]recordingVideo{},
+		log:       s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex(),
 		forwardTransport: newForwardTransport()}
 	if cfg.rtmps() {
 		// A missing or broken certificate fails the start, not the first

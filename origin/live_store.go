@@ -200,10 +200,11 @@ func (l liveStore) list(ctx context.Context, cursor string, limit int) ([]*liveS
 	return out, next, nil
 }
 
-// delete removes the record and the broadcasts' recorded segments; the
-// videos made of them stay (they are videos like any other).
+// delete removes the record (and the recordings kept beside it by older
+// versions); the videos made of broadcasts stay (they are videos like any
+// other).
 func (l liveStore) delete(ctx context.Context, id string) error {
-	if err := l.s.DeletePrefix(ctx, livePrefix(id)+"rec/"); err != nil {
+	if err := l.s.DeletePrefix(ctx, recPrefix(id)); err != nil {
 		return err
 	}
 	return l.s.DeletePrefix(ctx, livePrefix(id))
