@@ -282,7 +282,11 @@ func (e *env) runHitCells(ctx context.Context, objects []hitObject, servers []*c
 	cellOf := map[string]*hitCell{}
 	measure := func(label string, obj object, conns int, c *cacheServer) error {
 		cpuBefore, serverBusy, clientBusy := groupCPU(c.proc.pid()), cpuBusy(serverCPUs), cpuBusy(clientCPUs)
-		res, err := runWrk(ctx, wrkRun{URL: c.URL + obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, Placement: client})
+		run := wrkRun{URL: c.URL + obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, Placement: client}
+		if obj.acceptEncoding != "" {
+			run.Header = []string{"Accept-Encoding: " + obj.acceptEncoding}
+		}
+		res, err := runWrk(ctx, run)
 		if err != nil {
 			return fmt.Errorf("wrk against %s: %w", c.name, err)
 		}

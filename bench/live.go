@@ -143,7 +143,7 @@ func (e *env) runLive(ctx context.Context, s *section, dir, script string, o *or
 	} {
 		runs = append(runs,
 			run{"Streamfront edge, low latency (LL-HLS, 200 ms parts); " + c.name, lowURL, c.json, 2 * time.Second},
-			run{"Streamfront edge, standard (2 s segments); " + c.name, stdURL, c.json, 6 * time.Second},
+			run{"Streamfront edge, standard (1 s segments, the default); " + c.name, stdURL, c.json, 6 * time.Second},
 			run{"nginx-rtmp, hls_fragment 1s; " + c.name, ngURL, c.json, 0})
 	}
 	var failed []string

@@ -157,6 +157,9 @@ type uploaded struct {
 type object struct {
 	path string
 	body []byte
+	// acceptEncoding, when set, is the Accept-Encoding header wrk and the
+	// checks send (a browser's); the answer's body may then be encoded.
+	acceptEncoding string
 }
 
 func newEnv(ctx context.Context, cfg Config, logw io.Writer) (*env, error) {

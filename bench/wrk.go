@@ -30,12 +30,19 @@ type wrkRun struct {
 	Connections int
 	Duration    time.Duration
 	Placement   placement
+	// Header lists request header lines ("Name: value") wrk sends (-H).
+	Header []string
 }
 
-// runWrk runs `wrk -tT -cC -dD --latency URL` and parses its report.
+// runWrk runs `wrk -tT -cC -dD --latency [-H header]... URL` and parses
+// its report.
 func runWrk(ctx context.Context, run wrkRun) (wrkResult, error) {
 	argv := []string{"wrk", "-t" + strconv.Itoa(run.Threads), "-c" + strconv.Itoa(run.Connections),
-		"-d" + strconv.Itoa(int(run.Duration.Seconds())) + "s", "--timeout", "5s", "--latency", run.URL}
+		"-d" + strconv.Itoa(int(run.Duration.Seconds())) + "s", "--timeout", "5s", "--latency"}
+	for _, h := range run.Header {
+		argv = append(argv, "-H", h)
+	}
+	argv = append(argv, run.URL)
 	argv = run.Placement.wrap(argv)
 	ctx, cancel := context.WithTimeout(ctx, run.Duration+30*time.Second)
 	defer cancel()

@@ -13,6 +13,7 @@ type memItem struct {
 	body []byte
 	enc  encodedSlots // brotli and gzip variants of a text body, made on first use (compress.go)
 	fast fastSlot     // header lines for the fast path, made on first use (fastpath_answer.go)
+	file keptFile     // the disk copy, kept open for the fast path (fastpath_files.go)
 }
 
 // memItemOverhead approximates the bytes an item costs beyond its body
@@ -37,6 +38,8 @@ func newMemoryTier(budget int64) (*memoryTier, error) {
 		Weigher: func(key string, it *memItem) uint32 {
 			return uint32(min(int64(len(key)+len(it.body)+memItemOverhead), math.MaxUint32))
 		},
+		// An item that leaves closes the disk file it kept open.
+		OnDeletion: func(ev otter.DeletionEvent[string, *memItem]) { ev.Value.file.close() },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("memory tier: %w", err)
@@ -59,4 +62,10 @@ func (t *memoryTier) remove(key string) { t.c.Invalidate(key) }
 // bytes is the budgeted weight in use.
 func (t *memoryTier) bytes() uint64 { return t.c.WeightedSize() }
 
-func (t *memoryTier) close() { t.c.StopAllGoroutines() }
+// close stops the tier and closes the disk files its items kept open.
+func (t *memoryTier) close() {
+	t.c.StopAllGoroutines()
+	for _, it := range t.c.All() {
+		it.file.close()
+	}
+}

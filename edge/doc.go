@@ -158,9 +158,12 @@
 // If-Range, If-None-Match and If-Modified-Since through the same helpers,
 // the brotli or gzip variant for clients that accept one, HEAD, keep-alive,
 // pipelining — written with one writev of header and body (a body of
-// 256 KiB or more that the disk tier holds in the same version goes out
-// from the disk copy with sendfile after its first 64 KiB, as nginx sends
-// from its cache files: fastpath/sendfile.go), and counted in the same
+// 64 KiB or more that the disk tier holds in the same version goes out
+// from the disk copy with sendfile after a head sent with MSG_MORE, as
+// nginx sends from its cache files with tcp_nopush: fastpath/sendfile.go;
+// the file is opened and checked once and kept open beside the memory
+// item until it leaves the memory tier, as nginx's open_file_cache does:
+// fastpath_files.go), and counted in the same
 // metrics and access log. TestFastPath_SameAnswersAsNetHTTP
 // holds the two paths to that. The loop knows nothing of the cache: it
 // asks the edge's fastpath.Handler (fastpath_answer.go) for each request

@@ -30,8 +30,9 @@ func (s *syncBuffer) take() []string {
 // must be there), the same access log line (times excepted) and the same
 // metrics, with every answer of the first edge coming from the fast path.
 //
-// With a disk tier, large bodies go out from the disk copy with sendfile
-// (fastpath/sendfile.go); the answers must not change.
+// With a disk tier, bodies of fastSendfileMin or more (the 100 KiB part
+// and the 1 MiB segment, whole or ranged) go out from the disk copy with
+// sendfile (fastpath/sendfile.go); the answers must not change.
 //
 // With a second distribution, the requests (Host edge.example, and the
 // loopback address the warming client sends) are all that distribution's.
@@ -65,6 +66,7 @@ func testSameAnswers(t *testing.T, disk, secondDist bool) {
 	objects := map[string]*testObject{
 		"/videos/eq/master.m3u8": {body: pattern(700), contentType: "application/vnd.apple.mpegurl", cacheControl: "public, max-age=600", etag: `"pl1"`},
 		"/videos/eq/seg.m4s":     {body: pattern(1<<20 + 1234), contentType: "video/mp4", cacheControl: "public, max-age=31536000, immutable", etag: `"seg1"`},
+		"/videos/eq/part.m4s":    {body: pattern(100<<10 + 17), contentType: "video/mp4", cacheControl: "public, max-age=31536000, immutable", etag: `"part1"`},
 		"/videos/eq/thumbs.vtt":  {body: pattern(300), contentType: "text/vtt", cacheControl: "public, max-age=600", etag: `W/"w1"`},
 		"/videos/eq/empty.bin":   {body: nil, contentType: "application/octet-stream", cacheControl: "public, max-age=600"},
 	}

@@ -465,6 +465,63 @@ func TestFastPath_TLSGoesToNetHTTP(t *testing.T) {
 	}
 }
 
+// TestFastPath_KeptDiskCopy: the fast path sends a 100 KiB hit from its
+// disk copy, opened once and kept open beside the memory item for later
+// answers; a copy cut short after that still gives whole answers (the
+// rest from memory) and is dropped; and the file is closed when the item
+// leaves the memory tier.
+func TestFastPath_KeptDiskCopy(t *testing.T) {
+	o := newTestOrigin(t)
+	const path = "/videos/v1/k.m4s"
+	body := pattern(100 << 10)
+	o.put(path, &testObject{body: body, contentType: "video/mp4", cacheControl: "public, max-age=31536000, immutable"})
+	e, base := startEdge(t, o.URL(), func(c *Config) { c.CacheDir = t.TempDir(); c.DisableFastPath = false })
+	wantStatus(t, get(t, testClient(t), base+path), http.StatusOK)
+	waitIdle(t, e)
+	di, ok := e.disk.Get(path)
+	if !ok {
+		t.Fatalf("%s is not on disk", path)
+	}
+	answers := 0
+	hit := func() {
+		t.Helper()
+		rc := dialRaw(t, base)
+		for range 2 { // two answers on one connection
+			rc.send("GET " + path + " HTTP/1.1\r\nHost: edge\r\n\r\n")
+			a, ok := rc.read("GET")
+			if !ok || a.status != http.StatusOK || a.header.Get("X-Cache") != "Hit from test-edge" || !bytes.Equal(a.body, body) {
+				t.Fatalf("%d %q, %d bytes", a.status, a.header.Get("X-Cache"), len(a.body))
+			}
+			answers++
+		}
+		waitFor(t, "the answers to be counted", func() bool { return counterValue(e.metrics.fastAnswered) == float64(answers) })
+	}
+	hit()
+	if n := e.fastSendfiles.Load(); n != 2 {
+		t.Fatalf("%d of 2 answers sent from the disk copy", n)
+	}
+	it, _ := e.mem.get(path)
+	kept := it.file.cur.Load()
+	if kept == nil || kept.file != di.File {
+		t.Fatal("the disk copy was not kept open")
+	}
+
+	if err := os.Truncate(di.File.Path, di.BodyOffset+1000); err != nil {
+		t.Fatal(err)
+	}
+	hit()
+	waitFor(t, "the damaged disk copy to leave the index", func() bool {
+		_, ok := e.disk.Get(path)
+		return !ok
+	})
+
+	e.mem.remove(path)
+	waitFor(t, "the kept file to be closed", func() bool { return it.file.cur.Load() == nil })
+	if _, err := kept.f.Stat(); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("the kept file is still open (Stat: %v)", err)
+	}
+}
+
 // TestFastPath_DiskCopyGoneOrDamaged: a large hit whose disk copy was
 // removed or has the wrong length is written from memory, whole and
 // right, and the damaged file is dropped.

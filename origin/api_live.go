@@ -161,7 +161,7 @@ func (s *Server) createLive(w http.ResponseWriter, r *http.Request) error {
 		Record: true, DVRWindowS: defaultDVRWindow, Status: liveIdle}
 	if in.Latency != nil {
 		if *in.Latency != string(live.LatencyLow) && *in.Latency != string(live.LatencyStandard) {
-			return errorf(http.StatusBadRequest, `latency must be "low" (LL-HLS, about 2 s) or "standard" (plain HLS, about 6 s).`)
+			return errorf(http.StatusBadRequest, `latency must be "low" (LL-HLS, about 2 s) or "standard" (plain HLS, about 4 s with a keyframe a second).`)
 		}
 		rec.Latency = *in.Latency
 	}
@@ -264,7 +264,8 @@ func (s *Server) patchLive(w http.ResponseWriter, r *http.Request) error {
 // its recorded segments; its recordings stay as videos.
 func (s *Server) deleteLive(w http.ResponseWriter, r *http.Request) error {
 	id := chi.URLParam(r, "id")
-	if _, err := s.live.streams.get(r.Context(), id); err != nil {
+	rec, err := s.live.streams.get(r.Context(), id)
+	if err != nil {
 		return err
 	}
 	// The record goes first: an encoder reconnecting meanwhile finds no key.
@@ -272,6 +273,9 @@ func (s *Server) deleteLive(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.live.m.End(id)
+	if err := s.live.deleteUnmadeRecordings(r.Context(), rec); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

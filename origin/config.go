@@ -28,6 +28,14 @@ type Config struct {
 	// WebURL is the site's base URL, for page_url, e.g.
 	// "http://localhost:8080". Required.
 	WebURL string
+	// PeerURL is this origin process's own URL as the other origins reach
+	// it (each process its own; edges may reach all of them through one
+	// address). A live viewer's request that reaches an origin not hosting
+	// the broadcast is forwarded to the host's PeerURL. It defaults to the
+	// listen address when that names one (127.0.0.1:8090 →
+	// http://127.0.0.1:8090); with neither, broadcasts hosted here are
+	// seen only by requests that reach this process.
+	PeerURL string
 	// MaxUploadBytes refuses larger uploads with 413. It defaults to 50 GiB.
 	MaxUploadBytes int64
 	// ResumableExpiry is how long a resumable (tus) upload may take from
@@ -150,6 +158,9 @@ func (c *Config) validate() error {
 		if p, err := url.Parse(u); err != nil || p.Scheme == "" || p.Host == "" {
 			errs = append(errs, errors.New("origin: "+name+" must be an absolute URL, got "+u))
 		}
+	}
+	if p, err := url.Parse(c.PeerURL); c.PeerURL != "" && (err != nil || p.Scheme == "" || p.Host == "" || p.Path != "") {
+		errs = append(errs, errors.New("origin: PeerURL must be an absolute URL without a path, e.g. http://origin-2:8090, got "+c.PeerURL))
 	}
 	if c.Queue.URL == "" {
 		errs = append(errs, errors.New("origin: Queue.URL is required (the NATS server, set STREAMFRONT_NATS_URL)"))

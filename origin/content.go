@@ -46,11 +46,17 @@ func (s *Server) readyVideo(w http.ResponseWriter, r *http.Request) (*catalog.Vi
 	if err != nil {
 		return nil, err
 	}
-	if v.Status != catalog.Ready || len(v.Renditions) == 0 && v.Growing == nil {
+	if v.Status != catalog.Ready || !playable(v) {
 		return nil, errNotFound
 	}
 	markAccess(w, v)
 	return v, nil
+}
+
+// playable says whether v has HLS to offer: renditions, or a recording
+// or a first encode's growing HLS before them.
+func playable(v *catalog.Video) bool {
+	return len(v.Renditions) > 0 || v.Recorded != nil || v.Growing != nil
 }
 
 func (s *Server) serveMaster(w http.ResponseWriter, r *http.Request) error {
@@ -98,6 +104,9 @@ func (s *core) masterPlaylist(ctx context.Context, v *catalog.Video) ([]byte, er
 		}
 		renditions = append(renditions, hls.Rendition{Name: rd.Name, Index: ix})
 	}
+	if len(renditions) == 0 && v.Recorded != nil {
+		return recordedMaster(v.Recorded)
+	}
 	if len(renditions) == 0 && v.Growing != nil {
 		return growingMaster(v.Growing)
 	}
@@ -137,13 +146,20 @@ func (s *Server) track(r *http.Request, v *catalog.Video, kindName string) (*cat
 
 func (s *Server) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) error {
 	switch chi.URLParam(r, "rendition") {
-	case growingName, captionsName:
+	case growingName, captionsName, recordedName:
 		v, err := s.readyVideo(w, r)
 		if err != nil {
 			return err
 		}
-		if chi.URLParam(r, "rendition") == captionsName {
+		switch chi.URLParam(r, "rendition") {
+		case captionsName:
 			return s.serveCaptions(w, r, v, chi.URLParam(r, "playlist"))
+		case recordedName:
+			track, ok := strings.CutSuffix(chi.URLParam(r, "playlist"), ".m3u8")
+			if !ok {
+				return errNotFound
+			}
+			return s.serveRecorded(w, r, v, track, "")
 		}
 		return s.serveGrowing(w, r, v, chi.URLParam(r, "playlist"))
 	}
@@ -182,6 +198,9 @@ func (s *Server) serveSegment(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.readyVideo(w, r)
 	if err != nil {
 		return err
+	}
+	if chi.URLParam(r, "rendition") == recordedName {
+		return s.serveRecorded(w, r, v, chi.URLParam(r, "kind"), chi.URLParam(r, "file"))
 	}
 	if kind := chi.URLParam(r, "kind"); kind != "video" && kind != "audio" {
 		if _, isTS := hls.ParseTSName(kind); isTS {

@@ -62,6 +62,13 @@ func (s *core) makePlayable(ctx context.Context, id string) error {
 		return nil // already queued whole
 	}
 	progress := s.progressReporter(id, nil)
+	if v.Recorded != nil && v.Source.Size == 0 {
+		// A live recording, playing as it was recorded: its source is
+		// made first (job_recording.go).
+		if v, err = s.storeRecordingSource(ctx, v, progress); err != nil {
+			return err
+		}
+	}
 	info, err := s.store.Head(ctx, v.Source.Key)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)

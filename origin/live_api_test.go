@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamfront/streamfront/internal/testenv"
 	"github.com/streamfront/streamfront/origin"
+	"github.com/streamfront/streamfront/origin/store"
 	"github.com/streamfront/streamfront/origin/webhooks"
 )
 
@@ -257,8 +258,15 @@ func TestLive_BroadcastPlaysAndBecomesAVideo(t *testing.T) {
 	if math.Abs(v.DurationS-seconds) > 1 {
 		t.Errorf("recording lasts %.2f s, %d s were streamed", v.DurationS, seconds)
 	}
+	// Ready on the recorded segments themselves: a VOD playlist per track.
+	checkRecordedHLS(t, v, seconds)
+	// The pipeline's MP4 follows, and the master moves to its renditions.
+	v = awaitRecordingMP4(t, base, v.ID)
 	if d := testenv.Decode(t, v.MP4URL); math.Abs(d-seconds) > 1 {
 		t.Errorf("the recording's MP4 decodes to %.2f s, %d s were streamed", d, seconds)
+	}
+	if _, master := httpGet(t, v.HLSURL); bytes.Contains(master, []byte("hls/rec/")) {
+		t.Errorf("the master still offers the recording once the MP4 is made:\n%s", master)
 	}
 	if v.Title != "Launch" {
 		t.Errorf("recording title %q", v.Title)
@@ -383,7 +391,59 @@ func TestLive_ABroadcastCutByAShutdownIsRecordedByAnotherOrigin(t *testing.T) {
 	if v.Status != "ready" || v.DurationS < 4 {
 		t.Fatalf("recording %s: %s, %.2f s (at least 5 keyframes a second apart were sent)", v.ID, v.Error, v.DurationS)
 	}
+	// Its playlists were made from a listing (the host was gone): the
+	// recording decodes as long as it says.
+	if d := testenv.Decode(t, v.HLSURL); math.Abs(d-v.DurationS) > 1 {
+		t.Errorf("the recording's HLS decodes to %.2f s; it says %.2f s", d, v.DurationS)
+	}
+	v = awaitRecordingMP4(t, second.URL, v.ID)
 	testenv.Decode(t, v.MP4URL)
+}
+
+// checkRecordedHLS checks a recording ready as it was recorded: each
+// recorded track is a VOD playlist over the recorded segments (mapped,
+// dated, ended) that ffmpeg decodes with an empty error log, and so is
+// the video's HLS, as long as was streamed. (The master offers the
+// recorded tracks until the pipeline's first rendition is stored, which
+// for a short broadcast may be before this looks.)
+func checkRecordedHLS(t *testing.T, v video, seconds float64) {
+	t.Helper()
+	res, master := httpGet(t, v.HLSURL)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("master of a recording: HTTP %d\n%s", res.StatusCode, master)
+	}
+	if bytes.Contains(master, []byte("hls/rec/")) && (!bytes.Contains(master, []byte("\nhls/rec/video1.m3u8\n")) ||
+		!bytes.Contains(master, []byte(`URI="hls/rec/audio2.m3u8"`))) {
+		t.Errorf("master of a recording:\n%s", master)
+	}
+	base := strings.TrimSuffix(v.HLSURL, "master.m3u8")
+	for _, track := range []string{"video1", "audio2"} {
+		url := base + "hls/rec/" + track + ".m3u8"
+		res, pl := httpGet(t, url)
+		body := string(pl)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "#EXT-X-PLAYLIST-TYPE:VOD\n") ||
+			!strings.HasSuffix(body, "#EXT-X-ENDLIST\n") || !strings.Contains(body, "#EXT-X-MAP:URI=") ||
+			strings.Count(body, "#EXTINF:") != strings.Count(body, "#EXT-X-PROGRAM-DATE-TIME:") {
+			t.Fatalf("%s playlist of a recording: HTTP %d\n%s", track, res.StatusCode, body)
+		}
+		if d := testenv.Decode(t, url); math.Abs(d-seconds) > 1 {
+			t.Errorf("the recording's %s decodes to %.2f s, %.2f s were streamed", track, d, seconds)
+		}
+	}
+	if d := testenv.Decode(t, v.HLSURL); math.Abs(d-seconds) > 1 {
+		t.Errorf("the recording's HLS decodes to %.2f s, %.2f s were streamed", d, seconds)
+	}
+}
+
+// awaitRecordingMP4 waits for a recording's MP4 (its package job).
+func awaitRecordingMP4(t *testing.T, base, id string) video {
+	t.Helper()
+	return testenv.WaitVideo(t, base, id, "an MP4", 3*time.Minute, func(v video) bool {
+		if v.Status == "failed" {
+			t.Fatalf("recording %s failed: %s", id, v.Error)
+		}
+		return v.MP4URL != ""
+	})
 }
 
 // liveFollower reads a live stream's Server-Sent Events.
@@ -439,5 +499,63 @@ func (f *liveFollower) await(t *testing.T, kind string) {
 		case <-deadline:
 			t.Fatalf("no %q live event; after the last awaited: %v", kind, seen)
 		}
+	}
+}
+
+// A stream deleted while it broadcasts leaves no recording behind: what
+// was recorded under the video it was to become goes with it, and no
+// video is made.
+func TestLive_DeletedMidBroadcastLeavesNoRecording(t *testing.T) {
+	b := startBackend(t)
+	base := startOriginOn(t, b, 0, withLive(t)).URL
+	code, ls, body := liveCall(t, http.MethodPost, base+"/api/v1/live", `{"title": "Gone"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	enc, _ := pushLive(t, ls.RTMPURL, 30, h264AAC...)
+	st, err := store.New(s3Config(b.S3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := func() int {
+		n := 0
+		if err := st.Sizes(t.Context(), "videos/", func(key string, _ int64) {
+			if strings.Contains(key, "/hls/rec/") {
+				n++
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(60 * time.Second) // a guard against hanging
+	for recorded() < 4 {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing recorded")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code, _, body := liveCall(t, http.MethodDelete, base+"/api/v1/live/"+ls.ID, ""); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	_ = enc.Wait() // disconnected by the delete
+	deadline = time.Now().Add(30 * time.Second)
+	for n := recorded(); n > 0; n = recorded() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d recorded objects left after the stream was deleted", n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	resp, err := http.Get(base + "/api/v1/videos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Videos []video `json:"videos"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Videos) != 0 {
+		t.Errorf("a video was made of a deleted stream's broadcast: %+v", list.Videos)
 	}
 }

@@ -49,9 +49,15 @@ type LiveConfig struct {
 	// buffer about three). It defaults to 200 ms.
 	PartTarget time.Duration
 	// SegmentTarget is the minimum segment duration of low-latency
-	// streams; StandardSegmentTarget of standard ones. They default to 1 s
-	// and 2 s.
+	// streams; StandardSegmentTarget of standard ones, which sets their
+	// latency (about 3–4 of them, see live.Config). Both default to 1 s.
 	SegmentTarget, StandardSegmentTarget time.Duration
+	// HostLeaseTTL is how long after the origin hosting a broadcast last
+	// renewed its lease another origin takes it for dead, ends the
+	// broadcast and makes its recording (live_lease.go). Shorter finds a
+	// killed host sooner; each renewal is one S3 write per broadcast every
+	// HostLeaseTTL×2/7. It defaults to 35 s (a renewal every 10 s).
+	HostLeaseTTL time.Duration
 }
 
 func (c *LiveConfig) setDefaults() {
@@ -60,6 +66,9 @@ func (c *LiveConfig) setDefaults() {
 	}
 	if c.ReconnectWindow == 0 {
 		c.ReconnectWindow = 60 * time.Second
+	}
+	if c.HostLeaseTTL == 0 {
+		c.HostLeaseTTL = 35 * time.Second
 	}
 	if c.RTMPURL == "" {
 		c.RTMPURL = ingestURL("rtmp", c.RTMPAddr, c.RTMPListener, "1935")

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,8 +41,10 @@ import (
 // The list of segments is kept in the memory of the origin that hosts the
 // broadcast, fed by the recording sink as each segment is stored: that is
 // the process that answers the broadcast's live playlists too, and a
-// playlist request costs no S3 listing. A stream that does not record, or
-// whose dvr_window_s is 0, has no DVR.
+// playlist request costs no S3 listing. It holds the whole broadcast, not
+// only the window: when the broadcast ends, the same list is its
+// recording's VOD playlists (live_recording.go). A stream that does not
+// record, or whose dvr_window_s is 0, has no DVR.
 
 // dvrSink stores the recording (next) and, for what was stored, tells the
 // DVR index.
@@ -56,7 +60,11 @@ func (d *dvrSink) WriteInit(ctx context.Context, in live.RecordedInit) error {
 		return err
 	}
 	if d.ls.records(in.StreamID) && plainTrack(in.Track) {
-		d.ls.dvr.addInit(in.StreamID, in.Broadcast, in.Generation, in.Track, d.windowFor(ctx, in.StreamID, in.Broadcast))
+		video, err := d.ls.recordingVideo(ctx, in.StreamID, in.Broadcast)
+		if err != nil {
+			return err
+		}
+		d.ls.dvr.addInit(in.StreamID, video, in.Broadcast, in.Generation, in.Track, d.windowFor(ctx, in.StreamID, in.Broadcast))
 	}
 	return nil
 }
@@ -71,19 +79,29 @@ func (d *dvrSink) windowFor(ctx context.Context, id string, broadcast int) time.
 }
 
 func (d *dvrSink) WriteSegment(ctx context.Context, seg live.RecordedSegment) error {
+	recorded := d.ls.records(seg.StreamID) && plainTrack(seg.Track)
+	if recorded {
+		// The date and duration the segment is stored and listed with.
+		seg.ProgramDateTime = d.ls.dvr.dateOf(seg, time.Now())
+		seg.Duration = seg.Duration.Truncate(time.Microsecond)
+	}
 	if err := d.next.WriteSegment(ctx, seg); err != nil {
 		return err
 	}
-	if d.ls.records(seg.StreamID) && plainTrack(seg.Track) {
-		d.ls.dvr.addSegment(seg, d.windowFor(ctx, seg.StreamID, seg.Broadcast), time.Now())
+	if recorded {
+		d.ls.dvr.addSegment(seg, d.windowFor(ctx, seg.StreamID, seg.Broadcast))
 	}
 	return nil
 }
 
 func (d *dvrSink) EndBroadcast(ctx context.Context, streamID string, broadcast int) error {
-	// The segments go into the recording's video and are deleted: the
-	// DVR ends with the broadcast.
+	// The index holds the whole broadcast: its list becomes the
+	// recording's playlists (no S3 listing), and the DVR ends.
+	video, tracks, whole := d.ls.dvr.recording(streamID, broadcast)
 	d.ls.dvr.end(streamID, broadcast)
+	if whole && d.ls.records(streamID) {
+		return d.ls.endRecorded(ctx, streamID, broadcast, video, tracks)
+	}
 	return d.next.EndBroadcast(ctx, streamID, broadcast)
 }
 
@@ -97,36 +115,51 @@ func (l *liveService) dvrWindow(ctx context.Context, id string) time.Duration {
 	return time.Duration(max(rec.DVRWindowS, 0)) * time.Second
 }
 
-// dvrIndex holds the DVR window of every broadcast this process hosts.
-// Its memory is bounded by the windows: one entry (about 64 bytes) per
-// recorded segment of each track within dvr_window_s, at most
-// maxDVRWindow / the shortest segment.
+// dvrIndex holds the recorded segments of every broadcast this process
+// hosts: the whole broadcast, which its recording's playlists list when it
+// ends (live_recording.go), and within it the DVR window the DVR
+// playlists show. Its memory is one entry (about 80 bytes) per recorded
+// segment of each track, at most maxRecordedSegments a track: past that
+// the oldest entries outside the window go, and the recording's list is
+// then read from S3 instead.
 type dvrIndex struct {
 	mu         sync.Mutex
 	broadcasts map[string]*dvrBroadcast // by stream ID
 }
 
-// dvrBroadcast is the window of one broadcast.
+// maxRecordedSegments bounds the entries kept of one track: 2^18 is 72 h
+// of 1 s segments (about 20 MB).
+const maxRecordedSegments = 1 << 18
+
+// dvrBroadcast is what one broadcast recorded.
 type dvrBroadcast struct {
 	broadcast int
-	window    time.Duration
-	tracks    map[string]*dvrTrack
-	order     []string // tracks in the order they appeared: video1, audio2
+	// video is the recording's video, under whose prefix the objects are.
+	video  string
+	window time.Duration
+	tracks map[string]*dvrTrack
+	order  []string // tracks in the order they appeared: video1, audio2
 }
 
-// dvrTrack is the window of one track: its segments, oldest first.
+// dvrTrack is what one track recorded: its segments, oldest first, and
+// where the DVR window begins among them.
 type dvrTrack struct {
 	inits    map[int]bool // generations whose init.mp4 is stored
 	segments []dvrSegment
-	// total is the sum of the segments' durations.
-	total time.Duration
+	// first is the first segment of the DVR window; windowTotal the sum
+	// of the window's durations.
+	first       int
+	windowTotal time.Duration
 	// nextMSN is the media sequence number the next segment gets: DVR
 	// playlists number segments across generations, whose own sequences
 	// start again.
 	nextMSN int
-	// discontinuities counts the discontinuities dropped from the front
+	// discontinuities counts the discontinuities before the window
 	// (EXT-X-DISCONTINUITY-SEQUENCE).
 	discontinuities int
+	// truncated: entries were dropped (maxRecordedSegments), so segments
+	// no longer begin with the broadcast.
+	truncated bool
 }
 
 // dvrSegment is one recorded segment.
@@ -149,10 +182,14 @@ func newDVRIndex() *dvrIndex { return &dvrIndex{broadcasts: map[string]*dvrBroad
 func (x *dvrIndex) broadcastLocked(id string, broadcast int, window time.Duration) *dvrBroadcast {
 	b := x.broadcasts[id]
 	if b == nil || b.broadcast != broadcast {
-		b = &dvrBroadcast{broadcast: broadcast, window: window, tracks: map[string]*dvrTrack{}}
+		b = newDVRBroadcast(broadcast, window)
 		x.broadcasts[id] = b
 	}
 	return b
+}
+
+func newDVRBroadcast(broadcast int, window time.Duration) *dvrBroadcast {
+	return &dvrBroadcast{broadcast: broadcast, window: window, tracks: map[string]*dvrTrack{}}
 }
 
 func (b *dvrBroadcast) track(name string) *dvrTrack {
@@ -176,61 +213,80 @@ func (x *dvrIndex) window(id string, broadcast int) (time.Duration, bool) {
 	return b.window, true
 }
 
-func (x *dvrIndex) addInit(id string, broadcast, generation int, track string, window time.Duration) {
+// addInit notes a stored init segment of the broadcast's video.
+func (x *dvrIndex) addInit(id, video string, broadcast, generation int, track string, window time.Duration) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.broadcastLocked(id, broadcast, window)
-	if window > 0 {
-		b.track(track).inits[generation] = true
-	}
+	b.video = video
+	b.track(track).inits[generation] = true
 }
 
-// addSegment appends a stored segment and slides the window: the oldest
-// segments go while the rest still span window. A window of 0 (no DVR)
-// keeps only that: the stream's record is not read again.
-func (x *dvrIndex) addSegment(seg live.RecordedSegment, window time.Duration, now time.Time) {
+// dateOf is the date seg is recorded with: its own, or (gohlslib dates
+// only its newest segments) its predecessor's end, or now less its
+// duration for an undated first one. Dates are kept to the millisecond
+// and durations to the microsecond, as the objects' names hold them
+// (recordedSegmentName), so the index and a listing agree to the digit.
+func (x *dvrIndex) dateOf(seg live.RecordedSegment, now time.Time) time.Time {
+	date := seg.ProgramDateTime
+	if date.IsZero() {
+		date = now.Add(-seg.Duration)
+		x.mu.Lock()
+		if b := x.broadcasts[seg.StreamID]; b != nil && b.broadcast == seg.Broadcast && b.tracks[seg.Track] != nil {
+			if segs := b.tracks[seg.Track].segments; len(segs) > 0 {
+				last := segs[len(segs)-1]
+				date = last.date.Add(last.duration)
+			}
+		}
+		x.mu.Unlock()
+	}
+	return date.Truncate(time.Millisecond).UTC()
+}
+
+// addSegment appends a stored segment (dated: dateOf) and slides the DVR
+// window.
+func (x *dvrIndex) addSegment(seg live.RecordedSegment, window time.Duration) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.broadcastLocked(seg.StreamID, seg.Broadcast, window)
 	b.window = window
-	if window <= 0 || seg.Duration <= 0 {
+	if seg.Duration <= 0 {
 		return
 	}
-	t := b.track(seg.Track)
-	s := dvrSegment{msn: t.nextMSN, generation: seg.Generation, sequence: seg.Sequence,
-		size: int64(len(seg.Data)), duration: seg.Duration, date: seg.ProgramDateTime}
+	b.track(seg.Track).add(dvrSegment{generation: seg.Generation, sequence: seg.Sequence,
+		size: int64(len(seg.Data)), duration: seg.Duration, date: seg.ProgramDateTime}, window)
+}
+
+// add appends s (told twice: ignored), then slides the window: the oldest
+// segments leave it while the rest still span window.
+func (t *dvrTrack) add(s dvrSegment, window time.Duration) {
 	if n := len(t.segments); n > 0 {
 		last := t.segments[n-1]
-		if last.generation == seg.Generation && seg.Sequence <= last.sequence {
-			return // told twice
+		if last.generation == s.generation && s.sequence <= last.sequence {
+			return
 		}
-		s.discontinuity = last.generation != seg.Generation || seg.Sequence != last.sequence+1
-		if s.date.IsZero() {
-			// gohlslib dates only its newest segments; an undated one
-			// follows its predecessor.
-			s.date = last.date.Add(last.duration)
-		}
-	} else if s.date.IsZero() {
-		s.date = now.Add(-seg.Duration)
+		s.discontinuity = last.generation != s.generation || s.sequence != last.sequence+1
 	}
+	s.msn = t.nextMSN
 	t.nextMSN++
 	t.segments = append(t.segments, s)
-	t.total += s.duration
-	drop := 0
-	for drop < len(t.segments)-1 && t.total-t.segments[drop].duration >= window {
-		t.total -= t.segments[drop].duration
-		drop++
-	}
-	if drop > 0 {
+	t.windowTotal += s.duration
+	for t.first < len(t.segments)-1 && t.windowTotal-t.segments[t.first].duration >= window {
+		t.windowTotal -= t.segments[t.first].duration
+		t.first++
 		// A discontinuity at the new first segment is no longer between
 		// two listed segments: it moves into the sequence.
-		for _, d := range t.segments[1 : drop+1] {
-			if d.discontinuity {
-				t.discontinuities++
-			}
+		if t.segments[t.first].discontinuity {
+			t.discontinuities++
 		}
-		t.segments = append(t.segments[:0], t.segments[drop:]...)
-		t.segments[0].discontinuity = false
+	}
+	if len(t.segments) > maxRecordedSegments {
+		// Keep the window, and half the entries at most.
+		if drop := min(t.first, len(t.segments)/2); drop > 0 {
+			t.segments = append(t.segments[:0], t.segments[drop:]...)
+			t.first -= drop
+			t.truncated = true
+		}
 	}
 }
 
@@ -250,57 +306,106 @@ type dvrSnapshot struct {
 	discontinuities int
 }
 
-// snapshot copies track of id's current broadcast; ok is false when there
-// is nothing to show.
+// snapshot copies the DVR window of track of id's current broadcast; ok
+// is false when there is nothing to show (or no DVR).
 func (x *dvrIndex) snapshot(id, track string) (dvrSnapshot, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.broadcasts[id]
-	if b == nil {
+	if b == nil || b.window <= 0 {
 		return dvrSnapshot{}, false
 	}
 	t := b.tracks[track]
 	if t == nil || len(t.segments) == 0 {
 		return dvrSnapshot{}, false
 	}
-	inits := make(map[int]bool, len(t.inits))
-	for g, ok := range t.inits {
-		inits[g] = ok
-	}
-	return dvrSnapshot{broadcast: b.broadcast, segments: append([]dvrSegment(nil), t.segments...),
-		inits: inits, discontinuities: t.discontinuities}, true
+	segs := append([]dvrSegment(nil), t.segments[t.first:]...)
+	segs[0].discontinuity = false
+	return dvrSnapshot{broadcast: b.broadcast, segments: segs, inits: maps.Clone(t.inits),
+		discontinuities: t.discontinuities}, true
 }
 
-// segment finds a listed segment, for its size.
-func (x *dvrIndex) segment(id string, broadcast, generation int, track string, sequence int) (dvrSegment, bool) {
+// recordedTrack is the whole recording of one track.
+type recordedTrack struct {
+	name string
+	dvrSnapshot
+}
+
+// recording copies every track of broadcast of id whole, for its
+// recording's playlists, with the recording's video; ok is false when the
+// index does not hold all of it (it hosted another broadcast, or dropped
+// entries).
+func (x *dvrIndex) recording(id string, broadcast int) (video string, tracks []recordedTrack, ok bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.broadcasts[id]
-	if b == nil || b.broadcast != broadcast || b.tracks[track] == nil {
-		return dvrSegment{}, false
+	if b == nil || b.broadcast != broadcast || b.video == "" {
+		return "", nil, false
 	}
-	for _, s := range b.tracks[track].segments {
-		if s.generation == generation && s.sequence == sequence {
-			return s, true
+	for _, name := range b.order {
+		t := b.tracks[name]
+		if t.truncated {
+			return "", nil, false
 		}
+		if len(t.segments) == 0 {
+			continue
+		}
+		tracks = append(tracks, recordedTrack{name: name, dvrSnapshot: dvrSnapshot{broadcast: b.broadcast,
+			segments: slices.Clone(t.segments), inits: maps.Clone(t.inits)}})
 	}
-	return dvrSegment{}, false
+	sortTracks(tracks)
+	return b.video, tracks, true
 }
 
-// hasInit says whether the init segment of a generation is stored.
-func (x *dvrIndex) hasInit(id string, broadcast, generation int, track string) bool {
+// segment finds a segment in the DVR window, and the video whose object
+// it is.
+func (x *dvrIndex) segment(id string, broadcast, generation int, track string, sequence int) (string, dvrSegment, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.broadcasts[id]
-	return b != nil && b.broadcast == broadcast && b.tracks[track] != nil && b.tracks[track].inits[generation]
+	if b == nil || b.broadcast != broadcast || b.window <= 0 || b.tracks[track] == nil {
+		return "", dvrSegment{}, false
+	}
+	t := b.tracks[track]
+	window := t.segments[t.first:]
+	// Sorted by (generation, sequence): a binary search.
+	i, found := slices.BinarySearchFunc(window, dvrSegment{generation: generation, sequence: sequence}, func(a, b dvrSegment) int {
+		if a.generation != b.generation {
+			return a.generation - b.generation
+		}
+		return a.sequence - b.sequence
+	})
+	if !found {
+		return "", dvrSegment{}, false
+	}
+	return b.video, window[i], true
 }
 
-// tracks lists the tracks of id's broadcast that have segments.
+// initVideo says whether the init segment of a generation is stored, and
+// of which video it is.
+func (x *dvrIndex) initVideo(id string, broadcast, generation int, track string) (string, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	b := x.broadcasts[id]
+	ok := b != nil && b.broadcast == broadcast && b.window > 0 && b.tracks[track] != nil && b.tracks[track].inits[generation]
+	if !ok {
+		return "", false
+	}
+	return b.video, true
+}
+
+// hasInit says whether the init segment of a generation is in the DVR.
+func (x *dvrIndex) hasInit(id string, broadcast, generation int, track string) bool {
+	_, ok := x.initVideo(id, broadcast, generation, track)
+	return ok
+}
+
+// tracks lists the tracks of id's broadcast that have segments in a DVR.
 func (x *dvrIndex) tracks(id string) []string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.broadcasts[id]
-	if b == nil {
+	if b == nil || b.window <= 0 {
 		return nil
 	}
 	var out []string
@@ -315,12 +420,26 @@ func (x *dvrIndex) tracks(id string) []string {
 // dvrMediaPlaylist writes the media playlist of snap (URIs relative to
 // /videos/{id}/dvr/).
 func dvrMediaPlaylist(snap dvrSnapshot, track string) []byte {
+	return mediaPlaylistOf(snap, false,
+		func(generation int) string { return dvrObjectPath(snap.broadcast, generation, track, "init.mp4") },
+		func(s dvrSegment) string {
+			return dvrObjectPath(snap.broadcast, s.generation, track, fmt.Sprintf("%010d.m4s", s.sequence))
+		})
+}
+
+// mediaPlaylistOf writes the media playlist of snap: a sliding window
+// (the DVR), or, ended, the VOD playlist of a whole recording.
+func mediaPlaylistOf(snap dvrSnapshot, ended bool, initURI func(generation int) string, segmentURI func(dvrSegment) string) []byte {
 	var target time.Duration
 	for _, s := range snap.segments {
 		target = max(target, s.duration)
 	}
 	var b bytes.Buffer
+	b.Grow(len(snap.segments) * 110)
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	if ended {
+		b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n")
+	}
 	fmt.Fprintf(&b, "#EXT-X-TARGETDURATION:%d\n", int(math.Ceil(target.Seconds())))
 	fmt.Fprintf(&b, "#EXT-X-MEDIA-SEQUENCE:%d\n", snap.segments[0].msn)
 	if snap.discontinuities > 0 {
@@ -332,13 +451,16 @@ func dvrMediaPlaylist(snap dvrSnapshot, track string) []byte {
 			b.WriteString("#EXT-X-DISCONTINUITY\n")
 		}
 		if s.generation != mapped {
-			fmt.Fprintf(&b, "#EXT-X-MAP:URI=\"%s\"\n", dvrObjectPath(snap.broadcast, s.generation, track, "init.mp4"))
+			fmt.Fprintf(&b, "#EXT-X-MAP:URI=\"%s\"\n", initURI(s.generation))
 			mapped = s.generation
 		}
 		fmt.Fprintf(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n", s.date.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
 		fmt.Fprintf(&b, "#EXTINF:%.5f,\n", s.duration.Seconds())
-		b.WriteString(dvrObjectPath(snap.broadcast, s.generation, track, fmt.Sprintf("%010d.m4s", s.sequence)))
+		b.WriteString(segmentURI(s))
 		b.WriteByte('\n')
+	}
+	if ended {
+		b.WriteString("#EXT-X-ENDLIST\n")
 	}
 	return b.Bytes()
 }
@@ -483,12 +605,12 @@ func (s *Server) serveDVRObject(w http.ResponseWriter, r *http.Request) error {
 	if s.live == nil || !ok {
 		return errNoDVR
 	}
-	prefix := recTrackPrefix(id, o.broadcast, o.generation, o.track)
 	if o.init {
-		if !s.live.dvr.hasInit(id, o.broadcast, o.generation, o.track) {
+		video, ok := s.live.dvr.initVideo(id, o.broadcast, o.generation, o.track)
+		if !ok {
 			return errNoDVR
 		}
-		body, _, err := s.store.Get(r.Context(), prefix+"init.mp4", maxDVRInit)
+		body, _, err := s.store.Get(r.Context(), recordedKey(video, o.track, recordedInitName(o.generation)), maxDVRInit)
 		if errors.Is(err, store.ErrNotFound) {
 			return errNoDVR
 		}
@@ -501,12 +623,12 @@ func (s *Server) serveDVRObject(w http.ResponseWriter, r *http.Request) error {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 		return nil
 	}
-	seg, ok := s.live.dvr.segment(id, o.broadcast, o.generation, o.track, o.sequence)
+	video, seg, ok := s.live.dvr.segment(id, o.broadcast, o.generation, o.track, o.sequence)
 	if !ok {
 		return errNoDVR
 	}
 	// Streamed from S3, never held whole.
-	body, err := s.store.GetRange(r.Context(), prefix+fmt.Sprintf("%010d.m4s", o.sequence), 0, seg.size)
+	body, err := s.store.GetRange(r.Context(), recordedKey(video, o.track, seg.name()), 0, seg.size)
 	if errors.Is(err, store.ErrNotFound) {
 		return errNoDVR
 	}

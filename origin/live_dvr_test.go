@@ -24,6 +24,13 @@ func seg(track string, generation, sequence int, at int) live.RecordedSegment {
 	return s
 }
 
+// addDated adds seg as the sink does: dated first (an undated one follows
+// its predecessor).
+func addDated(x *dvrIndex, seg live.RecordedSegment, window time.Duration) {
+	seg.ProgramDateTime = x.dateOf(seg, dvrT0)
+	x.addSegment(seg, window)
+}
+
 // parseDVR reads a DVR media playlist with gohlslib's parser, an
 // independent judge of its syntax.
 func parseDVR(t *testing.T, body []byte) *playlist.Media {
@@ -41,15 +48,15 @@ func parseDVR(t *testing.T, body []byte) *playlist.Media {
 
 func TestDVRIndex_SlidesOverTheWindowAndDatesEverySegment(t *testing.T) {
 	x := newDVRIndex()
-	x.addInit("s", 1, 1, "video1", time.Hour)
+	x.addInit("s", "v", 1, 1, "video1", time.Hour)
 	for i := range 10 {
 		at := 10 + i
 		if i%3 == 1 {
 			at = 0 // undated: follows its predecessor
 		}
-		x.addSegment(seg("video1", 1, i, at), 4*time.Second, dvrT0)
+		addDated(x, seg("video1", 1, i, at), 4*time.Second)
 	}
-	x.addSegment(seg("video1", 1, 9, 19), 4*time.Second, dvrT0) // told twice
+	addDated(x, seg("video1", 1, 9, 19), 4*time.Second) // told twice
 	snap, ok := x.snapshot("s", "video1")
 	if !ok {
 		t.Fatal("no snapshot")
@@ -79,13 +86,13 @@ func TestDVRIndex_SlidesOverTheWindowAndDatesEverySegment(t *testing.T) {
 
 func TestDVRIndex_ANewGenerationIsADiscontinuityWithItsOwnInit(t *testing.T) {
 	x := newDVRIndex()
-	x.addInit("s", 1, 1, "video1", time.Hour)
-	x.addInit("s", 1, 2, "video1", time.Hour)
+	x.addInit("s", "v", 1, 1, "video1", time.Hour)
+	x.addInit("s", "v", 1, 2, "video1", time.Hour)
 	for i := range 3 {
-		x.addSegment(seg("video1", 1, 10+i, 10+i), time.Hour, dvrT0)
+		addDated(x, seg("video1", 1, 10+i, 10+i), time.Hour)
 	}
 	for i := range 2 {
-		x.addSegment(seg("video1", 2, i, 20+i), time.Hour, dvrT0) // sequences start again
+		addDated(x, seg("video1", 2, i, 20+i), time.Hour) // sequences start again
 	}
 	snap, _ := x.snapshot("s", "video1")
 	body := string(dvrMediaPlaylist(snap, "video1"))
@@ -99,7 +106,7 @@ func TestDVRIndex_ANewGenerationIsADiscontinuityWithItsOwnInit(t *testing.T) {
 
 	// Sliding the discontinuity out counts it in the sequence.
 	for i := range 3 {
-		x.addSegment(seg("video1", 2, 2+i, 22+i), 3*time.Second, dvrT0)
+		addDated(x, seg("video1", 2, 2+i, 22+i), 3*time.Second)
 	}
 	snap, _ = x.snapshot("s", "video1")
 	m := parseDVR(t, dvrMediaPlaylist(snap, "video1"))
@@ -111,17 +118,17 @@ func TestDVRIndex_ANewGenerationIsADiscontinuityWithItsOwnInit(t *testing.T) {
 
 func TestDVRIndex_EndsWithTheBroadcastAndANewOneStartsAfresh(t *testing.T) {
 	x := newDVRIndex()
-	x.addSegment(seg("video1", 1, 0, 10), time.Hour, dvrT0)
+	addDated(x, seg("video1", 1, 0, 10), time.Hour)
 	if got := x.tracks("s"); len(got) != 1 || got[0] != "video1" {
 		t.Fatalf("tracks %v", got)
 	}
 	next := seg("video1", 1, 0, 100)
 	next.Broadcast = 2
-	x.addSegment(next, time.Hour, dvrT0)
-	if _, ok := x.segment("s", 1, 1, "video1", 0); ok {
+	addDated(x, next, time.Hour)
+	if _, _, ok := x.segment("s", 1, 1, "video1", 0); ok {
 		t.Error("an older broadcast's segment is still served")
 	}
-	if _, ok := x.segment("s", 2, 1, "video1", 0); !ok {
+	if _, _, ok := x.segment("s", 2, 1, "video1", 0); !ok {
 		t.Error("the new broadcast's segment is not listed")
 	}
 	x.end("s", 1) // a late end of the older broadcast
@@ -136,8 +143,8 @@ func TestDVRIndex_EndsWithTheBroadcastAndANewOneStartsAfresh(t *testing.T) {
 
 func TestDVRIndex_NoWindowNoDVR(t *testing.T) {
 	x := newDVRIndex()
-	x.addInit("s", 1, 1, "video1", 0)
-	x.addSegment(seg("video1", 1, 0, 10), 0, dvrT0)
+	x.addInit("s", "v", 1, 1, "video1", 0)
+	addDated(x, seg("video1", 1, 0, 10), 0)
 	if w, ok := x.window("s", 1); !ok || w != 0 {
 		t.Errorf("window %v %v: the stream's choice is not remembered", w, ok)
 	}

@@ -25,15 +25,23 @@ import (
 
 // liveMaster serves a live stream's multivariant playlist at master.m3u8
 // while it broadcasts, and hands every other ID to next (the videos).
-func (s *Server) liveMaster(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := chi.URLParam(r, "id")
-		if s.live == nil || !s.live.m.Broadcasting(id) {
-			next.ServeHTTP(w, r)
-			return
-		}
+// serveMasterOrLive serves a live stream's multivariant playlist at
+// master.m3u8 while it broadcasts here, else a video's; an ID that is no
+// video may be a broadcast on another origin (live_forward.go).
+func (s *Server) serveMasterOrLive(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	if s.live != nil && s.live.m.Broadcasting(id) {
 		s.serveLive(w, r, id, "index.m3u8")
-	})
+		return nil
+	}
+	err := s.serveMaster(w, r)
+	if err == nil || s.live == nil {
+		return err
+	}
+	if status, _ := s.responder().StatusOf(err); status == http.StatusNotFound && s.forwardLive(w, r, id) {
+		return nil
+	}
+	return err
 }
 
 // serveLiveFile serves a live stream's playlists, parts and segments.
@@ -43,16 +51,25 @@ func (s *Server) serveLiveFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, "Nothing is at this address.")
 		return
 	}
+	if s.forwardLive(w, r, id) {
+		return
+	}
 	s.serveLive(w, r, id, chi.URLParam(r, "file"))
 }
 
-// serveLiveRungFile serves the files of a live ladder's rung.
+// serveLiveRungFile serves the files of a live ladder's rung, here or
+// from the origin hosting the broadcast (the rungs are where the source
+// is).
 func (s *Server) serveLiveRungFile(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
 	if s.live == nil {
 		writeError(w, r, http.StatusNotFound, "Nothing is at this address.")
 		return
 	}
-	s.serveLive(w, r, chi.URLParam(r, "id"), chi.URLParam(r, "rung")+"/"+chi.URLParam(r, "file"))
+	if s.forwardLive(w, r, id) {
+		return
+	}
+	s.serveLive(w, r, id, chi.URLParam(r, "rung")+"/"+chi.URLParam(r, "file"))
 }
 
 func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, id, file string) {

@@ -14,15 +14,15 @@ import (
 // it ends its broadcasts (endHosted); when it is killed outright, nobody
 // would, and the stream would say "live" forever with its recording never
 // made. So the host renews a lease on each broadcast it runs
-// (HostSeenAt, every liveLeaseEvery), and every origin sweeps the streams
-// every liveLeaseEvery: a broadcast whose lease is older than liveLeaseTTL
+// (HostSeenAt, every leaseEvery), and every origin sweeps the streams
+// as often: a broadcast whose lease is older than LiveConfig.HostLeaseTTL
 // is ended for its host, and what was recorded (every segment reached S3
 // as it was made) becomes a video through the recording queue, as after
 // any end.
-const (
-	liveLeaseEvery = 10 * time.Second
-	liveLeaseTTL   = 35 * time.Second
-)
+
+// leaseEvery is how often leases are renewed and swept: 2/7 of the TTL
+// (10 s of 35), so a lease survives two lost renewals and a late sweep.
+func (l *liveService) leaseEvery() time.Duration { return l.cfg.HostLeaseTTL * 2 / 7 }
 
 // errLeaseHeld stops an update whose record needs nothing.
 var errLeaseHeld = errors.New("live: lease held")
@@ -64,7 +64,7 @@ func (l *liveService) sweepLeases(ctx context.Context, now time.Time) {
 			return
 		}
 		for _, rec := range page {
-			if leaseExpired(rec, now) && !l.hosts(rec.ID, rec.Broadcast) {
+			if leaseExpired(rec, now, l.cfg.HostLeaseTTL) && !l.hosts(rec.ID, rec.Broadcast) {
 				l.endOrphan(ctx, rec.ID, rec.Broadcast, now)
 			}
 		}
@@ -76,10 +76,10 @@ func (l *liveService) sweepLeases(ctx context.Context, now time.Time) {
 }
 
 // leaseExpired tells whether rec is a broadcast not ended whose host has
-// not renewed it for liveLeaseTTL. A record with no lease at all (written
+// not renewed it for ttl. A record with no lease at all (written
 // before leases, or by a host that died before its first renewal) counts
 // from its last update.
-func leaseExpired(rec *liveStream, now time.Time) bool {
+func leaseExpired(rec *liveStream, now time.Time, ttl time.Duration) bool {
 	if rec.Broadcast == 0 || rec.Status == liveEnded {
 		return false
 	}
@@ -87,7 +87,7 @@ func leaseExpired(rec *liveStream, now time.Time) bool {
 	if rec.HostSeenAt != nil && rec.HostSeenAt.After(seen) {
 		seen = *rec.HostSeenAt
 	}
-	return now.Sub(seen) > liveLeaseTTL
+	return now.Sub(seen) > ttl
 }
 
 func (l *liveService) hosts(id string, broadcast int) bool {
@@ -104,7 +104,7 @@ func (l *liveService) endOrphan(ctx context.Context, id string, broadcast int, n
 	uctx, cancel := context.WithTimeout(ctx, liveEventTimeout)
 	defer cancel()
 	rec, err := l.streams.update(uctx, id, func(rec *liveStream) error {
-		if rec.Broadcast != broadcast || !leaseExpired(rec, now) {
+		if rec.Broadcast != broadcast || !leaseExpired(rec, now, l.cfg.HostLeaseTTL) {
 			return errLeaseHeld
 		}
 		at := now.UTC()
@@ -132,7 +132,7 @@ func (l *liveService) endOrphan(ctx context.Context, id string, broadcast int, n
 
 // runLeases renews and sweeps until ctx is done.
 func (l *liveService) runLeases(ctx context.Context, now func() time.Time) {
-	tick := time.NewTicker(liveLeaseEvery)
+	tick := time.NewTicker(l.leaseEvery())
 	defer tick.Stop()
 	for {
 		select {

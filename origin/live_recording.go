@@ -5,11 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,28 +18,29 @@ import (
 )
 
 // A broadcast is recorded in S3 as it is made, as the fMP4 segments of
-// each track:
+// each track, under the video it becomes (its ID is chosen at the first
+// write and kept in the stream's record, RecordingOf):
 //
-//	live/{id}/rec/{broadcast}/{generation}/{track}/init.mp4
-//	live/{id}/rec/{broadcast}/{generation}/{track}/{sequence}.m4s
+//	videos/{video}/hls/rec/{track}/{generation}-init.mp4
+//	videos/{video}/hls/rec/{track}/{generation}-{sequence}-{µs}-{ms}.m4s
 //
-// (numbers zero-padded, so S3 lists them in order). When the broadcast
-// ends, the tracks are joined into one MP4 (ffmpeg, stream copy), stored
-// as the source of a new video, and the video goes through the pipeline
-// like an upload: playable as soon as it is remuxed, its ladder later.
+// (recordedSegmentName: the duration in microseconds and the date in Unix
+// milliseconds, so a listing alone describes the recording). When the
+// broadcast ends, nothing is copied: a VOD playlist per track over those
+// objects is written (from the DVR index of the origin that hosted it, or
+// from a listing), and the video is ready on it. The pipeline then makes
+// the video's own renditions like an upload's (job_recording.go): the
+// segments joined into one MP4 as its source, remuxed, the ladder encoded;
+// the master switches to them once the first is stored.
 
 // liveRecorder is the manager's Sink, over S3.
 type liveRecorder struct{ ls *liveService }
 
 var _ live.Sink = (*liveRecorder)(nil)
 
-func recPrefix(id string, broadcast int) string {
-	return fmt.Sprintf("%srec/%06d/", livePrefix(id), broadcast)
-}
-
-func recTrackPrefix(id string, broadcast, generation int, track string) string {
-	return fmt.Sprintf("%s%03d/%s/", recPrefix(id, broadcast), generation, track)
-}
+// recPrefix is where recordings were kept before they were written under
+// their video; a stream's delete still clears it.
+func recPrefix(id string) string { return livePrefix(id) + "rec/" }
 
 // plainTrack refuses track names that could change a key (they are
 // gohlslib's: video1, audio2).
@@ -63,27 +60,98 @@ func (r *liveRecorder) WriteInit(ctx context.Context, in live.RecordedInit) erro
 	if !r.ls.records(in.StreamID) || !plainTrack(in.Track) {
 		return nil
 	}
-	return r.ls.s.store.Put(ctx, recTrackPrefix(in.StreamID, in.Broadcast, in.Generation, in.Track)+"init.mp4", in.Data, "video/mp4")
+	video, err := r.ls.recordingVideo(ctx, in.StreamID, in.Broadcast)
+	if err != nil {
+		return err
+	}
+	return r.ls.s.store.Put(ctx, recordedKey(video, in.Track, recordedInitName(in.Generation)), in.Data, "video/mp4")
 }
 
+// WriteSegment stores a segment; its date and duration are the ones the
+// DVR index gives it (dvrSink), so its name is what the index lists.
 func (r *liveRecorder) WriteSegment(ctx context.Context, seg live.RecordedSegment) error {
-	if !r.ls.records(seg.StreamID) || !plainTrack(seg.Track) {
+	if !r.ls.records(seg.StreamID) || !plainTrack(seg.Track) || seg.Duration <= 0 {
 		return nil
 	}
-	key := recTrackPrefix(seg.StreamID, seg.Broadcast, seg.Generation, seg.Track) + fmt.Sprintf("%010d.m4s", seg.Sequence)
-	return r.ls.s.store.Put(ctx, key, seg.Data, "video/iso.segment")
+	video, err := r.ls.recordingVideo(ctx, seg.StreamID, seg.Broadcast)
+	if err != nil {
+		return err
+	}
+	name := recordedSegmentName(seg.Generation, seg.Sequence, seg.Duration, seg.ProgramDateTime)
+	return r.ls.s.store.Put(ctx, recordedKey(video, seg.Track, name), seg.Data, "video/iso.segment")
 }
 
-// EndBroadcast queues making the recording a video: any origin does it,
-// and one that dies doing it leaves it to another (the segments stay in
-// S3 until the video's source is stored).
+// EndBroadcast queues making the recording a video: any origin does it
+// from a listing, and one that dies doing it leaves it to another. (The
+// origin that hosted the broadcast makes it at once instead, from its DVR
+// index: dvrSink.EndBroadcast.)
 func (r *liveRecorder) EndBroadcast(ctx context.Context, streamID string, broadcast int) error {
 	if !r.ls.records(streamID) {
 		return nil
 	}
-	body, _ := json.Marshal(recordingJob{Stream: streamID, Broadcast: broadcast})
-	_, err := r.ls.kind.Publish(ctx, fmt.Sprintf("live-recording-%s-%d", streamID, broadcast), body)
+	video := r.ls.forgetRecordingVideo(streamID, broadcast)
+	return r.ls.queueRecording(ctx, recordingJob{Stream: streamID, Broadcast: broadcast, Video: video})
+}
+
+func (l *liveService) queueRecording(ctx context.Context, job recordingJob) error {
+	body, _ := json.Marshal(job)
+	_, err := l.kind.Publish(ctx, fmt.Sprintf("live-recording-%s-%d", job.Stream, job.Broadcast), body)
 	return err
+}
+
+// recordingVideo is the video broadcast of stream id is recorded into:
+// chosen at the first write and kept in the stream's record, so every
+// recorded object is the video's from the start, and any origin finds it.
+// The hosting process remembers it until the end (calls for one broadcast
+// come from one goroutine: it is chosen once).
+func (l *liveService) recordingVideo(ctx context.Context, id string, broadcast int) (string, error) {
+	l.mu.Lock()
+	r, ok := l.recVideos[id]
+	l.mu.Unlock()
+	if ok && r.broadcast == broadcast {
+		return r.video, nil
+	}
+	b := strconv.Itoa(broadcast)
+	var video string
+	_, err := l.streams.update(ctx, id, func(rec *liveStream) error {
+		if rec.RecordingOf == nil {
+			rec.RecordingOf = map[string]string{}
+		}
+		if rec.RecordingOf[b] == "" {
+			rec.RecordingOf[b] = catalog.NewID(time.Now())
+		}
+		video = rec.RecordingOf[b]
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	l.mu.Lock()
+	l.recVideos[id] = recordingVideo{broadcast: broadcast, video: video}
+	l.mu.Unlock()
+	return video, nil
+}
+
+// forgetRecordingVideo drops the remembered video of a broadcast that
+// ended, returning it ("" when unknown here).
+func (l *liveService) forgetRecordingVideo(id string, broadcast int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.recVideos[id]
+	if !ok || r.broadcast > broadcast {
+		return ""
+	}
+	delete(l.recVideos, id)
+	if r.broadcast != broadcast {
+		return ""
+	}
+	return r.video
+}
+
+// recordingVideo is a broadcast's video, remembered by its host.
+type recordingVideo struct {
+	broadcast int
+	video     string
 }
 
 // kindRecording is the queue's line of recordings to make into videos.
@@ -93,22 +161,50 @@ const kindRecording = "live-recording"
 type recordingJob struct {
 	Stream    string `json:"stream"`
 	Broadcast int    `json:"broadcast"`
+	// Video is the recording's video when the host knew it (it is in the
+	// stream's record too, unless the stream was deleted).
+	Video string `json:"video,omitempty"`
+}
+
+// endRecorded makes the recording of a broadcast this process hosted a
+// video at once, from the list of its segments the DVR index kept (no S3
+// listing: the time this takes does not grow with the broadcast beyond
+// writing its playlists). If that fails, the queue's job does it.
+func (l *liveService) endRecorded(ctx context.Context, id string, broadcast int, video string, tracks []recordedTrack) error {
+	l.forgetRecordingVideo(id, broadcast)
+	start := time.Now()
+	vid, ready, err := l.makeRecording(ctx, id, broadcast, video, tracks)
+	switch {
+	case errors.Is(err, errRecordingGone):
+		l.log.Warn("live: nothing was recorded of the broadcast", slog.String("stream", id), slog.Int("broadcast", broadcast))
+		return nil
+	case err != nil:
+		l.log.Warn("live: the recording is left to the queue", slog.String("stream", id), slog.Any("err", err))
+		return l.queueRecording(ctx, recordingJob{Stream: id, Broadcast: broadcast, Video: video})
+	}
+	l.log.Info("live: the recording is a video", slog.String("stream", id), slog.String("video", vid),
+		slog.Bool("ready", ready), slog.Duration("took", time.Since(start)))
+	if vid != "" && !ready {
+		l.work.Go(func() { l.awaitRecording(l.ctx, id, vid) })
+	}
+	return nil
 }
 
 // handleRecording is the queue's handler of recording jobs.
 func (l *liveService) handleRecording(ctx context.Context, j *queue.Job) {
 	var job recordingJob
-	if err := json.Unmarshal(j.Body(), &job); err != nil || !catalog.ValidID(job.Stream) || job.Broadcast < 1 {
+	if err := json.Unmarshal(j.Body(), &job); err != nil || !catalog.ValidID(job.Stream) || job.Broadcast < 1 ||
+		job.Video != "" && !catalog.ValidID(job.Video) {
 		l.log.Error("unreadable recording job dropped", slog.String("body", string(j.Body())))
 		_ = j.Drop()
 		return
 	}
 	log := l.log.With(slog.String("stream", job.Stream), slog.Int("broadcast", job.Broadcast), slog.Int("attempt", j.Attempt))
-	vid, err := l.makeRecording(ctx, job.Stream, job.Broadcast)
+	vid, ready, err := l.makeRecording(ctx, job.Stream, job.Broadcast, job.Video, nil)
 	switch {
 	case err == nil:
 		_ = j.Done()
-		if vid != "" {
+		if vid != "" && !ready {
 			l.work.Go(func() { l.awaitRecording(l.ctx, job.Stream, vid) })
 		}
 	case ctx.Err() != nil:
@@ -128,22 +224,44 @@ func (l *liveService) handleRecording(ctx context.Context, j *queue.Job) {
 // errRecordingGone: nothing (usable) was recorded; trying again cannot help.
 var errRecordingGone = errors.New("nothing was recorded")
 
-// makeRecording turns broadcast of stream id into a video: a catalog
-// record first (so the stream's video_id is known), then the MP4 made of
-// the recorded segments as its source, then the pipeline. It returns the
-// video's ID ("" when there is none to follow). Repeating it (a
-// redelivered job) continues with the same video.
-func (l *liveService) makeRecording(ctx context.Context, id string, broadcast int) (string, error) {
-	b := strconv.Itoa(broadcast)
-	var vid string
-	rec, err := l.streams.update(ctx, id, func(r *liveStream) error {
-		if r.RecordingOf == nil {
-			r.RecordingOf = map[string]string{}
+// makeRecording makes broadcast of stream id a video: its playlists over
+// the recorded segments (tracks, or a listing when nil), its catalog
+// record, ready at once when browsers decode it, then the stream's
+// video_id, the events, and the package job that makes its own renditions.
+// video is the recording's video when the caller knows it. It returns the
+// video's ID ("" when there is none) and whether it is ready. Repeating it
+// (a redelivered job) continues with the same video.
+func (l *liveService) makeRecording(ctx context.Context, id string, broadcast int, video string, tracks []recordedTrack) (string, bool, error) {
+	rec, err := l.streams.get(ctx, id)
+	if errors.Is(err, errNoLiveStream) {
+		// Deleted: what it recorded goes too (the stream's delete may have
+		// run before the last segments were written).
+		if video != "" {
+			if _, err := l.s.catalog.Get(ctx, video); errors.Is(err, catalog.ErrNotFound) {
+				return "", false, l.s.store.DeletePrefix(ctx, catalog.VideoPrefix(video))
+			}
 		}
-		if r.RecordingOf[b] == "" {
-			r.RecordingOf[b] = catalog.NewID(time.Now())
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	vid := rec.RecordingOf[strconv.Itoa(broadcast)]
+	if vid == "" {
+		vid = video
+	}
+	if vid == "" {
+		return "", false, errRecordingGone // no object was ever written
+	}
+	v, err := l.s.catalog.Get(ctx, vid)
+	if errors.Is(err, catalog.ErrNotFound) {
+		if v, err = l.createRecording(ctx, rec, broadcast, vid, tracks); err != nil {
+			return "", false, err
 		}
-		vid = r.RecordingOf[b]
+	} else if err != nil {
+		return vid, false, err
+	}
+	if _, err := l.streams.update(ctx, id, func(r *liveStream) error {
 		if r.VideoID == "" || broadcast >= r.Broadcast {
 			r.VideoID = vid
 		}
@@ -151,67 +269,76 @@ func (l *liveService) makeRecording(ctx context.Context, id string, broadcast in
 			r.Recordings = append(r.Recordings, vid)
 		}
 		return nil
-	})
-	if errors.Is(err, errNoLiveStream) {
-		// Deleted: its segments go too (the stream's delete may have run
-		// before the last ones were written).
-		return "", l.s.store.DeletePrefix(ctx, recPrefix(id, broadcast))
+	}); err != nil && !errors.Is(err, errNoLiveStream) {
+		return vid, false, err
 	}
-	if err != nil {
-		return "", err
-	}
-	v, err := l.s.catalog.Get(ctx, vid)
-	switch {
-	case errors.Is(err, catalog.ErrNotFound):
-		title := rec.Title
-		if title == "" {
-			title = "Live broadcast"
-		}
-		v = &catalog.Video{ID: vid, Title: title, Description: rec.Description, Tags: rec.Tags,
-			Visibility: catalog.Public, Status: catalog.Processing, Stage: stageRecording,
-			Source: catalog.Source{Key: catalog.SourceKey(vid), ContentType: "video/mp4",
-				Filename: fmt.Sprintf("live-%s-%d.mp4", id, broadcast)}}
-		if err := l.s.catalog.Create(ctx, v); err != nil {
-			return "", err
-		}
-		l.s.emit(ctx, webhooks.VideoCreated, vid, "")
-	case err != nil:
-		return "", err
-	}
-	if v.Stage == stageRecording {
-		size, err := l.storeRecording(ctx, id, broadcast, v.Source.Key)
-		if err != nil {
-			return vid, err
-		}
-		if v, err = l.s.catalog.Update(ctx, vid, func(v *catalog.Video) error {
-			v.Source.Size = size
-			v.Stage, v.Percent = "queued", 0
-			return nil
-		}); err != nil {
-			return vid, err
+	if v.Source.Size == 0 && v.Status != catalog.Failed {
+		if err := l.s.queuePackage(ctx, vid); err != nil {
+			return vid, false, err
 		}
 	}
-	if err := l.s.queuePackage(ctx, vid); err != nil {
-		return vid, err
+	ready := v.Status == catalog.Ready
+	if ready {
+		l.emit(webhooks.LiveRecordingReady, id, vid)
+		l.fanout.publish(id, liveEvent{Kind: "recording_ready", Status: liveEnded, VideoID: vid})
 	}
-	l.s.events.publish(vid, eventFor(v))
-	// The segments are in the video's source now.
-	if err := l.s.store.DeletePrefix(ctx, recPrefix(id, broadcast)); err != nil {
-		l.log.Warn("live: recorded segments not deleted", slog.String("stream", id), slog.Any("err", err))
-	}
-	return vid, nil
+	return vid, ready, nil
 }
 
-// stageRecording is the stage of a recording's video until its source is
-// stored.
-const stageRecording = "recording"
+// createRecording writes the recording's playlists, then its catalog
+// record: ready, playing them, when browsers decode its picture.
+func (l *liveService) createRecording(ctx context.Context, rec *liveStream, broadcast int, vid string, tracks []recordedTrack) (*catalog.Video, error) {
+	if tracks == nil {
+		var err error
+		if tracks, err = l.s.listRecording(ctx, vid); err != nil {
+			return nil, err
+		}
+	}
+	if len(tracks) == 0 {
+		return nil, errRecordingGone
+	}
+	desc, err := l.s.describeRecording(ctx, vid, tracks)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tracks {
+		body := recordedMediaPlaylist(t)
+		if err := l.s.store.Put(ctx, recordedPlaylistKey(vid, t.name), body, typePlaylist); err != nil {
+			return nil, err
+		}
+	}
+	title := rec.Title
+	if title == "" {
+		title = "Live broadcast"
+	}
+	v := &catalog.Video{ID: vid, Title: title, Description: rec.Description, Tags: rec.Tags,
+		Visibility: catalog.Public, Status: catalog.Processing, Stage: stageQueued,
+		DurationS: desc.duration.Seconds(), Width: desc.width, Height: desc.height, Recorded: desc.hls,
+		Source: catalog.Source{Key: catalog.SourceKey(vid), ContentType: "video/mp4",
+			Filename: fmt.Sprintf("live-%s-%d.mp4", rec.ID, broadcast)}}
+	if desc.playable {
+		v.Status = catalog.Ready
+	}
+	if err := l.s.catalog.Create(ctx, v); err != nil {
+		// Made meanwhile by another origin (the host, or the queue's job)?
+		if made, gerr := l.s.catalog.Get(ctx, vid); gerr == nil {
+			return made, nil
+		}
+		return nil, err
+	}
+	l.s.emit(ctx, webhooks.VideoCreated, vid, "")
+	l.s.notify(ctx, v)
+	return v, nil
+}
 
 // recordingWait bounds how long the origin follows a recording's video
 // to send live.recording_ready.
 const recordingWait = 30 * time.Minute
 
-// awaitRecording sends live.recording_ready once the video plays. The
-// video may be made playable by another origin, so the catalog is read.
+// awaitRecording sends live.recording_ready once the video plays, for a
+// recording browsers could not play as it was recorded (it waits for its
+// first encode). The video may be made playable by another origin, so
+// the catalog is read.
 func (l *liveService) awaitRecording(ctx context.Context, id, vid string) {
 	ctx, cancel := context.WithTimeout(ctx, recordingWait)
 	defer cancel()
@@ -241,173 +368,34 @@ func (l *liveService) awaitRecording(ctx context.Context, id, vid string) {
 	}
 }
 
-// recordedTrack is one track of one generation: its objects in order.
-type recordedTrack struct {
-	generation int
-	track      string
-	init       string
-	segments   []string
-}
-
-// storeRecording joins the recorded segments into one MP4 (on disk, in
-// the work directory: memory stays bounded by the copy buffers) and
-// stores it at key. It returns the size stored.
-func (l *liveService) storeRecording(ctx context.Context, id string, broadcast int, key string) (int64, error) {
-	tracks, err := l.recordedTracks(ctx, id, broadcast)
-	if err != nil {
-		return 0, err
-	}
-	if len(tracks) == 0 {
-		return 0, errRecordingGone
-	}
-	dir, err := os.MkdirTemp(l.s.opt.WorkDir, "live-recording-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-
-	// One MP4 per generation (a new generation is an encoder that came
-	// back with other codec parameters), then those joined.
-	byGen := map[int][]string{}
-	var gens []int
-	for _, t := range tracks {
-		if t.init == "" || len(t.segments) == 0 {
+// deleteUnmadeRecordings removes what broadcasts of rec recorded that did
+// not become videos (a broadcast on when the stream is deleted); the
+// videos made stay (they are videos like any other).
+func (l *liveService) deleteUnmadeRecordings(ctx context.Context, rec *liveStream) error {
+	for _, vid := range rec.RecordingOf {
+		if !catalog.ValidID(vid) {
 			continue
 		}
-		file := filepath.Join(dir, fmt.Sprintf("g%03d-%s.mp4", t.generation, t.track))
-		if err := l.download(ctx, file, append([]string{t.init}, t.segments...)); err != nil {
-			return 0, err
+		if _, err := l.s.catalog.Get(ctx, vid); !errors.Is(err, catalog.ErrNotFound) {
+			continue
 		}
-		if _, ok := byGen[t.generation]; !ok {
-			gens = append(gens, t.generation)
-		}
-		byGen[t.generation] = append(byGen[t.generation], file)
-	}
-	if len(gens) == 0 {
-		return 0, fmt.Errorf("%w whole", errRecordingGone)
-	}
-	slices.Sort(gens)
-	var parts []string
-	for _, g := range gens {
-		out := filepath.Join(dir, fmt.Sprintf("g%03d.mp4", g))
-		args := []string{}
-		for _, in := range byGen[g] {
-			args = append(args, "-i", in)
-		}
-		for i := range byGen[g] {
-			args = append(args, "-map", strconv.Itoa(i))
-		}
-		args = append(args, "-c", "copy", "-movflags", "+faststart", out)
-		if err := l.ffmpeg(ctx, args...); err != nil {
-			return 0, err
-		}
-		parts = append(parts, out)
-	}
-	final := parts[0]
-	if len(parts) > 1 {
-		list := filepath.Join(dir, "parts.txt")
-		var b strings.Builder
-		for _, p := range parts {
-			fmt.Fprintf(&b, "file '%s'\n", p)
-		}
-		if err := os.WriteFile(list, []byte(b.String()), 0o600); err != nil {
-			return 0, err
-		}
-		final = filepath.Join(dir, "recording.mp4")
-		if err := l.ffmpeg(ctx, "-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-movflags", "+faststart", final); err != nil {
-			return 0, err
-		}
-	}
-	f, err := os.Open(final)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return l.s.store.Upload(ctx, key, f, "video/mp4")
-}
-
-// recordedTracks lists what broadcast recorded, track by track, segments
-// in sequence order.
-func (l *liveService) recordedTracks(ctx context.Context, id string, broadcast int) ([]*recordedTrack, error) {
-	prefix := recPrefix(id, broadcast)
-	byName := map[string]*recordedTrack{}
-	var order []string
-	err := l.s.store.Sizes(ctx, prefix, func(key string, _ int64) {
-		parts := strings.Split(strings.TrimPrefix(key, prefix), "/")
-		if len(parts) != 3 {
-			return
-		}
-		gen, err := strconv.Atoi(parts[0])
-		if err != nil {
-			return
-		}
-		name := parts[0] + "/" + parts[1]
-		t := byName[name]
-		if t == nil {
-			t = &recordedTrack{generation: gen, track: parts[1]}
-			byName[name] = t
-			order = append(order, name)
-		}
-		if parts[2] == "init.mp4" {
-			t.init = key
-		} else if strings.HasSuffix(parts[2], ".m4s") {
-			t.segments = append(t.segments, key)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*recordedTrack, 0, len(order))
-	for _, name := range order {
-		t := byName[name]
-		slices.Sort(t.segments) // zero-padded: lexical is numeric
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-// download streams keys, one after the other, into file.
-func (l *liveService) download(ctx context.Context, file string, keys []string) error {
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		info, err := l.s.store.Head(ctx, k)
-		if err != nil {
-			f.Close()
+		if err := l.s.store.DeletePrefix(ctx, catalog.VideoPrefix(vid)); err != nil {
 			return err
 		}
-		body, err := l.s.store.GetRange(ctx, k, 0, info.Size)
-		if err != nil {
-			f.Close()
-			return err
-		}
-		_, err = io.Copy(f, body)
-		body.Close()
-		if err != nil {
-			f.Close()
-			return err
-		}
-	}
-	return f.Close()
-}
-
-func (l *liveService) ffmpeg(ctx context.Context, args ...string) error {
-	bin := l.s.opt.FFmpeg
-	if bin == "" {
-		bin = "ffmpeg"
-	}
-	ctx, cancel := context.WithTimeout(ctx, l.s.opt.TranscodeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-nostdin", "-v", "error", "-y"}, args...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		msg := strings.TrimSpace(string(out))
-		if len(msg) > 300 {
-			msg = msg[:300]
-		}
-		return fmt.Errorf("ffmpeg: %w: %s", err, msg)
 	}
 	return nil
+}
+
+// sortTracks puts the picture first (the variant), the sound after.
+func sortTracks(tracks []recordedTrack) {
+	slices.SortStableFunc(tracks, func(a, b recordedTrack) int {
+		av, bv := strings.HasPrefix(a.name, "video"), strings.HasPrefix(b.name, "video")
+		switch {
+		case av && !bv:
+			return -1
+		case bv && !av:
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -36,6 +37,9 @@ type liveService struct {
 	// hosted are the broadcasts this process runs (stream → broadcast),
 	// from their first connection to their end, as told by the events.
 	hosted map[string]int
+	// recVideos are the videos the broadcasts hosted here record into
+	// (recordingVideo), by stream.
+	recVideos map[string]recordingVideo
 
 	// ctx ends with the origin's background work; assemblies run under
 	// it. Set by Serve before run.
@@ -47,6 +51,10 @@ type liveService struct {
 	kind *queue.Kind
 	// work is the recordings followed until ready; run waits for it.
 	work sync.WaitGroup
+	// hostCache remembers which origin hosts each broadcast, and
+	// forwardTransport carries requests there (live_forward.go).
+	hostCache        liveHosts
+	forwardTransport *http.Transport
 	// certs is RTMPS's certificate; nil without RTMPS.
 	certs *certificateFiles
 	// dvr lists the recorded segments of the broadcasts hosted here, for
@@ -59,7 +67,9 @@ const liveEventTimeout = 10 * time.Second
 
 func newLiveService(s *Server, cfg LiveConfig) (*liveService, error) {
 	ls := &liveService{s: s, cfg: cfg, streams: liveStore{s: s.store}, noRecord: map[string]bool{}, ladder: map[string]bool{}, hosted: map[string]int{},
-		log: s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex()}
+		recVideos: map[string]recordingVideo{},
+		log:       s.log.With(slog.String("component", "live")), ctx: context.Background(), dvr: newDVRIndex(),
+		forwardTransport: newForwardTransport()}
 	if cfg.rtmps() {
 		// A missing or broken certificate fails the start, not the first
 		// broadcaster.
@@ -200,6 +210,7 @@ func (l *liveService) onEvent(e live.Event) {
 				rec.StartedAt, rec.EndedAt = &at, nil
 			}
 			rec.Status, rec.Error, rec.Broadcast = liveLive, "", e.Broadcast
+			rec.HostURL = l.s.peerURL // other origins forward its viewers here
 		case live.EventDisconnected:
 			rec.Status, rec.Error = liveIdle, e.Reason
 		case live.EventEnded:

@@ -61,8 +61,11 @@ type liveStream struct {
 	// HostSeenAt is the last renewal of the broadcast's lease by the
 	// origin hosting it (live_lease.go).
 	HostSeenAt *time.Time `json:"host_seen_at,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	// HostURL is where other origins reach that origin (its PeerURL), to
+	// forward the broadcast's viewers there (live_forward.go).
+	HostURL   string    `json:"host_url,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // errNoLiveStream is what a lookup of a stream that does not exist returns.
@@ -200,10 +203,11 @@ func (l liveStore) list(ctx context.Context, cursor string, limit int) ([]*liveS
 	return out, next, nil
 }
 
-// delete removes the record and the broadcasts' recorded segments; the
-// videos made of them stay (they are videos like any other).
+// delete removes the record (and the recordings kept beside it by older
+// versions); the videos made of broadcasts stay (they are videos like any
+// other).
 func (l liveStore) delete(ctx context.Context, id string) error {
-	if err := l.s.DeletePrefix(ctx, livePrefix(id)+"rec/"); err != nil {
+	if err := l.s.DeletePrefix(ctx, recPrefix(id)); err != nil {
 		return err
 	}
 	return l.s.DeletePrefix(ctx, livePrefix(id))

@@ -35,6 +35,8 @@ type Server struct {
 	inval   *invalidator
 	// views is set once the queue is open (Serve).
 	views *viewCounter
+	// peerURL is Config.PeerURL, or the listener's address (Serve).
+	peerURL string
 	// ledger keeps the edges' usage reports; videoUsage caches a video's.
 	ledger     *usagestore.Ledger
 	videoUsage *videoUsage
@@ -138,16 +140,19 @@ func (s *Server) routes() http.Handler {
 	r.Route("/api/v1/live", s.liveRoutes)
 	r.Route("/videos/{id}", func(r chi.Router) {
 		r.Use(s.requireEdge) // only edges may fetch media, when EdgeSecret is set
-		r.With(s.liveMaster).Get("/master.m3u8", s.handle(s.serveMaster))
+		r.Get("/master.m3u8", s.handle(s.serveMasterOrLive))
 		r.Get("/master-ts.m3u8", s.handle(s.serveMasterTS)) // MPEG-TS, for old players
 		r.Get("/hls/{rendition}/{playlist}", s.handle(s.serveMediaPlaylist))
 		r.Get("/hls/{rendition}/{kind}/{file}", s.handle(s.serveSegment))
 		r.Get("/r/{file}", s.handle(s.serveMP4))
 		r.Get("/thumbs/{file}", s.handle(s.serveThumb))
 		r.Get("/{image:(thumbnail\\.(jpg|webp)|animated\\.(gif|webp))}", s.handle(s.serveImage))
-		r.Get("/dvr.m3u8", s.handle(s.serveDVRMaster)) // live DVR (live_dvr.go)
-		r.Get("/dvr/{playlist}", s.handle(s.serveDVRPlaylist))
-		r.Get("/dvr/{broadcast}/{generation}/{track}/{file}", s.handle(s.serveDVRObject))
+		r.Group(func(r chi.Router) {
+			r.Use(s.forwardingLive)                        // from the origin hosting it (live_forward.go)
+			r.Get("/dvr.m3u8", s.handle(s.serveDVRMaster)) // live DVR (live_dvr.go)
+			r.Get("/dvr/{playlist}", s.handle(s.serveDVRPlaylist))
+			r.Get("/dvr/{broadcast}/{generation}/{track}/{file}", s.handle(s.serveDVRObject))
+		})
 		r.Get("/{file}", s.serveLiveFile) // live HLS (live_http.go)
 		r.Get("/{rung:[0-9]{1,5}p}/{file}", s.serveLiveRungFile)
 	})
@@ -220,6 +225,9 @@ func (s *Server) Run(ctx context.Context) error {
 // packaging jobs in flight (another origin, or this one restarted, does
 // them) and stops its background invalidation retries.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.peerURL = s.cfg.PeerURL; s.peerURL == "" {
+		s.peerURL = peerURLOf(ln)
+	}
 	if err := s.store.EnsureBucket(ctx); err != nil {
 		ln.Close()
 		return err

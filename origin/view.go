@@ -84,7 +84,7 @@ func (s *Server) view(v *catalog.Video) videoView {
 	for _, r := range v.Renditions {
 		out.Renditions = append(out.Renditions, renditionView{Name: r.Name, Width: r.Width, Height: r.Height, Bandwidth: r.Bandwidth, Codecs: r.Codecs})
 	}
-	if v.Status == catalog.Ready && (len(v.Renditions) > 0 || v.Growing != nil) {
+	if v.Status == catalog.Ready && playable(v) {
 		base := s.cfg.MediaURL + "/videos/" + v.ID
 		// A private video's URLs are signed for its whole prefix: the
 		// edges carry the token from the master playlist to every child.
@@ -93,7 +93,7 @@ func (s *Server) view(v *catalog.Video) videoView {
 			q = s.signedQuery(v.ID, time.Now())
 		}
 		out.HLSURL = base + "/master.m3u8" + q
-		if len(v.Renditions) > 0 { // none while only the growing HLS plays
+		if len(v.Renditions) > 0 { // none while only a recording's or the growing HLS plays
 			out.MP4URL = base + "/r/" + progressiveRendition(v).Name + ".mp4" + q
 		}
 		for _, c := range v.Captions {

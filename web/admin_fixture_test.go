@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +23,7 @@ type adminOrigin struct {
 
 	mu          sync.Mutex
 	videos      []video
-	lives       []liveStream // answered at GET /api/v1/live/{id}
+	lives       []liveStream // answered at GET /api/v1/live/{id}, and at GET /api/v1/live without a key
 	usageRows   []usageRow   // answered for every group_by, filtered by the query's period
 	keyed       int          // calls that carried the right key
 	refused     int          // calls refused for the key
@@ -42,6 +44,30 @@ func startAdminOrigin(t *testing.T, key string, videos []video, rows []usageRow)
 	t.Cleanup(srv.Close)
 	o.URL = srv.URL
 	return o
+}
+
+// publicLive answers GET /api/v1/live as anyone reads it: o.lives, a page
+// of limit from the stream cursor names, newest first as given.
+func (o *adminOrigin) publicLive(w http.ResponseWriter, r *http.Request) {
+	limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || limit < 1 || limit > 100 {
+		o.writeJSON(w, http.StatusBadRequest, map[string]string{"error": "limit must be a number from 1 to 100."})
+		return
+	}
+	start := 0
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		start = slices.IndexFunc(o.lives, func(ls liveStream) bool { return ls.ID == c })
+		if start < 0 {
+			o.writeJSON(w, http.StatusBadRequest, map[string]string{"error": "cursor is not one this API gave out; start again without it."})
+			return
+		}
+	}
+	end := min(start+limit, len(o.lives))
+	page := map[string]any{"live": append([]liveStream{}, o.lives[start:end]...)}
+	if end < len(o.lives) {
+		page["next_cursor"] = o.lives[end].ID
+	}
+	o.writeJSON(w, http.StatusOK, page)
 }
 
 func (o *adminOrigin) writeJSON(w http.ResponseWriter, status int, v any) {
@@ -90,6 +116,8 @@ func (o *adminOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		o.writeJSON(w, http.StatusOK, o.queue)
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/live" && !hasKey:
+		o.publicLive(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/live":
 		list := o.liveKeyed
 		if list == nil {

@@ -211,6 +211,38 @@ const (
 	liveEnded = "ended"
 )
 
+// onAir reports whether ls has a broadcast on: live, or waiting for its
+// encoder within the reconnect window. Only then does its page play it, and
+// only then is the page indexed.
+func (ls *liveStream) onAir() bool {
+	return ls.HLSURL != "" && (ls.Status == liveLive || (ls.Status == liveIdle && ls.StartedAt != nil && ls.EndedAt == nil))
+}
+
+// livePage is one page of GET /api/v1/live, as anyone may read it (no
+// stream keys).
+type livePage struct {
+	Live       []liveStream `json:"live"`
+	NextCursor string       `json:"next_cursor"`
+}
+
+// listLive returns up to limit live streams, newest first, starting at
+// cursor; errLiveNotFound when the deployment has no live streaming.
+func (c *apiClient) listLive(ctx context.Context, cursor string, limit int) (*livePage, error) {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var page livePage
+	err := c.getJSON(ctx, "list live streams", "/api/v1/live", q, &page)
+	if apiErr := (*apiError)(nil); errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return nil, errLiveNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
 // getLive returns one live stream, or errLiveNotFound.
 func (c *apiClient) getLive(ctx context.Context, id string) (*liveStream, error) {
 	if !plausibleID.MatchString(id) {

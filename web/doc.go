@@ -7,7 +7,7 @@
 // page_url): the player in live mode (low latency at the edge, the DVR
 // window behind it, a LIVE badge, the latency, "Back to live"), a
 // schema.org BroadcastEvent, and the recording's watch page once the
-// broadcast has ended.
+// broadcast has ended. /sitemap.xml lists it while a broadcast is on.
 //
 // Pages are html/template documents embedded in the binary and readable
 // without JavaScript; scripts only upload and play. Requests under /api/ are

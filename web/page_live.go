@@ -77,7 +77,7 @@ func (s *Server) livePage(ls *liveStream) *page {
 		Stream:      ls,
 		Title:       strings.TrimSpace(ls.Title),
 		Description: strings.TrimSpace(ls.Description),
-		OnAir:       ls.HLSURL != "" && (ls.Status == liveLive || (ls.Status == liveIdle && ls.StartedAt != nil && ls.EndedAt == nil)),
+		OnAir:       ls.onAir(),
 	}
 	if view.Title == "" {
 		view.Title = "Live stream"

@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -50,11 +52,17 @@ type sitemapVideo struct {
 	Tags            []string `xml:"video:tag"`
 }
 
-// sitemap lists the watch page of every ready, public video.
+// sitemap lists the watch page of every ready, public video and the live
+// page of every stream on the air.
 func (s *Server) sitemap(w http.ResponseWriter, r *http.Request) error {
 	set := sitemapURLSet{
 		XMLNS:   "http://www.sitemaps.org/schemas/sitemap/0.9",
 		VideoNS: "http://www.google.com/schemas/sitemap-video/1.1",
+	}
+	// Live pages first: they matter only while the broadcast lasts, and
+	// the bound below must not squeeze them out.
+	if err := s.sitemapLive(r.Context(), &set); err != nil {
+		return err
 	}
 	cursor := ""
 	for range maxSitemapPages {
@@ -121,4 +129,43 @@ func firstTags(tags []string, n int) []string {
 		return tags[:n]
 	}
 	return tags
+}
+
+// sitemapLive adds the live page of every stream on the air: the pages
+// that are indexed (the others say noindex, and a sitemap listing them
+// would contradict them). An ended broadcast's page leads to its
+// recording, which is listed as a video. A deployment without live
+// streaming (the API answers 404) adds nothing. The sitemap is kept ten
+// minutes, so a page may stay listed that long after its broadcast ended;
+// crawlers then find it noindex, or led to the recording.
+//
+// Live pages get no video entry: Google ignores one without a thumbnail,
+// and a live stream has none.
+func (s *Server) sitemapLive(ctx context.Context, set *sitemapURLSet) error {
+	cursor := ""
+	for range maxSitemapPages {
+		list, err := s.api.listLive(ctx, cursor, sitemapPageSize)
+		if errors.Is(err, errLiveNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for i := range list.Live {
+			ls := &list.Live[i]
+			if !ls.onAir() || len(set.URLs) >= maxSitemapURLs {
+				continue
+			}
+			entry := sitemapURL{Loc: s.liveURL(ls.ID)}
+			if ls.StartedAt != nil {
+				entry.LastMod = ls.StartedAt.UTC().Format(time.RFC3339)
+			}
+			set.URLs = append(set.URLs, entry)
+		}
+		if list.NextCursor == "" || list.NextCursor == cursor {
+			return nil
+		}
+		cursor = list.NextCursor
+	}
+	return nil
 }

@@ -35,6 +35,7 @@ func originFlags(cfg *origin.Config, logLevel *string, stderr io.Writer, env get
 	f.secret(&cfg.APIKey, "api-key", "STREAMFRONT_API_KEY", "API key that authorises uploads and edits (secrets.api_key)")
 	f.string(&cfg.MediaURL, "media-url", "STREAMFRONT_MEDIA_URL", "viewers' entry for media, the router (site.media_url)")
 	f.string(&cfg.WebURL, "web-url", "STREAMFRONT_WEB_URL", "the site's public URL, for page_url (site.web_url)")
+	f.string(&cfg.PeerURL, "peer-url", "STREAMFRONT_PEER_URL", "this origin's own URL as other origins reach it; live viewers who reach another origin are forwarded here (origin.peer_url)")
 	s3Flags(f, &cfg.S3)
 	f.string(&cfg.Queue.URL, "nats-url", "STREAMFRONT_NATS_URL", "NATS server (JetStream) that carries jobs to origins and workers (queue.url)")
 	f.duration(&cfg.Queue.AckWait, "job-ack-wait", "STREAMFRONT_JOB_ACK_WAIT", "a job whose process died goes to another after this long; the same on every origin and worker (queue.ack_wait)")

@@ -3,6 +3,7 @@ package fastpath
 import (
 	"errors"
 	"net"
+	"os"
 	"time"
 )
 
@@ -64,6 +65,16 @@ type File struct {
 	// Offset in it.
 	Path         string
 	Size, Offset int64
+	// Open, when not nil, is that file already open and checked, kept
+	// open by the Answerer's owner across answers (nginx's
+	// open_file_cache), so an answer costs no open, stat and close. The
+	// fast path reads it only at explicit offsets (sendfile with an
+	// offset, never its file position), so many connections may send
+	// from it at once, and never closes it. The owner may close it at
+	// any time: an answer already sending from it finishes first
+	// (os.File releases the descriptor after its last user), and one
+	// that finds it closed is written from memory.
+	Open *os.File
 }
 
 // ErrCorruptFile: an Answer's File is not the size it was said to be.

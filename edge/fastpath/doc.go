@@ -5,8 +5,10 @@
 //
 // It knows nothing of caches. For each request its reader accepts (GET or
 // HEAD, origin-form, HTTP/1.1, within a strict subset: reader.go), it asks
-// the connection's Answerer; an answer is written with one writev, with
-// Date and Connection: close added as net/http adds them. At the first
+// the connection's Answerer; an answer is written with one writev (or,
+// for a body with a copy on disk, its head with MSG_MORE and the body
+// with sendfile), with Date and Connection: close added as net/http adds
+// them. At the first
 // request the Answerer does not take, or the reader refuses, the
 // connection goes — with every byte read so far replayed first — to an
 // http.Server through a HandoffListener (handoff.go), for the rest of its

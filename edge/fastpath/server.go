@@ -4,21 +4,21 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 // Server's accept loop gives every connection to a conn. It reads
 // requests with the strict reader (reader.go) and answers those its
 // Handler's Answerer answers: one writev of the answer's head and body
-// (a large body with a copy on disk goes out from it with sendfile:
-// sendfile.go). At the first request it does not answer, it hands the
+// (a body with a copy on disk goes out from it with sendfile after the
+// head: sendfile.go). At the first request it does not answer, it hands the
 // connection — with every byte read so far, replayed first — to net/http
 // through a listener (handoff.go), which serves it for the rest of its
 // life.
@@ -201,7 +201,11 @@ type conn struct {
 	a   Answer // the current answer; its Head's capacity is reused
 	iov [2][]byte
 	out net.Buffers
-	lr  io.LimitedReader // sendfile pieces, reused
+
+	// raw is the socket for sendfile.go, once rawChecked; nil when it is
+	// not one sendfile can write to.
+	raw        syscall.RawConn
+	rawChecked bool
 }
 
 // serve runs the connection until it closes or is handed over.
@@ -320,10 +324,8 @@ func (fc *conn) answer(req *Request) (reason HandoverReason, answered bool, end 
 	// The one deadline of this request cycle (see the top of this file).
 	fc.conn.SetDeadline(deadlineAfter(start, fc.fs.cfg.WriteTimeout))
 	var sent int64
-	if f := fc.openFile(a); f != nil {
-		sent, err = fc.sendFromFile(f, a)
-		f.Close()
-	} else {
+	var fromFile bool
+	if sent, fromFile, err = fc.sendFile(a); !fromFile {
 		sent, err = fc.write(a.Head, a.Body)
 	}
 	end = time.Now()

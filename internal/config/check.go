@@ -185,6 +185,7 @@ func (l *Loaded) validateLive(add func(string, string, ...any)) {
 	for key, d := range map[string]Duration{
 		"live.reconnect_window": lv.ReconnectWindow, "live.part_target": lv.PartTarget,
 		"live.segment_target": lv.SegmentTarget, "live.standard_segment_target": lv.StandardSegmentTarget,
+		"live.host_lease_ttl": lv.HostLeaseTTL,
 	} {
 		if d <= 0 {
 			add(key, "must be more than 0")

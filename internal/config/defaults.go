@@ -27,7 +27,7 @@ func Default() *File {
 		Live: Live{
 			RTMPAddr: ":1935", ReconnectWindow: Duration(60 * time.Second),
 			PartTarget: Duration(200 * time.Millisecond), SegmentTarget: Duration(time.Second),
-			StandardSegmentTarget: Duration(2 * time.Second),
+			StandardSegmentTarget: Duration(time.Second), HostLeaseTTL: Duration(35 * time.Second),
 		},
 		Worker: Worker{
 			Addr: ":8094", MaxEncodes: 1, LiveLadders: 1, LivePreset: "veryfast",

@@ -114,7 +114,12 @@ type Media struct {
 type Origin struct {
 	Addr string `yaml:"addr"`
 	// URL is how edges and the site reach the origin.
-	URL           string `yaml:"url"`
+	URL string `yaml:"url"`
+	// PeerURL is one origin process's own URL as the other origins reach
+	// it, when several run behind URL: a live viewer's request that
+	// reaches an origin not hosting the broadcast is forwarded to the
+	// host's. Empty: the listen address when it names one.
+	PeerURL       string `yaml:"peer_url"`
 	MaxUploadSize Size   `yaml:"max_upload_size"`
 	// ResumableExpiry is how long a resumable (tus) upload may take.
 	ResumableExpiry      Duration `yaml:"resumable_expiry"`
@@ -155,10 +160,15 @@ type Live struct {
 	ReconnectWindow Duration `yaml:"reconnect_window"`
 	// PartTarget is the low-latency part duration (players buffer about
 	// three); SegmentTarget and StandardSegmentTarget the minimum segment
-	// durations of low-latency and standard streams.
+	// durations of low-latency and standard streams (players of standard
+	// streams stay three segments behind, so it sets their latency).
 	PartTarget            Duration `yaml:"part_target"`
 	SegmentTarget         Duration `yaml:"segment_target"`
 	StandardSegmentTarget Duration `yaml:"standard_segment_target"`
+	// HostLeaseTTL is how long a broadcast whose origin stopped renewing
+	// its lease (killed, cut off) runs before another origin ends it and
+	// makes its recording.
+	HostLeaseTTL Duration `yaml:"host_lease_ttl"`
 }
 
 // Worker is every encoding worker's settings.

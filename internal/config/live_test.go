@@ -22,6 +22,7 @@ func TestLive_OffByDefaultOnWithItsKeys(t *testing.T) {
   rtmp_url: rtmp://live.example.com/live
   reconnect_window: 5s
   part_target: 300ms
+  host_lease_ttl: 7s
 `
 	l, err = config.Parse("deploy.yaml", []byte(yaml), noEnv)
 	if err != nil {
@@ -33,7 +34,7 @@ func TestLive_OffByDefaultOnWithItsKeys(t *testing.T) {
 	}
 	if lc.RTMPAddr != "127.0.0.1:1936" || lc.RTMPURL != "rtmp://live.example.com/live" ||
 		lc.ReconnectWindow != 5*time.Second || lc.PartTarget != 300*time.Millisecond ||
-		lc.SegmentTarget != time.Second || lc.StandardSegmentTarget != 2*time.Second {
+		lc.SegmentTarget != time.Second || lc.StandardSegmentTarget != time.Second || lc.HostLeaseTTL != 7*time.Second {
 		t.Fatalf("origin's live config: %+v", *lc)
 	}
 }

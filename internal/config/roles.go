@@ -48,7 +48,7 @@ func (n EdgeNode) edgeBase() string {
 func (f *File) OriginConfig() origin.Config {
 	o := f.Origin
 	cfg := origin.Config{
-		Addr: o.Addr, S3: f.store(), APIKey: string(f.Secrets.APIKey),
+		Addr: o.Addr, PeerURL: o.PeerURL, S3: f.store(), APIKey: string(f.Secrets.APIKey),
 		MediaURL: f.Site.MediaURL, WebURL: f.Site.WebURL,
 		MaxUploadBytes: int64(o.MaxUploadSize), ResumableExpiry: o.ResumableExpiry.D(), Queue: f.queue("origin"), PackageSlots: o.PackageSlots,
 		SegmentTarget: f.Media.SegmentTarget.D(), WorkDir: f.Media.WorkDir,
@@ -70,7 +70,7 @@ func (f *File) OriginConfig() origin.Config {
 			RTMPSAddr: l.RTMPSAddr, RTMPSURL: l.RTMPSURL, TLSCertFile: l.TLSCertFile, TLSKeyFile: l.TLSKeyFile,
 			LadderRTMPURL: l.LadderRTMPURL,
 			PartTarget:    l.PartTarget.D(), SegmentTarget: l.SegmentTarget.D(),
-			StandardSegmentTarget: l.StandardSegmentTarget.D(),
+			StandardSegmentTarget: l.StandardSegmentTarget.D(), HostLeaseTTL: l.HostLeaseTTL.D(),
 		}
 	}
 	return cfg

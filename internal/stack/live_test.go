@@ -43,14 +43,17 @@ func getLive(t *testing.T, st *stack.Stack, id string) (liveStream, string) {
 }
 
 // The whole way: ffmpeg broadcasts to the rtmp_url the API gives, a
-// viewer decodes the hls_url through the router and an edge, and after
-// the reconnect window the recording is a ready video as long as the
-// broadcast.
+// viewer decodes the hls_url through the router and an edge, the encoder
+// comes back with another picture size, and after the reconnect window
+// the recording is a ready video as long as both connections, playing
+// through an edge as it was recorded, then with its MP4.
 func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 	ffmpeg := testenv.Require(t, "ffmpeg")
 	d := stack.Local(t.TempDir(), apiKey)
 	d.Live.Enabled, d.Live.RTMPAddr = true, "127.0.0.1:0"
-	d.Live.ReconnectWindow = config.Duration(2 * time.Second)
+	// Long enough for the second ffmpeg to start on a busy machine: the
+	// broadcast must go on, not end and begin again.
+	d.Live.ReconnectWindow = config.Duration(6 * time.Second)
 	st, err := stack.Start(context.Background(), stack.Config{Deployment: d, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -64,41 +67,37 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 		t.Fatalf("stack RTMPURL %q", st.RTMPURL)
 	}
 
-	req, _ := http.NewRequest(http.MethodPost, st.WebURL+"/api/v1/live", strings.NewReader(`{"title": "Stack live"}`))
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var ls liveStream
-	if err := json.Unmarshal(body, &ls); err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create: %d %s", resp.StatusCode, body)
-	}
+	ls := createLive(t, st, `{"title": "Stack live"}`)
 	if !strings.HasPrefix(ls.HLSURL, st.RouterURL+"/videos/") {
 		t.Fatalf("hls_url %q is not through the router %s", ls.HLSURL, st.RouterURL)
 	}
 
-	const seconds = 16
-	enc := exec.Command(ffmpeg, "-nostdin", "-v", "error",
-		"-re", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
-		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-		"-t", strconv.Itoa(seconds),
-		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "64k", "-f", "flv", ls.RTMPURL)
-	var encErr bytes.Buffer
-	enc.Stderr = &encErr
-	if err := enc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if enc.ProcessState == nil {
-			_ = enc.Process.Kill()
-			_ = enc.Wait()
+	// Two connections: the second, within the reconnect window, with another
+	// picture size (new codec parameters: a new generation of the
+	// broadcast, with its own init segments).
+	const first, second = 12, 8
+	const seconds = first + second
+	push := func(secs int, size string) (*exec.Cmd, *bytes.Buffer) {
+		enc := exec.Command(ffmpeg, "-nostdin", "-v", "error",
+			"-re", "-f", "lavfi", "-i", "testsrc=size="+size+":rate=25",
+			"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+			"-t", strconv.Itoa(secs),
+			"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
+			"-c:a", "aac", "-b:a", "64k", "-f", "flv", ls.RTMPURL)
+		var encErr bytes.Buffer
+		enc.Stderr = &encErr
+		if err := enc.Start(); err != nil {
+			t.Fatal(err)
 		}
-	})
+		t.Cleanup(func() {
+			if enc.ProcessState == nil {
+				_ = enc.Process.Kill()
+				_ = enc.Wait()
+			}
+		})
+		return enc, &encErr
+	}
+	enc, encErr := push(first, "640x360")
 	deadline := time.Now().Add(30 * time.Second) // a guard against hanging, not a timing assertion
 	for {
 		got, body := getLive(t, st, ls.ID)
@@ -111,8 +110,8 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	// 10 s through the router (steered master) and an edge.
-	dec := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", ls.HLSURL, "-t", "10", "-f", "null", "-")
+	// 5 s through the router (steered master) and an edge.
+	dec := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-i", ls.HLSURL, "-t", "5", "-f", "null", "-")
 	var decErr bytes.Buffer
 	dec.Stderr = &decErr
 	if err := dec.Run(); err != nil {
@@ -126,7 +125,7 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 	}
 	// The steered master sends players to the edges, which serve the
 	// live playlists (short-lived) from the origin.
-	resp, err = http.Get(st.EdgeURLs[0] + "/videos/" + ls.ID + "/video1_stream.m3u8")
+	resp, err := http.Get(st.EdgeURLs[0] + "/videos/" + ls.ID + "/video1_stream.m3u8")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +138,10 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 
 	if err := enc.Wait(); err != nil {
 		t.Fatalf("ffmpeg broadcasting: %v\n%s", err, encErr.String())
+	}
+	enc, encErr = push(second, "480x270")
+	if err := enc.Wait(); err != nil {
+		t.Fatalf("ffmpeg broadcasting again: %v\n%s", err, encErr.String())
 	}
 	deadline = time.Now().Add(60 * time.Second)
 	var ended liveStream
@@ -163,7 +166,39 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 	if math.Abs(v.DurationS-seconds) > 1 {
 		t.Errorf("recording lasts %.2f s, %d s were streamed", v.DurationS, seconds)
 	}
+	// Ready as it was recorded: both generations in one VOD playlist per
+	// track, a discontinuity between them, decoded through the router and
+	// an edge.
+	// (The master offers them until the pipeline's first rendition is
+	// stored, which may come before this looks: each track's playlist is
+	// decoded too, through the router and an edge.)
+	for _, track := range []string{"video1", "audio2"} {
+		url := strings.Replace(v.HLSURL, "/master.m3u8", "/hls/rec/"+track+".m3u8", 1)
+		resp, err = http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Edge") == "" || bytes.Count(pl, []byte("#EXT-X-DISCONTINUITY\n")) != 1 ||
+			bytes.Count(pl, []byte("#EXT-X-MAP:")) != 2 || !bytes.HasSuffix(pl, []byte("#EXT-X-ENDLIST\n")) {
+			t.Errorf("the recording's %s playlist (two generations) through an edge: HTTP %d\n%s", track, resp.StatusCode, pl)
+		}
+		if d := testenv.Decode(t, url); math.Abs(d-seconds) > 1 {
+			t.Errorf("the recording's %s decodes to %.2f s through an edge, %d s were streamed", track, d, seconds)
+		}
+	}
 	if d := testenv.Decode(t, v.HLSURL); math.Abs(d-seconds) > 1 {
 		t.Errorf("the recording's HLS decodes to %.2f s through an edge, %d s were streamed", d, seconds)
+	}
+	// Then the pipeline's MP4, made of both generations.
+	v = testenv.WaitVideo(t, st.WebURL, v.ID, "an MP4", 3*time.Minute, func(v video) bool {
+		if v.Status == "failed" {
+			t.Fatalf("recording %s failed: %s", v.ID, v.Error)
+		}
+		return v.MP4URL != ""
+	})
+	if d := testenv.Decode(t, v.MP4URL); math.Abs(d-seconds) > 1 {
+		t.Errorf("the recording's MP4 decodes to %.2f s through an edge, %d s were streamed", d, seconds)
 	}
 }

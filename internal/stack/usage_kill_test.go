@@ -1,14 +1,10 @@
 package stack_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -94,40 +90,10 @@ func TestStack_UsageOfAnEdgeKilledIsShortByAtMostOneInterval(t *testing.T) {
 // The test may SIGKILL the group; it is killed at cleanup anyway.
 func startEdgeProcess(t *testing.T, bin, name string, env ...string) (string, *exec.Cmd) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "edge")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = append(append(os.Environ(), "STREAMFRONT_EDGE_NAME="+name, "STREAMFRONT_ADDR="+addr, "STREAMFRONT_LOG_LEVEL=warn"), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the edge: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("the edge process (pid %d) said:\n%s", cmd.Process.Pid, out.String())
-		}
-	})
+	addr := testenv.FreeLoopbackAddr(t)
+	cmd := testenv.StartProcess(t, bin, "edge",
+		append([]string{"STREAMFRONT_EDGE_NAME=" + name, "STREAMFRONT_ADDR=" + addr, "STREAMFRONT_LOG_LEVEL=warn"}, env...)...)
 	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base, cmd
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(fmt.Errorf("edge %s not healthy after 30 s: %v", name, err))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.WaitHealthy(t, base, "edge "+name)
+	return base, cmd
 }

@@ -3,12 +3,15 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/streamfront/streamfront/internal/s3server"
 )
@@ -92,27 +95,66 @@ func BuildStreamfront(t testing.TB) string {
 	return bin
 }
 
-// StartWorkerProcess runs `streamfront worker` (bin) as its own process
-// group, listening on a free loopback port, with env added to the
-// environment. The test may SIGKILL the group (-pid) to crash it as a lost
-// machine would, ffmpeg included; the group is killed at cleanup anyway,
-// and what the worker printed is shown if the test failed.
+// StartWorkerProcess runs `streamfront worker` (bin): see StartProcess.
 func StartWorkerProcess(t testing.TB, bin string, env ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "worker")
+	return StartProcess(t, bin, "worker", env...)
+}
+
+// StartProcess runs `streamfront ROLE` (bin) as its own process group,
+// listening on a free loopback port unless env sets STREAMFRONT_ADDR, with
+// env added to the environment. The test may SIGKILL the group (-pid) to
+// crash it as a lost machine would, ffmpeg included; the group is killed
+// at cleanup anyway, and what the process printed is shown if the test
+// failed.
+func StartProcess(t testing.TB, bin, role string, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, role)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	// The last of duplicate variables wins, so env may set the address.
 	cmd.Env = append(append(os.Environ(), "STREAMFRONT_ADDR=127.0.0.1:0"), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the worker: %v", err)
+		t.Fatalf("start the %s: %v", role, err)
 	}
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("the worker process (pid %d) said:\n%s", cmd.Process.Pid, out.String())
+			t.Logf("the %s process (pid %d) said:\n%s", role, cmd.Process.Pid, out.String())
 		}
 	})
 	return cmd
+}
+
+// WaitHealthy waits (30 s at most) until base/healthz answers 200.
+func WaitHealthy(t testing.TB, base, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not healthy after 30 s: %v", name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// FreeLoopbackAddr is a loopback address with a port free a moment ago,
+// for a process that must be told its address before it starts.
+func FreeLoopbackAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

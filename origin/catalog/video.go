@@ -49,6 +49,9 @@ type Video struct {
 	// that must be encoded plays within seconds of its upload; nil unless
 	// such an encode ran.
 	Growing *GrowingHLS `json:"growing,omitempty"`
+	// Recorded is a live broadcast's recording, playing as it was recorded
+	// until the video's own renditions are made from it; nil for uploads.
+	Recorded *RecordedHLS `json:"recorded,omitempty"`
 	// Queue says where the video's encode job waits (or waited).
 	Queue *QueuePlace `json:"queue,omitempty"`
 	// EncodeStarted is when a worker last started encoding the video (for
@@ -71,6 +74,24 @@ type GrowingHLS struct {
 	Width     int    `json:"width"`
 	Height    int    `json:"height"`
 	Bandwidth int64  `json:"bandwidth"`
+}
+
+// RecordedHLS is a live broadcast's recording, served as it was recorded:
+// a VOD playlist per track over the recorded fMP4 segments, stored under
+// videos/{id}/hls/rec/.
+type RecordedHLS struct {
+	Tracks []RecordedTrack `json:"tracks"`
+}
+
+// RecordedTrack is one recorded track ("video1", "audio2": gohlslib's
+// names); a picture has a size.
+type RecordedTrack struct {
+	Name             string `json:"name"`
+	Codecs           string `json:"codecs"`
+	Width            int    `json:"width,omitempty"`
+	Height           int    `json:"height,omitempty"`
+	Bandwidth        int64  `json:"bandwidth"`
+	AverageBandwidth int64  `json:"average_bandwidth"`
 }
 
 // QueuePlace is an encode job on the queue: its kind of work and its

@@ -217,6 +217,16 @@ func TestLive_StandardLatencyServesFMP4(t *testing.T) {
 	if pl.PartInf != nil || pl.PreloadHint != nil || pl.Map == nil || !strings.HasSuffix(pl.Map.URI, "_init.mp4") {
 		t.Errorf("standard playlist has PART-INF %v, PRELOAD-HINT %v, MAP %v: want plain fMP4 HLS", pl.PartInf, pl.PreloadHint, pl.Map)
 	}
+	// Players stay three target durations behind live: with a keyframe a
+	// second, the default cuts 1 s segments, so they are 3 s behind.
+	if pl.TargetDuration != 1 {
+		t.Errorf("standard playlist has EXT-X-TARGETDURATION %d from an encoder with a keyframe a second, want 1", pl.TargetDuration)
+	}
+	for i, seg := range pl.Segments {
+		if seg.Duration < 900*time.Millisecond || seg.Duration > 1100*time.Millisecond {
+			t.Errorf("segment %d lasts %v, want 1 s (a keyframe a second)", pl.MediaSequence+i, seg.Duration)
+		}
+	}
 	checkDatedSegments(t, pl)
 	decode(t, l.http.URL+"/live/s1/index.m3u8", 3)
 }

@@ -50,8 +50,8 @@ func (r Rung) Check() error {
 			return errors.New("the name may hold letters, digits, - and _ only (it becomes part of URLs)")
 		}
 	}
-	if r.Name == "src" || r.Name == "encoding" || r.Name == "captions" {
-		return fmt.Errorf("%q is a name of our own (the source, the HLS of an encode under way, the captions)", r.Name)
+	if r.Name == "src" || r.Name == "encoding" || r.Name == "captions" || r.Name == "rec" {
+		return fmt.Errorf("%q is a name of our own (the source, the HLS of an encode under way, the captions, a live recording)", r.Name)
 	}
 	if r.ShortSide < 16 || r.ShortSide > 8192 {
 		return errors.New("the short side must be a number of lines from 16 to 8192")

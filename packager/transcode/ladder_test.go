@@ -14,7 +14,7 @@ func TestParseLadder(t *testing.T) {
 	if got, err := ParseLadder("none"); err != nil || len(got) != 0 || got == nil {
 		t.Fatalf("none: %v %v", got, err)
 	}
-	for _, bad := range []string{"720p:720", "../x:720:1M", "src:720:1M", "720p:lots:1M", "720p:720:-1", "720p:720:fast"} {
+	for _, bad := range []string{"720p:720", "../x:720:1M", "src:720:1M", "rec:720:1M", "encoding:720:1M", "720p:lots:1M", "720p:720:-1", "720p:720:fast"} {
 		if _, err := ParseLadder(bad); err == nil {
 			t.Errorf("ParseLadder(%q) accepted it", bad)
 		}

@@ -86,6 +86,11 @@ export function mount(element, options = {}) {
     // its latency target, so delay gathered at start or in a stall is won
     // back (make bench's live step: 2.7 s p50 glass to glass without it,
     // 1.2 s with it, on a busy machine).
+    // A standard (plain HLS) stream is held where hls.js holds it by
+    // default, three target durations behind the playlist's end, as RFC 8216
+    // asks of every player: those three segments are what rides out network
+    // jitter. The origin cuts 1 s segments for it, so that is about 3 s
+    // (origin/live: Config.StandardSegmentDuration).
     opts.hlsConfig = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, ...(opts.hlsConfig || {}) };
   }
   const ui = buildChrome(element, opts);
