@@ -56,7 +56,11 @@ func (s *Server) getQueue(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := queueView{Kinds: []queueKindView{}, Jobs: []queueJobView{}, Workers: []workerRecord{}}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	for _, k := range []*queue.Kind{s.kinds.pkg, s.kinds.first, s.kinds.ladder, s.kinds.liveLadder} {
+	kinds := []*queue.Kind{s.kinds.pkg, s.kinds.first, s.kinds.ladder, s.kinds.liveLadder}
+	if s.live != nil {
+		kinds = append(kinds, s.live.recordingKind())
+	}
+	for _, k := range kinds {
 		if k == nil {
 			continue
 		}

@@ -135,6 +135,13 @@ func (l *liveService) listen(ctx context.Context) ([]net.Listener, error) {
 
 // run serves encoders on lns until ctx is done, then waits for the
 // recordings being made into videos (which stop with ctx).
+// recordingKind is the queue's line of recordings, once run has opened it.
+func (l *liveService) recordingKind() *queue.Kind {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.kind
+}
+
 func (l *liveService) run(ctx context.Context, lns []net.Listener) error {
 	kind, err := l.s.queue.Kind(ctx, kindRecording)
 	if err != nil {
@@ -143,7 +150,9 @@ func (l *liveService) run(ctx context.Context, lns []net.Listener) error {
 		}
 		return err
 	}
+	l.mu.Lock()
 	l.kind = kind
+	l.mu.Unlock()
 	pool := queue.Pool{Kinds: []*queue.Kind{kind}, Slots: 1, Handle: l.handleRecording,
 		AckWait: l.s.queue.AckWait(), Logger: l.log}
 	l.work.Go(func() { _ = pool.Run(ctx) })
