@@ -254,12 +254,18 @@ func TestPipeline_WorkerKilledMidEncodeJobFinishesElsewhere(t *testing.T) {
 		c.Queue.AckWait = ackWait
 		w.Queue.AckWait = ackWait
 	}, noWorker)
-	cmd := testenv.StartWorkerProcess(t, bin,
+	// A small ladder, so the killed worker is mid-encode for a while
+	// without loading the machine.
+	conf := filepath.Join(t.TempDir(), "worker.yaml")
+	if err := os.WriteFile(conf, []byte("worker:\n  ladder:\n    - {name: 360p, short_side: 360, bitrate: 600k}\n    - {name: 240p, short_side: 240, bitrate: 300k}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := testenv.StartWorkerProcess(t, bin, "STREAMFRONT_CONFIG="+conf,
 		"STREAMFRONT_NATS_URL="+b.NATS,
 		"STREAMFRONT_JOB_ACK_WAIT="+ackWait.String(),
 		"STREAMFRONT_S3_ENDPOINT="+b.Endpoint, "STREAMFRONT_S3_BUCKET=streamfront",
 		"STREAMFRONT_S3_ACCESS_KEY="+b.AccessKey, "STREAMFRONT_S3_SECRET_KEY="+b.SecretKey, "STREAMFRONT_S3_PATH_STYLE=true",
-		"STREAMFRONT_LADDER=360p:360:600k,240p:240:300k", "STREAMFRONT_THREADS=1", "STREAMFRONT_LOG_LEVEL=info")
+		"STREAMFRONT_THREADS=1", "STREAMFRONT_LOG_LEVEL=info")
 
 	src := testenv.MakeVideo(t, t.TempDir(), testenv.Video{Seconds: 24, Width: 960, Height: 540})
 	code, v, body := upload(t, o.URL, src, "")
