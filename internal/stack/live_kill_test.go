@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,16 +66,8 @@ func TestStack_AnOriginKilledMidBroadcast(t *testing.T) {
 	if !ok {
 		t.Fatalf("rtmp_url %q has no key", ls.RTMPURL)
 	}
-	enc := exec.Command(ffmpeg, "-nostdin", "-v", "error",
-		"-re", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=25",
-		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "60",
-		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "64k", "-f", "flv", "rtmp://"+rtmpAddr+"/live/"+key)
 	started := time.Now()
-	if err := enc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = enc.Process.Kill(); _ = enc.Wait() })
+	startEncoder(t, ffmpeg, "rtmp://"+rtmpAddr+"/live/"+key, "320x180", 60)
 	waitLiveStatus(t, st, ls.ID, "live", 30*time.Second)
 	time.Sleep(6 * time.Second) // some segments reach S3
 
@@ -146,4 +140,30 @@ func waitLiveStatus(t *testing.T, st *stack.Stack, id, want string, limit time.D
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// startEncoder runs ffmpeg pushing a test pattern of size (25 fps, a
+// keyframe a second, ultrafast: the machine is shared) and a tone to url
+// over RTMP for seconds, in real time; it is killed at cleanup if still
+// running. Its errors are in the buffer.
+func startEncoder(t *testing.T, ffmpeg, url, size string, seconds int) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	enc := exec.Command(ffmpeg, "-nostdin", "-v", "error",
+		"-re", "-f", "lavfi", "-i", "testsrc=size="+size+":rate=25",
+		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+		"-t", strconv.Itoa(seconds),
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-b:a", "64k", "-f", "flv", url)
+	var encErr bytes.Buffer
+	enc.Stderr = &encErr
+	if err := enc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if enc.ProcessState == nil {
+			_ = enc.Process.Kill()
+			_ = enc.Wait()
+		}
+	})
+	return enc, &encErr
 }

@@ -54,37 +54,8 @@ func TestStack_LiveLadderThroughAnEdge(t *testing.T) {
 		}
 	})
 
-	req, _ := http.NewRequest(http.MethodPost, st.WebURL+"/api/v1/live", strings.NewReader(`{"title": "Ladder", "ladder": true}`))
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var ls liveStream
-	if err := json.Unmarshal(body, &ls); err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create: %d %s", resp.StatusCode, body)
-	}
-
-	enc := exec.Command(ffmpeg, "-nostdin", "-v", "error",
-		"-re", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
-		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-		"-t", "75",
-		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "64k", "-f", "flv", ls.RTMPURL)
-	var encErr bytes.Buffer
-	enc.Stderr = &encErr
-	if err := enc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if enc.ProcessState == nil {
-			_ = enc.Process.Kill()
-			_ = enc.Wait()
-		}
-	})
+	ls := createLive(t, st, `{"title": "Ladder", "ladder": true}`)
+	startEncoder(t, ffmpeg, ls.RTMPURL, "640x360", 75)
 
 	// The steered master (router → edge → origin) lists the rung.
 	master := pollBody(t, ls.HLSURL, 60*time.Second, "the rung in the steered master", func(b string) bool {
@@ -119,7 +90,7 @@ func TestStack_LiveLadderThroughAnEdge(t *testing.T) {
 		}()
 	}
 	a, b := <-codes, <-codes
-	resp, err = http.Get(next)
+	resp, err := http.Get(next)
 	if err != nil {
 		t.Fatal(err)
 	}

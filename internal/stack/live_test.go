@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,27 +76,7 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 	// broadcast, with its own init segments).
 	const first, second = 12, 8
 	const seconds = first + second
-	push := func(secs int, size string) (*exec.Cmd, *bytes.Buffer) {
-		enc := exec.Command(ffmpeg, "-nostdin", "-v", "error",
-			"-re", "-f", "lavfi", "-i", "testsrc=size="+size+":rate=25",
-			"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-			"-t", strconv.Itoa(secs),
-			"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
-			"-c:a", "aac", "-b:a", "64k", "-f", "flv", ls.RTMPURL)
-		var encErr bytes.Buffer
-		enc.Stderr = &encErr
-		if err := enc.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if enc.ProcessState == nil {
-				_ = enc.Process.Kill()
-				_ = enc.Wait()
-			}
-		})
-		return enc, &encErr
-	}
-	enc, encErr := push(first, "640x360")
+	enc, encErr := startEncoder(t, ffmpeg, ls.RTMPURL, "640x360", first)
 	deadline := time.Now().Add(30 * time.Second) // a guard against hanging, not a timing assertion
 	for {
 		got, body := getLive(t, st, ls.ID)
@@ -139,7 +118,7 @@ func TestStack_LiveBroadcastThroughAnEdgeBecomesAVideo(t *testing.T) {
 	if err := enc.Wait(); err != nil {
 		t.Fatalf("ffmpeg broadcasting: %v\n%s", err, encErr.String())
 	}
-	enc, encErr = push(second, "480x270")
+	enc, encErr = startEncoder(t, ffmpeg, ls.RTMPURL, "480x270", second)
 	if err := enc.Wait(); err != nil {
 		t.Fatalf("ffmpeg broadcasting again: %v\n%s", err, encErr.String())
 	}
