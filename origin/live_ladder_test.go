@@ -3,7 +3,6 @@ package origin_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -54,7 +53,7 @@ func TestLive_LadderRungPlaysBesideTheSource(t *testing.T) {
 	enc, encErr := pushLive(t, ls.RTMPURL, 40, h264AAC...)
 	waitLive(t, base, ls.ID, "live", 30*time.Second, func(l liveStream) bool { return l.Status == "live" })
 
-	master := waitBody(t, ls.HLSURL, 60*time.Second, "a rung in the multivariant playlist", func(b string) bool {
+	master := testenv.WaitBody(t, ls.HLSURL, 60*time.Second, "a rung in the multivariant playlist", func(b string) bool {
 		return strings.Contains(b, "180p/video1_stream.m3u8")
 	})
 	t.Logf("multivariant playlist:\n%s", master)
@@ -100,7 +99,7 @@ func TestLive_LadderRungPlaysBesideTheSource(t *testing.T) {
 	source := base + "/videos/" + ls.ID + "/video1_stream.m3u8"
 	rung := base + "/videos/" + ls.ID + "/180p/video1_stream.m3u8"
 	for range 5 {
-		t.Logf("rung lag: %v behind the source (part granularity)", live.PlaylistLag(mediaPlaylist(t, source), mediaPlaylist(t, rung)).Round(time.Millisecond))
+		t.Logf("rung lag: %v behind the source (part granularity)", live.PlaylistLag(testenv.MediaPlaylist(t, source), testenv.MediaPlaylist(t, rung)).Round(time.Millisecond))
 		time.Sleep(time.Second)
 	}
 	ffmpeg := testenv.Require(t, "ffmpeg")
@@ -140,48 +139,6 @@ func TestLive_LadderRungPlaysBesideTheSource(t *testing.T) {
 	}
 }
 
-// waitBody polls url until its body satisfies ok; within only guards
-// against hanging.
-func waitBody(t *testing.T, url string, within time.Duration, what string, ok func(string) bool) string {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	last := ""
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			last = string(b)
-			if resp.StatusCode == http.StatusOK && ok(last) {
-				return last
-			}
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	t.Fatalf("no %s within %v; last answer:\n%s", what, within, last)
-	return ""
-}
-
-// mediaPlaylist fetches and parses a media playlist.
-func mediaPlaylist(t *testing.T, url string) *playlist.Media {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	pl, err := playlist.Unmarshal(b)
-	if err != nil {
-		t.Fatalf("%s: %d %v\n%s", url, resp.StatusCode, err, b)
-	}
-	m, ok := pl.(*playlist.Media)
-	if !ok {
-		t.Fatalf("%s is not a media playlist", url)
-	}
-	return m
-}
-
 // A worker killed with SIGKILL while it encodes a live ladder: its
 // encoder dies with it (the rung goes off the air), and the queue gives
 // the job to another worker once its lease (AckWait) runs out, which puts
@@ -211,19 +168,19 @@ func TestLive_LadderWorkerKilledHandsTheRungOn(t *testing.T) {
 	}
 	enc, encErr := pushLive(t, ls.RTMPURL, 75, h264AAC...)
 	api := o.URL + "/api/v1/live/" + ls.ID
-	waitBody(t, api, 60*time.Second, "the rung on the air", func(b string) bool { return strings.Contains(b, `"rungs":["180p"]`) })
+	testenv.WaitBody(t, api, 60*time.Second, "the rung on the air", func(b string) bool { return strings.Contains(b, `"rungs":["180p"]`) })
 
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	waitBody(t, api, 30*time.Second, "the rung off the air", func(b string) bool { return strings.Contains(b, `"rungs":[]`) })
+	testenv.WaitBody(t, api, 30*time.Second, "the rung off the air", func(b string) bool { return strings.Contains(b, `"rungs":[]`) })
 	t.Logf("rung off the air %v after its worker was killed", time.Since(killed).Round(100*time.Millisecond))
 	startWorker(t, b, func(c *origin.WorkerConfig) {
 		withLiveLadder(nil, c)
 		c.Queue.AckWait = ackWait
 	})
-	waitBody(t, api, 60*time.Second, "the rung back on the air", func(b string) bool { return strings.Contains(b, `"rungs":["180p"]`) })
+	testenv.WaitBody(t, api, 60*time.Second, "the rung back on the air", func(b string) bool { return strings.Contains(b, `"rungs":["180p"]`) })
 	t.Logf("rung back on the air %v after its worker was killed (AckWait %v)", time.Since(killed).Round(100*time.Millisecond), ackWait)
 	rung := o.URL + "/videos/" + ls.ID + "/180p/video1_stream.m3u8"
 	ffmpeg := testenv.Require(t, "ffmpeg")

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/gohlslib/v2/pkg/playlist"
-
 	"github.com/streamfront/streamfront/internal/config"
 	"github.com/streamfront/streamfront/internal/stack"
 	"github.com/streamfront/streamfront/internal/testenv"
@@ -58,7 +56,7 @@ func TestStack_LiveLadderThroughAnEdge(t *testing.T) {
 	startEncoder(t, ffmpeg, ls.RTMPURL, "640x360", 75)
 
 	// The steered master (router → edge → origin) lists the rung.
-	master := pollBody(t, ls.HLSURL, 60*time.Second, "the rung in the steered master", func(b string) bool {
+	master := testenv.WaitBody(t, ls.HLSURL, 60*time.Second, "the rung in the steered master", func(b string) bool {
 		return strings.Contains(b, "180p/video1_stream.m3u8")
 	})
 	t.Logf("steered master:\n%s", master)
@@ -67,14 +65,14 @@ func TestStack_LiveLadderThroughAnEdge(t *testing.T) {
 	source, rung := edge+"/video1_stream.m3u8", edge+"/180p/video1_stream.m3u8"
 	for range 3 {
 		t.Logf("rung lag through the edge: %v behind the source (part granularity)",
-			live.PlaylistLag(edgePlaylist(t, source), edgePlaylist(t, rung)).Round(time.Millisecond))
+			live.PlaylistLag(testenv.MediaPlaylist(t, source), testenv.MediaPlaylist(t, rung)).Round(time.Millisecond))
 		time.Sleep(time.Second)
 	}
 
 	// Blocking reloads of the rung at the edge: two viewers wait for the
 	// same part; a third asking for it afterwards is answered from the
 	// edge's cache.
-	pl := edgePlaylist(t, rung)
+	pl := testenv.MediaPlaylist(t, rung)
 	next := fmt.Sprintf("%s?_HLS_msn=%d&_HLS_part=%d", rung, pl.MediaSequence+len(pl.Segments), len(pl.Parts))
 	codes := make(chan string, 2)
 	for range 2 {
@@ -117,9 +115,9 @@ func TestStack_LiveLadderThroughAnEdge(t *testing.T) {
 	}
 	st.WorkerStops[running]()
 	origin := st.OriginURL + "/api/v1/live/" + ls.ID
-	pollBody(t, origin, 30*time.Second, "the rung off the air", func(b string) bool { return !strings.Contains(b, `"180p"`) })
+	testenv.WaitBody(t, origin, 30*time.Second, "the rung off the air", func(b string) bool { return !strings.Contains(b, `"180p"`) })
 	back := time.Now()
-	pollBody(t, origin, 60*time.Second, "the rung back on the air", func(b string) bool { return strings.Contains(b, `"180p"`) })
+	testenv.WaitBody(t, origin, 60*time.Second, "the rung back on the air", func(b string) bool { return strings.Contains(b, `"180p"`) })
 	t.Logf("rung back on the air %v after its worker stopped", time.Since(back).Round(100*time.Millisecond))
 	if other := ladderWorker(t, st, ls.ID); other < 0 || other == running {
 		t.Errorf("the ladder runs on worker %d after worker %d stopped", other, running)
@@ -164,46 +162,4 @@ func ladderWorker(t *testing.T, st *stack.Stack, id string) int {
 		}
 	}
 	return -1
-}
-
-// pollBody polls url until its body satisfies ok; within only guards
-// against hanging.
-func pollBody(t *testing.T, url string, within time.Duration, what string, ok func(string) bool) string {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	last := ""
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			last = string(b)
-			if resp.StatusCode == http.StatusOK && ok(last) {
-				return last
-			}
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	t.Fatalf("no %s within %v; last answer:\n%s", what, within, last)
-	return ""
-}
-
-// edgePlaylist fetches and parses a media playlist.
-func edgePlaylist(t *testing.T, url string) *playlist.Media {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	pl, err := playlist.Unmarshal(b)
-	if err != nil {
-		t.Fatalf("%s: %d %v\n%s", url, resp.StatusCode, err, b)
-	}
-	m, ok := pl.(*playlist.Media)
-	if !ok {
-		t.Fatalf("%s is not a media playlist", url)
-	}
-	return m
 }
