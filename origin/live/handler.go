@@ -173,13 +173,11 @@ func (m *Manager) servePart(w http.ResponseWriter, r *http.Request, mux *gohlsli
 	}
 }
 
-// mediaPlaylist is a parsed media playlist of a muxer.
-type mediaPlaylist struct{ *playlist.Media }
-
-// mediaPlaylistOf asks mux, in process, for a media playlist (name may
-// carry a query) and parses it.
-func mediaPlaylistOf(mux *gohlslib.Muxer, name string) (*mediaPlaylist, int) {
-	req, err := http.NewRequest(http.MethodGet, "/"+name, nil)
+// playlistOf asks mux, in process, for the playlist at target (a path,
+// with the query gohlslib passes into URIs) and parses it; the status
+// says why there is none.
+func playlistOf(mux *gohlslib.Muxer, target string) (playlist.Playlist, int) {
+	req, err := http.NewRequest(http.MethodGet, target, nil)
 	if err != nil {
 		return nil, http.StatusBadRequest
 	}
@@ -191,6 +189,19 @@ func mediaPlaylistOf(mux *gohlslib.Muxer, name string) (*mediaPlaylist, int) {
 	parsed, err := playlist.Unmarshal(resp.body.Bytes())
 	if err != nil {
 		return nil, http.StatusInternalServerError
+	}
+	return parsed, http.StatusOK
+}
+
+// mediaPlaylist is a parsed media playlist of a muxer.
+type mediaPlaylist struct{ *playlist.Media }
+
+// mediaPlaylistOf asks mux, in process, for a media playlist (name may
+// carry a query) and parses it.
+func mediaPlaylistOf(mux *gohlslib.Muxer, name string) (*mediaPlaylist, int) {
+	parsed, code := playlistOf(mux, "/"+name)
+	if code != http.StatusOK {
+		return nil, code
 	}
 	pl, ok := parsed.(*playlist.Media)
 	if !ok {

@@ -79,18 +79,9 @@ func multivariantOf(mux *gohlslib.Muxer, rawQuery string) (*playlist.Multivarian
 	if rawQuery != "" {
 		target += "?" + rawQuery
 	}
-	req, err := http.NewRequest(http.MethodGet, target, nil)
-	if err != nil {
-		return nil, http.StatusBadRequest
-	}
-	resp := &memoryResponse{header: http.Header{}}
-	mux.Handle(resp, req)
-	if resp.code != http.StatusOK && resp.code != 0 {
-		return nil, resp.code
-	}
-	parsed, err := playlist.Unmarshal(resp.body.Bytes())
-	if err != nil {
-		return nil, http.StatusInternalServerError
+	parsed, code := playlistOf(mux, target)
+	if code != http.StatusOK {
+		return nil, code
 	}
 	pl, ok := parsed.(*playlist.Multivariant)
 	if !ok {
