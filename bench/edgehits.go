@@ -286,6 +286,13 @@ func (e *env) runHitCells(ctx context.Context, objects []hitObject, servers []*c
 		if obj.acceptEncoding != "" {
 			run.Header = []string{"Accept-Encoding: " + obj.acceptEncoding}
 		}
+		if obj.congestion != "" {
+			restore, err := setCongestion(obj.congestion)
+			if err != nil {
+				return err
+			}
+			defer restore()
+		}
 		res, err := runWrk(ctx, run)
 		if err != nil {
 			return fmt.Errorf("wrk against %s: %w", c.name, err)

@@ -18,9 +18,11 @@ type machine struct {
 	CPUModel string
 	MemBytes int64
 	Kernel   string
-	Versions []string // "name: version" lines
-	Commit   string
-	Load     []string // load average and CPU pressure at the start and end of the run
+	// Congestion is the machine's TCP congestion control (congestion.go).
+	Congestion string
+	Versions   []string // "name: version" lines
+	Commit     string
+	Load       []string // load average and CPU pressure at the start and end of the run
 }
 
 func describeMachine(ctx context.Context, repoDir string) machine {
@@ -55,6 +57,7 @@ func describeMachine(ctx context.Context, repoDir string) machine {
 	version("wrk", "wrk", "-v")
 	version("go", "go", "version")
 	m.Versions = append(m.Versions, "benchtable built with: "+runtime.Version())
+	m.Congestion = machineCongestion()
 	m.Commit = firstLine(ctx, "git", "-C", repoDir, "describe", "--always", "--dirty")
 	return m
 }

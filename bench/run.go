@@ -96,6 +96,7 @@ func renderReport(cfg Config, m machine, e *env, sections []*section, took time.
 	mt.add("CPUs (nproc)", fmt.Sprintf("%d × %s", m.CPUs, m.CPUModel))
 	mt.add("memory", fmtBytes(m.MemBytes))
 	mt.add("kernel", m.Kernel)
+	mt.add("TCP congestion control", m.Congestion)
 	for _, v := range m.Versions {
 		name, ver, _ := strings.Cut(v, ": ")
 		mt.add(name, ver)
@@ -160,6 +161,10 @@ type object struct {
 	// acceptEncoding, when set, is the Accept-Encoding header wrk and the
 	// checks send (a browser's); the answer's body may then be encoded.
 	acceptEncoding string
+	// congestion, when set, is the machine's TCP congestion control while
+	// this object's runs make their connections (congestion.go); the
+	// machine's own otherwise.
+	congestion string
 }
 
 func newEnv(ctx context.Context, cfg Config, logw io.Writer) (*env, error) {

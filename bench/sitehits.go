@@ -117,11 +117,13 @@ func (o *siteOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "public, max-age=300")
 		h.Set("ETag", `"index-1"`)
+		h.Set("Content-Length", strconv.Itoa(len(o.html)))
 		_, _ = w.Write(o.html)
 	case r.URL.Path == "/static/app.js":
 		h.Set("Content-Type", "text/javascript; charset=utf-8")
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		h.Set("ETag", `"app-1"`)
+		h.Set("Content-Length", strconv.Itoa(len(o.js)))
 		_, _ = w.Write(o.js)
 	case strings.HasPrefix(r.URL.Path, "/api/"):
 		h.Set("Content-Type", "application/json")
@@ -238,6 +240,21 @@ func (e *env) measureSiteHits(ctx context.Context) *section {
 		{fmt.Sprintf("script (%d B), no Accept-Encoding", len(o.js)), object{path: "/static/app.js", body: o.js}},
 		{fmt.Sprintf("script (%d B), browser's Accept-Encoding", len(o.js)), object{path: "/static/app.js", body: o.js, acceptEncoding: browserAcceptEncoding}},
 	}
+	// The identity script again with one congestion control for every
+	// server (congestion.go), when the machine's is another and may be
+	// changed.
+	congestionNote := ""
+	if machine := machineCongestion(); machine != sameCongestion {
+		if restore, err := setCongestion(sameCongestion); err != nil {
+			congestionNote = fmt.Sprintf("The identity script was not measured again with %s for every server: %v.", sameCongestion, err)
+		} else {
+			restore()
+			objects = append(objects, hitObject{fmt.Sprintf("script (%d B), no Accept-Encoding, %s for every server", len(o.js), sameCongestion),
+				object{path: "/static/app.js", body: o.js, congestion: sameCongestion}})
+			congestionNote = fmt.Sprintf("The machine's TCP congestion control is %s; every cell uses it except \"…, %s for every server\", whose connections (every server's, and wrk's) are made with %s. %s",
+				machine, sameCongestion, sameCongestion, congestionWhy)
+		}
+	}
 	encodings := newTable("server", "Content-Encoding", "bytes sent", "of the script's")
 	for _, ob := range objects {
 		for _, c := range servers {
@@ -293,6 +310,9 @@ func (e *env) measureSiteHits(ctx context.Context) *section {
 	s.note("The script is %d bytes that compress as a minified script does (gzip -6 to about 27%%, brotli 6 to about 26%%). Our edge makes its brotli variant once per cached item and keeps it in memory (edge/compress.go); nginx (gzip on, level 1) compresses the cached identity copy for every answer; Varnish with its built-in VCL asks the backend for gzip (http_gzip_support), but this origin sends identity, which Varnish stores and sends to everyone: it compresses only if VCL sets beresp.do_gzip.", len(o.js))
 	s.note("Our edge's fast path: over all runs it answered %d requests and handed %d connections to net/http (%s), for %d requests wrk completed against our edge (wrk does not count answers in flight when a run ends; a connection handed over is served by net/http for the rest of its life, so once the page's 5 minutes of freshness run out during the step, the first stale hit moves every connection of that run to net/http). Checked after the runs on one keep-alive connection with the browser's Accept-Encoding: %s.",
 		int64(fastAfter.answered-fastBefore.answered), int64(fastAfter.handovers-fastBefore.handovers), fastAfter.handoverReasons(fastBefore), oursCompleted, check)
+	if congestionNote != "" {
+		s.note("%s", congestionNote)
+	}
 	s.note("Our edge runs with a disk tier (-cache-dir) as nginx caches on disk: bodies of 64 KiB or more (the identity script) go out from the disk copy with sendfile, the file kept open (edge/fastpath_files.go).")
 	return s
 }
