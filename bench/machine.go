@@ -20,6 +20,9 @@ type machine struct {
 	Kernel   string
 	// Congestion is the machine's TCP congestion control (congestion.go).
 	Congestion string
+	// TCPMetrics says whether hit runs start from an empty TCP metrics
+	// cache (congestion.go).
+	TCPMetrics string
 	Versions   []string // "name: version" lines
 	Commit     string
 	Load       []string // load average and CPU pressure at the start and end of the run
@@ -58,6 +61,7 @@ func describeMachine(ctx context.Context, repoDir string) machine {
 	version("go", "go", "version")
 	m.Versions = append(m.Versions, "benchtable built with: "+runtime.Version())
 	m.Congestion = machineCongestion()
+	m.TCPMetrics = tcpMetricsPolicy(ctx)
 	m.Commit = firstLine(ctx, "git", "-C", repoDir, "describe", "--always", "--dirty")
 	return m
 }

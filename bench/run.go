@@ -97,6 +97,7 @@ func renderReport(cfg Config, m machine, e *env, sections []*section, took time.
 	mt.add("memory", fmtBytes(m.MemBytes))
 	mt.add("kernel", m.Kernel)
 	mt.add("TCP congestion control", m.Congestion)
+	mt.add("TCP metrics cache", m.TCPMetrics)
 	for _, v := range m.Versions {
 		name, ver, _ := strings.Cut(v, ": ")
 		mt.add(name, ver)
@@ -165,6 +166,9 @@ type object struct {
 	// this object's runs make their connections (congestion.go); the
 	// machine's own otherwise.
 	congestion string
+	// rounds, when above the configured rounds, is how many rounds this
+	// object's cells get: the cell a goal rests on when runs vary.
+	rounds int
 }
 
 func newEnv(ctx context.Context, cfg Config, logw io.Writer) (*env, error) {
