@@ -20,7 +20,7 @@ import (
 const sameCongestion = "cubic"
 
 // congestionWhy is the reason, for the step's notes.
-const congestionWhy = "With BBR and no fq qdisc the kernel paces a connection itself, with a timer per packet, once it leaves BBR's startup phase, which costs a server CPU per answer (measured by hand for the 100 KiB script, TCP metrics flushed before each run: our edge 47 µs and nginx with tcp_nopush off 46.5 µs per answer under BBR, against 35–44 µs and 39–48 µs under cubic). nginx as configured here (tcp_nopush on, as for video) stalls instead: with BBR and fresh TCP metrics each of its script answers waits about 40 ms. Loopback has no bottleneck for pacing to protect, so the cubic cell is the one that compares what the servers do."
+const congestionWhy = "With BBR and no fq qdisc the kernel paces a connection itself, with a timer per packet, once it leaves BBR's startup phase, which costs a server CPU per answer (measured by hand for the 100 KiB script, TCP metrics flushed before each run: our edge 47 µs and nginx with tcp_nopush off 46.5 µs per answer under BBR, against 35–44 µs and 39–48 µs under cubic). nginx as configured here (tcp_nopush on, as for video) stalls instead: with BBR and fresh TCP metrics each of its script answers waits about 40 ms. Loopback has no bottleneck for pacing to protect, so the cubic cells are the ones that compare what the servers do."
 
 const congestionPath = "/proc/sys/net/ipv4/tcp_congestion_control"
 

@@ -13,6 +13,7 @@ type hitRun struct {
 	conns          int
 	res            wrkResult
 	serverCPU      time.Duration // the server's process group
+	serverKernel   time.Duration // the kernel's part of serverCPU
 	// otherOnServer and otherOnClient are the CPU time other work got on
 	// the server's and on wrk's CPUs (when pinned; otherwise all of it is
 	// in otherOnServer).
@@ -71,6 +72,21 @@ func (c *hitCell) perCPUSecond(d time.Duration) float64 {
 		return 0
 	}
 	return reqs / cpu.Seconds()
+}
+
+// perAnswer is the server's CPU time and its kernel part per request
+// served, over every run of the cell.
+func (c *hitCell) perAnswer(d time.Duration) (cpu, kernel time.Duration) {
+	var reqs float64
+	for _, r := range c.runs {
+		reqs += r.res.RequestsPerS * d.Seconds()
+		cpu += r.serverCPU
+		kernel += r.serverKernel
+	}
+	if reqs <= 0 {
+		return 0, 0
+	}
+	return time.Duration(float64(cpu) / reqs), time.Duration(float64(kernel) / reqs)
 }
 
 // measureEdgeHits compares cache-hit throughput and latency of our edge,
@@ -140,7 +156,8 @@ func (e *env) measureEdgeHits(ctx context.Context) *section {
 		100*disturbedShare, maxRunsPerCell, max(0, e.cfg.ExtraRuns), extra)
 	s.note("All three are separate processes in front of the same origin process. Our edge: `streamfront edge`, memory tier %s plus a disk tier. nginx: proxy_cache on disk with sendfile, proxy_cache_lock, keepalive upstream, access_log off, one worker per CPU it gets, keepalive_requests raised so connections are not recycled every 1000 requests. Varnish: malloc,1G, VCL caching everything under /videos/ for 1 h, unjailed (-j none, we run as root).",
 		fmtBytes(e.cfg.EdgeMemoryBytes))
-	s.note("CPU columns are CPU time over the run's wall time (100%% = one core): the server's process group, wrk, and other work on the server's CPU and on wrk's CPU (the origin, S3 and this program are idle, so that is other people's work or the kernel's). A pinned server near 100%% is CPU-bound; wrk near 100%% means the client limits the rate and the ratios understate differences.")
+	s.note("CPU columns are CPU time over the run's wall time (100%% = one core): the server's process group (with the part spent in the kernel, from /proc/<pid>/stat stime), wrk, and other work on the server's CPU and on wrk's CPU (the origin, S3 and this program are idle, so that is other people's work or the kernel's). A pinned server near 100%% is CPU-bound; wrk near 100%% means the client limits the rate and the ratios understate differences.")
+	s.note("%s", ceilingNote)
 	s.note("req per server CPU-s divides every run's requests by the CPU time the server's processes used: it does not depend on how much CPU neighbours left the server, so it is the steadier comparison on a busy machine, but it says nothing about latency or about using more cores, and it shifts with load (a saturated server does more work per wake-up), so it is best read between servers at similar server CPU.")
 	s.note("Under contention Linux shares a core per thread, not per process, which favours Varnish (a thread per connection) over nginx (one worker) and our edge (GOMAXPROCS = 1 on one CPU); the raised priority (nice) and the disturbed-run check are there to keep that from deciding the comparison.")
 	s.note("wrk sends no Accept-Encoding, so every server sends the playlist uncompressed.")
@@ -177,7 +194,7 @@ func (e *env) hitTable(cells []*hitCell, cellOf map[string]*hitCell) *table {
 		}
 		t.add(c.object, fmt.Sprint(c.conns), server, fmtCount(b.res.RequestsPerS), fmtRatio(b.res.RequestsPerS/ref.res.RequestsPerS),
 			fmtDuration(b.res.P50), fmtDuration(b.res.P99), fmtRate(b.res.TransferPerS),
-			pct(b.serverCPU), pct(b.res.CPU), pct(b.otherOnServer), pct(b.otherOnClient), strings.Join(each, " / "),
+			fmt.Sprintf("%s (kernel %s)", pct(b.serverCPU), pct(b.serverKernel)), pct(b.res.CPU), pct(b.otherOnServer), pct(b.otherOnClient), strings.Join(each, " / "),
 			fmtCount(eff), fmtRatio(eff/refEff), errs)
 	}
 	return t
@@ -219,6 +236,15 @@ func hitGoalsFor(cells []*hitCell, cellOf map[string]*hitCell, ours string, d ti
 			// wrk, and requests per CPU-second decide.
 			rateVerdict = fmt.Sprintf("inconclusive (%s while wrk used %.0f%% and %.0f%% of its core: the client set both rates)", verdict(false), 100*wb, 100*wr)
 		}
+		if share := c.obj.cpuShare; share > 0 {
+			// A server that did not use its share was limited by something
+			// else (wrk, or its own stalls): nginx so limited makes any
+			// ratio unfair; ours so limited only makes a shortfall unproven.
+			ourUse, refUse := b.serverCPU.Seconds()/d.Seconds(), ref.serverCPU.Seconds()/d.Seconds()
+			if refUse < saturated*share || ratio < w && ourUse < saturated*share {
+				rateVerdict = fmt.Sprintf("inconclusive (%s, but ours used %.0f%% and nginx %.0f%% of a core, each allowed %.0f%%: a server below its share was not limited by it)", verdict(ratio >= w), 100*ourUse, 100*refUse, 100*share)
+			}
+		}
 		goals.add(fmt.Sprintf("%s: req/s ≥ %.1f× nginx", c.object, w), fmt.Sprint(c.conns),
 			fmtCount(b.res.RequestsPerS), fmtCount(ref.res.RequestsPerS), fmtRatio(ratio), rateVerdict)
 		goals.add(c.object+": p99 no worse than nginx", fmt.Sprint(c.conns),
@@ -226,9 +252,29 @@ func hitGoalsFor(cells []*hitCell, cellOf map[string]*hitCell, ours string, d ti
 		eff, refEff := c.perCPUSecond(d), refCell.perCPUSecond(d)
 		goals.add(fmt.Sprintf("%s: requests per server CPU-second ≥ %.1f× nginx (holds up under neighbours)", c.object, w), fmt.Sprint(c.conns),
 			fmtCount(eff), fmtCount(refEff), fmtRatio(eff/refEff), verdict(eff/refEff >= w))
+		if eff/refEff < w {
+			// How far user-space work could take ours: were all of it
+			// gone, our edge would still spend its kernel time per answer.
+			_, kernel := c.perAnswer(d)
+			refCPU, _ := refCell.perAnswer(d)
+			ceiling := refCPU.Seconds() / kernel.Seconds()
+			reach := "within reach of user-space work"
+			if ceiling < w {
+				reach = "out of reach: our edge's kernel time alone costs more"
+			}
+			goals.add(fmt.Sprintf("%s: ceiling of that ratio (nginx's CPU per answer ÷ our edge's kernel CPU per answer)", c.object), fmt.Sprint(c.conns),
+				fmtDuration(kernel)+" kernel", fmtDuration(refCPU), fmtRatio(ceiling), fmt.Sprintf("%.1f× is %s", w, reach))
+		}
 	}
 	return goals
 }
+
+// ceilingNote explains the ceiling rows hitGoalsFor adds.
+const ceilingNote = "Where a per-CPU-second goal is not met, a ceiling row follows it: nginx's CPU time per answer divided by our edge's kernel time per answer (every run of the cell). On loopback the server's kernel time carries most of the TCP work of both ends (the receiver's softirq runs in the sender's system call), so most of it is work no server avoids; a ceiling below the goal means that even with no user-space work at all our edge would miss the goal, and only fewer system calls and wake-ups per answer could close the rest."
+
+// saturated is the part of its CPU share a capped server must use for
+// its rate to count as its own.
+const saturated = 0.9
 
 // clientBound is wrk's share of its core above which a run's rate is
 // wrk's, not the server's.
@@ -293,10 +339,23 @@ func (e *env) runHitCells(ctx context.Context, objects []hitObject, servers []*c
 	cellOf := map[string]*hitCell{}
 	measure := func(label string, obj object, conns int, c *cacheServer) error {
 		_ = flushTCPMetrics(ctx) // the machine table says whether it can
-		cpuBefore, serverBusy, clientBusy := groupCPU(c.proc.pid()), cpuBusy(serverCPUs), cpuBusy(clientCPUs)
+		userBefore, kernelBefore := groupCPUSplit(c.proc.pid())
+		serverBusy, clientBusy := cpuBusy(serverCPUs), cpuBusy(clientCPUs)
 		run := wrkRun{URL: c.URL + obj.path, Threads: e.cfg.WrkThreads, Connections: conns, Duration: e.cfg.WrkDuration, Placement: client}
 		if obj.acceptEncoding != "" {
 			run.Header = []string{"Accept-Encoding: " + obj.acceptEncoding}
+		}
+		if obj.cpuShare > 0 {
+			cg, err := newCPUCap("streamfront-bench-cap", obj.cpuShare)
+			if err != nil {
+				return err
+			}
+			defer cg.remove()
+			pids := groupMembers(c.proc.pid())
+			if err := cg.hold(pids); err != nil {
+				return err
+			}
+			defer cg.release(pids)
 		}
 		if obj.congestion != "" {
 			restore, err := setCongestion(obj.congestion)
@@ -309,7 +368,9 @@ func (e *env) runHitCells(ctx context.Context, objects []hitObject, servers []*c
 		if err != nil {
 			return fmt.Errorf("wrk against %s: %w", c.name, err)
 		}
-		serverCPU := groupCPU(c.proc.pid()) - cpuBefore
+		user, kernel := groupCPUSplit(c.proc.pid())
+		serverKernel := kernel - kernelBefore
+		serverCPU := user - userBefore + serverKernel
 		var onServer, onClient time.Duration
 		if e.cfg.Pin {
 			onServer = max(0, cpuBusy(serverCPUs)-serverBusy-serverCPU)
@@ -324,7 +385,7 @@ func (e *env) runHitCells(ctx context.Context, objects []hitObject, servers []*c
 			cellOf[key] = cell
 			cells = append(cells, cell)
 		}
-		cell.runs = append(cell.runs, hitRun{object: label, server: c.name, conns: conns, res: res, serverCPU: serverCPU,
+		cell.runs = append(cell.runs, hitRun{object: label, server: c.name, conns: conns, res: res, serverCPU: serverCPU, serverKernel: serverKernel,
 			otherOnServer: onServer, otherOnClient: onClient,
 			disturbed: onServer.Seconds() > disturbedShare*e.cfg.WrkDuration.Seconds()})
 		// Let TIME_WAIT and the servers' idle-connection cleanup settle

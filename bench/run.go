@@ -169,6 +169,9 @@ type object struct {
 	// rounds, when above the configured rounds, is how many rounds this
 	// object's cells get: the cell a goal rests on when runs vary.
 	rounds int
+	// cpuShare, when set, caps every server at this share of one core
+	// during this object's runs (cpucap.go).
+	cpuShare float64
 }
 
 func newEnv(ctx context.Context, cfg Config, logw io.Writer) (*env, error) {

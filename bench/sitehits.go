@@ -244,6 +244,7 @@ func (e *env) measureSiteHits(ctx context.Context) *section {
 	// server (congestion.go), when the machine's is another and may be
 	// changed.
 	congestionNote := ""
+	identity := 1 // the identity script cell the next ones copy
 	if machine := machineCongestion(); machine != sameCongestion {
 		if restore, err := setCongestion(sameCongestion); err != nil {
 			congestionNote = fmt.Sprintf("The identity script was not measured again with %s for every server: %v.", sameCongestion, err)
@@ -253,9 +254,26 @@ func (e *env) measureSiteHits(ctx context.Context) *section {
 			objects[1].obj.rounds = 0
 			objects = append(objects, hitObject{fmt.Sprintf("script (%d B), no Accept-Encoding, %s for every server", len(o.js), sameCongestion),
 				object{path: "/static/app.js", body: o.js, congestion: sameCongestion, rounds: decidingRounds}})
+			identity = len(objects) - 1
 			congestionNote = fmt.Sprintf("The machine's TCP congestion control is %s; every cell uses it except \"…, %s for every server\", whose connections (every server's, and wrk's) are made with %s. %s",
 				machine, sameCongestion, sameCongestion, congestionWhy)
 		}
+	}
+	// And once more with every server held to the same share of a core,
+	// below what wrk can take (cpucap.go): that cell decides the script's
+	// goal when the machine allows it.
+	capNote := ""
+	if cg, err := newCPUCap("streamfront-bench-cap", siteCPUShare); err != nil {
+		capNote = fmt.Sprintf("The identity script was not measured with every server held to %.0f%% of a core: %v.", 100*siteCPUShare, err)
+	} else {
+		cg.remove()
+		capped := objects[identity]
+		objects[identity].obj.rounds = 0
+		capped.label += fmt.Sprintf(", every server held to %.0f%% of a core", 100*siteCPUShare)
+		capped.obj.cpuShare, capped.obj.rounds = siteCPUShare, decidingRounds
+		objects = append(objects, capped)
+		capNote = fmt.Sprintf("\"…, every server held to %.0f%% of a core\": wrk, on its own core, runs out of CPU at about 17,000 script answers a second, before any of these servers does, so in the other script cells both rates are wrk's, and each server's CPU per answer includes its wake-ups from idle, which cost the less busy server more. In this cell the kernel's CFS bandwidth control (a cgroup with a quota of %.0f%% of every %d ms) holds each server's processes to the same share of a core, below what wrk needs, so each server runs out of CPU first and its rate is its own; the script's goals rest on this cell. Its req/s goal is inconclusive when nginx did not use at least %.0f%% of its share (then something other than CPU held it back: with 64 connections and throttled, nginx's answers stall for about 40 ms at a time, measured by hand), or when ours fell short without using it.",
+			100*siteCPUShare, 100*siteCPUShare, cpuCapPeriod/1000, 100*saturated)
 	}
 	encodings := newTable("server", "Content-Encoding", "bytes sent", "of the script's")
 	for _, ob := range objects {
@@ -308,17 +326,25 @@ func (e *env) measureSiteHits(ctx context.Context) *section {
 	s.note("Each row is the best run of `wrk -t%d -cN -d%s --latency URL` over %d round(s) (%d for the cell the script's goal rests on: the last identity-script cell), the servers' order rotated each round, after each server answered a hit with the origin's bytes; %d re-runs of disturbed cells were needed (see the edge hits section for how runs are judged).",
 		e.cfg.WrkThreads, e.cfg.WrkDuration, e.cfg.Rounds, max(e.cfg.Rounds, decidingRounds), extra)
 	s.note("A req/s goal is inconclusive rather than not met when wrk used at least %.0f%% of its core in both servers' best runs while our edge had CPU to spare: the client then set both rates, and requests per server CPU-second decide.", 100*clientBound)
+	s.note("%s", ceilingNote)
 	s.note("The origin: /index.html with `Cache-Control: public, max-age=300`, /static/app.js with `public, max-age=31536000, immutable`, /api/* with `no-store`. Our edge: one distribution with behaviours /api/** pass, /static/** rfc9111, /videos/** videos, /admin/** pass, every other path by RFC 9111. nginx: proxy_cache by the origin's headers, /api/ passed, one worker per CPU it gets. Varnish: the built-in VCL with a backend only (caches by the origin's headers).")
-	s.note("Which cell is which: \"HTML page\" and \"script …, no Accept-Encoding\" are wrk as before, sending no Accept-Encoding, so every server sends the bytes as the origin gave them (the script's goal rows are the identity cell's). \"script …, browser's Accept-Encoding\" is wrk sending `Accept-Encoding: %s` as Chrome and Firefox do for a script; the last table says what each server answered it with before measuring (one request, the body decoded and compared with the origin's bytes).", browserAcceptEncoding)
+	s.note("Which cell is which: \"HTML page\" and \"script …, no Accept-Encoding\" are wrk as before, sending no Accept-Encoding, so every server sends the bytes as the origin gave them (the script's goal rests on the last of the identity cells, the other goal rows are there to read). \"script …, browser's Accept-Encoding\" is wrk sending `Accept-Encoding: %s` as Chrome and Firefox do for a script; the last table says what each server answered it with before measuring (one request, the body decoded and compared with the origin's bytes).", browserAcceptEncoding)
 	s.note("The script is %d bytes that compress as a minified script does (gzip -6 to about 27%%, brotli 6 to about 26%%). Our edge makes its brotli variant once per cached item and keeps it in memory (edge/compress.go); nginx (gzip on, level 1) compresses the cached identity copy for every answer; Varnish with its built-in VCL asks the backend for gzip (http_gzip_support), but this origin sends identity, which Varnish stores and sends to everyone: it compresses only if VCL sets beresp.do_gzip.", len(o.js))
 	s.note("Our edge's fast path: over all runs it answered %d requests and handed %d connections to net/http (%s), for %d requests wrk completed against our edge (wrk does not count answers in flight when a run ends; a connection handed over is served by net/http for the rest of its life, so once the page's 5 minutes of freshness run out during the step, the first stale hit moves every connection of that run to net/http). Checked after the runs on one keep-alive connection with the browser's Accept-Encoding: %s.",
 		int64(fastAfter.answered-fastBefore.answered), int64(fastAfter.handovers-fastBefore.handovers), fastAfter.handoverReasons(fastBefore), oursCompleted, check)
-	if congestionNote != "" {
-		s.note("%s", congestionNote)
+	for _, n := range []string{congestionNote, capNote} {
+		if n != "" {
+			s.note("%s", n)
+		}
 	}
 	s.note("Our edge runs with a disk tier (-cache-dir) as nginx caches on disk: bodies of 64 KiB or more (the identity script) go out from the disk copy with sendfile, the file kept open (edge/fastpath_files.go).")
 	return s
 }
+
+// siteCPUShare is the share of one core each server gets in the capped
+// script cell: our edge and nginx each need more than that for the
+// 17,000 answers a second wrk can take (about 25–35 µs of CPU each).
+const siteCPUShare = 0.4
 
 // decidingRounds is how many rounds the cell the script's goal rests on
 // gets: runs of the same server differed by up to 30% from one to the
