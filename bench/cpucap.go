@@ -92,24 +92,32 @@ func (c *cpuCap) release(pids []int) {
 	}
 }
 
-// cgroupOf is the directory of pid's cgroup in this hierarchy, from
-// /proc/<pid>/cgroup ("0::/path" in v2, "N:cpu,cpuacct:/path" in v1); the
+// cgroupOf is the directory of pid's cgroup in this hierarchy; the
 // hierarchy's root when it cannot tell.
 func (c *cpuCap) cgroupOf(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
 	if err != nil {
 		return c.root
 	}
-	for _, line := range strings.Split(string(b), "\n") {
+	if p, ok := cgroupPath(string(b), c.v2); ok {
+		return filepath.Join(c.root, p)
+	}
+	return c.root
+}
+
+// cgroupPath finds the cpu hierarchy's path in the text of
+// /proc/<pid>/cgroup: "0::/path" in v2, "N:cpu,cpuacct:/path" in v1.
+func cgroupPath(procCgroup string, v2 bool) (string, bool) {
+	for _, line := range strings.Split(procCgroup, "\n") {
 		f := strings.SplitN(line, ":", 3)
 		if len(f) != 3 {
 			continue
 		}
-		if (c.v2 && f[0] == "0" && f[1] == "") || (!c.v2 && hasWord(strings.ReplaceAll(f[1], ",", " "), "cpu")) {
-			return filepath.Join(c.root, f[2])
+		if (v2 && f[0] == "0" && f[1] == "") || (!v2 && hasWord(strings.ReplaceAll(f[1], ",", " "), "cpu")) {
+			return f[2], true
 		}
 	}
-	return c.root
+	return "", false
 }
 
 // remove deletes the cgroup; it must be empty.

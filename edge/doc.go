@@ -124,6 +124,10 @@
 //     shield's answers carry them to the edges behind it).
 //   - Transfer codings other than chunked are refused by Go's HTTP client
 //     (502), where RFC 9112 §6.3 would read such a body to the close.
+//   - 103 Early Hints reach the viewer of a request passed through
+//     (httputil.ReverseProxy forwards 1xx answers) and the viewer that
+//     started a fill (fill.hints), not viewers that joined the fill, and
+//     hits have none: hints are not stored.
 //   - Server-Sent Events (text/event-stream) are never stored, whatever
 //     their Cache-Control: each client is proxied on its own.
 //   - Surrogate-Control targeting ("max-age=60;name") is not supported:

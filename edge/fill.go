@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"strings"
 	"time"
 )
@@ -54,6 +57,10 @@ type fill struct {
 	// starter is that request, so serveKey can tell it from requests that
 	// joined.
 	starter *http.Request
+	// hints carries the origin's 103 Early Hints to the starter, who
+	// alone has asked for this answer before it is known to be shared;
+	// hints that find it full are dropped.
+	hints chan http.Header
 }
 
 // newFill returns a constructor for flight.Group.Join. It records the
@@ -104,6 +111,40 @@ func (f *fill) wait(ctx context.Context) error {
 	}
 }
 
+// maxEarlyHints bounds the 103 answers a fill keeps for its starter.
+const maxEarlyHints = 4
+
+// waitHinting is wait for the viewer request r, which, when it started the
+// fill, is sent the origin's 103 Early Hints as they arrive.
+func (f *fill) waitHinting(w http.ResponseWriter, r *http.Request) error {
+	if f.hints == nil || f.starter != r {
+		return f.wait(r.Context())
+	}
+	for {
+		select {
+		case h := <-f.hints:
+			writeEarlyHints(w, h)
+		case <-f.ready:
+			return nil
+		case <-r.Context().Done():
+			return r.Context().Err()
+		}
+	}
+}
+
+// writeEarlyHints sends one 103 answer with the origin's fields (less
+// hop-by-hop ones). net/http sends the whole header map with a 1xx and
+// keeps it, so the map is swapped for the hint's and put back after.
+func writeEarlyHints(w http.ResponseWriter, hint http.Header) {
+	wh := w.Header()
+	saved := wh.Clone()
+	clear(wh)
+	maps.Copy(wh, storedHeader(hint))
+	w.WriteHeader(http.StatusEarlyHints)
+	clear(wh)
+	maps.Copy(wh, saved)
+}
+
 func (f *fill) resolve(o fillOutcome, hit cached) {
 	f.outcome, f.hit = o, hit
 	close(f.ready)
@@ -145,6 +186,7 @@ func (e *Edge) joinWholeFill(key, uri string, prev *cached, r *http.Request, sto
 	f, started := e.flights.Join(flightKey, func() *fill {
 		f := newFill()
 		f.req, f.starter = r.Header.Clone(), r
+		f.hints = make(chan http.Header, maxEarlyHints)
 		return f
 	})
 	if started && !e.goFill(func(ctx context.Context) { e.runWholeFill(ctx, f, key, uri, prev) }) {
@@ -192,6 +234,17 @@ func (e *Edge) runWholeFill(ctx context.Context, f *fill, key, uri string, prev 
 	}
 	e.metrics.originFetches.Inc()
 	cond := conditionalHeaders(prevMeta)
+	if f.hints != nil {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			if code == http.StatusEarlyHints {
+				select {
+				case f.hints <- http.Header(h).Clone():
+				default:
+				}
+			}
+			return nil
+		}})
+	}
 	resp, err := e.fetch(ctx, key, uri, func(h http.Header) {
 		forwardTo(h, fillRequestHeader(f.req))
 		e.live.reportViewers(key, h)

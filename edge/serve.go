@@ -81,7 +81,7 @@ func (e *Edge) serveKey(w http.ResponseWriter, r *http.Request, key string, slic
 		}
 		f = e.joinWholeFill(key, uri, prev, r, storedMeta)
 	}
-	if err := f.wait(r.Context()); err != nil {
+	if err := f.waitHinting(w, r); err != nil {
 		return err
 	}
 	switch f.outcome {
