@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,11 +25,10 @@ const cpuCapPeriod = 10_000
 
 // cpuCap is a cgroup whose processes share at most a fraction of a core.
 type cpuCap struct {
-	dir   string // the cgroup's directory
-	root  string // the hierarchy's mount point
-	v2    bool
-	share float64
-	from  map[int]string // each held process's cgroup before, to go back to
+	dir  string // the cgroup's directory
+	root string // the hierarchy's mount point
+	v2   bool
+	from map[int]string // each held process's cgroup before, to go back to
 }
 
 // newCPUCap makes the cgroup, with cgroup v2's cpu.max when the unified
@@ -36,14 +36,14 @@ type cpuCap struct {
 // root.
 func newCPUCap(name string, share float64) (*cpuCap, error) {
 	quota := strconv.Itoa(int(share * cpuCapPeriod))
-	if b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil && hasWord(string(b), "cpu") {
+	if b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil && slices.Contains(strings.Fields(string(b)), "cpu") {
 		root := "/sys/fs/cgroup"
 		// The root's children get the cpu controller only when the root
 		// hands it down.
 		if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+cpu"), 0); err != nil {
 			return nil, fmt.Errorf("enable cgroup v2's cpu controller (needs root): %w", err)
 		}
-		c := &cpuCap{dir: filepath.Join(root, name), root: root, v2: true, share: share, from: map[int]string{}}
+		c := &cpuCap{dir: filepath.Join(root, name), root: root, v2: true, from: map[int]string{}}
 		if err := os.Mkdir(c.dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("make cgroup %s (needs root): %w", c.dir, err)
 		}
@@ -57,7 +57,7 @@ func newCPUCap(name string, share float64) (*cpuCap, error) {
 	if _, err := os.Stat(filepath.Join(root, "cpu.cfs_quota_us")); err != nil {
 		return nil, errors.New("no cgroup cpu controller (neither cgroup v2 with cpu nor v1's /sys/fs/cgroup/cpu)")
 	}
-	c := &cpuCap{dir: filepath.Join(root, name), root: root, share: share, from: map[int]string{}}
+	c := &cpuCap{dir: filepath.Join(root, name), root: root, from: map[int]string{}}
 	if err := os.Mkdir(c.dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("make cgroup %s (needs root): %w", c.dir, err)
 	}
@@ -113,7 +113,7 @@ func cgroupPath(procCgroup string, v2 bool) (string, bool) {
 		if len(f) != 3 {
 			continue
 		}
-		if (v2 && f[0] == "0" && f[1] == "") || (!v2 && hasWord(strings.ReplaceAll(f[1], ",", " "), "cpu")) {
+		if (v2 && f[0] == "0" && f[1] == "") || (!v2 && slices.Contains(strings.Split(f[1], ","), "cpu")) {
 			return f[2], true
 		}
 	}
@@ -122,12 +122,3 @@ func cgroupPath(procCgroup string, v2 bool) (string, bool) {
 
 // remove deletes the cgroup; it must be empty.
 func (c *cpuCap) remove() { _ = os.Remove(c.dir) }
-
-func hasWord(s, w string) bool {
-	for _, f := range strings.Fields(s) {
-		if f == w {
-			return true
-		}
-	}
-	return false
-}

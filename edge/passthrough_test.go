@@ -74,42 +74,58 @@ func TestPassThrough_ABodyMayTakeLongerThanReadTimeoutWhileItArrives(t *testing.
 	}
 }
 
+// earlyHintsLink is what the origins of the Early Hints tests preload.
+const earlyHintsLink = "</static/app.css>; rel=preload; as=style"
+
+// hintingPage is an origin handler that sends a 103 with earlyHintsLink,
+// then the page with cacheControl and X-Page: final, without the Link
+// field.
+func hintingPage(cacheControl string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", earlyHintsLink)
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("Cache-Control", cacheControl)
+		w.Header().Set("X-Page", "final")
+		_, _ = w.Write([]byte("page"))
+	}
+}
+
+// doHinted sends one request and returns the final answer (body read
+// whole) and the informational answers before it, as "code Link".
+func doHinted(t *testing.T, c *http.Client, method, url string) (*http.Response, string, []string) {
+	t.Helper()
+	var hints []string
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		hints = append(hints, fmt.Sprintf("%d %s", code, h.Get("Link")))
+		return nil
+	}}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), method, url, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(body), hints
+}
+
 // 103 Early Hints from the origin reach the viewer of a request passed
 // through (a behaviour with the pass policy, and a POST), before the final
 // answer, and leave the final answer's own fields as they were.
 func TestPassThrough_EarlyHintsReachTheViewer(t *testing.T) {
 	o := newTestOrigin(t)
-	const link = "</static/app.css>; rel=preload; as=style"
-	o.handle("/app/page", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Link", link)
-		w.WriteHeader(http.StatusEarlyHints)
-		w.Header().Del("Link")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("X-Page", "final")
-		_, _ = w.Write([]byte("page"))
-	})
+	o.handle("/app/page", hintingPage("no-store"))
 	_, base := startEdge(t, o.URL(), func(c *Config) {
 		c.Behaviors = []Behavior{{Pattern: "/app/**", Policy: PolicyPass}}
 	})
 	c := testClient(t)
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		var hints []string
-		trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
-			hints = append(hints, fmt.Sprintf("%d %s", code, h.Get("Link")))
-			return nil
-		}}
-		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), method, base+"/app/page", nil)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if want := []string{"103 " + link}; !slices.Equal(hints, want) {
+		resp, body, hints := doHinted(t, c, method, base+"/app/page")
+		if want := []string{"103 " + earlyHintsLink}; !slices.Equal(hints, want) {
 			t.Errorf("%s: informational answers %q, want %q", method, hints, want)
 		}
-		if resp.StatusCode != http.StatusOK || string(body) != "page" || resp.Header.Get("X-Page") != "final" ||
-			resp.Header.Get("Link") != "" || resp.Header.Get("X-Edge") == "" {
+		if resp.StatusCode != http.StatusOK || body != "page" || resp.Header.Get("X-Page") != "final" || resp.Header.Get("Link") != "" || resp.Header.Get("X-Edge") == "" {
 			t.Errorf("%s: final answer %d %q, X-Page %q, Link %q, X-Edge %q; want 200 \"page\", final, no Link, the edge's name",
 				method, resp.StatusCode, body, resp.Header.Get("X-Page"), resp.Header.Get("Link"), resp.Header.Get("X-Edge"))
 		}
@@ -121,35 +137,17 @@ func TestPassThrough_EarlyHintsReachTheViewer(t *testing.T) {
 // asked of the origin).
 func TestMiss_EarlyHintsReachTheViewerThatStartedTheFill(t *testing.T) {
 	o := newTestOrigin(t)
-	const link = "</static/app.css>; rel=preload; as=style"
-	o.handle("/page", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Link", link)
-		w.WriteHeader(http.StatusEarlyHints)
-		w.Header().Del("Link")
-		w.Header().Set("Cache-Control", "public, max-age=60")
-		_, _ = w.Write([]byte("page"))
-	})
+	o.handle("/page", hintingPage("public, max-age=60"))
 	e, base := startEdge(t, o.URL(), nil)
 	c := testClient(t)
-	for i, want := range [][]string{{"103 " + link}, nil} {
-		var hints []string
-		trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
-			hints = append(hints, fmt.Sprintf("%d %s", code, h.Get("Link")))
-			return nil
-		}}
-		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, base+"/page", nil)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+	for i, want := range [][]string{{"103 " + earlyHintsLink}, nil} {
+		resp, body, hints := doHinted(t, c, http.MethodGet, base+"/page")
 		if !slices.Equal(hints, want) {
 			t.Errorf("request %d (%s): informational answers %q, want %q", i+1, resp.Header.Get("X-Cache"), hints, want)
 		}
-		if resp.StatusCode != http.StatusOK || string(body) != "page" || resp.Header.Get("Link") != "" || resp.Header.Get("Access-Control-Allow-Origin") == "" {
-			t.Errorf("request %d: final answer %d %q, Link %q, Access-Control-Allow-Origin %q; want 200 \"page\", no Link, the edge's CORS field",
-				i+1, resp.StatusCode, body, resp.Header.Get("Link"), resp.Header.Get("Access-Control-Allow-Origin"))
+		if resp.StatusCode != http.StatusOK || body != "page" || resp.Header.Get("X-Page") != "final" || resp.Header.Get("Link") != "" || resp.Header.Get("Access-Control-Allow-Origin") == "" {
+			t.Errorf("request %d: final answer %d %q, X-Page %q, Link %q, Access-Control-Allow-Origin %q; want 200 \"page\", final, no Link, the edge's CORS field",
+				i+1, resp.StatusCode, body, resp.Header.Get("X-Page"), resp.Header.Get("Link"), resp.Header.Get("Access-Control-Allow-Origin"))
 		}
 		waitIdle(t, e) // the fill has stored the page
 	}
