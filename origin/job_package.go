@@ -139,8 +139,18 @@ func (s *core) encode(ctx context.Context, id, task string) error {
 	default:
 		return fmt.Errorf("unknown encode task %q", task)
 	}
-	if cause := context.Cause(ctx); errors.Is(cause, errDeleted) {
-		return errDeleted
+	if cause := context.Cause(ctx); errors.Is(cause, errDeleted) || errors.Is(err, catalog.ErrNotFound) {
+		// The delete removed what it listed; what this job stored while
+		// the delete ran (a growing segment, a playlist) may have landed
+		// after its listing. The job's writers have stopped now: remove
+		// the video's objects again if its record is really gone.
+		bg := context.WithoutCancel(ctx)
+		if _, gerr := s.catalog.Get(bg, id); errors.Is(gerr, catalog.ErrNotFound) {
+			if derr := s.catalog.Delete(bg, id); derr != nil {
+				s.log.Warn("remove what an encode stored after its video was deleted", slog.String("id", id), slog.Any("err", derr))
+			}
+			return errDeleted
+		}
 	}
 	return err
 }
