@@ -139,7 +139,8 @@ func (s *core) encode(ctx context.Context, id, task string) error {
 	default:
 		return fmt.Errorf("unknown encode task %q", task)
 	}
-	if cause := context.Cause(ctx); errors.Is(cause, errDeleted) || errors.Is(err, catalog.ErrNotFound) {
+	deleted := errors.Is(context.Cause(ctx), errDeleted)
+	if deleted || errors.Is(err, catalog.ErrNotFound) {
 		// The delete removed what it listed; what this job stored while
 		// the delete ran (a growing segment, a playlist) may have landed
 		// after its listing. The job's writers have stopped now: remove
@@ -149,8 +150,11 @@ func (s *core) encode(ctx context.Context, id, task string) error {
 			if derr := s.catalog.Delete(bg, id); derr != nil {
 				s.log.Warn("remove what an encode stored after its video was deleted", slog.String("id", id), slog.Any("err", derr))
 			}
-			return errDeleted
+			deleted = true
 		}
+	}
+	if deleted {
+		return errDeleted
 	}
 	return err
 }
