@@ -96,6 +96,39 @@ func TestPlayer_PlaysSeeksAndSwitchesLevelsInChromium(t *testing.T) {
 	}
 }
 
+// slowAnswer is how long /slow/ waits before each answer.
+const slowAnswer = 1500 * time.Millisecond
+
+// TestPlayer_SwitchesLevelsFromASlowServer switches levels in a short video
+// (8 s in segments of 6 and 2 s: one boundary to switch at) served after
+// 1.5 s per request. hls.js weighs a switch by how long it expects the new
+// fragment to take, and keeps its buffer when no boundary lies that far
+// ahead (the switch never shows) or stalls when its guess falls short: the
+// check must give it room rather than take either for a bad stream. Both
+// were seen in CI (TestStack_Corpus, the MKV ladder), with the edge slow
+// on a loaded machine; the old check fails here every time.
+func TestPlayer_SwitchesLevelsFromASlowServer(t *testing.T) {
+	assets := requireBuiltPlayer(t)
+	media := t.TempDir()
+	makeHLSLadderIn(t, filepath.Join(media, "hls-short"), 8, 6)
+	srv := servePlayerPages(t, assets, media)
+
+	res, stderr, err := runPlay(t, "slow-hls", "--url", srv.URL+"/slow-hls", "--switch-levels")
+	if err != nil || !res.OK {
+		t.Fatalf("play.mjs failed (%v): %s\nresult: %+v\nstderr: %s", err, res.Reason, res, stderr)
+	}
+	var heights []int
+	for _, l := range res.Levels {
+		heights = append(heights, l.VideoHeight)
+		if l.PlayedTo < l.SwitchedAt+1 {
+			t.Errorf("level %d: played %.2f → %.2f s, want ≥ 1 s", l.Index, l.SwitchedAt, l.PlayedTo)
+		}
+	}
+	if fmt.Sprint(heights) != "[180 360]" {
+		t.Errorf("decoded heights %v after each switch, want [180 360]", heights)
+	}
+}
+
 func TestPlayer_ShowsAnErrorWhenTheStreamIsMissing(t *testing.T) {
 	assets := requireBuiltPlayer(t)
 	srv := servePlayerPages(t, assets, t.TempDir())
@@ -178,7 +211,14 @@ func makeHLSLadder(t *testing.T, dir string) {
 // makeHLSLadderFor is makeHLSLadder with a clip of seconds.
 func makeHLSLadderFor(t *testing.T, dir string, seconds int) {
 	t.Helper()
-	out := filepath.Join(dir, "hls")
+	makeHLSLadderIn(t, filepath.Join(dir, "hls"), seconds, 2)
+}
+
+// makeHLSLadderIn writes the ladder of makeHLSLadder in out, with a clip of
+// seconds cut into segments of segment seconds (a multiple of 2: the
+// source has a keyframe every 2 s).
+func makeHLSLadderIn(t *testing.T, out string, seconds, segment int) {
+	t.Helper()
 	args := ffmpegSourceFor(seconds)
 	args = append(args,
 		"-filter_complex", "[0:v]split=2[big][small0];[small0]scale=320:180[small]",
@@ -187,7 +227,7 @@ func makeHLSLadderFor(t *testing.T, dir string, seconds int) {
 	args = append(args,
 		"-b:v:0", "800k", "-b:v:1", "300k",
 		"-c:a", "aac", "-b:a", "96k", "-ac", "2",
-		"-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod",
+		"-f", "hls", "-hls_time", strconv.Itoa(segment), "-hls_playlist_type", "vod",
 		"-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
 		"-hls_segment_filename", filepath.Join(out, "v%v", "seg%03d.m4s"),
 		"-master_pl_name", "master.m3u8",
@@ -239,11 +279,21 @@ func servePlayerPages(t *testing.T, assets *Assets, dir string) *httptest.Server
 	mux := http.NewServeMux()
 	mux.Handle("/player/", http.StripPrefix("/player", assets))
 	mux.Handle("/media/", http.StripPrefix("/media", http.FileServer(http.Dir(dir))))
+	// /slow/media/ is /media/ answering each request after slowAnswer, as a
+	// loaded edge did in CI.
+	mux.Handle("/slow/", http.StripPrefix("/slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(slowAnswer):
+			mux.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	})))
 	pages := map[string]struct{ HLS, MP4 string }{
 		"/hls":      {HLS: "/media/hls/master.m3u8"},
 		"/mp4":      {MP4: "/media/clip.mp4"},
 		"/missing":  {HLS: "/media/none/master.m3u8"},
 		"/captions": {HLS: "/media/hls/captioned.m3u8"},
+		"/slow-hls": {HLS: "/slow/media/hls-short/master.m3u8"},
 	}
 	for route, src := range pages {
 		mux.HandleFunc("GET "+route, func(w http.ResponseWriter, r *http.Request) {
