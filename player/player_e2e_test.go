@@ -106,7 +106,7 @@ const slowAnswer = 1500 * time.Millisecond
 // ahead (the switch never shows) or stalls when its guess falls short: the
 // check must give it room rather than take either for a bad stream. Both
 // were seen in CI (TestStack_Corpus, the MKV ladder), with the edge slow
-// on a loaded machine; the old check fails here every time.
+// on a loaded machine; the old check failed here in 2 runs of 2.
 func TestPlayer_SwitchesLevelsFromASlowServer(t *testing.T) {
 	assets := requireBuiltPlayer(t)
 	media := t.TempDir()
